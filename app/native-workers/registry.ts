@@ -1,0 +1,16 @@
+import { entryPath } from '../main/app-paths';
+
+/**
+ * Worker entry per engine implementation. Each entry is a worker_thread script that calls
+ * `serveWorker(...)`; its build name must also be listed in electron.vite.config.ts (main inputs).
+ */
+const WORKER_ENTRIES: Record<string, { buildName: string; sourcePath: string }> = {
+  scripted: { buildName: 'scripted.worker', sourcePath: 'app/native-workers/scripted/scripted.worker.ts' },
+};
+
+/** Resolves the worker script that runs `engine`; throws a clear error for an unknown engine. */
+export function workerEntryFor(engine: string): string {
+  const entry = WORKER_ENTRIES[engine];
+  if (!entry) throw new Error(`Unknown worker engine "${engine}" (known: ${Object.keys(WORKER_ENTRIES).join(', ')})`);
+  return entryPath(entry.buildName, entry.sourcePath);
+}

@@ -1,0 +1,185 @@
+import { z } from 'zod';
+import { ErrorCodeSchema } from './errors.contract';
+import { PhonemeSpanSchema } from './phoneme.contract';
+import { TurnTraceSchema } from './trace.contract';
+
+/**
+ * Every message between renderer and engine. Both transports (Electron IPC and the `serve`
+ * WebSocket) carry exactly these values; each side validates what it receives.
+ * Messages with a `Float32Array` field travel as binary (see binary-frame.ts), never as JSON numbers.
+ */
+
+const id = z.string().min(1).max(128);
+const pcm = z.instanceof(Float32Array);
+
+// ---- renderer → engine -------------------------------------------------------------------
+
+export const SessionOpenSchema = z.object({
+  type: z.literal('session.open'),
+  requestId: id,
+  persona: z.string().max(8000).optional(),
+  voice: z.string().max(200).optional(),
+});
+
+export const SessionCloseSchema = z.object({ type: z.literal('session.close'), sessionId: id });
+
+/** Typed text from the user: a turn like a spoken one. */
+export const UserTextSchema = z.object({
+  type: z.literal('user.text'),
+  sessionId: id,
+  text: z.string().min(1).max(4000),
+});
+
+/** 16 kHz mono microphone samples, in capture order. */
+export const MicAudioSchema = z.object({
+  type: z.literal('mic.audio'),
+  sessionId: id,
+  seq: z.number().int().nonnegative(),
+  sampleRateHz: z.literal(16000),
+  pcm,
+});
+
+/** The renderer reports how much of a reply chunk has been heard. */
+export const PlaybackProgressSchema = z.object({
+  type: z.literal('playback.progress'),
+  sessionId: id,
+  turnId: id,
+  seq: z.number().int().nonnegative(),
+  playedMs: z.number().nonnegative(),
+  /** True when this chunk started playing (first audible sample) with this report. */
+  started: z.boolean().optional(),
+  /** True when the chunk finished playing. */
+  ended: z.boolean().optional(),
+});
+
+/** The user asks the avatar to stop talking (button or key). */
+export const TurnInterruptSchema = z.object({ type: z.literal('turn.interrupt'), sessionId: id });
+
+export const PingSchema = z.object({ type: z.literal('ping'), nonce: z.number() });
+
+export const ClientMessageSchema = z.discriminatedUnion('type', [
+  SessionOpenSchema,
+  SessionCloseSchema,
+  UserTextSchema,
+  MicAudioSchema,
+  PlaybackProgressSchema,
+  TurnInterruptSchema,
+  PingSchema,
+]);
+export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+
+// ---- engine → renderer -------------------------------------------------------------------
+
+export const SessionOpenedSchema = z.object({
+  type: z.literal('session.opened'),
+  requestId: id,
+  sessionId: id,
+});
+
+export const TurnStartedSchema = z.object({
+  type: z.literal('turn.started'),
+  sessionId: id,
+  turnId: id,
+  source: z.enum(['text', 'voice']),
+  userText: z.string().optional(),
+});
+
+export const VadEventSchema = z.object({
+  type: z.literal('vad'),
+  sessionId: id,
+  event: z.enum(['speech-start', 'speech-end']),
+});
+
+export const TranscriptSchema = z.object({
+  type: z.literal('transcript'),
+  sessionId: id,
+  turnId: id,
+  text: z.string(),
+  final: z.boolean(),
+});
+
+/** Reply text as the LLM streams it. */
+export const ReplyDeltaSchema = z.object({
+  type: z.literal('reply.delta'),
+  sessionId: id,
+  turnId: id,
+  text: z.string(),
+});
+
+/** One speakable chunk of the reply: audio plus its phoneme timeline. Played strictly by `seq`. */
+export const TtsChunkSchema = z.object({
+  type: z.literal('tts.chunk'),
+  sessionId: id,
+  turnId: id,
+  seq: z.number().int().nonnegative(),
+  text: z.string(),
+  sampleRateHz: z.number().int().positive(),
+  phonemes: z.array(PhonemeSpanSchema),
+  pcm,
+});
+
+/** Stop playback now (fade out): barge-in, user stop or failure. */
+export const TurnStopSchema = z.object({
+  type: z.literal('turn.stop'),
+  sessionId: id,
+  turnId: id,
+  reason: z.enum(['barge-in', 'user', 'error']),
+});
+
+export const TurnEndedSchema = z.object({
+  type: z.literal('turn.ended'),
+  sessionId: id,
+  turnId: id,
+  status: z.enum(['complete', 'interrupted', 'failed']),
+  replyText: z.string(),
+  heardText: z.string(),
+  /** Number of tts.chunk messages sent for this turn. */
+  chunkCount: z.number().int().nonnegative(),
+});
+
+export const TurnTraceMessageSchema = z.object({
+  type: z.literal('turn.trace'),
+  trace: TurnTraceSchema,
+});
+
+export const WorkerStatusSchema = z.object({
+  kind: z.enum(['vad', 'stt', 'llm', 'tts']),
+  workerId: z.string(),
+  state: z.enum(['starting', 'loading', 'ready', 'busy', 'failed', 'stopped']),
+  model: z.string(),
+  loadProgress: z.number().min(0).max(1).optional(),
+});
+
+export const EngineStatusSchema = z.object({
+  type: z.literal('engine.status'),
+  ready: z.boolean(),
+  workers: z.array(WorkerStatusSchema),
+});
+
+export const ErrorMessageSchema = z.object({
+  type: z.literal('error'),
+  code: ErrorCodeSchema,
+  message: z.string(),
+  recoverable: z.boolean(),
+  sessionId: id.optional(),
+  turnId: id.optional(),
+});
+
+export const PongSchema = z.object({ type: z.literal('pong'), nonce: z.number() });
+
+export const ServerMessageSchema = z.discriminatedUnion('type', [
+  SessionOpenedSchema,
+  TurnStartedSchema,
+  VadEventSchema,
+  TranscriptSchema,
+  ReplyDeltaSchema,
+  TtsChunkSchema,
+  TurnStopSchema,
+  TurnEndedSchema,
+  TurnTraceMessageSchema,
+  EngineStatusSchema,
+  ErrorMessageSchema,
+  PongSchema,
+]);
+export type ServerMessage = z.infer<typeof ServerMessageSchema>;
+export type WorkerStatus = z.infer<typeof WorkerStatusSchema>;

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/**
+ * Monotonic timestamps of one turn (`performance.now()` ms in the engine process), as listed in
+ * shared/design/measurement.md. Fields are absent until their moment happens.
+ */
+export const TurnTraceSchema = z.object({
+  sessionId: z.string(),
+  turnId: z.string(),
+  source: z.enum(['text', 'voice']),
+  speechStartMs: z.number().optional(),
+  speechEndMs: z.number().optional(),
+  endpointMs: z.number().optional(),
+  sttFinalMs: z.number().optional(),
+  llmRequestMs: z.number().optional(),
+  llmFirstTokenMs: z.number().optional(),
+  firstChunkTextMs: z.number().optional(),
+  ttsFirstAudioMs: z.number().optional(),
+  playbackScheduledMs: z.number().optional(),
+  firstAudioAudibleMs: z.number().optional(),
+  turnEndMs: z.number().optional(),
+  bargeInMs: z.number().optional(),
+  audioStoppedMs: z.number().optional(),
+});
+export type TurnTrace = z.infer<typeof TurnTraceSchema>;
+
+/** The timestamp fields of a trace, in pipeline order. */
+export const TRACE_FIELDS = [
+  'speechStartMs',
+  'speechEndMs',
+  'endpointMs',
+  'sttFinalMs',
+  'llmRequestMs',
+  'llmFirstTokenMs',
+  'firstChunkTextMs',
+  'ttsFirstAudioMs',
+  'playbackScheduledMs',
+  'firstAudioAudibleMs',
+  'turnEndMs',
+  'bargeInMs',
+  'audioStoppedMs',
+] as const;
+export type TraceField = (typeof TRACE_FIELDS)[number];

@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { ErrorCodeSchema } from './errors.contract';
+import { PhonemeSpanSchema } from './phoneme.contract';
+
+/**
+ * Protocol between the engine's pool and one model worker (a worker_thread inside a runtime host
+ * process). Engine → worker: load / run / cancel / release / unload / ping.
+ * Worker → engine: ready / progress / chunk / result / error / pong.
+ * PCM travels as Float32Array and is transferred (not copied) between threads.
+ */
+
+export const WorkerKindSchema = z.enum(['vad', 'stt', 'llm', 'tts']);
+export type WorkerKind = z.infer<typeof WorkerKindSchema>;
+
+const pcm = z.instanceof(Float32Array);
+
+/** What a worker loads: which engine implementation, which model file, and its options. */
+export const LoadSpecSchema = z.object({
+  kind: WorkerKindSchema,
+  /** Engine implementation inside the worker, e.g. "scripted", "llama", "whisper", "piper". */
+  engine: z.string().min(1),
+  /** Human-readable model name (shown in the UI and in bench JSON). */
+  modelName: z.string(),
+  modelPath: z.string().optional(),
+  /** CPU threads this runtime may use (from the resource plan). */
+  threads: z.number().int().positive(),
+  gpuLayers: z.number().int().nonnegative().optional(),
+  options: z.record(z.string(), z.unknown()).default({}),
+});
+export type LoadSpec = z.infer<typeof LoadSpecSchema>;
+
+// ---- run inputs and outputs, per kind ------------------------------------------------------
+
+export const VadRunInputSchema = z.object({
+  kind: z.literal('vad'),
+  /** Independent VAD state per stream (one per session's microphone). */
+  streamId: z.string().min(1),
+  sampleRateHz: z.literal(16000),
+  pcm,
+});
+export const VadEventSchema = z.object({
+  event: z.enum(['speech-start', 'speech-end']),
+  /** Position in the stream's audio, ms since its first sample. */
+  atMs: z.number(),
+});
+export const VadRunResultSchema = z.object({ events: z.array(VadEventSchema), probability: z.number() });
+
+export const SttRunInputSchema = z.object({
+  kind: z.literal('stt'),
+  sampleRateHz: z.literal(16000),
+  pcm,
+  /** False for a partial (interim) transcription while the user is still speaking. */
+  final: z.boolean(),
+  language: z.string().optional(),
+});
+export const SttSegmentSchema = z.object({ text: z.string(), startMs: z.number(), endMs: z.number() });
+export const SttRunResultSchema = z.object({ text: z.string(), segments: z.array(SttSegmentSchema) });
+
+export const ChatMessageSchema = z.object({
+  role: z.enum(['system', 'user', 'assistant']),
+  content: z.string(),
+});
+export type ChatMessage = z.infer<typeof ChatMessageSchema>;
+
+export const LlmRunInputSchema = z.object({
+  kind: z.literal('llm'),
+  /** The session whose KV cache this worker keeps between turns. */
+  sessionId: z.string().min(1),
+  messages: z.array(ChatMessageSchema).min(1),
+  maxTokens: z.number().int().positive(),
+  temperature: z.number().min(0).optional(),
+  seed: z.number().int().optional(),
+});
+/** Streamed piece of generated text. */
+export const LlmChunkSchema = z.object({ text: z.string() });
+export const LlmRunResultSchema = z.object({
+  text: z.string(),
+  tokenCount: z.number().int().nonnegative(),
+  finishReason: z.enum(['stop', 'length', 'abort']),
+});
+
+export const TtsRunInputSchema = z.object({
+  kind: z.literal('tts'),
+  text: z.string().min(1),
+  voice: z.string().optional(),
+  speed: z.number().positive().optional(),
+});
+export const TtsRunResultSchema = z.object({
+  sampleRateHz: z.number().int().positive(),
+  pcm,
+  phonemes: z.array(PhonemeSpanSchema),
+  /** Where the timeline came from: the synthesizer's own durations, alignment, or an estimate. */
+  timing: z.enum(['exact', 'aligned', 'estimated']),
+});
+
+export const RunInputSchema = z.discriminatedUnion('kind', [
+  VadRunInputSchema,
+  SttRunInputSchema,
+  LlmRunInputSchema,
+  TtsRunInputSchema,
+]);
+export type RunInput = z.infer<typeof RunInputSchema>;
+export type VadRunInput = z.infer<typeof VadRunInputSchema>;
+export type VadRunResult = z.infer<typeof VadRunResultSchema>;
+export type SttRunInput = z.infer<typeof SttRunInputSchema>;
+export type SttRunResult = z.infer<typeof SttRunResultSchema>;
+export type LlmRunInput = z.infer<typeof LlmRunInputSchema>;
+export type LlmChunk = z.infer<typeof LlmChunkSchema>;
+export type LlmRunResult = z.infer<typeof LlmRunResultSchema>;
+export type TtsRunInput = z.infer<typeof TtsRunInputSchema>;
+export type TtsRunResult = z.infer<typeof TtsRunResultSchema>;
+
+// ---- messages ------------------------------------------------------------------------------
+
+export const ToWorkerSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('load'), spec: LoadSpecSchema }),
+  z.object({ type: z.literal('run'), requestId: z.string().min(1), input: RunInputSchema }),
+  z.object({ type: z.literal('cancel'), requestId: z.string().min(1) }),
+  /** Forget per-session state (an LLM chat context, a VAD stream). */
+  z.object({ type: z.literal('release'), sessionId: z.string().min(1) }),
+  z.object({ type: z.literal('unload') }),
+  z.object({ type: z.literal('ping'), nonce: z.number() }),
+]);
+export type ToWorker = z.infer<typeof ToWorkerSchema>;
+
+export const FromWorkerSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('ready'),
+    loadMs: z.number(),
+    info: z.record(z.string(), z.unknown()),
+  }),
+  z.object({
+    type: z.literal('progress'),
+    requestId: z.string().optional(),
+    fraction: z.number().min(0).max(1),
+    message: z.string(),
+  }),
+  z.object({ type: z.literal('chunk'), requestId: z.string(), data: z.unknown() }),
+  z.object({ type: z.literal('result'), requestId: z.string(), data: z.unknown() }),
+  z.object({
+    type: z.literal('error'),
+    requestId: z.string().optional(),
+    code: ErrorCodeSchema,
+    message: z.string(),
+    recoverable: z.boolean(),
+  }),
+  z.object({ type: z.literal('unloaded') }),
+  z.object({
+    type: z.literal('pong'),
+    nonce: z.number(),
+    heapUsedBytes: z.number(),
+    externalBytes: z.number(),
+  }),
+]);
+export type FromWorker = z.infer<typeof FromWorkerSchema>;

@@ -1,0 +1,34 @@
+/** What a benchmark module (`bench/<name>.bench.ts`, default export) provides. */
+export interface Benchmark {
+  name: string;
+  description: string;
+  run(options: Record<string, string>): Promise<BenchResult>;
+}
+
+/** Metric names are snake_case with unit then statistic last (see shared/design/measurement.md). */
+export interface BenchResult {
+  models: Record<string, string>;
+  runs: number;
+  metrics: Record<string, number>;
+  notes?: string[];
+}
+
+export interface BenchReport extends BenchResult {
+  name: string;
+  machine: { cpus: number; cpuModel: string; gpu: string | null };
+}
+
+/** The q-quantile (0..1) of `values` by linear interpolation. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const position = (sorted.length - 1) * q;
+  const lower = Math.floor(position);
+  const upper = Math.ceil(position);
+  return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
+}
+
+/** Rounds to 3 decimals so JSON stays readable. */
+export function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
