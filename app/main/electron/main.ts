@@ -1,0 +1,101 @@
+import { app, BrowserWindow, ipcMain, session, shell, type IpcMainEvent, type WebContents } from 'electron';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { AppError } from '../../shared/errors.contract';
+import type { ServerMessage } from '../../shared/messages.contract';
+import { parseClientMessage } from '../../shared/validate';
+import { appRoot, rendererDir } from '../app-paths';
+import { createEngine, defaultEngineConfig } from '../engine/create-engine';
+import type { EngineConnection } from '../engine/engine-api';
+import { IPC_FROM_RENDERER, IPC_TO_RENDERER } from './ipc-channels';
+
+/** The Electron shell: one window, the IPC bridge to the engine, and locked-down permissions. */
+
+const engine = createEngine(defaultEngineConfig());
+const rendererUrl = pathToFileURL(join(rendererDir, 'index.html')).href;
+const connections = new Map<number, EngineConnection>();
+
+function isOwnPage(url: string): boolean {
+  return url.split(/[?#]/)[0] === rendererUrl;
+}
+
+function connectionFor(contents: WebContents): EngineConnection {
+  let connection = connections.get(contents.id);
+  if (!connection) {
+    const send = (message: ServerMessage): void => {
+      if (!contents.isDestroyed()) contents.send(IPC_TO_RENDERER, message);
+    };
+    connection = engine.connect(send);
+    connections.set(contents.id, connection);
+    contents.once('destroyed', () => {
+      connections.get(contents.id)?.close();
+      connections.delete(contents.id);
+    });
+  }
+  return connection;
+}
+
+function createWindow(): void {
+  const window = new BrowserWindow({
+    width: 1280,
+    height: 800,
+    backgroundColor: '#101418',
+    title: 'Local Talking Avatar',
+    webPreferences: {
+      preload: join(appRoot, 'out', 'preload', 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      // The share keeps rendering while the window is hidden or minimized.
+      backgroundThrottling: false,
+    },
+  });
+  window.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  window.webContents.on('will-navigate', (event, url) => {
+    if (!isOwnPage(url)) event.preventDefault();
+  });
+  void window.loadURL(rendererUrl);
+}
+
+function installPermissionHandlers(): void {
+  // Only the microphone (and screen capture for the share), only for our own page.
+  const allowed = new Set(['media', 'display-capture']);
+  session.defaultSession.setPermissionRequestHandler((contents, permission, callback) => {
+    callback(allowed.has(permission) && isOwnPage(contents.getURL()));
+  });
+  session.defaultSession.setPermissionCheckHandler((_contents, permission, origin) => allowed.has(permission) && origin.startsWith('file://'));
+}
+
+ipcMain.on(IPC_FROM_RENDERER, (event: IpcMainEvent, raw: unknown) => {
+  if (!event.senderFrame || !isOwnPage(event.senderFrame.url)) return;
+  try {
+    connectionFor(event.sender).handle(parseClientMessage(raw));
+  } catch (error) {
+    const appError = AppError.from(error);
+    event.sender.send(IPC_TO_RENDERER, { type: 'error', ...appError.toShape() } satisfies ServerMessage);
+  }
+});
+
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+});
+
+app.whenReady().then(async () => {
+  installPermissionHandlers();
+  createWindow();
+  await engine.start();
+});
+
+app.on('window-all-closed', () => app.quit());
+
+let shuttingDown = false;
+app.on('before-quit', (event) => {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  event.preventDefault();
+  engine.shutdown().finally(() => app.exit(0));
+});

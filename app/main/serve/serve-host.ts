@@ -1,0 +1,150 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import sirv from 'sirv';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { AppError } from '../../shared/errors.contract';
+import type { ServerMessage } from '../../shared/messages.contract';
+import type { Engine } from '../engine/engine-api';
+import { decodeClientFrame, encodeServerMessage } from '../transport/wire-codec';
+
+/** Options of the headless host that serves the renderer build and the engine over WebSocket. */
+export interface ServeOptions {
+  engine: Engine;
+  rendererDir: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** 127.0.0.1 unless the user opts in to LAN access. */
+  host?: string;
+  /** Random per start unless given. */
+  token?: string;
+  /** Largest accepted WebSocket message (mic frames are small; this bounds abuse). */
+  maxMessageBytes?: number;
+}
+
+export interface ServeHandle {
+  url: string;
+  port: number;
+  token: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
+    "media-src 'self' blob: mediastream:; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; worker-src 'self' blob:; " +
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+};
+
+function tokenMatches(expected: string, given: string | null): boolean {
+  if (!given) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** Starts the `serve` host: static renderer at `/`, engine WebSocket at `/ws?token=…`. */
+export async function startServeHost(options: ServeOptions): Promise<ServeHandle> {
+  const host = options.host ?? '127.0.0.1';
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const statics = sirv(options.rendererDir, {
+    dev: false,
+    etag: true,
+    setHeaders: (res) => {
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    },
+  });
+
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end('Method not allowed');
+      return;
+    }
+    if (req.url === '/healthz') {
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+      return;
+    }
+    statics(req, res, () => res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found'));
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? 1 << 20 });
+
+  server.on('upgrade', (req: IncomingMessage, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const refuse = (status: number, text: string): void => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (url.pathname !== '/ws') return refuse(404, 'Not Found');
+    if (!tokenMatches(token, url.searchParams.get('token'))) return refuse(401, 'Unauthorized');
+    const origin = req.headers.origin;
+    if (origin && !isAllowedOrigin(origin, host)) return refuse(403, 'Forbidden');
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  wss.on('connection', (ws: WebSocket) => {
+    const send = (message: ServerMessage): void => {
+      if (ws.readyState === ws.OPEN) ws.send(encodeServerMessage(message));
+    };
+    const connection = options.engine.connect(send);
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      try {
+        const bytes = toBytes(data);
+        const message = decodeClientFrame(
+          isBinary ? { kind: 'binary', bytes } : { kind: 'text', text: Buffer.from(bytes).toString('utf8') },
+        );
+        connection.handle(message);
+      } catch (error) {
+        const appError = AppError.from(error);
+        send({ type: 'error', code: appError.code, message: appError.message, recoverable: appError.recoverable });
+      }
+    });
+    ws.on('close', () => connection.close());
+    ws.on('error', () => connection.close());
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost === '0.0.0.0' ? '127.0.0.1' : urlHost}:${port}/?token=${token}`,
+    port,
+    token,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Same-host pages only: a page from another site must not drive the engine even with a token. */
+function isAllowedOrigin(origin: string, host: string): boolean {
+  let hostname: string;
+  try {
+    hostname = new URL(origin).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return false;
+  }
+  if (hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '::1') return true;
+  if (host === '127.0.0.1' || host === 'localhost') return false;
+  // LAN opt-in: pages served from one of this machine's own addresses.
+  const own = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((entry) => entry.address));
+  return hostname === host || own.includes(hostname);
+}

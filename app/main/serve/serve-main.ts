@@ -1,0 +1,54 @@
+import { parseArgs } from 'node:util';
+import { rendererDir } from '../app-paths';
+import { createEngine, defaultEngineConfig } from '../engine/create-engine';
+import { startServeHost } from './serve-host';
+
+/**
+ * `npm run serve -- [--port <n>] [--lan]`: the engine headless, plus the renderer build and a
+ * WebSocket with the same messages as Electron IPC. Loopback only unless --lan is given.
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '5173' },
+      lan: { type: 'boolean', default: false },
+      token: { type: 'string' },
+    },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`--port must be a number from 0 to 65535, got "${values.port}".`);
+    process.exit(2);
+  }
+  const engine = createEngine(defaultEngineConfig());
+  const started = engine.start();
+  const handle = await startServeHost({
+    engine,
+    rendererDir,
+    port,
+    host: values.lan ? '0.0.0.0' : '127.0.0.1',
+    token: values.token,
+  });
+  console.log('Local talking avatar: open this address in Chromium (the token is new every start):');
+  console.log(handle.url);
+  started.then(
+    () => console.log('Engine ready: all workers warm.'),
+    (error: unknown) => console.error(`Engine failed to start: ${error instanceof Error ? error.message : String(error)}`),
+  );
+
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await handle.close();
+    await engine.shutdown();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});
