@@ -1,0 +1,22 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/** Feeds a file's bytes into `hash` (streaming: a multi-GB model never sits in memory). */
+export async function hashFileInto(path: string, hash: Hash, signal?: AbortSignal): Promise<void> {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done();
+    },
+  });
+  await pipeline(createReadStream(path), sink, { signal });
+}
+
+/** Hex sha256 of a file. */
+export async function sha256OfFile(path: string, signal?: AbortSignal): Promise<string> {
+  const hash = createHash('sha256');
+  await hashFileInto(path, hash, signal);
+  return hash.digest('hex');
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+/**
+ * The model catalog (resources/models/catalog.json): recommended real models per hardware tier,
+ * each file with a download URL, its size and sha256 where a citable source states them, and
+ * that source. The model manager validates the file with these schemas before using it.
+ */
+
+/** What a model does in the pipeline. */
+export const ModelKind = { Stt: 'stt', Llm: 'llm', Tts: 'tts' } as const;
+export type ModelKind = (typeof ModelKind)[keyof typeof ModelKind];
+
+/** Hardware a recommendation is for. */
+export const ModelTier = { CpuOnly: 'cpu-only', Gpu8Gb: 'gpu-8gb', Gpu16Gb: 'gpu-16gb' } as const;
+export type ModelTier = (typeof ModelTier)[keyof typeof ModelTier];
+
+/** Runtime that loads the model (matches the worker registry's engine names). */
+export const ModelEngine = { Whisper: 'whisper', Llama: 'llama', Piper: 'piper', SherpaVits: 'sherpa-vits' } as const;
+export type ModelEngine = (typeof ModelEngine)[keyof typeof ModelEngine];
+
+/** On-disk format of a model file, checked by its magic bytes on import. */
+export const ModelFormat = { Gguf: 'gguf', WhisperGgml: 'whisper-ggml', Onnx: 'onnx', Json: 'json' } as const;
+export type ModelFormat = (typeof ModelFormat)[keyof typeof ModelFormat];
+
+/** `pinned`: the catalog states the sha256. `pin-on-first-download`: the first download's hash is kept. */
+export const HashPolicy = { Pinned: 'pinned', PinOnFirstDownload: 'pin-on-first-download' } as const;
+export type HashPolicy = (typeof HashPolicy)[keyof typeof HashPolicy];
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
+
+/** Where a size or hash was read: a public repository, a path in it and the commit seen. */
+export const CatalogSourceSchema = z.object({
+  repo: z.string().min(3),
+  path: z.string().min(1),
+  commit: z.string().regex(/^[0-9a-f]{40}$/).optional(),
+  note: z.string().optional(),
+});
+export type CatalogSource = z.infer<typeof CatalogSourceSchema>;
+
+/** One file of a model (a Piper voice has the .onnx and its .onnx.json). */
+export const CatalogFileSchema = z
+  .object({
+    fileName: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[A-Za-z0-9._-]+$/, 'a plain file name')
+      .refine((name) => !name.startsWith('.'), 'must not start with a dot'),
+    format: z.enum(Object.values(ModelFormat) as [ModelFormat, ...ModelFormat[]]),
+    url: z.url({ protocol: /^https?$/ }),
+    sizeBytes: z.number().int().positive().nullable(),
+    approxSizeMb: z.number().positive().optional(),
+    sha256: sha256.nullable(),
+    hashPolicy: z.enum(Object.values(HashPolicy) as [HashPolicy, ...HashPolicy[]]),
+    source: CatalogSourceSchema,
+  })
+  .refine((file) => (file.hashPolicy === HashPolicy.Pinned) === (file.sha256 !== null), {
+    message: 'hashPolicy must be "pinned" exactly when sha256 is given',
+  })
+  .refine((file) => file.sizeBytes !== null || file.approxSizeMb !== undefined, {
+    message: 'give sizeBytes or, when unknown, approxSizeMb',
+  });
+export type CatalogFile = z.infer<typeof CatalogFileSchema>;
+
+/** A recommended model: the first file is the one engines load (`resolve` returns its path). */
+export const CatalogEntrySchema = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(80)
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" and "-"'),
+  title: z.string().min(1).max(120),
+  kind: z.enum(Object.values(ModelKind) as [ModelKind, ...ModelKind[]]),
+  engine: z.enum(Object.values(ModelEngine) as [ModelEngine, ...ModelEngine[]]),
+  tiers: z.array(z.enum(Object.values(ModelTier) as [ModelTier, ...ModelTier[]])).min(1),
+  licence: z.string().min(1),
+  notes: z.string().optional(),
+  files: z.array(CatalogFileSchema).min(1),
+});
+export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
+
+export const CatalogSchema = z
+  .object({
+    version: z.literal(1),
+    models: z.array(CatalogEntrySchema),
+  })
+  .refine((catalog) => new Set(catalog.models.map((m) => m.id)).size === catalog.models.length, {
+    message: 'model ids must be unique',
+  });
+export type Catalog = z.infer<typeof CatalogSchema>;
+
+/** Progress of one pull: bytes of all the model's files together. */
+export interface PullProgress {
+  id: string;
+  receivedBytes: number;
+  /** Null while a file's size is unknown (no size in the catalog and no Content-Length). */
+  totalBytes: number | null;
+  bytesPerSec: number;
+}
