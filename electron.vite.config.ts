@@ -18,6 +18,7 @@ export default defineConfig({
           serve: resolve(root, 'app/main/serve/serve-main.ts'),
           'runtime-host': resolve(root, 'app/main/pool/runtime-host.ts'),
           'scripted.worker': resolve(root, 'app/native-workers/scripted/scripted.worker.ts'),
+          'espeak.worker': resolve(root, 'app/native-workers/tts/espeak.worker.ts'),
         },
         output: { entryFileNames: '[name].js', format: 'es' },
       },

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { AppError, ErrorCode } from '../../shared/errors.contract';
+import type { LoadSpec, RunInput, TtsRunResult } from '../../shared/worker.contract';
+import type { RunContext, WorkerEngine } from '../worker-runtime';
+import { EspeakSynthesizer } from './espeak-wasm';
+import { refineWithSilence, spansFromOnsets, toMillisecondSpans } from './phoneme-timeline';
+
+/** `spec.options` of the embedded eSpeak NG voice. */
+export const EspeakOptionsSchema = z.object({
+  /** eSpeak voice name, e.g. "en-us"; a run's `voice` overrides it. */
+  voice: z.string().min(1).default('en-us'),
+  /** Synthesizes a short phrase at load so the first real request runs on warmed-up code. */
+  warmUp: z.boolean().default(true),
+});
+
+const WARM_UP_TEXT = 'Hello, I am ready.';
+
+/**
+ * The embedded default voice: eSpeak NG in WebAssembly, no download. Its phoneme timeline comes
+ * from espeak's own phoneme events (exact sample positions), labelled in IPA without stress marks,
+ * with "sil" for silence.
+ */
+export class EspeakEngine implements WorkerEngine {
+  private synthesizer: EspeakSynthesizer | null = null;
+  private defaultVoice = 'en-us';
+
+  async load(spec: LoadSpec, progress: (fraction: number, message: string) => void): Promise<Record<string, unknown>> {
+    const options = EspeakOptionsSchema.safeParse(spec.options);
+    if (!options.success) {
+      throw new AppError(ErrorCode.ModelInvalid, `eSpeak voice options are invalid: ${options.error.issues[0]?.message ?? ''}`, false);
+    }
+    progress(0, 'loading eSpeak NG');
+    const synthesizer = await EspeakSynthesizer.create();
+    synthesizer.setVoice(options.data.voice);
+    if (options.data.warmUp) synthesizer.synthesize(WARM_UP_TEXT);
+    this.synthesizer = synthesizer;
+    this.defaultVoice = options.data.voice;
+    return { engine: 'espeak', voice: options.data.voice, sampleRateHz: synthesizer.sampleRateHz, timing: 'exact', phonemeSet: 'ipa' };
+  }
+
+  async run(input: RunInput, context: RunContext): Promise<{ data: unknown; transfer?: Transferable[] }> {
+    if (input.kind !== 'tts') throw new AppError(ErrorCode.InvalidMessage, `The eSpeak worker cannot run "${input.kind}" requests.`, true);
+    const synthesizer = this.synthesizer;
+    if (!synthesizer) throw new AppError(ErrorCode.ModelMissing, 'The eSpeak voice is not loaded.', true);
+    context.signal.throwIfAborted();
+    synthesizer.setVoice(input.voice ?? this.defaultVoice);
+    const { sampleRateHz, pcm, events } = synthesizer.synthesize(input.text, input.speed ?? 1);
+    const spans = refineWithSilence(spansFromOnsets(events, pcm.length), pcm, sampleRateHz);
+    const result: TtsRunResult = { sampleRateHz, pcm, phonemes: toMillisecondSpans(spans, sampleRateHz), timing: 'exact' };
+    return { data: result, transfer: [pcm.buffer] };
+  }
+
+  async unload(): Promise<void> {
+    this.synthesizer = null;
+  }
+}
