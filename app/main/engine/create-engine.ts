@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { AppError, ErrorCode } from '../../shared/errors.contract';
+import type { ClientMessage, ServerMessage } from '../../shared/messages.contract';
+import type { WorkerKind } from '../../shared/worker.contract';
+import { WorkerPool, type PoolKindConfig } from '../pool/worker-pool';
+import type { Engine, EngineConnection } from './engine-api';
+import { loadSpecFor, type EngineConfig } from './engine-config';
+import { Session } from './session';
+
+export { defaultEngineConfig, type EngineConfig } from './engine-config';
+
+/** Which sessions keep state inside a worker: the LLM's KV cache (exclusive), VAD streams (shared). */
+const AFFINITY: Partial<Record<WorkerKind, PoolKindConfig['affinity']>> = { llm: 'exclusive', vad: 'shared' };
+
+/** The engine plus what tests and benches may inspect. */
+export interface EngineInstance extends Engine {
+  readonly pool: WorkerPool;
+  /** A live session by id (tests read its history and traces). */
+  session(sessionId: string): Session | undefined;
+}
+
+/** Creates the engine: warm pool, sessions, turns. Call `start()` before connecting clients. */
+export function createEngine(config: EngineConfig): EngineInstance {
+  const kinds: Partial<Record<WorkerKind, PoolKindConfig>> = {};
+  for (const [kind, workerConfig] of Object.entries(config.workers) as Array<[WorkerKind, EngineConfig['workers'][WorkerKind]]>) {
+    if (workerConfig.count <= 0) continue;
+    kinds[kind] = {
+      count: workerConfig.count,
+      spec: loadSpecFor(kind, workerConfig, workerConfig.threads ?? 1),
+      ...(workerConfig.host !== undefined ? { host: workerConfig.host } : {}),
+      ...(AFFINITY[kind] !== undefined ? { affinity: AFFINITY[kind] } : {}),
+    };
+  }
+  const pool = new WorkerPool({
+    kinds,
+    launcher: config.launcher,
+    leaseTimeoutMs: config.leaseTimeoutMs,
+    health: config.health,
+    hostRestartDelayMs: config.hostRestartDelayMs,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+  });
+  const sessions = new Map<string, { session: Session; connection: Set<string> }>();
+  const connections = new Set<(message: ServerMessage) => void>();
+  let stopping = false;
+
+  const engineStatus = (): ServerMessage => ({ type: 'engine.status', ready: pool.ready, workers: pool.status() });
+  pool.onStatus(() => {
+    const status = engineStatus();
+    for (const send of connections) send(status);
+  });
+
+  function connect(send: (message: ServerMessage) => void): EngineConnection {
+    const owned = new Set<string>();
+    connections.add(send);
+    send(engineStatus());
+
+    const sessionFor = (sessionId: string): Session | undefined => {
+      const entry = owned.has(sessionId) ? sessions.get(sessionId) : undefined;
+      if (!entry) {
+        send({ type: 'error', code: ErrorCode.UnknownSession, message: `There is no open session "${sessionId}".`, recoverable: true, sessionId });
+      }
+      return entry?.session;
+    };
+
+    const closeSession = (sessionId: string): void => {
+      const entry = sessions.get(sessionId);
+      if (!entry) return;
+      sessions.delete(sessionId);
+      owned.delete(sessionId);
+      void entry.session.close();
+    };
+
+    return {
+      handle(message: ClientMessage): void {
+        if (stopping) {
+          send({ type: 'error', code: ErrorCode.Cancelled, message: 'The engine is shutting down.', recoverable: false });
+          return;
+        }
+        switch (message.type) {
+          case 'session.open': {
+            const sessionId = randomUUID();
+            const session = new Session(sessionId, message.persona ?? config.defaultPersona, message.voice, pool, config, send);
+            sessions.set(sessionId, { session, connection: owned });
+            owned.add(sessionId);
+            send({ type: 'session.opened', requestId: message.requestId, sessionId });
+            return;
+          }
+          case 'session.close':
+            if (owned.has(message.sessionId)) closeSession(message.sessionId);
+            return;
+          case 'user.text':
+            sessionFor(message.sessionId)?.userText(message.text);
+            return;
+          case 'mic.audio':
+            sessionFor(message.sessionId)?.micAudio(message.pcm);
+            return;
+          case 'playback.progress':
+            sessionFor(message.sessionId)?.playbackProgress(message.turnId, message.seq, message.playedMs, message.started ?? false, message.ended ?? false);
+            return;
+          case 'turn.interrupt':
+            sessionFor(message.sessionId)?.interrupt();
+            return;
+          case 'ping':
+            send({ type: 'pong', nonce: message.nonce });
+            return;
+        }
+      },
+      close(): void {
+        connections.delete(send);
+        for (const sessionId of [...owned]) closeSession(sessionId);
+      },
+    };
+  }
+
+  return {
+    pool,
+    session: (sessionId) => sessions.get(sessionId)?.session,
+    async start() {
+      try {
+        await pool.start();
+      } catch (error) {
+        await pool.shutdown();
+        throw AppError.from(error);
+      }
+    },
+    connect,
+    async shutdown() {
+      stopping = true;
+      const closing = [...sessions.values()].map(({ session }) => session.close());
+      sessions.clear();
+      connections.clear();
+      await Promise.race([Promise.allSettled(closing), new Promise((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref())]);
+      await pool.shutdown();
+    },
+  };
+}

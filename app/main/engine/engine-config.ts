@@ -1,0 +1,111 @@
+import type { LoadSpec, WorkerKind } from '../../shared/worker.contract';
+import { forkHostLauncher, type HostLauncher } from '../pool/host-launcher';
+import type { PoolHealthConfig } from '../pool/worker-pool';
+import { defaultChunkerOptions, type ChunkerOptions } from '../pipeline/clause-chunker';
+
+/** One worker kind: which engine implementation, which model, how many warm workers. */
+export interface WorkerKindConfig {
+  /** Engine name registered in app/native-workers/registry.ts ("scripted", "llama", …). */
+  engine: string;
+  modelName: string;
+  modelPath?: string;
+  count: number;
+  /** CPU threads per worker; planned from the machine when absent. */
+  threads?: number;
+  gpuLayers?: number;
+  /** Engine-specific load options (LoadSpec.options). */
+  options?: Record<string, unknown>;
+  /** Runtime host process name; kinds with the same engine share one host by default. */
+  host?: string;
+  /** Resident memory one worker needs (model + runtime), for the resource plan. */
+  ramBytes?: number;
+  /** GPU memory one worker needs when offloaded, for the resource plan. */
+  vramBytes?: number;
+}
+
+export interface PipelineConfig {
+  maxTokens: number;
+  temperature?: number;
+  /** TTS requests of one turn running at once. */
+  ttsConcurrency: number;
+  chunker: ChunkerOptions;
+  /** User speech shorter than this while the avatar speaks does not interrupt it (and is not a turn). */
+  minBargeInSpeechMs: number;
+  /** Utterances shorter than this are noise, not turns. */
+  minUtteranceMs: number;
+  /** Audio kept before the VAD's speech start, so the first syllable reaches STT. */
+  utterancePrerollMs: number;
+  /** Longest utterance kept for STT. */
+  maxUtteranceMs: number;
+}
+
+export interface EngineConfig {
+  workers: Record<WorkerKind, WorkerKindConfig>;
+  /** Starts runtime host processes; the Electron shell injects a utilityProcess launcher. */
+  launcher: HostLauncher;
+  pipeline: PipelineConfig;
+  /** System prompt of sessions that open without a persona. */
+  defaultPersona: string;
+  leaseTimeoutMs: number;
+  health: PoolHealthConfig;
+  hostRestartDelayMs: number;
+  shutdownTimeoutMs: number;
+  /** Traces kept per session. */
+  maxTracesPerSession: number;
+  /** Measurements that are not messages (benches). */
+  onDiagnostic?(event: EngineDiagnostic): void;
+}
+
+export type EngineDiagnostic = { type: 'llm-tokens-after-abort'; sessionId: string; turnId: string; count: number };
+
+/** The LoadSpec a worker of `kind` loads under `config`. */
+export function loadSpecFor(kind: WorkerKind, config: WorkerKindConfig, threads: number): LoadSpec {
+  return {
+    kind,
+    engine: config.engine,
+    modelName: config.modelName,
+    ...(config.modelPath !== undefined ? { modelPath: config.modelPath } : {}),
+    threads,
+    ...(config.gpuLayers !== undefined ? { gpuLayers: config.gpuLayers } : {}),
+    options: config.options ?? {},
+  };
+}
+
+/** Scripted placeholder delays that feel like a small local model on a CPU. */
+export const scriptedRealisticOptions = {
+  vad: { loadMs: 50 },
+  stt: { loadMs: 200, sttMs: 120 },
+  llm: { loadMs: 400, firstTokenMs: 150, tokenMs: 40 },
+  tts: { loadMs: 200, ttsFirstChunkMs: 50, ttsMsPerChar: 1.5 },
+} as const;
+
+/** Every kind on the scripted engine: runs anywhere, no models needed. */
+export function defaultEngineConfig(overrides: Partial<EngineConfig> = {}): EngineConfig {
+  const scripted = (kind: WorkerKind, count: number): WorkerKindConfig => ({
+    engine: 'scripted',
+    modelName: `scripted-${kind}`,
+    count,
+    options: { ...scriptedRealisticOptions[kind] },
+    ramBytes: 50e6,
+  });
+  return {
+    workers: { vad: scripted('vad', 1), stt: scripted('stt', 1), llm: scripted('llm', 2), tts: scripted('tts', 2) },
+    launcher: forkHostLauncher,
+    pipeline: {
+      maxTokens: 256,
+      ttsConcurrency: 2,
+      chunker: defaultChunkerOptions,
+      minBargeInSpeechMs: 200,
+      minUtteranceMs: 250,
+      utterancePrerollMs: 300,
+      maxUtteranceMs: 30_000,
+    },
+    defaultPersona: 'You are a friendly avatar who talks with the user. Answer briefly, in plain spoken sentences.',
+    leaseTimeoutMs: 15_000,
+    health: { pingIntervalMs: 1000, pingDeadlineMs: 3000, memoryCeilingBytes: 2e9 },
+    hostRestartDelayMs: 200,
+    shutdownTimeoutMs: 5000,
+    maxTracesPerSession: 50,
+    ...overrides,
+  };
+}

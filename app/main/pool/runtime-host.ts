@@ -1,0 +1,85 @@
+import { Worker } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import type { FromHost, ToHost } from './host.contract';
+
+/**
+ * Process entry of a runtime host: runs model workers as worker_threads and relays their messages.
+ * Native runtimes may abort this process; the engine in the parent survives and respawns it.
+ */
+
+const workers = new Map<string, Worker>();
+
+function send(message: FromHost): void {
+  process.send?.(message);
+}
+
+/** Source entries (.ts) need tsx inside the thread; `--import` in execArgv does not reach a worker's entry. */
+function startWorker(entry: string): Worker {
+  if (!entry.endsWith('.ts')) return new Worker(entry);
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const code =
+    `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })` +
+    `.catch((error) => { console.error(error); process.exit(1); });`;
+  return new Worker(code, { eval: true });
+}
+
+function spawn(workerId: string, entry: string): void {
+  const worker = startWorker(entry);
+  workers.set(workerId, worker);
+  worker.on('message', (message: unknown) => send({ type: 'from-worker', workerId, message }));
+  worker.on('error', (error) => send({ type: 'worker-error', workerId, message: error.message }));
+  worker.on('exit', (exitCode) => {
+    workers.delete(workerId);
+    send({ type: 'worker-exit', workerId, exitCode });
+  });
+}
+
+function transferablesOf(message: unknown): ArrayBuffer[] {
+  const pcm = (message as { input?: { pcm?: unknown } } | null)?.input?.pcm;
+  return pcm instanceof Float32Array && pcm.buffer instanceof ArrayBuffer ? [pcm.buffer] : [];
+}
+
+function waitForUnload(worker: Worker, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    worker.on('message', (message: { type?: string }) => {
+      if (message?.type === 'unloaded' || message?.type === 'error') {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    worker.postMessage({ type: 'unload' });
+  });
+}
+
+async function exitInOrder(timeoutMs: number): Promise<void> {
+  await Promise.all([...workers.values()].map((worker) => waitForUnload(worker, timeoutMs)));
+  await Promise.all([...workers.values()].map((worker) => worker.terminate()));
+  process.exit(0);
+}
+
+process.on('message', (raw: unknown) => {
+  const message = raw as ToHost;
+  switch (message.type) {
+    case 'spawn':
+      spawn(message.workerId, message.entry);
+      return;
+    case 'to-worker':
+      workers.get(message.workerId)?.postMessage(message.message, transferablesOf(message.message));
+      return;
+    case 'terminate':
+      void workers.get(message.workerId)?.terminate();
+      return;
+    case 'ping':
+      send({ type: 'pong', nonce: message.nonce });
+      return;
+    case 'exit':
+      void exitInOrder(message.timeoutMs);
+      return;
+  }
+});
+
+// The engine went away: nothing is left to serve.
+process.on('disconnect', () => process.exit(0));
+
+send({ type: 'host-ready', pid: process.pid });

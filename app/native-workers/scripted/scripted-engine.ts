@@ -1,0 +1,123 @@
+import { parentPort } from 'node:worker_threads';
+import { AppError, ErrorCode } from '../../shared/errors.contract';
+import type { LlmRunResult, LoadSpec, RunInput, SttRunResult, TtsRunResult } from '../../shared/worker.contract';
+import type { RunContext, WorkerEngine } from '../worker-runtime';
+import { ScriptedOptionsSchema, type ScriptedOptions } from './scripted-options';
+import { scriptedReply, scriptedTokens } from './scripted-reply';
+import { synthesizeScriptedSpeech } from './scripted-speech';
+import { EnergyVad } from './scripted-vad';
+
+function abortError(): Error {
+  const error = new Error('aborted');
+  error.name = 'AbortError';
+  return error;
+}
+
+/** Waits until `deadlineMs` (performance.now clock); absolute deadlines keep long streams from drifting. */
+function sleepUntil(deadlineMs: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError());
+    const delayMs = deadlineMs - performance.now();
+    if (delayMs <= 0) return resolve();
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortError());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, delayMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * A deterministic engine for every worker kind, with configurable delays and failure injection.
+ * Tests and benches use it where real models would be too slow or absent.
+ */
+export class ScriptedEngine implements WorkerEngine {
+  private options: ScriptedOptions = ScriptedOptionsSchema.parse({});
+  private vad = new EnergyVad(this.options);
+
+  async load(spec: LoadSpec, progress: (fraction: number, message: string) => void): Promise<Record<string, unknown>> {
+    const parsed = ScriptedOptionsSchema.safeParse(spec.options);
+    if (!parsed.success) {
+      throw new AppError(ErrorCode.ModelInvalid, `Scripted engine options are invalid: ${parsed.error.issues[0]?.message ?? ''}`, false);
+    }
+    this.options = parsed.data;
+    this.vad = new EnergyVad(this.options);
+    const startedMs = performance.now();
+    progress(0, `loading scripted ${spec.kind}`);
+    await sleepUntil(startedMs + this.options.loadMs / 2);
+    progress(0.5, `loading scripted ${spec.kind}`);
+    await sleepUntil(startedMs + this.options.loadMs);
+    return { engine: 'scripted', kind: spec.kind, model: spec.modelName };
+  }
+
+  async run(input: RunInput, context: RunContext): Promise<{ data: unknown; transfer?: Transferable[] }> {
+    const startedMs = performance.now();
+    switch (input.kind) {
+      case 'vad':
+        return { data: this.vad.process(input.streamId, input.pcm, input.sampleRateHz) };
+      case 'stt': {
+        const durationMs = (input.pcm.length * 1000) / input.sampleRateHz;
+        await sleepUntil(startedMs + this.options.sttMs, context.signal);
+        const text = this.options.transcript ?? `I spoke for ${(durationMs / 1000).toFixed(1)} seconds.`;
+        const result: SttRunResult = { text, segments: [{ text, startMs: 0, endMs: durationMs }] };
+        return { data: result };
+      }
+      case 'llm': {
+        const userText = [...input.messages].reverse().find((message) => message.role === 'user')?.content ?? '';
+        await this.injectFailure(userText, context.signal);
+        const reply = this.options.reply ?? scriptedReply(userText, this.options.replySentences);
+        const tokens = scriptedTokens(reply).slice(0, input.maxTokens);
+        for (let i = 0; i < tokens.length; i++) {
+          await sleepUntil(startedMs + this.options.firstTokenMs + i * this.options.tokenMs, context.signal);
+          context.emitChunk({ text: tokens[i] });
+        }
+        const result: LlmRunResult = {
+          text: tokens.join(''),
+          tokenCount: tokens.length,
+          finishReason: tokens.length < scriptedTokens(reply).length ? 'length' : 'stop',
+        };
+        return { data: result };
+      }
+      case 'tts': {
+        await this.injectFailure(input.text, context.signal);
+        const speech = synthesizeScriptedSpeech(input.text, this.options.sampleRateHz, input.speed ?? 1);
+        await sleepUntil(startedMs + this.options.ttsFirstChunkMs + this.options.ttsMsPerChar * input.text.length, context.signal);
+        const result: TtsRunResult = { ...speech, timing: 'exact' };
+        return { data: result, transfer: [speech.pcm.buffer] };
+      }
+    }
+  }
+
+  release(sessionId: string): void {
+    this.vad.release(sessionId);
+  }
+
+  async unload(): Promise<void> {}
+
+  private async injectFailure(text: string, signal: AbortSignal): Promise<void> {
+    const failure = this.options.failOn.find((candidate) => text.includes(candidate.contains));
+    if (!failure) return;
+    switch (failure.mode) {
+      case 'crash-host':
+        process.kill(process.pid, 'SIGKILL');
+        break;
+      case 'crash-worker':
+        process.exit(70);
+        break;
+      case 'hang':
+        for (;;) {
+          // Blocks the thread: no more pongs, as a stuck native call would.
+        }
+      case 'throw':
+        throw new AppError(ErrorCode.Internal, `Scripted failure on "${failure.contains}".`, true);
+      case 'malformed':
+        parentPort?.postMessage({ type: 'result', requestId: 42, data: 'not a protocol message' });
+        // The engine rejects the run on the malformed message and cancels it.
+        await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(abortError()), { once: true }));
+    }
+  }
+}

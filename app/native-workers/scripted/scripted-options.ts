@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+/** A failure the scripted engine injects when a run's input text contains `contains`. */
+export const ScriptedFailureSchema = z.object({
+  contains: z.string().min(1),
+  /**
+   * crash-host: kill the whole runtime host process (as a native abort would);
+   * crash-worker: end this worker thread; hang: block the thread forever (no pongs);
+   * throw: fail the run with an error; malformed: answer with a message that breaks the protocol.
+   */
+  mode: z.enum(['crash-host', 'crash-worker', 'hang', 'throw', 'malformed']),
+});
+export type ScriptedFailure = z.infer<typeof ScriptedFailureSchema>;
+
+/** `LoadSpec.options` of the scripted engine: every delay is configurable, all default to fast. */
+export const ScriptedOptionsSchema = z.object({
+  loadMs: z.number().nonnegative().default(0),
+  // llm
+  firstTokenMs: z.number().nonnegative().default(0),
+  tokenMs: z.number().nonnegative().default(0),
+  /** Sentences in the reply (the first echoes the user). */
+  replySentences: z.number().int().positive().default(3),
+  /** A fixed reply instead of the echo. */
+  reply: z.string().optional(),
+  // tts
+  ttsFirstChunkMs: z.number().nonnegative().default(0),
+  ttsMsPerChar: z.number().nonnegative().default(0),
+  sampleRateHz: z.number().int().positive().default(22050),
+  // stt
+  sttMs: z.number().nonnegative().default(0),
+  /** A fixed transcript instead of "I spoke for N seconds". */
+  transcript: z.string().optional(),
+  // vad
+  vadThreshold: z.number().positive().default(0.02),
+  vadFrameMs: z.number().positive().default(10),
+  vadMinSpeechMs: z.number().nonnegative().default(30),
+  vadMinSilenceMs: z.number().nonnegative().default(200),
+  failOn: z.array(ScriptedFailureSchema).default([]),
+});
+export type ScriptedOptions = z.infer<typeof ScriptedOptionsSchema>;

@@ -1,0 +1,22 @@
+/** The scripted LLM's deterministic reply: echoes part of the user's words, then fixed sentences. */
+
+const FOLLOW_UPS = [
+  'That is an interesting thing to say.',
+  'Let me think about it for a moment, and then I will answer properly.',
+  'I am a scripted voice, so my answers stay short and predictable.',
+  'Tell me more whenever you like.',
+];
+
+/** `sentences` counts the echo sentence; the rest cycles through the follow-ups. */
+export function scriptedReply(userText: string, sentences = 3): string {
+  const words = userText.replace(/\s+/g, ' ').trim().split(' ').filter(Boolean);
+  const echo = words.slice(0, 6).join(' ').replace(/[.!?,;:]+$/, '');
+  const parts = [echo ? `You said ${echo}.` : 'You said nothing at all.'];
+  for (let i = 0; i < sentences - 1; i++) parts.push(FOLLOW_UPS[i % FOLLOW_UPS.length]!);
+  return parts.join(' ');
+}
+
+/** Splits a reply into token-like pieces (a word with its leading space), as an LLM streams them. */
+export function scriptedTokens(text: string): string[] {
+  return text.match(/\s*\S+/g) ?? [];
+}

@@ -1,0 +1,59 @@
+import type { VadRunResult } from '../../shared/worker.contract';
+
+interface StreamState {
+  positionMs: number;
+  speaking: boolean;
+  runStartMs: number;
+  runMs: number;
+}
+
+export interface EnergyVadOptions {
+  vadThreshold: number;
+  vadFrameMs: number;
+  vadMinSpeechMs: number;
+  vadMinSilenceMs: number;
+}
+
+/** Energy-threshold VAD with independent state per stream: speech after a run of loud frames, silence after a quiet hangover. */
+export class EnergyVad {
+  private readonly streams = new Map<string, StreamState>();
+
+  constructor(private readonly options: EnergyVadOptions) {}
+
+  process(streamId: string, pcm: Float32Array, sampleRateHz: number): VadRunResult {
+    let state = this.streams.get(streamId);
+    if (!state) {
+      state = { positionMs: 0, speaking: false, runStartMs: 0, runMs: 0 };
+      this.streams.set(streamId, state);
+    }
+    const frameSamples = Math.max(1, Math.round((this.options.vadFrameMs * sampleRateHz) / 1000));
+    const events: VadRunResult['events'] = [];
+    let probability = 0;
+    for (let start = 0; start < pcm.length; start += frameSamples) {
+      const end = Math.min(pcm.length, start + frameSamples);
+      let energy = 0;
+      for (let i = start; i < end; i++) energy += pcm[i]! * pcm[i]!;
+      const rms = Math.sqrt(energy / (end - start));
+      const frameMs = ((end - start) * 1000) / sampleRateHz;
+      probability = Math.min(1, rms / (2 * this.options.vadThreshold));
+      const loud = rms >= this.options.vadThreshold;
+      // A run counts frames that disagree with the current state.
+      if (loud !== state.speaking) {
+        if (state.runMs === 0) state.runStartMs = state.positionMs;
+        state.runMs += frameMs;
+        const needed = state.speaking ? this.options.vadMinSilenceMs : this.options.vadMinSpeechMs;
+        if (state.runMs >= needed) {
+          state.speaking = loud;
+          events.push({ event: loud ? 'speech-start' : 'speech-end', atMs: state.runStartMs });
+          state.runMs = 0;
+        }
+      } else state.runMs = 0;
+      state.positionMs += frameMs;
+    }
+    return { events, probability };
+  }
+
+  release(streamId: string): void {
+    this.streams.delete(streamId);
+  }
+}

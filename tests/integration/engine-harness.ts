@@ -1,0 +1,92 @@
+import type { ClientMessage, ServerMessage } from '../../app/shared/messages.contract';
+import type { WorkerKind } from '../../app/shared/worker.contract';
+import { createEngine, type EngineInstance } from '../../app/main/engine/create-engine';
+import { defaultEngineConfig, type EngineConfig, type WorkerKindConfig } from '../../app/main/engine/engine-config';
+
+/** Test harness: a real engine (real host process, real worker threads) on the scripted engine. */
+
+export type KindOptions = Partial<Record<WorkerKind, { count?: number; options?: Record<string, unknown> }>>;
+
+/** An engine config with fast scripted workers; `kinds` overrides counts and scripted options. */
+export function scriptedConfig(kinds: KindOptions = {}, overrides: Partial<EngineConfig> = {}): EngineConfig {
+  const base = defaultEngineConfig();
+  const worker = (kind: WorkerKind): WorkerKindConfig => ({
+    engine: 'scripted',
+    modelName: `scripted-${kind}`,
+    count: kinds[kind]?.count ?? 1,
+    options: kinds[kind]?.options ?? {},
+  });
+  return {
+    ...base,
+    workers: { vad: worker('vad'), stt: worker('stt'), llm: worker('llm'), tts: worker('tts') },
+    pipeline: { ...base.pipeline, minBargeInSpeechMs: 100, minUtteranceMs: 100 },
+    ...overrides,
+  };
+}
+
+export async function startEngine(config: EngineConfig): Promise<EngineInstance> {
+  const engine = createEngine(config);
+  await engine.start();
+  return engine;
+}
+
+/** One connected client that records every message the engine sends it. */
+export class TestClient {
+  readonly messages: ServerMessage[] = [];
+  private readonly watchers: Array<() => void> = [];
+  private nextRequest = 1;
+  readonly connection;
+
+  constructor(engine: EngineInstance) {
+    this.connection = engine.connect((message) => {
+      this.messages.push(message);
+      for (const watcher of [...this.watchers]) watcher();
+    });
+  }
+
+  send(message: ClientMessage): void {
+    this.connection.handle(message);
+  }
+
+  /** Resolves with the first recorded message (from `fromIndex`) matching `predicate`. */
+  waitFor<T extends ServerMessage>(predicate: (message: ServerMessage) => message is T, timeoutMs?: number, fromIndex?: number): Promise<T>;
+  waitFor(predicate: (message: ServerMessage) => boolean, timeoutMs?: number, fromIndex?: number): Promise<ServerMessage>;
+  waitFor(predicate: (message: ServerMessage) => boolean, timeoutMs = 20_000, fromIndex = 0): Promise<ServerMessage> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const found = this.messages.slice(fromIndex).find(predicate);
+        if (found) resolve(found);
+        return found !== undefined;
+      };
+      if (check()) return;
+      const timer = setTimeout(() => {
+        this.watchers.splice(this.watchers.indexOf(watcher), 1);
+        reject(new Error(`timed out; last messages: ${JSON.stringify(this.messages.slice(-5).map((m) => m.type))}`));
+      }, timeoutMs);
+      const watcher = (): void => {
+        if (check()) {
+          clearTimeout(timer);
+          this.watchers.splice(this.watchers.indexOf(watcher), 1);
+        }
+      };
+      this.watchers.push(watcher);
+    });
+  }
+
+  async openSession(persona?: string): Promise<string> {
+    const requestId = `r${this.nextRequest++}`;
+    this.send({ type: 'session.open', requestId, ...(persona ? { persona } : {}) });
+    const opened = await this.waitFor((m) => m.type === 'session.opened' && m.requestId === requestId);
+    return (opened as Extract<ServerMessage, { type: 'session.opened' }>).sessionId;
+  }
+
+  /** Waits for the turn.ended of the next turn started after `fromIndex`. */
+  async turnEnded(sessionId: string, fromIndex = 0, timeoutMs?: number): Promise<Extract<ServerMessage, { type: 'turn.ended' }>> {
+    const ended = await this.waitFor((m) => m.type === 'turn.ended' && m.sessionId === sessionId, timeoutMs, fromIndex);
+    return ended as Extract<ServerMessage, { type: 'turn.ended' }>;
+  }
+
+  ofTurn<K extends ServerMessage['type']>(type: K, turnId: string): Array<Extract<ServerMessage, { type: K }>> {
+    return this.messages.filter((m) => m.type === type && (m as { turnId?: string }).turnId === turnId) as Array<Extract<ServerMessage, { type: K }>>;
+  }
+}
