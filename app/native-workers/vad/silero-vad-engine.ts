@@ -1,0 +1,144 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { z } from 'zod';
+import { AppError, ErrorCode } from '../../shared/errors.contract';
+import type { LoadSpec, RunInput, VadRunResult } from '../../shared/worker.contract';
+import type { RunContext, WorkerEngine } from '../worker-runtime';
+import { loadSherpaVad, type SherpaVad, type SherpaVadConfig } from './sherpa-vad-binding';
+
+/** `spec.options` of the silero VAD worker. */
+export const SileroVadOptionsSchema = z.object({
+  /** Speech probability above which a frame counts as speech. */
+  threshold: z.number().gt(0).lt(1).default(0.5),
+  /** Silence that must follow speech before "speech-end". */
+  minSilenceDurationMs: z.number().nonnegative().default(300),
+  /** Speech that must last this long before "speech-start" (shorter sounds are ignored). */
+  minSpeechDurationMs: z.number().nonnegative().default(250),
+  /** Longer speech is split into segments by sherpa (the stream stays "speaking"). */
+  maxSpeechDurationMs: z.number().positive().default(60_000),
+});
+export type SileroVadOptions = z.infer<typeof SileroVadOptionsSchema>;
+
+const SAMPLE_RATE_HZ = 16_000;
+/** Silero v5 reads 512-sample (32 ms) windows at 16 kHz. */
+const WINDOW_SAMPLES = 512;
+const BUFFER_SECONDS = 120;
+
+/** The silero v5 model shipped inside @ricky0123/vad-web (ISC). */
+export function defaultSileroModelPath(): string {
+  return createRequire(import.meta.url).resolve('@ricky0123/vad-web/dist/silero_vad_v5.onnx');
+}
+
+/** One microphone stream: its detector, the samples not yet fed, and where it is in time. */
+interface VadStream {
+  detector: SherpaVad;
+  pending: Float32Array;
+  samplesFed: number;
+  speaking: boolean;
+}
+
+/**
+ * Silero VAD (v5) run by sherpa-onnx's voice activity detector, one detector per stream. Audio is
+ * fed in whole 32 ms windows so each event is placed at the window where the detector changed its
+ * mind. sherpa does not expose silero's per-window probability: `probability` is 1 while the stream
+ * is in speech and 0 otherwise.
+ */
+export class SileroVadEngine implements WorkerEngine {
+  private config: SherpaVadConfig | null = null;
+  private options: SileroVadOptions = SileroVadOptionsSchema.parse({});
+  private readonly streams = new Map<string, VadStream>();
+
+  async load(spec: LoadSpec): Promise<Record<string, unknown>> {
+    const options = SileroVadOptionsSchema.safeParse(spec.options);
+    if (!options.success) {
+      throw new AppError(ErrorCode.ModelInvalid, `VAD options are invalid: ${options.error.issues[0]?.message ?? ''}`, false);
+    }
+    const modelPath = spec.modelPath ?? defaultSileroModelPath();
+    if (!existsSync(modelPath)) throw new AppError(ErrorCode.ModelMissing, `The VAD model file is missing: ${modelPath}`, false);
+    this.options = options.data;
+    this.config = {
+      sileroVad: {
+        model: modelPath,
+        threshold: options.data.threshold,
+        minSilenceDuration: options.data.minSilenceDurationMs / 1000,
+        minSpeechDuration: options.data.minSpeechDurationMs / 1000,
+        windowSize: WINDOW_SAMPLES,
+        maxSpeechDuration: options.data.maxSpeechDurationMs / 1000,
+      },
+      sampleRate: SAMPLE_RATE_HZ,
+      numThreads: spec.threads,
+      provider: 'cpu',
+      debug: false,
+    };
+    // Build one detector now so a broken model fails the load, not the first frame.
+    this.createDetector();
+    return { engine: 'silero-vad', model: modelPath, windowMs: (WINDOW_SAMPLES * 1000) / SAMPLE_RATE_HZ, ...options.data };
+  }
+
+  async run(input: RunInput, _context: RunContext): Promise<{ data: unknown }> {
+    if (input.kind !== 'vad') throw new AppError(ErrorCode.InvalidMessage, `The VAD worker cannot run "${input.kind}" requests.`, true);
+    const stream = this.streamFor(input.streamId);
+    const events: VadRunResult['events'] = [];
+    const samples = concat(stream.pending, input.pcm);
+    let offset = 0;
+    for (; offset + WINDOW_SAMPLES <= samples.length; offset += WINDOW_SAMPLES) {
+      stream.detector.acceptWaveform(samples.subarray(offset, offset + WINDOW_SAMPLES));
+      stream.samplesFed += WINDOW_SAMPLES;
+      this.collectEvents(stream, events);
+    }
+    stream.pending = samples.slice(offset);
+    const result: VadRunResult = { events, probability: stream.speaking ? 1 : 0 };
+    return { data: result };
+  }
+
+  release(streamId: string): void {
+    this.streams.delete(streamId);
+  }
+
+  async unload(): Promise<void> {
+    this.streams.clear();
+    this.config = null;
+  }
+
+  private collectEvents(stream: VadStream, events: VadRunResult['events']): void {
+    const detected = stream.detector.isDetected();
+    if (detected && !stream.speaking) {
+      // sherpa starts a segment two windows plus the minimum speech duration before it triggers.
+      const onsetSamples = stream.samplesFed - 2 * WINDOW_SAMPLES - (this.options.minSpeechDurationMs * SAMPLE_RATE_HZ) / 1000;
+      events.push({ event: 'speech-start', atMs: (Math.max(0, onsetSamples) * 1000) / SAMPLE_RATE_HZ });
+    }
+    let segmentEndSamples: number | null = null;
+    while (!stream.detector.isEmpty()) {
+      const segment = stream.detector.front(false);
+      segmentEndSamples = segment.start + segment.samples.length;
+      stream.detector.pop();
+    }
+    if (!detected && stream.speaking) {
+      events.push({ event: 'speech-end', atMs: ((segmentEndSamples ?? stream.samplesFed) * 1000) / SAMPLE_RATE_HZ });
+    }
+    stream.speaking = detected;
+  }
+
+  private streamFor(streamId: string): VadStream {
+    let stream = this.streams.get(streamId);
+    if (!stream) {
+      stream = { detector: this.createDetector(), pending: new Float32Array(0), samplesFed: 0, speaking: false };
+      this.streams.set(streamId, stream);
+    }
+    return stream;
+  }
+
+  private createDetector(): SherpaVad {
+    if (!this.config) throw new AppError(ErrorCode.ModelMissing, 'The VAD model is not loaded.', true);
+    const { Vad } = loadSherpaVad();
+    return new Vad(this.config, BUFFER_SECONDS);
+  }
+}
+
+function concat(head: Float32Array, tail: Float32Array): Float32Array {
+  if (head.length === 0) return tail;
+  const joined = new Float32Array(head.length + tail.length);
+  joined.set(head);
+  joined.set(tail, head.length);
+  return joined;
+}
