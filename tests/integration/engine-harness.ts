@@ -15,6 +15,7 @@ export function scriptedConfig(kinds: KindOptions = {}, overrides: Partial<Engin
     modelName: `scripted-${kind}`,
     count: kinds[kind]?.count ?? 1,
     options: kinds[kind]?.options ?? {},
+    cpuBound: false,
   });
   return {
     ...base,

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { availableParallelism, totalmem } from 'node:os';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { ClientMessage, ServerMessage } from '../../shared/messages.contract';
 import type { WorkerKind } from '../../shared/worker.contract';
+import { planResources, type MachineResources, type ResourcePlan } from '../pool/resource-plan';
 import { WorkerPool, type PoolKindConfig } from '../pool/worker-pool';
 import type { Engine, EngineConnection } from './engine-api';
 import { loadSpecFor, type EngineConfig } from './engine-config';
@@ -12,25 +14,61 @@ export { defaultEngineConfig, type EngineConfig } from './engine-config';
 /** Which sessions keep state inside a worker: the LLM's KV cache (exclusive), VAD streams (shared). */
 const AFFINITY: Partial<Record<WorkerKind, PoolKindConfig['affinity']>> = { llm: 'exclusive', vad: 'shared' };
 
+/** The machine as the OS reports it; 30% of RAM stays for the OS, the renderer and the app itself. */
+function detectMachine(): MachineResources {
+  return { cpuCores: availableParallelism(), ramBytes: totalmem() * 0.7 };
+}
+
+/** Pool configuration from the engine config and the resource plan (counts and threads that fit). */
+function planPool(config: EngineConfig): { kinds: Partial<Record<WorkerKind, PoolKindConfig>>; plan: ResourcePlan } {
+  const entries = (Object.entries(config.workers) as Array<[WorkerKind, EngineConfig['workers'][WorkerKind]]>).filter(([, worker]) => worker.count > 0);
+  const plan = planResources(
+    { ...detectMachine(), ...config.machine },
+    entries.map(([kind, worker]) => ({
+      kind,
+      modelName: worker.modelName,
+      count: worker.count,
+      ramBytes: worker.ramBytes ?? 0,
+      ...(worker.vramBytes !== undefined ? { vramBytes: worker.vramBytes } : {}),
+      ...(worker.threads !== undefined ? { threads: worker.threads } : {}),
+      cpuBound: worker.cpuBound ?? kind !== 'vad',
+    })),
+  );
+  const kinds: Partial<Record<WorkerKind, PoolKindConfig>> = {};
+  for (const [kind, worker] of entries) {
+    const kindPlan = plan.kinds[kind]!;
+    const gpuLayers = kindPlan.onGpu || worker.vramBytes === undefined ? worker.gpuLayers : 0;
+    kinds[kind] = {
+      count: kindPlan.count,
+      spec: loadSpecFor(kind, { ...worker, ...(gpuLayers !== undefined ? { gpuLayers } : {}) }, kindPlan.threads),
+      ...(worker.host !== undefined ? { host: worker.host } : {}),
+      ...(AFFINITY[kind] !== undefined ? { affinity: AFFINITY[kind] } : {}),
+    };
+  }
+  return { kinds, plan };
+}
+
 /** The engine plus what tests and benches may inspect. */
 export interface EngineInstance extends Engine {
   readonly pool: WorkerPool;
+  /** How many workers of each kind were planned, with which threads, and what had to give. */
+  readonly plan: ResourcePlan | undefined;
   /** A live session by id (tests read its history and traces). */
   session(sessionId: string): Session | undefined;
 }
 
 /** Creates the engine: warm pool, sessions, turns. Call `start()` before connecting clients. */
 export function createEngine(config: EngineConfig): EngineInstance {
-  const kinds: Partial<Record<WorkerKind, PoolKindConfig>> = {};
-  for (const [kind, workerConfig] of Object.entries(config.workers) as Array<[WorkerKind, EngineConfig['workers'][WorkerKind]]>) {
-    if (workerConfig.count <= 0) continue;
-    kinds[kind] = {
-      count: workerConfig.count,
-      spec: loadSpecFor(kind, workerConfig, workerConfig.threads ?? 1),
-      ...(workerConfig.host !== undefined ? { host: workerConfig.host } : {}),
-      ...(AFFINITY[kind] !== undefined ? { affinity: AFFINITY[kind] } : {}),
-    };
+  // A plan that does not fit (model_too_large) fails start(), not the host that creates the engine.
+  let planned: ReturnType<typeof planPool> | undefined;
+  let planError: AppError | undefined;
+  try {
+    planned = planPool(config);
+    for (const warning of planned.plan.warnings) console.warn(`resource plan: ${warning}`);
+  } catch (error) {
+    planError = AppError.from(error);
   }
+  const kinds = planned?.kinds ?? {};
   const pool = new WorkerPool({
     kinds,
     launcher: config.launcher,
@@ -114,8 +152,10 @@ export function createEngine(config: EngineConfig): EngineInstance {
 
   return {
     pool,
+    plan: planned?.plan,
     session: (sessionId) => sessions.get(sessionId)?.session,
     async start() {
+      if (planError) throw planError;
       try {
         await pool.start();
       } catch (error) {

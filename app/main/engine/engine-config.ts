@@ -1,5 +1,6 @@
 import type { LoadSpec, WorkerKind } from '../../shared/worker.contract';
 import { forkHostLauncher, type HostLauncher } from '../pool/host-launcher';
+import type { MachineResources } from '../pool/resource-plan';
 import type { PoolHealthConfig } from '../pool/worker-pool';
 import { defaultChunkerOptions, type ChunkerOptions } from '../pipeline/clause-chunker';
 
@@ -21,6 +22,8 @@ export interface WorkerKindConfig {
   ramBytes?: number;
   /** GPU memory one worker needs when offloaded, for the resource plan. */
   vramBytes?: number;
+  /** False for runtimes that barely compute (VAD, scripted): outside the CPU core budget. */
+  cpuBound?: boolean;
 }
 
 export interface PipelineConfig {
@@ -41,6 +44,8 @@ export interface PipelineConfig {
 
 export interface EngineConfig {
   workers: Record<WorkerKind, WorkerKindConfig>;
+  /** Cores, RAM and VRAM the workers may use; detected from the OS when absent. */
+  machine?: Partial<MachineResources>;
   /** Starts runtime host processes; the Electron shell injects a utilityProcess launcher. */
   launcher: HostLauncher;
   pipeline: PipelineConfig;
@@ -87,6 +92,7 @@ export function defaultEngineConfig(overrides: Partial<EngineConfig> = {}): Engi
     count,
     options: { ...scriptedRealisticOptions[kind] },
     ramBytes: 50e6,
+    cpuBound: false,
   });
   return {
     workers: { vad: scripted('vad', 1), stt: scripted('stt', 1), llm: scripted('llm', 2), tts: scripted('tts', 2) },
