@@ -51,6 +51,11 @@ export const CatalogFileSchema = z
     sizeBytes: z.number().int().positive().nullable(),
     approxSizeMb: z.number().positive().optional(),
     sha256: sha256.nullable(),
+    /** A first-party md5 (Piper's voices.json gives md5, not sha256): checked when present. */
+    md5: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/, 'a lowercase hex md5')
+      .optional(),
     hashPolicy: z.enum(Object.values(HashPolicy) as [HashPolicy, ...HashPolicy[]]),
     source: CatalogSourceSchema,
   })

@@ -251,7 +251,7 @@ describe('pull', () => {
 
   it('detects a corrupted download, deletes it and registers nothing', async () => {
     const wrong = Buffer.from(ggufBody);
-    wrong[wrong.length - 10] ^= 0xff;
+    wrong[wrong.length - 10] = 0xff - wrong[wrong.length - 10]!;
     server.routes.set('/model.bin', { body: wrong, ranges: true, cuts: [] });
     const models = manager(catalogOf(llmEntry(server)));
 
@@ -291,6 +291,18 @@ describe('pull', () => {
     const other = Buffer.concat([Buffer.from('GGUF'), randomBytes(ggufBody.length - 4)]);
     server.routes.set('/model.bin', { body: other, ranges: true, cuts: [] });
     await expectAppError(models.pull('tiny-llm'), ErrorCode.ModelInvalid, /corrupted/);
+  });
+
+  it('checks a published md5 on the first download and pins the sha256', async () => {
+    const md5 = createHash('md5').update(ggufBody).digest('hex');
+    const entry = llmEntry(server, { sha256: null, hashPolicy: 'pin-on-first-download', md5 });
+    const result = await manager(catalogOf(entry)).pull('tiny-llm');
+    expect(result.files[0]).toMatchObject({ pinnedNow: true, sha256: sha256(ggufBody) });
+
+    await rm(dir, { recursive: true, force: true });
+    const other = Buffer.concat([Buffer.from('GGUF'), randomBytes(ggufBody.length - 4)]);
+    server.routes.set('/model.bin', { body: other, ranges: true, cuts: [] });
+    await expectAppError(manager(catalogOf(entry)).pull('tiny-llm'), ErrorCode.ModelInvalid, /md5 is [0-9a-f]{32} but should be/);
   });
 
   it('follows redirects', async () => {
@@ -397,7 +409,7 @@ describe('import', () => {
   it('rejects a file whose hash differs from the catalog', async () => {
     const file = join(dir, 'ggml-x.bin');
     const other = Buffer.from(whisperBody);
-    other[100] ^= 1;
+    other[100] = 0xff - other[100]!;
     await writeFile(file, other);
     const models = manager(catalogOf(whisperEntry()));
     await expectAppError(models.import(file), ErrorCode.ModelInvalid, /does not match "stt": its sha256/);

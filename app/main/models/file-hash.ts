@@ -1,10 +1,10 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 /** Feeds a file's bytes into `hash` (streaming: a multi-GB model never sits in memory). */
-export async function hashFileInto(path: string, hash: Hash, signal?: AbortSignal): Promise<void> {
+export async function hashFileInto(path: string, hash: { update(chunk: Buffer): unknown }, signal?: AbortSignal): Promise<void> {
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       hash.update(chunk);
@@ -17,6 +17,13 @@ export async function hashFileInto(path: string, hash: Hash, signal?: AbortSigna
 /** Hex sha256 of a file. */
 export async function sha256OfFile(path: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
+  await hashFileInto(path, hash, signal);
+  return hash.digest('hex');
+}
+
+/** Hex md5 of a file (only to check a source that publishes md5, never as our own pin). */
+export async function md5OfFile(path: string, signal?: AbortSignal): Promise<string> {
+  const hash = createHash('md5');
   await hashFileInto(path, hash, signal);
   return hash.digest('hex');
 }

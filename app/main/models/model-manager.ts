@@ -14,7 +14,7 @@ import {
 } from '../../shared/catalog.contract';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import { freeDiskBytes } from './disk-space';
-import { sha256OfFile } from './file-hash';
+import { md5OfFile, sha256OfFile } from './file-hash';
 import { describeFormat, detectFileFormat } from './model-format';
 import { ModelRegistry, pinKey, type InstalledFile, type InstalledModel } from './model-registry';
 import { takePullLock } from './pull-lock';
@@ -277,7 +277,8 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
           // Left by an earlier run whose registry update did not happen: keep it only if it verifies.
           const sha256 = await sha256OfFile(finalPath, signal);
           const sizeOk = file.sizeBytes === null || presentBytes === file.sizeBytes;
-          if (sizeOk && (pinned === null || sha256 === pinned)) {
+          const md5Ok = !file.md5 || (await md5OfFile(finalPath, signal)) === file.md5;
+          if (sizeOk && md5Ok && (pinned === null || sha256 === pinned)) {
             received[index] = presentBytes;
             totals[index] = presentBytes;
             pulled.push({ fileName: file.fileName, path: finalPath, sizeBytes: presentBytes, sha256, pinnedNow: pinned === null });
@@ -290,6 +291,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
           partPath: `${finalPath}.part`,
           expectedSizeBytes: file.sizeBytes,
           expectedSha256: pinned,
+          expectedMd5: file.md5,
           signal,
           retries: options.retries,
           retryDelayMs: options.retryDelayMs,
@@ -421,6 +423,13 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
         throw new AppError(
           ErrorCode.ModelInvalid,
           `${item.from} does not match "${modelId}": its sha256 is ${sha256}, the catalog's is ${known}.`,
+          false,
+        );
+      }
+      if (expected?.md5 && (await md5OfFile(item.from)) !== expected.md5) {
+        throw new AppError(
+          ErrorCode.ModelInvalid,
+          `${item.from} does not match "${modelId}": its md5 differs from the published ${expected.md5}.`,
           false,
         );
       }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -15,6 +15,8 @@ export interface DownloadRequest {
   expectedSizeBytes: number | null;
   /** Null: the hash is computed and returned (pin on first download), not checked. */
   expectedSha256: string | null;
+  /** Checked too when given (a source that publishes only md5). */
+  expectedMd5?: string | undefined;
   signal?: AbortSignal | undefined;
   /** Called as bytes arrive: bytes in the part file so far, and the file's size when known. */
   onBytes?: ((receivedBytes: number, totalBytes: number | null) => void) | undefined;
@@ -188,8 +190,8 @@ export async function downloadResumable(request: DownloadRequest): Promise<Downl
       }
       const limitBytes = expectedSizeBytes ?? totalBytes;
 
-      const hash = createHash('sha256');
-      if (offset > 0) await hashFileInto(partPath, hash, signal);
+      const hashes = newHashes();
+      if (offset > 0) await hashFileInto(partPath, hashes, signal);
       let received = offset;
       request.onBytes?.(received, limitBytes);
       const meter = new Transform({
@@ -200,7 +202,7 @@ export async function downloadResumable(request: DownloadRequest): Promise<Downl
             done(sizeMismatch(name, received, limitBytes));
             return;
           }
-          hash.update(chunk);
+          hashes.update(chunk);
           request.onBytes?.(received, limitBytes);
           done(null, chunk);
         },
@@ -223,20 +225,47 @@ export async function downloadResumable(request: DownloadRequest): Promise<Downl
       if (limitBytes !== null && received < limitBytes) {
         throw new RetryableError(`the connection closed after ${mb(received)} of ${mb(limitBytes)}`);
       }
-      return finish(received, hash.digest('hex'));
+      return finish(received, hashes);
     } finally {
       clearTimeout(idleTimer);
     }
   }
 
   async function verifyPart(sizeBytes: number): Promise<{ sizeBytes: number; sha256: string }> {
-    const hash = createHash('sha256');
-    await hashFileInto(partPath, hash, signal);
+    const hashes = newHashes();
+    await hashFileInto(partPath, hashes, signal);
     request.onBytes?.(sizeBytes, sizeBytes);
-    return finish(sizeBytes, hash.digest('hex'));
+    return finish(sizeBytes, hashes);
   }
 
-  async function finish(sizeBytes: number, sha256: string): Promise<{ sizeBytes: number; sha256: string }> {
+  function newHashes(): { update: (chunk: Buffer) => void; sha256: Hash; md5: Hash | null } {
+    const sha256 = createHash('sha256');
+    const md5 = request.expectedMd5 ? createHash('md5') : null;
+    return {
+      sha256,
+      md5,
+      update(chunk) {
+        sha256.update(chunk);
+        md5?.update(chunk);
+      },
+    };
+  }
+
+  async function finish(
+    sizeBytes: number,
+    hashes: { sha256: Hash; md5: Hash | null },
+  ): Promise<{ sizeBytes: number; sha256: string }> {
+    const sha256 = hashes.sha256.digest('hex');
+    const md5 = hashes.md5?.digest('hex');
+    if (md5 !== undefined && md5 !== request.expectedMd5) {
+      await rm(partPath, { force: true });
+      throw new AppError(
+        ErrorCode.ModelInvalid,
+        `The download of ${name} is corrupted: its md5 is ${md5} but should be ${request.expectedMd5}. ` +
+          'The damaged file was deleted; run the download again.',
+        true,
+      );
+    }
     if (expectedSha256 !== null && sha256 !== expectedSha256) {
       await rm(partPath, { force: true });
       throw new AppError(
