@@ -1,0 +1,241 @@
+import type { ClientMessage, ServerMessage } from '../../shared/messages.contract';
+import type { LipSync } from '../lipsync/lipsync';
+
+type TtsChunk = Extract<ServerMessage, { type: 'tts.chunk' }>;
+type PlaybackProgress = Extract<ClientMessage, { type: 'playback.progress' }>;
+
+/** Scheduling lead for the first chunk after silence: enough for the audio thread to see it. */
+const LEAD_SEC = 0.02;
+/** Fade-out on stop; a few ms avoids a click without audible delay. */
+const FADE_SEC = 0.006;
+/** A chunk waiting for a missing earlier `seq` plays anyway after this long. */
+const MISSING_SEQ_TIMEOUT_MS = 1500;
+const PROGRESS_EVERY_MS = 200;
+
+interface ScheduledChunk {
+  seq: number;
+  source: AudioBufferSourceNode;
+  /** Context times at which the chunk's first and last sample are heard (output latency included). */
+  audibleStartSec: number;
+  audibleEndSec: number;
+  durationMs: number;
+  started: boolean;
+  ended: boolean;
+  lastReportMs: number;
+}
+
+interface TurnPlayback {
+  sessionId: string;
+  turnId: string;
+  gain: GainNode;
+  nextSeq: number;
+  waiting: Map<number, TtsChunk>;
+  waitingSinceMs: number;
+  scheduled: ScheduledChunk[];
+  stopped: boolean;
+}
+
+/**
+ * Plays TTS chunks gap-free in `seq` order on the AudioContext clock, feeds their phoneme
+ * timelines to lip-sync on the same clock, fades out on stop, and reports what was heard.
+ */
+export class TtsPlayer {
+  readonly context: AudioContext;
+  private readonly turns = new Map<string, TurnPlayback>();
+  /** Turns cut off by stop: their late chunks must stay silent. */
+  private readonly stoppedTurnIds = new Set<string>();
+  /** Context time where the last scheduled chunk ends (the next chunk starts there). */
+  private playheadSec = 0;
+  private chunksPlayedCount = 0;
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly lipSync: LipSync,
+    private readonly report: (message: PlaybackProgress) => void,
+  ) {
+    this.context = new AudioContext({ latencyHint: 'interactive' });
+    this.timer = setInterval(() => this.tick(), 20);
+  }
+
+  /** Output latency: the time from a sample's context time to the speaker. */
+  get outputLatencySec(): number {
+    const latency = this.context.outputLatency;
+    return Number.isFinite(latency) && latency > 0 ? latency : this.context.baseLatency || 0;
+  }
+
+  /** The context time of the sample reaching the ears right now. */
+  audibleTimeSec(): number {
+    return this.context.currentTime - this.outputLatencySec;
+  }
+
+  /** Number of chunks that have played to their end. */
+  get chunksPlayed(): number {
+    return this.chunksPlayedCount;
+  }
+
+  /** True when some chunk is audible at `audibleSec`. */
+  isAudible(audibleSec: number): boolean {
+    for (const turn of this.turns.values()) {
+      for (const chunk of turn.scheduled) {
+        if (!turn.stopped && audibleSec >= chunk.audibleStartSec && audibleSec < chunk.audibleEndSec) return true;
+      }
+    }
+    return false;
+  }
+
+  /** True when audio of `turnId` has reached the ears. */
+  hasStarted(turnId: string): boolean {
+    return this.turns.get(turnId)?.scheduled.some((chunk) => chunk.started) ?? false;
+  }
+
+  /** True when scheduled audio is still to be heard. */
+  hasPendingAudio(audibleSec: number): boolean {
+    return audibleSec < this.playheadSec + this.outputLatencySec;
+  }
+
+  /** Resumes the context (browsers start it suspended until a user gesture). */
+  resume(): void {
+    if (this.context.state === 'suspended') void this.context.resume();
+  }
+
+  enqueue(chunk: TtsChunk): void {
+    this.resume();
+    if (this.stoppedTurnIds.has(chunk.turnId)) return;
+    const turn = this.turnFor(chunk);
+    if (chunk.seq < turn.nextSeq) return;
+    if (turn.waiting.size === 0) turn.waitingSinceMs = performance.now();
+    turn.waiting.set(chunk.seq, chunk);
+    this.drain(turn);
+  }
+
+  /** Fades the turn out within a few ms and forgets what has not been heard yet. */
+  stop(turnId: string): void {
+    this.stoppedTurnIds.add(turnId);
+    const turn = this.turns.get(turnId);
+    if (!turn || turn.stopped) return;
+    turn.stopped = true;
+    turn.waiting.clear();
+    const now = this.context.currentTime;
+    turn.gain.gain.cancelScheduledValues(now);
+    turn.gain.gain.setValueAtTime(turn.gain.gain.value, now);
+    turn.gain.gain.linearRampToValueAtTime(0, now + FADE_SEC);
+    const cutAudibleSec = now + FADE_SEC + this.outputLatencySec;
+    for (const chunk of turn.scheduled) {
+      chunk.source.stop(now + FADE_SEC);
+      if (chunk.started && !chunk.ended) {
+        chunk.ended = true;
+        const playedMs = Math.min(chunk.durationMs, Math.max(0, (cutAudibleSec - chunk.audibleStartSec) * 1000));
+        this.send(turn, chunk, { playedMs });
+      }
+    }
+    this.lipSync.cut(cutAudibleSec);
+    this.playheadSec = Math.min(this.playheadSec, now + FADE_SEC);
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    void this.context.close();
+  }
+
+  private turnFor(chunk: TtsChunk): TurnPlayback {
+    let turn = this.turns.get(chunk.turnId);
+    if (!turn) {
+      const gain = this.context.createGain();
+      gain.connect(this.context.destination);
+      turn = {
+        sessionId: chunk.sessionId,
+        turnId: chunk.turnId,
+        gain,
+        nextSeq: 0,
+        waiting: new Map(),
+        waitingSinceMs: 0,
+        scheduled: [],
+        stopped: false,
+      };
+      this.turns.set(chunk.turnId, turn);
+    }
+    return turn;
+  }
+
+  private drain(turn: TurnPlayback): void {
+    for (let chunk = turn.waiting.get(turn.nextSeq); chunk; chunk = turn.waiting.get(turn.nextSeq)) {
+      turn.waiting.delete(turn.nextSeq);
+      turn.nextSeq += 1;
+      this.schedule(turn, chunk);
+      turn.waitingSinceMs = performance.now();
+    }
+  }
+
+  private schedule(turn: TurnPlayback, chunk: TtsChunk): void {
+    if (chunk.pcm.length === 0) return;
+    const buffer = this.context.createBuffer(1, chunk.pcm.length, chunk.sampleRateHz);
+    buffer.copyToChannel(new Float32Array(chunk.pcm), 0);
+    const source = this.context.createBufferSource();
+    source.buffer = buffer;
+    source.connect(turn.gain);
+    const startSec = Math.max(this.playheadSec, this.context.currentTime + LEAD_SEC);
+    source.start(startSec);
+    this.playheadSec = startSec + buffer.duration;
+    const latency = this.outputLatencySec;
+    turn.scheduled.push({
+      seq: chunk.seq,
+      source,
+      audibleStartSec: startSec + latency,
+      audibleEndSec: startSec + buffer.duration + latency,
+      durationMs: buffer.duration * 1000,
+      started: false,
+      ended: false,
+      lastReportMs: 0,
+    });
+    // Lip-sync is keyed on the time the sound is heard, so the mouth moves with the ears.
+    this.lipSync.schedule(chunk.phonemes, startSec + latency);
+  }
+
+  /** Reports progress against the audible clock and releases chunks stuck behind a lost `seq`. */
+  private tick(): void {
+    const audible = this.audibleTimeSec();
+    const nowMs = performance.now();
+    for (const [turnId, turn] of this.turns) {
+      if (!turn.stopped && turn.waiting.size > 0 && nowMs - turn.waitingSinceMs > MISSING_SEQ_TIMEOUT_MS) {
+        turn.nextSeq = Math.min(...turn.waiting.keys());
+        this.drain(turn);
+      }
+      for (const chunk of turn.scheduled) {
+        if (chunk.ended || turn.stopped) continue;
+        if (audible >= chunk.audibleEndSec) {
+          chunk.ended = true;
+          this.chunksPlayedCount += 1;
+          this.send(turn, chunk, { playedMs: chunk.durationMs, started: chunk.started ? undefined : true, ended: true });
+        } else if (audible >= chunk.audibleStartSec) {
+          const playedMs = (audible - chunk.audibleStartSec) * 1000;
+          if (!chunk.started) {
+            chunk.started = true;
+            chunk.lastReportMs = nowMs;
+            this.send(turn, chunk, { playedMs, started: true });
+          } else if (nowMs - chunk.lastReportMs >= PROGRESS_EVERY_MS) {
+            chunk.lastReportMs = nowMs;
+            this.send(turn, chunk, { playedMs });
+          }
+        }
+      }
+      const done = turn.stopped || (turn.scheduled.every((chunk) => chunk.ended) && turn.waiting.size === 0);
+      if (done && audible > this.playheadSec + this.outputLatencySec + 5) {
+        turn.gain.disconnect();
+        this.turns.delete(turnId);
+      }
+    }
+  }
+
+  private send(turn: TurnPlayback, chunk: ScheduledChunk, fields: { playedMs: number; started?: boolean; ended?: boolean }): void {
+    const message: PlaybackProgress = {
+      type: 'playback.progress',
+      sessionId: turn.sessionId,
+      turnId: turn.turnId,
+      seq: chunk.seq,
+      playedMs: Math.round(fields.playedMs),
+    };
+    if (fields.started) message.started = true;
+    if (fields.ended) message.ended = true;
+    this.report(message);
+  }
+}

@@ -1,0 +1,20 @@
+import type { PhonemeSpan, Viseme } from '../../shared/phoneme.contract';
+
+/** The mouth at one moment: weight per viseme (0..1, summing to ≤ 1) and the dominant one. */
+export interface VisemeFrame {
+  viseme: Viseme;
+  weights: Partial<Record<Viseme, number>>;
+}
+
+/**
+ * Lip-sync as the player and the avatar see it. Times are AudioContext seconds of the moment a
+ * sample is heard (scheduled start + phoneme offset); the player corrects for output latency.
+ */
+export interface LipSync {
+  /** Adds one chunk's phoneme timeline that starts playing at `startSec`. */
+  schedule(phonemes: readonly PhonemeSpan[], startSec: number): void;
+  /** Drops everything that would be heard after `cutSec` (barge-in, stop). */
+  cut(cutSec: number): void;
+  /** The mouth at audio time `timeSec`. Pure: no smoothing state depends on the frame rate. */
+  sample(timeSec: number): VisemeFrame;
+}

@@ -1,0 +1,41 @@
+import type { TurnTrace } from '../../shared/trace.contract';
+
+export type AvatarState = 'idle' | 'listening' | 'thinking' | 'speaking';
+
+/** The renderer's read-only diagnostics (shared/design/measurement.md), plain JSON. */
+export interface AvatarDiagnostics {
+  state: AvatarState;
+  fps: number;
+  frame: number;
+  audioTimeSec: number;
+  outputLatencySec: number;
+  audioContextState: string;
+  viseme: string;
+  morphWeights: Record<string, number>;
+  /** Jaw opening implied by the applied morph weights (0 closed … 1 wide). */
+  mouthOpen: number;
+  lastTurn: TurnTrace | null;
+  /** Mouth vs audio on the frame just drawn, ms (positive: mouth late). */
+  avOffsetMs: number;
+  /** p95 of |avOffsetMs| over the recent speaking frames. */
+  avOffsetAbsMsP95: number;
+  chunksPlayed: number;
+  transport: 'electron' | 'websocket';
+  connection: string;
+  sessionId: string | null;
+  replyText: string;
+  transcript: { role: 'user' | 'avatar'; text: string }[];
+  errors: string[];
+}
+
+declare global {
+  interface Window {
+    /** Read-only snapshot for the latency overlay and tests; replaced every frame. */
+    avatarDiagnostics?: Readonly<AvatarDiagnostics>;
+  }
+}
+
+/** Publishes a new frozen snapshot as `window.avatarDiagnostics`. */
+export function publishDiagnostics(snapshot: AvatarDiagnostics): void {
+  window.avatarDiagnostics = Object.freeze(snapshot);
+}

@@ -1,0 +1,83 @@
+import { ErrorCode } from '../../shared/errors.contract';
+import { TtsPlayer } from '../audio/tts-player';
+import { createLipSync } from '../lipsync/envelope-lipsync';
+import type { LipSync } from '../lipsync/lipsync';
+import { createEngineClient } from '../transport/create-engine-client';
+import type { ConnectionStatus, EngineClient } from '../transport/engine-client';
+import { ConversationStore } from './conversation-store';
+
+/** Everything the page runs on, created once at start-up and shared by the UI and the 3D view. */
+export interface Runtime {
+  client: EngineClient;
+  player: TtsPlayer;
+  lipSync: LipSync;
+  store: ConversationStore;
+  /** Current transport status (for the UI). */
+  connection(): ConnectionStatus;
+  /** Sends typed text as a user turn; false (with an error shown) when there is no session. */
+  sendText(text: string): boolean;
+  /** Asks the engine to stop the current reply. */
+  interrupt(): void;
+}
+
+function newRequestId(): string {
+  return crypto.randomUUID();
+}
+
+export function createRuntime(): Runtime {
+  const store = new ConversationStore();
+  const lipSync = createLipSync();
+  const client = createEngineClient();
+  const player = new TtsPlayer(lipSync, (progress) => client.send(progress));
+
+  client.onStatus((status) => {
+    if (status !== 'open') return;
+    // A new connection is a new engine connection: open a session on it.
+    const requestId = newRequestId();
+    store.expectSession(requestId);
+    client.send({ type: 'session.open', requestId });
+  });
+
+  client.onMessage((message) => {
+    store.handle(message);
+    switch (message.type) {
+      case 'tts.chunk':
+        if (message.sessionId === store.getSnapshot().sessionId) player.enqueue(message);
+        return;
+      case 'turn.stop':
+        player.stop(message.turnId);
+        return;
+      case 'turn.ended':
+        if (message.status !== 'complete') player.stop(message.turnId);
+        return;
+      default:
+        return;
+    }
+  });
+
+  // Browsers keep an AudioContext suspended until the page gets a gesture.
+  for (const event of ['pointerdown', 'keydown']) window.addEventListener(event, () => player.resume(), { passive: true });
+
+  return {
+    client,
+    player,
+    lipSync,
+    store,
+    connection: () => client.status,
+    sendText(text: string): boolean {
+      const sessionId = store.getSnapshot().sessionId;
+      if (!sessionId) {
+        store.addError(ErrorCode.UnknownSession, 'Not connected to the engine yet: the message was not sent.');
+        return false;
+      }
+      player.resume();
+      store.addUserText(text);
+      client.send({ type: 'user.text', sessionId, text });
+      return true;
+    },
+    interrupt(): void {
+      const sessionId = store.getSnapshot().sessionId;
+      if (sessionId) client.send({ type: 'turn.interrupt', sessionId });
+    },
+  };
+}

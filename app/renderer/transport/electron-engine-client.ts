@@ -1,0 +1,40 @@
+import type { ClientMessage, ServerMessage } from '../../shared/messages.contract';
+import type { ConnectionStatus, EngineClient } from './engine-client';
+import { ListenerSet } from './listener-set';
+import { validateIncoming } from './validate-incoming';
+
+/** What the preload exposes as `window.avatarBridge` (app/preload/preload.ts). */
+export interface AvatarBridge {
+  send(message: unknown): void;
+  onMessage(callback: (message: unknown) => void): () => void;
+}
+
+/** Engine client over Electron IPC; messages are plain objects, PCM passes by structured clone. */
+export class ElectronEngineClient implements EngineClient {
+  readonly kind = 'electron';
+  readonly status: ConnectionStatus = 'open';
+  private readonly messages = new ListenerSet<ServerMessage>();
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly bridge: AvatarBridge) {
+    this.unsubscribe = bridge.onMessage((raw) => this.messages.emit(validateIncoming(raw)));
+  }
+
+  send(message: ClientMessage): void {
+    this.bridge.send(message);
+  }
+
+  onMessage(callback: (message: ServerMessage) => void): () => void {
+    return this.messages.add(callback);
+  }
+
+  /** IPC is up for the window's lifetime; the callback sees the current status once. */
+  onStatus(callback: (status: ConnectionStatus) => void): () => void {
+    queueMicrotask(() => callback(this.status));
+    return () => undefined;
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+}
