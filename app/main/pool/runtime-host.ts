@@ -10,7 +10,8 @@ import type { FromHost, ToHost } from './host.contract';
 const workers = new Map<string, Worker>();
 
 function send(message: FromHost): void {
-  process.send?.(message);
+  // The parent may already be gone (it exits on a failed start); nothing is left to tell.
+  if (process.connected) process.send?.(message);
 }
 
 /** Source entries (.ts) need tsx inside the thread; `--import` in execArgv does not reach a worker's entry. */
