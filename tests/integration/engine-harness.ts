@@ -91,3 +91,23 @@ export class TestClient {
     return this.messages.filter((m) => m.type === type && (m as { turnId?: string }).turnId === turnId) as Array<Extract<ServerMessage, { type: K }>>;
   }
 }
+
+const MIC_FRAME_SAMPLES = 320; // 20 ms at 16 kHz
+
+/** Mic frames of a loud tone (`speech`) or silence, `durationMs` long, as the renderer sends them. */
+export function micFrames(kind: 'speech' | 'silence', durationMs: number): Float32Array<ArrayBuffer>[] {
+  const frames: Float32Array<ArrayBuffer>[] = [];
+  const count = Math.round((durationMs * 16) / MIC_FRAME_SAMPLES);
+  for (let f = 0; f < count; f++) {
+    const pcm = new Float32Array(MIC_FRAME_SAMPLES);
+    if (kind === 'speech') for (let i = 0; i < pcm.length; i++) pcm[i] = 0.3 * Math.sin((2 * Math.PI * 220 * (f * MIC_FRAME_SAMPLES + i)) / 16000);
+    frames.push(pcm);
+  }
+  return frames;
+}
+
+/** Sends mic frames for a session, numbering them from `seq`; returns the next seq. */
+export function sendMic(client: TestClient, sessionId: string, frames: Float32Array<ArrayBuffer>[], seq: number): number {
+  for (const pcm of frames) client.send({ type: 'mic.audio', sessionId, seq: seq++, sampleRateHz: 16000, pcm });
+  return seq;
+}

@@ -19,6 +19,8 @@ async function* once<T>(value: T): AsyncIterable<T> {
 interface UtteranceState {
   frames: Float32Array<ArrayBuffer>[];
   startStreamMs: number;
+  /** End of the last frame the VAD judged voiced (the hangover after it does not count as speech). */
+  voicedUntilStreamMs: number;
   speechStartMs: number;
   /** The avatar was speaking when this speech started (a candidate barge-in). */
   overlapsTurn: Turn | undefined;
@@ -139,7 +141,7 @@ export class Session {
     })();
   }
 
-  private onVad({ frame, events }: VadOutput): void {
+  private onVad({ frame, events, probability }: VadOutput): void {
     const nowMs = performance.now();
     const frameEndMs = frame.streamMs + (frame.pcm.length * 1000) / MIC_RATE_HZ;
     let utterance = this.utterance;
@@ -151,6 +153,7 @@ export class Session {
         utterance = {
           frames: [...this.preroll, frame.pcm],
           startStreamMs: event.atMs,
+          voicedUntilStreamMs: frameEndMs,
           speechStartMs: nowMs - (frameEndMs - event.atMs),
           overlapsTurn: speaking,
           bargedIn: false,
@@ -162,7 +165,8 @@ export class Session {
         utterance = undefined;
       }
     }
-    if (utterance && utterance.overlapsTurn && !utterance.bargedIn && frameEndMs - utterance.startStreamMs >= this.config.pipeline.minBargeInSpeechMs) {
+    if (utterance && probability >= 0.5) utterance.voicedUntilStreamMs = frameEndMs;
+    if (utterance && utterance.overlapsTurn && !utterance.bargedIn && utterance.voicedUntilStreamMs - utterance.startStreamMs >= this.config.pipeline.minBargeInSpeechMs) {
       utterance.bargedIn = true;
       utterance.overlapsTurn.stop('barge-in');
     }

@@ -7,8 +7,13 @@ const FOLLOW_UPS = [
   'Tell me more whenever you like.',
 ];
 
-/** `sentences` counts the echo sentence; the rest cycles through the follow-ups. */
+/**
+ * `sentences` counts the echo sentence; the rest cycles through the follow-ups. A user text that
+ * starts with "say:" is answered with exactly the rest (tests script the reply that way).
+ */
 export function scriptedReply(userText: string, sentences = 3): string {
+  const scripted = /^say:\s*([\s\S]+)$/i.exec(userText.trim());
+  if (scripted) return scripted[1]!;
   const words = userText.replace(/\s+/g, ' ').trim().split(' ').filter(Boolean);
   const echo = words.slice(0, 6).join(' ').replace(/[.!?,;:]+$/, '');
   const parts = [echo ? `You said ${echo}.` : 'You said nothing at all.'];

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineInstance } from '../../app/main/engine/create-engine';
+import { scriptedConfig, startEngine, TestClient } from './engine-harness';
+
+describe('engine: streaming pipeline', () => {
+  let engine: EngineInstance;
+
+  beforeAll(async () => {
+    const config = scriptedConfig({
+      llm: { options: { firstTokenMs: 10, tokenMs: 20 } },
+      tts: { count: 3, options: { ttsMsPerChar: 8 } },
+    });
+    engine = await startEngine({ ...config, pipeline: { ...config.pipeline, ttsConcurrency: 3 } });
+  });
+  afterAll(async () => engine?.shutdown());
+
+  it('sends the first audio chunk while the LLM is still generating', async () => {
+    const client = new TestClient(engine);
+    const sessionId = await client.openSession();
+    client.send({ type: 'user.text', sessionId, text: 'Hello there' });
+    const ended = await client.turnEnded(sessionId);
+    expect(ended.status).toBe('complete');
+    const indexOf = (predicate: (m: (typeof client.messages)[number]) => boolean): number => client.messages.findIndex(predicate);
+    const firstChunk = indexOf((m) => m.type === 'tts.chunk');
+    const lastDelta = client.messages.findLastIndex((m) => m.type === 'reply.delta');
+    expect(firstChunk).toBeGreaterThan(0);
+    expect(firstChunk).toBeLessThan(lastDelta);
+    const firstChunkText = client.ofTurn('tts.chunk', ended.turnId)[0]!.text;
+    expect(firstChunkText).toBe('You said Hello there.');
+  });
+
+  it('emits chunks strictly by seq when later, shorter clauses finish synthesis first', async () => {
+    const client = new TestClient(engine);
+    const sessionId = await client.openSession();
+    // Chunk 0 takes ~320 ms to synthesize, "Hi." ~24 ms: with 3 TTS workers the later ones finish first.
+    client.send({ type: 'user.text', sessionId, text: 'say: Alpha beta gamma delta epsilon zeta eta. Hi. Yes. Ok.' });
+    const ended = await client.turnEnded(sessionId);
+    expect(ended.status).toBe('complete');
+    const chunks = client.ofTurn('tts.chunk', ended.turnId);
+    expect(chunks.map((c) => c.seq)).toEqual([0, 1, 2, 3]);
+    expect(chunks.map((c) => c.text)).toEqual(['Alpha beta gamma delta epsilon zeta eta.', 'Hi.', 'Yes.', 'Ok.']);
+  });
+
+  it('keeps separate histories per session and reuses each session’s LLM worker', async () => {
+    const client = new TestClient(engine);
+    const first = await client.openSession('You are terse.');
+    const second = await client.openSession();
+    for (const text of ['one', 'two']) {
+      const from = client.messages.length;
+      client.send({ type: 'user.text', sessionId: first, text: `${text} for first` });
+      client.send({ type: 'user.text', sessionId: second, text: `${text} for second` });
+      await client.turnEnded(first, from);
+      await client.turnEnded(second, from);
+    }
+    const history = engine.session(first)!.history;
+    expect(history[0]).toEqual({ role: 'system', content: 'You are terse.' });
+    expect(history.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['one for first', 'two for first']);
+    expect(engine.session(second)!.traces).toHaveLength(2);
+  });
+});
