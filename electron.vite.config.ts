@@ -19,6 +19,7 @@ export default defineConfig({
           'runtime-host': resolve(root, 'app/main/pool/runtime-host.ts'),
           'scripted.worker': resolve(root, 'app/native-workers/scripted/scripted.worker.ts'),
           'espeak.worker': resolve(root, 'app/native-workers/tts/espeak.worker.ts'),
+          'sherpa-vits.worker': resolve(root, 'app/native-workers/tts/sherpa-vits.worker.ts'),
           'silero-vad.worker': resolve(root, 'app/native-workers/vad/silero-vad.worker.ts'),
         },
         output: { entryFileNames: '[name].js', format: 'es' },

@@ -7,6 +7,7 @@ import { entryPath } from '../main/app-paths';
 const WORKER_ENTRIES: Record<string, { buildName: string; sourcePath: string }> = {
   scripted: { buildName: 'scripted.worker', sourcePath: 'app/native-workers/scripted/scripted.worker.ts' },
   espeak: { buildName: 'espeak.worker', sourcePath: 'app/native-workers/tts/espeak.worker.ts' },
+  'sherpa-vits': { buildName: 'sherpa-vits.worker', sourcePath: 'app/native-workers/tts/sherpa-vits.worker.ts' },
   'silero-vad': { buildName: 'silero-vad.worker', sourcePath: 'app/native-workers/vad/silero-vad.worker.ts' },
 };
 
