@@ -14,6 +14,8 @@ import {
 } from '../../shared/catalog.contract';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import { freeDiskBytes } from './disk-space';
+import { loadCatalog } from './model-catalog';
+import { resolveCatalogPath, resolveModelsDir } from './model-paths';
 import { md5OfFile, sha256OfFile } from './file-hash';
 import { describeFormat, detectFileFormat } from './model-format';
 import { ModelRegistry, pinKey, type InstalledFile, type InstalledModel } from './model-registry';
@@ -490,4 +492,20 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
   }
 
   return { dir, catalog, list, pull, import: importModel, resolve };
+}
+
+export interface OpenModelManagerOptions extends Omit<ModelManagerOptions, 'dir' | 'catalog'> {
+  /** An explicit models folder (see resolveModelsDir for the defaults). */
+  dir?: string;
+  /** The user's models-folder setting. */
+  settingDir?: string;
+  /** A catalog file other than the shipped one (see resolveCatalogPath). */
+  catalogPath?: string;
+}
+
+/** The manager as the engine and CLI use it: default folder and shipped catalog, both overridable. */
+export async function openModelManager(options: OpenModelManagerOptions = {}): Promise<ModelManager> {
+  const { dir, settingDir, catalogPath, ...rest } = options;
+  const catalog = await loadCatalog(resolveCatalogPath(catalogPath));
+  return createModelManager({ ...rest, dir: resolveModelsDir({ explicitDir: dir, settingDir }), catalog });
 }

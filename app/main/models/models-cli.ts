@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
 import type { PullProgress } from '../../shared/catalog.contract';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
-import { loadCatalog } from './model-catalog';
-import { createModelManager, type ModelListing, type ModelManager } from './model-manager';
-import { resolveCatalogPath, resolveModelsDir } from './model-paths';
+import { openModelManager, type ModelListing, type ModelManager } from './model-manager';
+import { resolveModelsDir } from './model-paths';
 import { formatProgress } from './progress-format';
 
 const usage = `Usage: npm run models -- <command> [options]
@@ -83,10 +82,7 @@ async function run(argv: string[]): Promise<number> {
     console.log(dir);
     return 0;
   }
-  const manager: ModelManager = createModelManager({
-    dir,
-    catalog: await loadCatalog(resolveCatalogPath(values.catalog)),
-  });
+  const manager: ModelManager = await openModelManager({ dir, catalogPath: values.catalog });
 
   switch (command) {
     case 'list':
