@@ -75,7 +75,9 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
       return;
     }
-    statics(req, res, () => res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found'));
+    statics(req, res, () => {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found');
+    });
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? 1 << 20 });

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { rendererDir } from '../app-paths';
 import { createEngine, defaultEngineConfig } from '../engine/create-engine';
-import { startServeHost } from './serve-host';
+import { startServeHost, type ServeHandle } from './serve-host';
 
 /**
  * `npm run serve -- [--port <n>] [--lan]`: the engine headless, plus the renderer build and a
@@ -20,15 +22,24 @@ async function main(): Promise<void> {
     console.error(`--port must be a number from 0 to 65535, got "${values.port}".`);
     process.exit(2);
   }
+  if (!existsSync(join(rendererDir, 'index.html'))) {
+    console.error(`The renderer is not built (${rendererDir} has no index.html): run \`npm run build\` first.`);
+    process.exit(1);
+  }
   const engine = createEngine(defaultEngineConfig());
+  let handle: ServeHandle;
+  try {
+    handle = await startServeHost({ engine, rendererDir, port, host: values.lan ? '0.0.0.0' : '127.0.0.1', token: values.token });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    console.error(
+      code === 'EADDRINUSE'
+        ? `Port ${port} is already in use: choose another with \`npm run serve -- --port <n>\` (0 picks a free one).`
+        : `Could not start the server: ${(error as Error).message}`,
+    );
+    process.exit(1);
+  }
   const started = engine.start();
-  const handle = await startServeHost({
-    engine,
-    rendererDir,
-    port,
-    host: values.lan ? '0.0.0.0' : '127.0.0.1',
-    token: values.token,
-  });
   console.log('Local talking avatar: open this address in Chromium (the token is new every start):');
   console.log(handle.url);
   started.then(
