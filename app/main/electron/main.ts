@@ -8,10 +8,11 @@ import { appRoot, rendererDir } from '../app-paths';
 import { createEngine, defaultEngineConfig } from '../engine/create-engine';
 import type { EngineConnection } from '../engine/engine-api';
 import { IPC_FROM_RENDERER, IPC_TO_RENDERER } from './ipc-channels';
+import { utilityHostLauncher } from './utility-host-launcher';
 
 /** The Electron shell: one window, the IPC bridge to the engine, and locked-down permissions. */
 
-const engine = createEngine(defaultEngineConfig());
+const engine = createEngine({ ...defaultEngineConfig(), launcher: utilityHostLauncher });
 const rendererUrl = pathToFileURL(join(rendererDir, 'index.html')).href;
 const connections = new Map<number, EngineConnection>();
 

@@ -9,9 +9,22 @@ import type { FromHost, ToHost } from './host.contract';
 
 const workers = new Map<string, Worker>();
 
+/** Electron's utilityProcess talks through `process.parentPort`; a forked child through process IPC. */
+interface UtilityParentPort {
+  on(event: 'message', listener: (event: { data: unknown }) => void): void;
+  postMessage(message: unknown): void;
+}
+const utilityPort = (process as unknown as { parentPort?: UtilityParentPort }).parentPort;
+
 function send(message: FromHost): void {
+  if (utilityPort) utilityPort.postMessage(message);
   // The parent may already be gone (it exits on a failed start); nothing is left to tell.
-  if (process.connected) process.send?.(message);
+  else if (process.connected) process.send?.(message);
+}
+
+function onParentMessage(listener: (raw: unknown) => void): void {
+  if (utilityPort) utilityPort.on('message', (event) => listener(event.data));
+  else process.on('message', listener);
 }
 
 /** Source entries (.ts) need tsx inside the thread; `--import` in execArgv does not reach a worker's entry. */
@@ -59,7 +72,7 @@ async function exitInOrder(timeoutMs: number): Promise<void> {
   process.exit(0);
 }
 
-process.on('message', (raw: unknown) => {
+onParentMessage((raw: unknown) => {
   const message = raw as ToHost;
   switch (message.type) {
     case 'spawn':
