@@ -9,11 +9,21 @@ import { refineWithSilence, spansFromOnsets, toMillisecondSpans } from './phonem
 export const EspeakOptionsSchema = z.object({
   /** eSpeak voice name, e.g. "en-us"; a run's `voice` overrides it. */
   voice: z.string().min(1).default('en-us'),
-  /** Synthesizes a short phrase at load so the first real request runs on warmed-up code. */
+  /** Synthesizes a few phrases at load so the first real request runs on optimized code. */
   warmUp: z.boolean().default(true),
 });
 
-const WARM_UP_TEXT = 'Hello, I am ready.';
+/**
+ * The build is wasm2js (asm.js-style JavaScript): V8 needs several syntheses before it has optimized
+ * the hot paths, so the first requests are 5–20× slower. The warm pool pays that at load instead.
+ */
+const WARM_UP_TEXTS = [
+  'Hello, I am ready.',
+  'Peter Piper picked a peck of pickled peppers!',
+  'The quick brown fox jumps over the lazy dog?',
+  'Sure, let me think about that for a moment; it is twenty past nine.',
+];
+const WARM_UP_PASSES = 3;
 
 /**
  * The embedded default voice: eSpeak NG in WebAssembly, no download. Its phoneme timeline comes
@@ -32,7 +42,12 @@ export class EspeakEngine implements WorkerEngine {
     progress(0, 'loading eSpeak NG');
     const synthesizer = await EspeakSynthesizer.create();
     synthesizer.setVoice(options.data.voice);
-    if (options.data.warmUp) synthesizer.synthesize(WARM_UP_TEXT);
+    if (options.data.warmUp) {
+      for (let pass = 0; pass < WARM_UP_PASSES; pass++) {
+        for (const text of WARM_UP_TEXTS) synthesizer.synthesize(text);
+        progress((pass + 1) / (WARM_UP_PASSES + 1), 'warming up eSpeak NG');
+      }
+    }
     this.synthesizer = synthesizer;
     this.defaultVoice = options.data.voice;
     return { engine: 'espeak', voice: options.data.voice, sampleRateHz: synthesizer.sampleRateHz, timing: 'exact', phonemeSet: 'ipa' };

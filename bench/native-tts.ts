@@ -1,0 +1,144 @@
+import { loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { workerEntryFor } from '../app/native-workers/registry';
+import { FromWorkerSchema, TtsRunResultSchema, type FromWorker, type LoadSpec, type ToWorker } from '../app/shared/worker.contract';
+import { ensureVoiceFixture } from '../scripts/fixtures/voice-fixture';
+import { quantile, round3, type BenchResult } from './bench-api';
+
+/**
+ * Measures the native TTS workers the way the engine uses them: each voice in its own worker
+ * thread, one first-clause-sized request at a time. Reports, for the embedded eSpeak NG voice
+ * (`tts_*`) and for the generated fixture VITS voice run by sherpa-onnx (`tts_fixture_*`):
+ * model load time, time to the first (whole) chunk of audio, and real-time factor.
+ */
+
+export interface MeasureTtsOptions {
+  /** Requests per voice (after one discarded warm-up request). */
+  runs?: number;
+  /** Leave out the sherpa fixture voice. */
+  skipFixture?: boolean;
+}
+
+/** First clauses as the chunker releases them. */
+const CLAUSES = [
+  'Sure, let me check that for you.',
+  'Hello there!',
+  'That is a great question.',
+  'Peter Piper picked a peck of pickled peppers.',
+  'I think the answer is forty two.',
+];
+/** The fixture voice only knows its own small lexicon. */
+const FIXTURE_CLAUSES = ['Peter Piper picked a peck of pickled peppers.', 'Hello world, this is a test.'];
+
+function startWorker(entry: string): Worker {
+  if (!entry.endsWith('.ts')) return new Worker(entry);
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`;
+  return new Worker(code, { eval: true });
+}
+
+function request(worker: Worker, message: ToWorker, accept: (reply: FromWorker) => boolean): Promise<FromWorker> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (raw: unknown): void => {
+      const reply = FromWorkerSchema.parse(raw);
+      if (!accept(reply)) return;
+      worker.off('message', onMessage);
+      worker.off('error', reject);
+      resolve(reply);
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+    worker.postMessage(message);
+  });
+}
+
+interface VoiceMeasurement {
+  modelLoadMs: number;
+  firstChunkMs: number[];
+  realTimeFactor: number;
+}
+
+async function measureVoice(spec: LoadSpec, clauses: readonly string[], runs: number): Promise<VoiceMeasurement> {
+  const worker = startWorker(workerEntryFor(spec.engine));
+  try {
+    // The worker's own thread start-up (tsx from source) is not model loading: wait for it first.
+    await request(worker, { type: 'ping', nonce: 0 }, (reply) => reply.type === 'pong');
+    const loadStartedMs = performance.now();
+    const ready = await request(worker, { type: 'load', spec }, (reply) => reply.type === 'ready' || reply.type === 'error');
+    if (ready.type !== 'ready') throw new Error(`${spec.engine} failed to load: ${JSON.stringify(ready)}`);
+    const modelLoadMs = performance.now() - loadStartedMs;
+
+    const firstChunkMs: number[] = [];
+    let synthesisMs = 0;
+    let audioMs = 0;
+    for (let run = -1; run < runs; run++) {
+      const requestId = `bench-${run}`;
+      const text = clauses[(run + clauses.length) % clauses.length]!;
+      const startedMs = performance.now();
+      const reply = await request(worker, { type: 'run', requestId, input: { kind: 'tts', text } }, (r) =>
+        (r.type === 'result' || r.type === 'error') && r.requestId === requestId,
+      );
+      const elapsedMs = performance.now() - startedMs;
+      if (reply.type !== 'result') throw new Error(`${spec.engine} failed: ${JSON.stringify(reply)}`);
+      if (run < 0) continue;
+      const result = TtsRunResultSchema.parse(reply.data);
+      firstChunkMs.push(elapsedMs);
+      synthesisMs += elapsedMs;
+      audioMs += (result.pcm.length * 1000) / result.sampleRateHz;
+    }
+    return { modelLoadMs, firstChunkMs, realTimeFactor: synthesisMs / audioMs };
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** Runs the measurements; metric names follow shared/design/measurement.md. */
+export async function measureTts(options: MeasureTtsOptions = {}): Promise<BenchResult> {
+  const runs = options.runs ?? 10;
+  const models: Record<string, string> = { tts: 'eSpeak NG en-us (embedded, WASM)' };
+  const metrics: Record<string, number> = {};
+
+  const espeak = await measureVoice(
+    { kind: 'tts', engine: 'espeak', modelName: 'eSpeak NG en-us', threads: 1, options: { voice: 'en-us' } },
+    CLAUSES,
+    runs,
+  );
+  metrics.tts_model_load_ms = round3(espeak.modelLoadMs);
+  metrics.tts_first_chunk_ms_p50 = round3(quantile(espeak.firstChunkMs, 0.5));
+  metrics.tts_first_chunk_ms_p95 = round3(quantile(espeak.firstChunkMs, 0.95));
+  metrics.tts_rtf = round3(espeak.realTimeFactor);
+
+  if (!options.skipFixture) {
+    const fixture = await ensureVoiceFixture();
+    models.tts_fixture = 'fixture VITS voice (generated tone table) via sherpa-onnx';
+    const sherpa = await measureVoice(
+      {
+        kind: 'tts',
+        engine: 'sherpa-vits',
+        modelName: 'fixture VITS voice',
+        modelPath: fixture.modelPath,
+        threads: 1,
+        options: { tokensPath: fixture.tokensPath, lexiconPath: fixture.lexiconPath },
+      },
+      FIXTURE_CLAUSES,
+      runs,
+    );
+    metrics.tts_fixture_model_load_ms = round3(sherpa.modelLoadMs);
+    metrics.tts_fixture_first_chunk_ms_p50 = round3(quantile(sherpa.firstChunkMs, 0.5));
+    metrics.tts_fixture_rtf = round3(sherpa.realTimeFactor);
+  }
+
+  return {
+    models,
+    runs,
+    metrics,
+    notes: [
+      'first_chunk = request posted → whole clause audio + phoneme timeline received (the workers return one chunk per clause)',
+      'model_load = load posted → ready, after the worker thread is up; includes a warm-up synthesis for eSpeak',
+      'rtf = synthesis wall time / audio duration over all measured requests',
+      'from source, tsx transforms the 0.8 MB eSpeak module on import: model load is several times slower than in the build',
+      `load average at the end: ${loadavg()[0]!.toFixed(1)}`,
+    ],
+  };
+}
