@@ -23,6 +23,8 @@ interface Route {
   ranges: boolean;
   /** For the first `cuts.length` requests: destroy the socket after this many body bytes. */
   cuts: number[];
+  /** For the first `stalls.length` requests: send this many bytes, then nothing (socket left open). */
+  stalls?: number[];
   /** Bytes per write and pause between writes (a slow server), when set. */
   slow?: { chunkBytes: number; pauseMs: number };
 }
@@ -72,6 +74,11 @@ class FixtureServer {
       headers['Content-Length'] = body.length;
       this.seen.push({ path, range: req.headers.range, status });
       res.writeHead(status, headers);
+      const stall = route.stalls?.shift();
+      if (stall !== undefined) {
+        res.write(body.subarray(0, stall));
+        return;
+      }
       const cut = route.cuts.shift();
       if (cut !== undefined) {
         res.write(body.subarray(0, cut), () => res.socket?.destroy());
@@ -237,6 +244,25 @@ describe('pull', () => {
     expect(server.seen).toHaveLength(3);
     expect(server.seen.slice(1).every((r) => r.range?.startsWith('bytes=') && r.status === 206)).toBe(true);
     expect(sha256(await readFile(result.path))).toBe(sha256(ggufBody));
+  });
+
+  it('drops a connection that stops sending and resumes on a new one', async () => {
+    server.routes.set('/model.bin', { body: ggufBody, ranges: true, cuts: [], stalls: [700 * 1024] });
+    const models = manager(catalogOf(llmEntry(server)), { retries: 1, idleTimeoutMs: 300 });
+    const result = await models.pull('tiny-llm');
+    expect(server.seen).toHaveLength(2);
+    expect(server.seen[1]).toMatchObject({ status: 206, range: expect.stringMatching(/^bytes=[1-9]\d*-$/) });
+    expect(sha256(await readFile(result.path))).toBe(sha256(ggufBody));
+  });
+
+  it('refuses a second pull of the same model while one is running', async () => {
+    server.routes.set('/model.bin', { body: ggufBody, ranges: true, cuts: [], slow: { chunkBytes: 256 * 1024, pauseMs: 5 } });
+    const models = manager(catalogOf(llmEntry(server)));
+    const first = models.pull('tiny-llm');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expectAppError(models.pull('tiny-llm'), ErrorCode.Internal, /"tiny-llm" is already being downloaded by this app/);
+    expect(sha256(await readFile((await first).path))).toBe(sha256(ggufBody));
+    expect(existsSync(join(dir, 'tiny-llm', '.pull.lock'))).toBe(false);
   });
 
   it('starts over when the server ignores Range', async () => {
@@ -433,10 +459,8 @@ describe('models CLI', () => {
     const catalogPath = join(dir, 'catalog.json');
     await writeFile(catalogPath, JSON.stringify(catalogOf(llmEntry(server))));
 
-    const where = await runCli(['where'], catalogPath);
+    const [where, before] = await Promise.all([runCli(['where'], catalogPath), runCli(['list'], catalogPath)]);
     expect(where.stdout.trim()).toBe(dir);
-
-    const before = await runCli(['list'], catalogPath);
     expect(before.code).toBe(0);
     expect(before.stdout).toMatch(/tiny-llm\s+llm\s+llama\s+cpu-only\s+3\.1 MB\s+-\s+sha256/);
 
@@ -450,10 +474,8 @@ describe('models CLI', () => {
     expect(server.seen[0]!.range).toBeUndefined();
     expect(server.seen[1]).toMatchObject({ status: 206, range: expect.stringMatching(/^bytes=[1-9]\d*-$/) });
 
-    const after = await runCli(['list'], catalogPath);
+    const [after, failed] = await Promise.all([runCli(['list'], catalogPath), runCli(['pull', 'nope'], catalogPath)]);
     expect(after.stdout).toMatch(/tiny-llm\s+llm\s+llama\s+cpu-only\s+3\.1 MB\s+installed/);
-
-    const failed = await runCli(['pull', 'nope'], catalogPath);
     expect(failed.code).toBe(1);
     expect(failed.stderr.trim().split('\n')).toEqual(['error: There is no model "nope" in the catalog (see `npm run models -- list`).']);
   });

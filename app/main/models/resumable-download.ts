@@ -125,6 +125,10 @@ export async function downloadResumable(request: DownloadRequest): Promise<Downl
     }
     if (expectedSizeBytes !== null && offset === expectedSizeBytes) return verifyPart(offset);
 
+    // Hash the bytes already there before asking the server, so a slow disk never trips the idle timer.
+    const resumedHashes = offset > 0 ? newHashes() : null;
+    if (resumedHashes) await hashFileInto(partPath, resumedHashes, signal);
+
     const idle = new AbortController();
     const requestSignal = signal ? AbortSignal.any([signal, idle.signal]) : idle.signal;
     let idleTimer = setTimeout(() => idle.abort(), idleTimeoutMs);
@@ -190,8 +194,7 @@ export async function downloadResumable(request: DownloadRequest): Promise<Downl
       }
       const limitBytes = expectedSizeBytes ?? totalBytes;
 
-      const hashes = newHashes();
-      if (offset > 0) await hashFileInto(partPath, hashes, signal);
+      const hashes = offset > 0 && resumedHashes ? resumedHashes : newHashes();
       let received = offset;
       request.onBytes?.(received, limitBytes);
       const meter = new Transform({
