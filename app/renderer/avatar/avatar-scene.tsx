@@ -1,9 +1,10 @@
 import { Canvas } from '@react-three/fiber';
-import { useRef } from 'react';
+import { useMemo, useRef } from 'react';
 import type { Runtime } from '../state/runtime';
 import { AvatarAnimator } from './avatar-animator';
 import type { AvatarRig } from './avatar-rig';
 import { DefaultAvatar } from './default-avatar';
+import { detectRenderQuality } from './render-quality';
 
 /** Soft three-point lighting: warm key, cool fill, rim to separate the silhouette. */
 function Lights() {
@@ -21,11 +22,12 @@ function Lights() {
 /** The 3D view: the default avatar, head and shoulders, framed for a portrait. */
 export function AvatarScene({ runtime }: { runtime: Runtime }) {
   const rigRef = useRef<AvatarRig | null>(null);
+  const quality = useMemo(detectRenderQuality, []);
   return (
     <Canvas
       className="avatar-canvas"
-      dpr={[1, 2]}
-      gl={{ antialias: true, alpha: true, powerPreference: 'high-performance' }}
+      dpr={quality.dpr}
+      gl={{ antialias: quality.antialias, alpha: true, powerPreference: 'high-performance' }}
       camera={{ fov: 26, position: [0, -0.45, 9.2], near: 0.1, far: 50 }}
       onCreated={({ camera }) => camera.lookAt(0, -0.6, 0)}
       aria-label="Avatar"

@@ -23,7 +23,7 @@ export function buildHairGeometry(): BufferGeometry {
     const fringe = (1 - back) ** 2 * (0.06 * Math.sin(azimuth * 9 + 0.6) + 0.12 * Math.tanh(azimuth * 1.6));
     const overEars = Math.exp(-(((Math.abs(azimuth) - 1.5) / 0.35) ** 2)) * 0.2;
     const hairline = 0.5 - 1.05 * back ** 0.8 + fringe + overEars;
-    const inside = smoothstep(hairline - 0.035, hairline + 0.035, sy);
+    const inside = smoothstep(hairline - 0.05, hairline + 0.05, sy);
     const [x, y, z] = headShape(sx, sy, sz);
     const clumps = 0.012 * Math.sin(azimuth * 14 + sy * 6) * inside;
     const volume = 0.045 + 0.07 * smoothstep(-0.2, 0.9, sy) + 0.03 * back;
@@ -61,7 +61,10 @@ export function buildTorsoGeometry(): BufferGeometry {
     [1.56, -0.82],
     [1.62, -1.3],
     [1.6, -2.6],
-  ].map(([r, y]) => new Vector2(r, y));
+  ]
+    // Lathe faces point outwards when the profile runs bottom to top.
+    .reverse()
+    .map(([r, y]) => new Vector2(r, y));
   const geometry = new LatheGeometry(profile, 72);
   geometry.scale(1, 1, 0.62);
   return geometry;
@@ -75,14 +78,14 @@ export function buildNeckGeometry(): BufferGeometry {
     const y = position.getY(i);
     const z = position.getZ(i);
     const taper = 1 + 0.15 * Math.max(0, -y);
-    position.setXYZ(i, x * 0.33 * taper, y * 0.75, z * 0.31 * taper);
+    position.setXYZ(i, x * 0.36 * taper, y * 0.62, z * 0.29 * taper);
   }
   geometry.computeVertexNormals();
   return geometry;
 }
 
 export function buildCollarGeometry(): BufferGeometry {
-  const geometry = new TorusGeometry(0.5, 0.07, 16, 64);
+  const geometry = new TorusGeometry(0.44, 0.045, 12, 64);
   geometry.rotateX(Math.PI / 2);
   geometry.scale(1, 1, 0.75);
   return geometry;

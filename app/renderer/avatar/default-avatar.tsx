@@ -30,7 +30,7 @@ function faceMaterials(): Material[] {
       sheenRoughness: 0.5,
       vertexColors: true,
     }),
-    lips: new MeshPhysicalMaterial({ color: '#c86e6a', roughness: 0.38, clearcoat: 0.25, clearcoatRoughness: 0.4 }),
+    lips: new MeshPhysicalMaterial({ color: '#c9776f', roughness: 0.38, clearcoat: 0.25, clearcoatRoughness: 0.4 }),
     mouth: new MeshStandardMaterial({ color: '#3a1115', roughness: 1, side: DoubleSide }),
     teeth: new MeshStandardMaterial({ color: '#f4efe4', roughness: 0.32, side: DoubleSide }),
     tongue: new MeshStandardMaterial({ color: '#b9545c', roughness: 0.6, side: DoubleSide }),
@@ -187,10 +187,10 @@ export function DefaultAvatar({ rigRef }: { rigRef: RefObject<AvatarRig | null> 
   return (
     <group ref={body}>
       <group ref={chest}>
-        <mesh geometry={assets.torso} material={assets.materials.shirt} position={[0, -1.72, -0.1]} />
-        <mesh geometry={assets.collar} material={assets.materials.collar} position={[0, -1.66, -0.1]} />
+        <mesh geometry={assets.torso} material={assets.materials.shirt} position={[0, -1.5, -0.1]} />
+        <mesh geometry={assets.collar} material={assets.materials.collar} position={[0, -1.42, -0.1]} />
       </group>
-      <mesh geometry={assets.neck} material={assets.materials.skin} position={[0, -1.15, -0.12]} />
+      <mesh geometry={assets.neck} material={assets.materials.skin} position={[0, -1.12, -0.12]} />
       <group ref={head} position={[0, HEAD_PIVOT_Y, 0]}>
         <group position={[0, -HEAD_PIVOT_Y, 0]}>
           <mesh ref={headMesh} geometry={assets.face.geometry} material={assets.faceMaterials} name="AvatarHead" />

@@ -12,10 +12,10 @@ export const FACE_MATERIALS = ['skin', 'lips', 'mouth', 'teeth', 'tongue', 'lash
 export type FaceMaterial = (typeof FACE_MATERIALS)[number];
 
 /** Where the eyes sit (the eyeballs are separate meshes so they can look around). */
-export const EYE = { x: 0.31, y: -0.02, radius: 0.155 } as const;
+export const EYE = { x: 0.31, y: -0.02, radius: 0.165 } as const;
 
 const MOUTH_Y = -0.56;
-const MOUTH_HALF_WIDTH = 0.25;
+const MOUTH_HALF_WIDTH = 0.205;
 const JAW_PIVOT = { y: -0.12, z: -0.05 };
 const JAW_MAX_RAD = 0.2;
 
@@ -41,7 +41,7 @@ export function headShape(sx: number, sy: number, sz: number): Vec {
   let z = sz * 0.86;
   // Lower face narrows into jaw and chin; the back of the skull is fuller than the face.
   const low = smoothstep(-0.1, -0.95, sy);
-  x *= 1 - 0.26 * low * low;
+  x *= 1 - 0.22 * low * low;
   z *= sz > 0 ? 1 - 0.05 * low : 1 - 0.25 * low;
   if (sz < 0) z *= 1 + 0.1 * smoothstep(-0.5, 0.5, sy);
   // Slightly flatter face plane and cheeks.
@@ -55,8 +55,8 @@ export function headShape(sx: number, sy: number, sz: number): Vec {
   z += f * 0.03 * gauss(Math.abs(x) - 0.3, y - 0.24, 0.16, 0.05); // brow ridge
   z -= f * 0.1 * gauss(Math.abs(x) - EYE.x, y - EYE.y, 0.12, 0.11); // eye sockets
   z += f * 0.045 * gauss(x, y + 0.12, 0.045, 0.16); // nose bridge
-  z += f * 0.13 * gauss(x, y + 0.31, 0.075, 0.07); // nose tip
-  z += f * 0.05 * gauss(Math.abs(x) - 0.075, y + 0.34, 0.045, 0.04); // nostril wings
+  z += f * 0.14 * gauss(x, y + 0.3, 0.065, 0.065); // nose tip
+  z += f * 0.055 * gauss(Math.abs(x) - 0.07, y + 0.335, 0.04, 0.035); // nostril wings
   return [x, y, z];
 }
 
@@ -150,7 +150,8 @@ function upperLip(s: number, p: FaceParams): LipSection {
   return {
     x: s * mouthHalfWidth(p),
     innerY: MOUTH_Y + (p.upperRaise + p.pucker * 0.01) * Math.sqrt(b) + cornerLift - cornerDrop(p) * s ** 4,
-    radius: (0.036 + 0.01 * p.pucker - 0.012 * p.press + 0.006 * p.lowerTuck) * (0.3 + 0.7 * Math.sqrt(b)),
+    // A small dip in the middle draws the cupid's bow.
+    radius: (0.03 + 0.01 * p.pucker - 0.01 * p.press + 0.006 * p.lowerTuck) * (0.3 + 0.7 * Math.sqrt(b)) * (1 - 0.18 * Math.exp(-((s / 0.1) ** 2))),
     forward: p.pucker * 0.055 * Math.sqrt(b) + 0.004 * p.lowerTuck,
     jawWeight: 0,
   };
@@ -162,7 +163,7 @@ function lowerLip(s: number, p: FaceParams): LipSection {
   return {
     x: s * mouthHalfWidth(p),
     innerY: MOUTH_Y - p.pucker * 0.01 * Math.sqrt(b) + cornerLift + p.lowerTuck * 0.035 * b,
-    radius: (0.046 + 0.012 * p.pucker - 0.015 * p.press) * (0.3 + 0.7 * Math.sqrt(b)),
+    radius: (0.04 + 0.012 * p.pucker - 0.013 * p.press) * (0.3 + 0.7 * Math.sqrt(b)),
     forward: p.pucker * 0.05 * Math.sqrt(b) - p.lowerTuck * 0.04 * b,
     jawWeight: 1 - 0.5 * s ** 4,
   };
@@ -246,7 +247,7 @@ const LID_RADIUS = EYE.radius * 1.1;
 /** Eye centre: the eyeball sits in its socket and bulges out of the skin. */
 export function eyeCentre(side: 1 | -1): Vector3 {
   const x = side * EYE.x;
-  return new Vector3(x, EYE.y, faceZ(x, EYE.y) - EYE.radius * 0.42);
+  return new Vector3(x, EYE.y, faceZ(x, EYE.y) - EYE.radius * 0.36);
 }
 
 function lidPoint(side: 1 | -1, yaw: number, pitch: number, radius: number): Vec {
@@ -301,8 +302,8 @@ function lashes(side: 1 | -1) {
     const edge = upperLidEdge(t, blinkOf(side, p));
     // A dark band along the upper lid margin, flaring out towards the outer corner.
     const outer = smoothstep(-0.2, 1, t * side);
-    const pitch = edge - v * (3 + 3 * outer) * DEG;
-    const radius = LID_RADIUS * (1.005 + v * (0.05 + 0.05 * outer));
+    const pitch = edge - v * (2 + 6 * outer) * DEG + v * 5 * DEG;
+    const radius = LID_RADIUS * (1.005 + v * (0.07 + 0.07 * outer));
     return lidPoint(side, t * LID_YAW_MAX * (1 + 0.06 * v * outer), pitch, radius);
   };
 }
@@ -340,7 +341,9 @@ function blush(point: Vec): Vec {
   const cheeks = gauss(Math.abs(x) - 0.42, y + 0.3, 0.11, 0.09) * smoothstep(0, 0.4, z);
   const nose = gauss(x, y + 0.31, 0.06, 0.06) * 0.5;
   const amount = Math.min(1, cheeks + nose) * 0.14;
-  return [1, 1 - amount, 1 - amount * 1.1];
+  // Shade under the nose and in the nostrils.
+  const under = gauss(Math.abs(x) - 0.05, y + 0.375, 0.035, 0.02) * 0.35;
+  return [1 - under, 1 - amount - under, 1 - amount * 1.1 - under];
 }
 
 const PARTS: GridPart[] = [

@@ -1,0 +1,204 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { request } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The whole vertical slice in a real Chromium: the `serve` host (real engine, warm workers) serves
+ * the renderer build; the page opens a session, a typed message gets a streamed reply, the reply
+ * is spoken on the AudioContext clock and the avatar's mouth follows it.
+ */
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const resultsDir = join(root, 'test-results');
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--use-gl=angle',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--autoplay-policy=no-user-gesture-required',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** What the test reads from `window.avatarDiagnostics` on every sample. */
+interface Sample {
+  state: string;
+  mouthOpen: number;
+  viseme: string;
+  chunksPlayed: number;
+}
+
+let serve: ChildProcess;
+let appUrl: URL;
+let browser: Browser;
+let serveOutput = '';
+
+/** Starts `npm run serve -- --port 0` and resolves with the address it prints. */
+function startServe(): Promise<URL> {
+  serve = spawn(process.execPath, [join(root, 'scripts', 'serve.mjs'), '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      serveOutput += chunk.toString();
+      const match = /^(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m.exec(serveOutput);
+      if (match) resolve(new URL(match[1]!));
+    };
+    serve.stdout!.on('data', onData);
+    serve.stderr!.on('data', onData);
+    serve.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing its address:\n${serveOutput}`)));
+  });
+}
+
+/** Status of a WebSocket upgrade request to /ws with the given query string. */
+function upgradeStatus(query: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: appUrl.hostname,
+      port: appUrl.port,
+      path: `/ws${query}`,
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      resolve(101);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function openPage(url: string): Promise<{ page: Page; pageErrors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(url);
+  return { page, pageErrors };
+}
+
+beforeAll(async () => {
+  mkdirSync(resultsDir, { recursive: true });
+  appUrl = await startServe();
+  browser = await chromium.launch({
+    executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (serve && serve.exitCode === null) {
+    const exited = new Promise((resolve) => serve.once('exit', resolve));
+    serve.kill('SIGTERM');
+    await exited;
+  }
+});
+
+describe('renderer slice (serve host + Chromium)', () => {
+  it('answers typed text with a streamed reply, speech and a moving mouth', async () => {
+    const { page, pageErrors } = await openPage(appUrl.href);
+    await page.waitForFunction(() => window.avatarDiagnostics?.sessionId, null, { timeout: 60_000 });
+    await page.waitForFunction(() => (window.avatarDiagnostics?.frame ?? 0) > 3, null, { timeout: 60_000 });
+
+    const idle = await page.evaluate(() => window.avatarDiagnostics!);
+    expect(idle.state).toBe('idle');
+    expect(idle.transport).toBe('websocket');
+    // Plain JSON: nothing is lost in a JSON round trip (no functions, no class instances).
+    expect(JSON.parse(JSON.stringify(idle))).toEqual(idle);
+    const visemeTargets = ['sil', 'PP', 'FF', 'TH', 'DD', 'kk', 'CH', 'SS', 'nn', 'RR', 'aa', 'E', 'I', 'O', 'U'].map((v) => `viseme_${v}`);
+    for (const name of [...visemeTargets, 'eyeBlinkLeft', 'eyeBlinkRight', 'mouthSmile', 'browInnerUp']) {
+      expect(idle.morphWeights).toHaveProperty(name);
+    }
+    await page.screenshot({ path: join(resultsDir, 'renderer-idle.png') });
+
+    // Sample the diagnostics on every animation frame from inside the page.
+    await page.evaluate(() => {
+      const samples: Sample[] = [];
+      (window as unknown as { samples: Sample[] }).samples = samples;
+      const sample = (): void => {
+        const d = window.avatarDiagnostics;
+        if (d) samples.push({ state: d.state, mouthOpen: d.mouthOpen, viseme: d.viseme, chunksPlayed: d.chunksPlayed });
+        requestAnimationFrame(sample);
+      };
+      requestAnimationFrame(sample);
+    });
+
+    const input = page.getByLabel('Message');
+    await input.fill('Hello avatar, how are you today?');
+    await input.press('Enter');
+    await expect.poll(() => input.inputValue()).toBe('');
+
+    const transcript = page.getByRole('log');
+    await expect.poll(() => transcript.textContent(), { timeout: 60_000 }).toContain('Hello avatar, how are you today?');
+
+    // A screenshot while the mouth is open.
+    await page.waitForFunction(() => window.avatarDiagnostics!.state === 'speaking' && window.avatarDiagnostics!.mouthOpen > 0.25, null, {
+      timeout: 60_000,
+      polling: 'raf',
+    });
+    await page.screenshot({ path: join(resultsDir, 'renderer-speaking.png') });
+
+    // The reply finishes: every chunk played, back to idle.
+    await page.waitForFunction(
+      () => {
+        const d = window.avatarDiagnostics!;
+        return d.state === 'idle' && d.chunksPlayed > 0 && d.replyText.length > 0;
+      },
+      null,
+      { timeout: 120_000 },
+    );
+    const done = await page.evaluate(() => window.avatarDiagnostics!);
+    expect(done.transcript.map((entry) => entry.role)).toEqual(['user', 'avatar']);
+    expect(await transcript.textContent()).toContain(done.replyText);
+    expect(done.lastTurn?.turnId).toBeTruthy();
+    expect(Number.isFinite(done.avOffsetMs)).toBe(true);
+    expect(done.errors).toEqual([]);
+
+    const samples = await page.evaluate(() => (window as unknown as { samples: Sample[] }).samples);
+    const states = samples.map((s) => s.state);
+    expect(states).toContain('thinking');
+    expect(states).toContain('speaking');
+    // Thinking comes before speaking.
+    expect(states.indexOf('thinking')).toBeLessThan(states.indexOf('speaking'));
+    const speaking = samples.filter((s) => s.state === 'speaking');
+    const openness = speaking.map((s) => s.mouthOpen);
+    // The jaw opens and closes again during speech, through several mouth shapes.
+    expect(Math.max(...openness)).toBeGreaterThan(0.25);
+    const firstOpen = openness.findIndex((o) => o > 0.25);
+    expect(Math.min(...openness.slice(firstOpen))).toBeLessThan(0.1);
+    expect(new Set(speaking.map((s) => s.viseme)).size).toBeGreaterThanOrEqual(3);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('refuses the engine WebSocket without the right token', async () => {
+    expect(await upgradeStatus(`?token=${appUrl.searchParams.get('token')}`)).toBe(101);
+    expect([401, 403]).toContain(await upgradeStatus('?token=not-the-token'));
+    expect([401, 403]).toContain(await upgradeStatus(''));
+
+    // A page opened without the token says so instead of silently doing nothing.
+    const { page, pageErrors } = await openPage(`${appUrl.origin}/`);
+    await expect.poll(() => page.getByRole('status', { name: 'Avatar state' }).textContent(), { timeout: 30_000 }).toMatch(
+      /Disconnected|Connecting/,
+    );
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 30_000 }).toContain('connection to the engine closed');
+    expect(await page.getByLabel('Message').isDisabled()).toBe(false);
+    expect(await page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+});
