@@ -21,6 +21,7 @@ export default defineConfig({
           'espeak.worker': resolve(root, 'app/native-workers/tts/espeak.worker.ts'),
           'sherpa-vits.worker': resolve(root, 'app/native-workers/tts/sherpa-vits.worker.ts'),
           'silero-vad.worker': resolve(root, 'app/native-workers/vad/silero-vad.worker.ts'),
+          'whisper.worker': resolve(root, 'app/native-workers/stt/whisper.worker.ts'),
         },
         output: { entryFileNames: '[name].js', format: 'es' },
       },
