@@ -22,10 +22,13 @@ describe('engine: worker failures end one turn, the session survives', () => {
                 { contains: 'HANG', mode: 'hang' },
                 { contains: 'MALFORMED', mode: 'malformed' },
                 { contains: 'THROW', mode: 'throw' },
+                { contains: 'BLOAT', mode: 'bloat' },
               ],
             },
           },
           tts: {
+            // Its own host process: a crash there leaves the other workers warm.
+            host: 'tts-host',
             options: {
               failOn: [
                 { contains: 'CRASHHOST', mode: 'crash-host' },
@@ -34,7 +37,7 @@ describe('engine: worker failures end one turn, the session survives', () => {
             },
           },
         },
-        { health: { pingIntervalMs: 150, pingDeadlineMs: 1500, memoryCeilingBytes: 2e9 }, hostRestartDelayMs: 50 },
+        { health: { pingIntervalMs: 150, pingDeadlineMs: 1500, memoryCeilingBytes: 120e6 }, hostRestartDelayMs: 50 },
       ),
     );
     client = new TestClient(engine);
@@ -61,20 +64,22 @@ describe('engine: worker failures end one turn, the session survives', () => {
   }
 
   it('a runtime host process that dies mid-turn is respawned; the next turn works', async () => {
-    const pidBefore = engine.pool.host('scripted')!.pid;
+    const pidBefore = engine.pool.host('tts-host')!.pid;
+    const otherHost = engine.pool.host('scripted')!.pid;
     const error = await failThenRecover('Please CRASHHOST now');
     expect(error.code).toBe('worker_crashed');
-    expect(engine.pool.host('scripted')!.pid).not.toBe(pidBefore);
+    expect(engine.pool.host('tts-host')!.pid).not.toBe(pidBefore);
+    expect(engine.pool.host('scripted')!.pid).toBe(otherHost);
     // The session and its history survived the crash.
     const users = engine.session(sessionId)!.history.filter((m) => m.role === 'user').map((m) => m.content);
     expect(users).toEqual(['Please CRASHHOST now', 'Are you back?']);
   });
 
   it('a worker thread that exits is replaced in its host', async () => {
-    const pid = engine.pool.host('scripted')!.pid;
+    const pid = engine.pool.host('tts-host')!.pid;
     const error = await failThenRecover('Please CRASHTHREAD now');
     expect(error.code).toBe('worker_crashed');
-    expect(engine.pool.host('scripted')!.pid).toBe(pid);
+    expect(engine.pool.host('tts-host')!.pid).toBe(pid);
   });
 
   it('a hung worker is detected by ping and replaced', async () => {
@@ -82,6 +87,11 @@ describe('engine: worker failures end one turn, the session survives', () => {
     const error = await failThenRecover('Please HANG forever');
     expect(error.code).toBe('worker_hung');
     expect(engine.pool.workersOf('llm').map((w) => w.id)).not.toContain(hungId);
+  });
+
+  it('a worker over its memory ceiling is replaced', async () => {
+    const error = await failThenRecover('Please BLOAT yourself');
+    expect(error.code).toBe('worker_out_of_memory');
   });
 
   it('a worker message that breaks the protocol fails the turn with a typed error', async () => {

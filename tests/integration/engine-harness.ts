@@ -5,7 +5,7 @@ import { defaultEngineConfig, type EngineConfig, type WorkerKindConfig } from '.
 
 /** Test harness: a real engine (real host process, real worker threads) on the scripted engine. */
 
-export type KindOptions = Partial<Record<WorkerKind, { count?: number; options?: Record<string, unknown> }>>;
+export type KindOptions = Partial<Record<WorkerKind, { count?: number; options?: Record<string, unknown>; host?: string }>>;
 
 /** An engine config with fast scripted workers; `kinds` overrides counts and scripted options. */
 export function scriptedConfig(kinds: KindOptions = {}, overrides: Partial<EngineConfig> = {}): EngineConfig {
@@ -16,6 +16,7 @@ export function scriptedConfig(kinds: KindOptions = {}, overrides: Partial<Engin
     count: kinds[kind]?.count ?? 1,
     options: kinds[kind]?.options ?? {},
     cpuBound: false,
+    ...(kinds[kind]?.host !== undefined ? { host: kinds[kind].host } : {}),
   });
   return {
     ...base,

@@ -82,3 +82,15 @@ describe('planResources', () => {
     expect(plan.warnings.join(' ')).toMatch(/share 1 core/);
   });
 });
+
+describe('createEngine with a model that does not fit', () => {
+  it('fails start() with model_too_large instead of crashing', async () => {
+    const { createEngine } = await import('../../app/main/engine/create-engine');
+    const { defaultEngineConfig } = await import('../../app/main/engine/engine-config');
+    const config = defaultEngineConfig({ machine: { cpuCores: 2, ramBytes: 1 * GB } });
+    config.workers.llm = { ...config.workers.llm, modelName: 'huge-llm', ramBytes: 40 * GB };
+    const engine = createEngine(config);
+    await expect(engine.start()).rejects.toMatchObject({ code: 'model_too_large', recoverable: false });
+    await engine.shutdown();
+  });
+});

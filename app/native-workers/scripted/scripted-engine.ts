@@ -37,6 +37,8 @@ function sleepUntil(deadlineMs: number, signal?: AbortSignal): Promise<void> {
  */
 export class ScriptedEngine implements WorkerEngine {
   private options: ScriptedOptions = ScriptedOptionsSchema.parse({});
+  /** Memory held on purpose by the `bloat` failure. */
+  private ballast: Uint8Array[] = [];
   private vad = new EnergyVad(this.options);
 
   async load(spec: LoadSpec, progress: (fraction: number, message: string) => void): Promise<Record<string, unknown>> {
@@ -114,6 +116,11 @@ export class ScriptedEngine implements WorkerEngine {
         }
       case 'throw':
         throw new AppError(ErrorCode.Internal, `Scripted failure on "${failure.contains}".`, true);
+      case 'bloat':
+        // Touch every page so the memory is really resident, then stall until the supervisor acts.
+        this.ballast.push(new Uint8Array(160e6).fill(1));
+        await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(abortError()), { once: true }));
+        break;
       case 'malformed':
         parentPort?.postMessage({ type: 'result', requestId: 42, data: 'not a protocol message' });
         // The engine rejects the run on the malformed message and cancels it.

@@ -6,9 +6,10 @@ export const ScriptedFailureSchema = z.object({
   /**
    * crash-host: kill the whole runtime host process (as a native abort would);
    * crash-worker: end this worker thread; hang: block the thread forever (no pongs);
-   * throw: fail the run with an error; malformed: answer with a message that breaks the protocol.
+   * throw: fail the run with an error; malformed: answer with a message that breaks the protocol;
+   * bloat: hold 160 MB and keep running slowly (for the memory ceiling).
    */
-  mode: z.enum(['crash-host', 'crash-worker', 'hang', 'throw', 'malformed']),
+  mode: z.enum(['crash-host', 'crash-worker', 'hang', 'throw', 'malformed', 'bloat']),
 });
 export type ScriptedFailure = z.infer<typeof ScriptedFailureSchema>;
 
