@@ -1,0 +1,272 @@
+import { basename } from 'node:path';
+import { z } from 'zod';
+import type { ChatHistoryItem, ChatWrapper, Llama, LlamaChatSession, LlamaContext, LlamaModel } from 'node-llama-cpp';
+import { AppError, ErrorCode } from '../../shared/errors.contract';
+import type { ChatMessage, LlmRunResult, LoadSpec, RunInput } from '../../shared/worker.contract';
+import type { RunContext, WorkerEngine } from '../worker-runtime';
+import { inspectGgufFile, type GgufSummary } from './gguf-file';
+
+type NodeLlamaCpp = typeof import('node-llama-cpp');
+
+/** The contract's LLM result plus prompt accounting: how much of the prompt the KV cache already held. */
+export interface LlamaRunResult extends LlmRunResult {
+  /** Tokens of the prompt (the chat rendered by the template) in the context window this turn. */
+  promptTokenCount: number;
+  /** Prompt tokens evaluated this turn, before the first generated token. */
+  evaluatedPromptTokenCount: number;
+  /** Prompt tokens served from the session's KV cache. */
+  reusedPromptTokenCount: number;
+}
+
+/** `LoadSpec.options` understood by this engine. */
+export const LlamaEngineOptionsSchema = z.object({
+  /** Tokens per session; defaults to the model's training context, at most 4096. */
+  contextSize: z.number().int().min(64).optional(),
+  /** Sessions whose KV cache is kept at once; the least recently used one is dropped beyond that. */
+  maxSessions: z.number().int().positive().default(2),
+});
+
+const DEFAULT_MAX_CONTEXT_TOKENS = 4096;
+const DEFAULT_TEMPERATURE = 0.7;
+const RECENT_LOG_LINES = 5;
+
+interface Loaded {
+  model: LlamaModel;
+  context: LlamaContext;
+  chatWrapper: ChatWrapper;
+  lib: NodeLlamaCpp;
+}
+
+/** Chat history as node-llama-cpp keeps it: everything before the new user message. */
+function toChatHistory(messages: readonly ChatMessage[]): ChatHistoryItem[] {
+  return messages.map((message): ChatHistoryItem => {
+    if (message.role === 'assistant') return { type: 'model', response: [message.content] };
+    return { type: message.role, text: message.content };
+  });
+}
+
+/** Comparable form of a history item: role and plain text. */
+function itemKey(item: ChatHistoryItem): string {
+  if (item.type === 'model') return `model\u0000${item.response.filter((part) => typeof part === 'string').join('')}`;
+  return `${item.type}\u0000${typeof item.text === 'string' ? item.text : JSON.stringify(item.text)}`;
+}
+
+function sameHistory(a: readonly ChatHistoryItem[], b: readonly ChatHistoryItem[]): boolean {
+  return a.length === b.length && a.every((item, index) => itemKey(item) === itemKey(b[index]!));
+}
+
+function finishReasonOf(stopReason: string): LlmRunResult['finishReason'] {
+  if (stopReason === 'abort') return 'abort';
+  if (stopReason === 'maxTokens') return 'length';
+  return 'stop';
+}
+
+/**
+ * A llama.cpp chat model (node-llama-cpp) in a worker thread. The model is loaded once; each
+ * session keeps its own context sequence (KV cache) and chat history, so a turn that extends the
+ * previous conversation only evaluates the new tokens.
+ */
+export class LlamaEngine implements WorkerEngine {
+  private loaded: Loaded | undefined;
+  /**
+   * `failedModelLoad`: node-llama-cpp 3.22.1 keeps a disposal guard from a model that failed to load,
+   * so `llama.dispose()` never settles afterwards; such a backend is still usable, but not awaited.
+   */
+  private backend: { key: string; llama: Llama; failedModelLoad: boolean } | undefined;
+  private options: z.infer<typeof LlamaEngineOptionsSchema> = LlamaEngineOptionsSchema.parse({});
+  /** Insertion order is recency: the first entry is the least recently used session. */
+  private readonly sessions = new Map<string, LlamaChatSession>();
+  private readonly recentLogLines: string[] = [];
+
+  async load(spec: LoadSpec, progress: (fraction: number, message: string) => void): Promise<Record<string, unknown>> {
+    if (spec.kind !== 'llm') throw new AppError(ErrorCode.InvalidMessage, `The llama engine runs LLMs, not "${spec.kind}" models.`, false);
+    if (!spec.modelPath) throw new AppError(ErrorCode.ModelMissing, `No model file is configured for "${spec.modelName}"; expected a GGUF file path.`, false);
+    const parsedOptions = LlamaEngineOptionsSchema.safeParse(spec.options);
+    if (!parsedOptions.success) {
+      throw new AppError(ErrorCode.InvalidMessage, `Invalid llama options: ${parsedOptions.error.issues[0]?.message ?? 'invalid'}`, false);
+    }
+    await this.disposeModel();
+    this.options = parsedOptions.data;
+
+    const summary = await inspectGgufFile(spec.modelPath);
+    progress(0.05, 'Model file checked');
+    const lib = await import('node-llama-cpp');
+    const llama = await this.backendFor(lib, spec);
+    this.loaded = await this.loadModel(lib, llama, spec, summary, progress);
+    const { model, context, chatWrapper } = this.loaded;
+    return {
+      modelName: spec.modelName,
+      modelFile: basename(spec.modelPath),
+      architecture: summary.architecture,
+      modelBytes: summary.fileBytes,
+      trainContextSize: model.trainContextSize,
+      contextSize: context.contextSize,
+      maxSessions: this.options.maxSessions,
+      threads: spec.threads,
+      gpu: llama.gpu,
+      gpuLayers: model.gpuLayers,
+      chatWrapper: chatWrapper.wrapperName,
+      chatTemplate: summary.hasChatTemplate ? 'model' : 'chatml-fallback',
+    };
+  }
+
+  /**
+   * The llama.cpp backend, kept across loads with the same settings: creating it tests the native
+   * binary in a child process, which costs seconds, and a retry after a bad model file should not.
+   */
+  private async backendFor(lib: NodeLlamaCpp, spec: LoadSpec): Promise<Llama> {
+    const key = `${spec.gpuLayers ? 'gpu' : 'cpu'}:${spec.threads}`;
+    if (this.backend?.key === key && !this.backend.llama.disposed) return this.backend.llama;
+    await this.disposeBackend();
+    const llama = await lib.getLlama({
+      gpu: spec.gpuLayers ? 'auto' : false,
+      build: 'never',
+      // llama.cpp defaults to 4 threads; on small machines that oversubscribes the cores badly.
+      maxThreads: spec.threads,
+      progressLogs: false,
+      logLevel: lib.LlamaLogLevel.warn,
+      logger: (level, message) => this.log(level, message),
+    });
+    this.backend = { key, llama, failedModelLoad: false };
+    return llama;
+  }
+
+  private async loadModel(
+    lib: NodeLlamaCpp,
+    llama: Llama,
+    spec: LoadSpec,
+    summary: GgufSummary,
+    progress: (fraction: number, message: string) => void,
+  ): Promise<Loaded> {
+    const modelPath = spec.modelPath!;
+    this.recentLogLines.length = 0;
+    const model = await llama
+      .loadModel({ modelPath, gpuLayers: spec.gpuLayers ?? 0, onLoadProgress: (fraction) => progress(0.05 + fraction * 0.85, 'Loading model') })
+      .catch((error: unknown) => {
+        if (this.backend) this.backend.failedModelLoad = true;
+        throw new AppError(ErrorCode.ModelInvalid, `llama.cpp could not load "${basename(modelPath)}": ${this.describeFailure(error)} (${modelPath}).`, false, { cause: error });
+      });
+    try {
+      const contextSize = this.options.contextSize ?? Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT_TOKENS);
+      const context = await model.createContext({ contextSize, sequences: this.options.maxSessions, threads: spec.threads });
+      progress(1, 'Model ready');
+      // The model's own template when it has one; ChatML (the most common instruct format) otherwise.
+      const chatWrapper = summary.hasChatTemplate
+        ? lib.resolveChatWrapper(model, { fallbackToOtherWrappersOnJinjaError: true })
+        : new lib.ChatMLChatWrapper();
+      return { model, context, chatWrapper, lib };
+    } catch (error) {
+      await model.dispose();
+      throw new AppError(ErrorCode.ModelInvalid, `Could not create a context for "${basename(modelPath)}": ${this.describeFailure(error)}.`, false, { cause: error });
+    }
+  }
+
+  async run(input: RunInput, context: RunContext): Promise<{ data: LlamaRunResult }> {
+    if (input.kind !== 'llm') throw new AppError(ErrorCode.InvalidMessage, `The llama engine cannot run "${input.kind}" requests.`, true);
+    const last = input.messages.at(-1)!;
+    if (last.role !== 'user') throw new AppError(ErrorCode.InvalidMessage, 'The last chat message must be the user\'s.', true);
+    const session = this.sessionFor(input.sessionId);
+
+    // Unchanged history: the session appends and its KV cache holds everything but the new message.
+    // Anything else (an edited or truncated reply after a barge-in) resets the history; the sequence
+    // still keeps the longest common token prefix.
+    const history = toChatHistory(input.messages.slice(0, -1));
+    if (!sameHistory(session.getChatHistory(), history)) session.setChatHistory(history);
+
+    const meter = session.sequence.tokenMeter;
+    const inputTokensBefore = meter.usedInputTokens;
+    const outputTokensBefore = meter.usedOutputTokens;
+    let prompt: { total: number; evaluated: number } | undefined;
+    const response = await session.promptWithMeta(last.content, {
+      maxTokens: input.maxTokens,
+      temperature: input.temperature ?? DEFAULT_TEMPERATURE,
+      seed: input.seed,
+      signal: context.signal,
+      stopOnAbortSignal: true,
+      onToken: (tokens) => {
+        prompt ??= {
+          total: session.sequence.contextTokens.length - tokens.length,
+          evaluated: meter.usedInputTokens - inputTokensBefore,
+        };
+      },
+      onTextChunk: (text) => {
+        if (text.length > 0) context.emitChunk({ text });
+      },
+    });
+    prompt ??= { total: session.sequence.contextTokens.length, evaluated: meter.usedInputTokens - inputTokensBefore };
+    return {
+      data: {
+        text: response.responseText,
+        tokenCount: meter.usedOutputTokens - outputTokensBefore,
+        finishReason: finishReasonOf(response.stopReason),
+        promptTokenCount: prompt.total,
+        evaluatedPromptTokenCount: prompt.evaluated,
+        reusedPromptTokenCount: Math.max(0, prompt.total - prompt.evaluated),
+      },
+    };
+  }
+
+  /** The session's chat, created on first use; marks it most recently used. */
+  private sessionFor(sessionId: string): LlamaChatSession {
+    const { context, chatWrapper, lib } = this.requireLoaded();
+    const existing = this.sessions.get(sessionId);
+    if (existing) {
+      this.sessions.delete(sessionId);
+      this.sessions.set(sessionId, existing);
+      return existing;
+    }
+    if (context.sequencesLeft === 0) {
+      const [oldestId] = this.sessions.keys();
+      if (oldestId !== undefined) this.release(oldestId);
+    }
+    const session = new lib.LlamaChatSession({ contextSequence: context.getSequence(), chatWrapper });
+    this.sessions.set(sessionId, session);
+    return session;
+  }
+
+  /** Frees the session's sequence (disposing a chat session alone would keep its KV cells). */
+  release(sessionId: string): void {
+    const session = this.sessions.get(sessionId);
+    if (!session) return;
+    this.sessions.delete(sessionId);
+    session.dispose({ disposeSequence: true });
+  }
+
+  async unload(): Promise<void> {
+    await this.disposeModel();
+    await this.disposeBackend();
+  }
+
+  private async disposeBackend(): Promise<void> {
+    const { backend } = this;
+    this.backend = undefined;
+    if (!backend) return;
+    if (!backend.failedModelLoad) await backend.llama.dispose();
+  }
+
+  private async disposeModel(): Promise<void> {
+    for (const sessionId of [...this.sessions.keys()]) this.release(sessionId);
+    const { loaded } = this;
+    this.loaded = undefined;
+    await loaded?.context.dispose();
+    await loaded?.model.dispose();
+  }
+
+  private requireLoaded(): Loaded {
+    if (!this.loaded) throw new AppError(ErrorCode.ModelMissing, 'The LLM worker has no model loaded.', true);
+    return this.loaded;
+  }
+
+  private log(level: string, message: string): void {
+    this.recentLogLines.push(message.trim());
+    if (this.recentLogLines.length > RECENT_LOG_LINES) this.recentLogLines.shift();
+    if (level === 'error' || level === 'fatal') console.error(`[llama.cpp] ${message.trim()}`);
+  }
+
+  /** The error's message plus what llama.cpp logged just before it (its errors alone are vague). */
+  private describeFailure(error: unknown): string {
+    const message = error instanceof Error ? error.message : String(error);
+    const logged = this.recentLogLines.filter((line) => line.length > 0).join(' / ');
+    return logged ? `${message} (llama.cpp: ${logged})` : message;
+  }
+}

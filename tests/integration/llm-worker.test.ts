@@ -1,0 +1,300 @@
+import { copyFile, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../app/shared/errors.contract';
+import { FromWorkerSchema, type ChatMessage, type FromWorker, type LoadSpec } from '../../app/shared/worker.contract';
+import type { LlamaRunResult } from '../../app/native-workers/llm/llama-engine';
+import { ensureGgufFixture } from '../../scripts/fixtures/gguf-fixture';
+
+const workerEntry = join(import.meta.dirname, '..', '..', 'app', 'native-workers', 'llm', 'llama.worker.ts');
+
+/** A worker thread running the TypeScript entry: `--import tsx` in execArgv does not reach a worker's entry on Node 20. */
+function startSourceWorker(entry: string): Worker {
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const code =
+    `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })` +
+    `.catch((error) => { console.error(error); process.exit(1); });`;
+  return new Worker(code, { eval: true, env: { ...process.env, NODE_LLAMA_CPP_SKIP_DOWNLOAD: 'true' } });
+}
+
+type ErrorMessage = Extract<FromWorker, { type: 'error' }>;
+type RunOutcome = { chunks: string[]; result?: LlamaRunResult; error?: ErrorMessage };
+
+/** Drives one real llama worker thread over the worker protocol, as the pool does. */
+class LlamaWorkerClient {
+  private readonly worker = startSourceWorker(workerEntry);
+  private readonly listeners = new Set<(message: FromWorker) => void>();
+  /** Rejects every wait once the thread dies, so a broken worker fails the test instead of hanging it. */
+  private readonly died: Promise<never>;
+  private nextRequest = 1;
+
+  constructor() {
+    this.worker.on('message', (raw: unknown) => {
+      const message = FromWorkerSchema.parse(raw);
+      for (const listener of [...this.listeners]) listener(message);
+    });
+    this.died = new Promise<never>((_, reject) => {
+      this.worker.once('error', reject);
+      this.worker.once('exit', (code) => reject(new Error(`llama worker exited with code ${code}`)));
+    });
+    this.died.catch(() => undefined);
+  }
+
+  private waitFor<T extends FromWorker>(match: (message: FromWorker) => message is T): Promise<T> {
+    const matched = new Promise<T>((resolve) => {
+      const listener = (message: FromWorker): void => {
+        if (!match(message)) return;
+        this.listeners.delete(listener);
+        resolve(message);
+      };
+      this.listeners.add(listener);
+    });
+    return Promise.race([matched, this.died]);
+  }
+
+  /** Loads a model; resolves with `ready` or the load `error`. */
+  load(spec: Partial<LoadSpec> & { modelPath: string }): Promise<Extract<FromWorker, { type: 'ready' | 'error' }>> {
+    const reply = this.waitFor((message): message is Extract<FromWorker, { type: 'ready' | 'error' }> =>
+      message.type === 'ready' || (message.type === 'error' && message.requestId === undefined),
+    );
+    this.worker.postMessage({ type: 'load', spec: { kind: 'llm', engine: 'llama', modelName: 'fixture', threads: 1, options: {}, ...spec } });
+    return reply;
+  }
+
+  /** Starts a turn; `onChunk` sees each streamed text with the request id (to cancel it). */
+  run(sessionId: string, messages: ChatMessage[], maxTokens: number, onChunk?: (text: string, requestId: string) => void): Promise<RunOutcome> {
+    const requestId = `r${this.nextRequest++}`;
+    const outcome: RunOutcome = { chunks: [] };
+    const finished = new Promise<RunOutcome>((resolve) => {
+      const listener = (message: FromWorker): void => {
+        if (!('requestId' in message) || message.requestId !== requestId) return;
+        if (message.type === 'chunk') {
+          const { text } = message.data as { text: string };
+          outcome.chunks.push(text);
+          onChunk?.(text, requestId);
+          return;
+        }
+        if (message.type === 'result') outcome.result = message.data as LlamaRunResult;
+        else if (message.type === 'error') outcome.error = message;
+        else return;
+        this.listeners.delete(listener);
+        resolve(outcome);
+      };
+      this.listeners.add(listener);
+    });
+    this.worker.postMessage({ type: 'run', requestId, input: { kind: 'llm', sessionId, messages, maxTokens, temperature: 0, seed: 1 } });
+    return Promise.race([finished, this.died]);
+  }
+
+  cancel(requestId: string): void {
+    this.worker.postMessage({ type: 'cancel', requestId });
+  }
+
+  release(sessionId: string): void {
+    this.worker.postMessage({ type: 'release', sessionId });
+  }
+
+  async unload(): Promise<void> {
+    const unloaded = this.waitFor((message): message is Extract<FromWorker, { type: 'unloaded' }> => message.type === 'unloaded');
+    this.worker.postMessage({ type: 'unload' });
+    await unloaded;
+  }
+
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+const system: ChatMessage = { role: 'system', content: 'You are a friendly avatar. Answer in one short sentence.' };
+const user = (content: string): ChatMessage => ({ role: 'user', content });
+const assistant = (content: string): ChatMessage => ({ role: 'assistant', content });
+
+function expectResult(outcome: RunOutcome): LlamaRunResult {
+  expect(outcome.error).toBeUndefined();
+  expect(outcome.result).toBeDefined();
+  return outcome.result!;
+}
+
+describe('llama worker (real worker thread, tiny GGUF fixture)', () => {
+  let fixturePath: string;
+  let client: LlamaWorkerClient;
+  let ready: Extract<FromWorker, { type: 'ready' }>;
+
+  beforeAll(async () => {
+    fixturePath = await ensureGgufFixture();
+    client = new LlamaWorkerClient();
+    const reply = await client.load({ modelPath: fixturePath, options: { maxSessions: 3 } });
+    if (reply.type !== 'ready') throw new Error(`load failed: ${reply.message}`);
+    ready = reply;
+  });
+
+  afterAll(async () => {
+    await client?.unload();
+    await client?.terminate();
+  });
+
+  it('loads once and reports the model, its chat template and the context', () => {
+    expect(ready.info).toMatchObject({
+      modelFile: 'llama-tiny-chatml.gguf',
+      architecture: 'llama',
+      chatTemplate: 'model',
+      chatWrapper: 'ChatML',
+      contextSize: 2048,
+      maxSessions: 3,
+      threads: 1,
+      gpu: false,
+    });
+  });
+
+  it('streams text chunks before the result, deterministically', async () => {
+    const first = await client.run('stream-a', [system, user('Hello there!')], 12);
+    const result = expectResult(first);
+    expect(first.chunks.length).toBeGreaterThanOrEqual(2);
+    expect(first.chunks.join('')).toBe(result.text);
+    expect(result).toMatchObject({ tokenCount: 12, finishReason: 'length' });
+    expect(result.text.length).toBeGreaterThan(0);
+
+    const again = expectResult(await client.run('stream-b', [system, user('Hello there!')], 12));
+    expect(again.text).toBe(result.text);
+  });
+
+  it('reuses the session KV cache on the next turn and only evaluates the new messages', async () => {
+    const turn1Messages = [system, user('What is your name?')];
+    const turn1 = expectResult(await client.run('reuse', turn1Messages, 8));
+    expect(turn1.reusedPromptTokenCount).toBe(0);
+    expect(turn1.evaluatedPromptTokenCount).toBe(turn1.promptTokenCount);
+
+    const turn2Messages = [...turn1Messages, assistant(turn1.text), user('Nice. And where do you live?')];
+    const turn2 = expectResult(await client.run('reuse', turn2Messages, 8));
+    expect(turn2.promptTokenCount).toBeGreaterThan(turn1.promptTokenCount);
+    expect(turn2.evaluatedPromptTokenCount).toBeLessThan(turn1.evaluatedPromptTokenCount);
+    expect(turn2.reusedPromptTokenCount).toBeGreaterThanOrEqual(turn1.promptTokenCount);
+
+    // A reply cut by barge-in (only what was heard is kept) still reuses the common prefix.
+    const heard = turn2.text.slice(0, 3);
+    const turn3Messages = [...turn1Messages, assistant(turn1.text), user('Nice. And where do you live?'), assistant(heard), user('Sorry, go on.')];
+    const turn3 = expectResult(await client.run('reuse', turn3Messages, 4));
+    expect(turn3.reusedPromptTokenCount).toBeGreaterThan(turn1.promptTokenCount);
+    expect(turn3.evaluatedPromptTokenCount).toBeLessThan(turn3.promptTokenCount / 2);
+  });
+
+  it('stops within a token of a cancel and reports finishReason "abort"', async () => {
+    let cancelledAtMs = 0;
+    const outcome = await client.run('cancel', [system, user('Tell me a very long story.')], 1500, (_text, requestId) => {
+      if (cancelledAtMs === 0) {
+        cancelledAtMs = performance.now();
+        client.cancel(requestId);
+      }
+    });
+    const stoppedMs = performance.now() - cancelledAtMs;
+    const result = expectResult(outcome);
+    expect(result.finishReason).toBe('abort');
+    expect(stoppedMs).toBeLessThan(1000);
+    // Chunks stop when the worker sees the cancel; every token after that is generated after abort.
+    expect(result.tokenCount - outcome.chunks.length).toBeLessThanOrEqual(2);
+    expect(result.tokenCount).toBeLessThan(1500);
+
+    // The session survives a cancel.
+    const next = expectResult(await client.run('cancel', [system, user('Tell me a very long story.'), assistant(result.text), user('Thanks.')], 3));
+    expect(next.finishReason).toBe('length');
+  });
+
+  it('release forgets the session: the next turn evaluates its whole prompt again', async () => {
+    const messages = [system, user('Remember me?')];
+    expectResult(await client.run('released', messages, 4));
+    client.release('released');
+    const afterRelease = expectResult(await client.run('released', [...messages, assistant('x'), user('Hi again.')], 4));
+    expect(afterRelease.reusedPromptTokenCount).toBe(0);
+    expect(afterRelease.evaluatedPromptTokenCount).toBe(afterRelease.promptTokenCount);
+  });
+
+  it('trims old history when the conversation outgrows the context, instead of failing', async () => {
+    const messages: ChatMessage[] = [system];
+    for (let turn = 0; turn < 12; turn++) {
+      messages.push(user(`Question ${turn}: ${'tell me more about the weather today '.repeat(5)}`));
+      messages.push(assistant(`Answer ${turn}: ${'it is sunny and warm outside '.repeat(5)}`));
+    }
+    messages.push(user('And tomorrow?'));
+    const overflowing = expectResult(await client.run('overflow', messages, 6));
+    expect(overflowing.promptTokenCount).toBeLessThan(2048);
+    expect(overflowing.tokenCount).toBe(6);
+
+    messages.push(assistant(overflowing.text), user('Thanks!'));
+    const next = expectResult(await client.run('overflow', messages, 6));
+    expect(next.tokenCount).toBe(6);
+  });
+
+  it('rejects a request whose last message is not from the user with a typed error', async () => {
+    const outcome = await client.run('bad', [system, assistant('Hi!')], 4);
+    expect(outcome.error).toMatchObject({ code: ErrorCode.InvalidMessage, recoverable: true });
+  });
+});
+
+describe('llama worker with bad or unusual model files', () => {
+  let dir: string;
+  let client: LlamaWorkerClient;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'llm-bad-models-'));
+    client = new LlamaWorkerClient();
+  });
+
+  afterAll(async () => {
+    await client?.terminate();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function expectLoadError(modelPath: string, code: string, fileName: string, reason: RegExp): Promise<void> {
+    const reply = await client.load({ modelPath });
+    expect(reply.type).toBe('error');
+    expect(reply).toMatchObject({ code, recoverable: false });
+    const { message } = reply as ErrorMessage;
+    expect(message).toContain(fileName);
+    expect(message).toMatch(reason);
+  }
+
+  it('names a missing file (model_missing)', async () => {
+    await expectLoadError(join(dir, 'absent-model.gguf'), ErrorCode.ModelMissing, 'absent-model.gguf', /not found/);
+  });
+
+  it('names a file that is not GGUF (model_invalid)', async () => {
+    const path = join(dir, 'notes.gguf');
+    await writeFile(path, 'this is a text file, not a model\n'.repeat(4));
+    await expectLoadError(path, ErrorCode.ModelInvalid, 'notes.gguf', /not a GGUF model.*"GGUF"/);
+  });
+
+  it('names a truncated download (model_invalid), in the tensor data and in the header', async () => {
+    const fixture = await ensureGgufFixture();
+    const cutData = join(dir, 'cut-data.gguf');
+    await copyFile(fixture, cutData);
+    await truncate(cutData, 300_000);
+    await expectLoadError(cutData, ErrorCode.ModelInvalid, 'cut-data.gguf', /truncated: its tensors need \d+ bytes but the file has 300000/);
+
+    const cutHeader = join(dir, 'cut-header.gguf');
+    await copyFile(fixture, cutHeader);
+    await truncate(cutHeader, 2_000);
+    await expectLoadError(cutHeader, ErrorCode.ModelInvalid, 'cut-header.gguf', /truncated: its GGUF header/);
+  });
+
+  it('turns a GGUF that llama.cpp rejects into model_invalid instead of a crash', async () => {
+    const bytes = await readFile(await ensureGgufFixture());
+    const archAt = bytes.indexOf('general.architecture') + 'general.architecture'.length + 4 + 8;
+    expect(bytes.subarray(archAt, archAt + 5).toString()).toBe('llama');
+    bytes.write('lllll', archAt);
+    const path = join(dir, 'unknown-arch.gguf');
+    await writeFile(path, bytes);
+    await expectLoadError(path, ErrorCode.ModelInvalid, 'unknown-arch.gguf', /could not load/);
+  });
+
+  it('falls back to ChatML for a model without a chat template, and can still load after errors', async () => {
+    const reply = await client.load({ modelPath: await ensureGgufFixture({ chatTemplate: false }) });
+    expect(reply.type).toBe('ready');
+    expect((reply as Extract<FromWorker, { type: 'ready' }>).info).toMatchObject({ chatTemplate: 'chatml-fallback', chatWrapper: 'ChatML' });
+    const outcome = await client.run('fallback', [user('Hi!')], 5);
+    expect(expectResult(outcome).tokenCount).toBe(5);
+    await client.unload();
+  });
+});
