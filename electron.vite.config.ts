@@ -22,6 +22,7 @@ export default defineConfig({
           'sherpa-vits.worker': resolve(root, 'app/native-workers/tts/sherpa-vits.worker.ts'),
           'silero-vad.worker': resolve(root, 'app/native-workers/vad/silero-vad.worker.ts'),
           'whisper.worker': resolve(root, 'app/native-workers/stt/whisper.worker.ts'),
+          'llama.worker': resolve(root, 'app/native-workers/llm/llama.worker.ts'),
         },
         output: { entryFileNames: '[name].js', format: 'es' },
       },

@@ -10,6 +10,7 @@ const WORKER_ENTRIES: Record<string, { buildName: string; sourcePath: string }> 
   'sherpa-vits': { buildName: 'sherpa-vits.worker', sourcePath: 'app/native-workers/tts/sherpa-vits.worker.ts' },
   'silero-vad': { buildName: 'silero-vad.worker', sourcePath: 'app/native-workers/vad/silero-vad.worker.ts' },
   whisper: { buildName: 'whisper.worker', sourcePath: 'app/native-workers/stt/whisper.worker.ts' },
+  llama: { buildName: 'llama.worker', sourcePath: 'app/native-workers/llm/llama.worker.ts' },
 };
 
 /** Resolves the worker script that runs `engine`; throws a clear error for an unknown engine. */
