@@ -28,8 +28,8 @@ export function AvatarScene({ runtime }: { runtime: Runtime }) {
       className="avatar-canvas"
       dpr={quality.dpr}
       gl={{ antialias: quality.antialias, alpha: true, powerPreference: 'high-performance' }}
-      camera={{ fov: 26, position: [0, -0.45, 9.2], near: 0.1, far: 50 }}
-      onCreated={({ camera }) => camera.lookAt(0, -0.6, 0)}
+      camera={{ fov: 25, position: [0, -0.35, 9.2], near: 0.1, far: 50 }}
+      onCreated={({ camera }) => camera.lookAt(0, -0.5, 0)}
       aria-label="Avatar"
       role="img"
     >

@@ -25,7 +25,8 @@ export function buildHairGeometry(): BufferGeometry {
     const hairline = 0.5 - 1.05 * back ** 0.8 + fringe + overEars;
     const inside = smoothstep(hairline - 0.05, hairline + 0.05, sy);
     const [x, y, z] = headShape(sx, sy, sz);
-    const clumps = 0.012 * Math.sin(azimuth * 14 + sy * 6) * inside;
+    // Soft clumps, calmed towards the crown where the azimuth turns quickly.
+    const clumps = 0.014 * Math.sin(azimuth * 14 + sy * 6) * inside * (1 - smoothstep(0.55, 0.95, sy));
     const volume = 0.045 + 0.07 * smoothstep(-0.2, 0.9, sy) + 0.03 * back;
     const offset = inside * (volume + clumps) - (1 - inside) * 0.06;
     const length = Math.hypot(x, y, z);
@@ -78,14 +79,14 @@ export function buildNeckGeometry(): BufferGeometry {
     const y = position.getY(i);
     const z = position.getZ(i);
     const taper = 1 + 0.15 * Math.max(0, -y);
-    position.setXYZ(i, x * 0.36 * taper, y * 0.62, z * 0.29 * taper);
+    position.setXYZ(i, x * 0.4 * taper, y * 0.56, z * 0.33 * taper);
   }
   geometry.computeVertexNormals();
   return geometry;
 }
 
 export function buildCollarGeometry(): BufferGeometry {
-  const geometry = new TorusGeometry(0.44, 0.045, 12, 64);
+  const geometry = new TorusGeometry(0.47, 0.045, 12, 64);
   geometry.rotateX(Math.PI / 2);
   geometry.scale(1, 1, 0.75);
   return geometry;

@@ -23,7 +23,7 @@ const HEAD_PIVOT_Y = -0.85;
 function faceMaterials(): Material[] {
   const byName: Record<FaceMaterial, Material> = {
     skin: new MeshPhysicalMaterial({
-      color: '#f1c1a1',
+      color: '#f3bf9c',
       roughness: 0.56,
       sheen: 0.5,
       sheenColor: new Color('#ff9a85'),
@@ -81,7 +81,7 @@ interface AvatarAssets {
   iris: BufferGeometry;
   pupil: BufferGeometry;
   catchlight: BufferGeometry;
-  materials: Record<'skin' | 'hair' | 'shirt' | 'collar' | 'sclera' | 'iris' | 'pupil' | 'catchlight', Material>;
+  materials: Record<'skin' | 'neck' | 'hair' | 'shirt' | 'collar' | 'sclera' | 'iris' | 'pupil' | 'catchlight', Material>;
 }
 
 function buildAssets(): AvatarAssets {
@@ -100,7 +100,9 @@ function buildAssets(): AvatarAssets {
     pupil: buildPupilGeometry(),
     catchlight: new SphereGeometry(EYE.radius * 0.12, 12, 8),
     materials: {
-      skin: new MeshPhysicalMaterial({ color: '#eebc9c', roughness: 0.6, sheen: 0.5, sheenColor: new Color('#ff9a85') }),
+      skin: new MeshPhysicalMaterial({ color: '#efbd9b', roughness: 0.6, sheen: 0.5, sheenColor: new Color('#ff9a85') }),
+      // The neck sits in the head's shadow.
+      neck: new MeshPhysicalMaterial({ color: '#d9a080', roughness: 0.65, sheen: 0.4, sheenColor: new Color('#ff9a85') }),
       hair: new MeshPhysicalMaterial({ color: '#3b2418', roughness: 0.5, sheen: 1, sheenColor: new Color('#a8734f'), sheenRoughness: 0.35 }),
       shirt: new MeshStandardMaterial({ color: '#2f6f78', roughness: 0.85 }),
       collar: new MeshStandardMaterial({ color: '#285e66', roughness: 0.85 }),
@@ -187,10 +189,10 @@ export function DefaultAvatar({ rigRef }: { rigRef: RefObject<AvatarRig | null> 
   return (
     <group ref={body}>
       <group ref={chest}>
-        <mesh geometry={assets.torso} material={assets.materials.shirt} position={[0, -1.5, -0.1]} />
-        <mesh geometry={assets.collar} material={assets.materials.collar} position={[0, -1.42, -0.1]} />
+        <mesh geometry={assets.torso} material={assets.materials.shirt} position={[0, -1.3, -0.1]} />
+        <mesh geometry={assets.collar} material={assets.materials.collar} position={[0, -1.23, -0.1]} />
       </group>
-      <mesh geometry={assets.neck} material={assets.materials.skin} position={[0, -1.12, -0.12]} />
+      <mesh geometry={assets.neck} material={assets.materials.neck} position={[0, -0.98, -0.16]} />
       <group ref={head} position={[0, HEAD_PIVOT_Y, 0]}>
         <group position={[0, -HEAD_PIVOT_Y, 0]}>
           <mesh ref={headMesh} geometry={assets.face.geometry} material={assets.faceMaterials} name="AvatarHead" />

@@ -12,7 +12,7 @@ export const FACE_MATERIALS = ['skin', 'lips', 'mouth', 'teeth', 'tongue', 'lash
 export type FaceMaterial = (typeof FACE_MATERIALS)[number];
 
 /** Where the eyes sit (the eyeballs are separate meshes so they can look around). */
-export const EYE = { x: 0.31, y: -0.02, radius: 0.165 } as const;
+export const EYE = { x: 0.31, y: -0.03, radius: 0.172 } as const;
 
 const MOUTH_Y = -0.56;
 const MOUTH_HALF_WIDTH = 0.205;
@@ -37,7 +37,8 @@ const DEG = Math.PI / 180;
 /** Neutral head surface for a unit-sphere direction (x, y, z). */
 export function headShape(sx: number, sy: number, sz: number): Vec {
   let x = sx * 0.8;
-  const y = sy * 1.0;
+  // A shorter lower face reads younger and friendlier.
+  const y = sy * (sy < 0 ? 0.94 : 1);
   let z = sz * 0.86;
   // Lower face narrows into jaw and chin; the back of the skull is fuller than the face.
   const low = smoothstep(-0.1, -0.95, sy);
@@ -340,7 +341,7 @@ function blush(point: Vec): Vec {
   const [x, y, z] = point;
   const cheeks = gauss(Math.abs(x) - 0.42, y + 0.3, 0.11, 0.09) * smoothstep(0, 0.4, z);
   const nose = gauss(x, y + 0.31, 0.06, 0.06) * 0.5;
-  const amount = Math.min(1, cheeks + nose) * 0.14;
+  const amount = Math.min(1, cheeks + nose) * 0.2;
   // Shade under the nose and in the nostrils.
   const under = gauss(Math.abs(x) - 0.05, y + 0.375, 0.035, 0.02) * 0.35;
   return [1 - under, 1 - amount - under, 1 - amount * 1.1 - under];
