@@ -156,6 +156,10 @@ async function readTensorHeader(reader: ChunkedReader, expected: Map<string, Ten
     const typeName = (id: number): string => GGML_TYPES[id]?.name ?? `type ${id}`;
     throw new ModelFileProblem(`has tensor "${name}" stored as ${typeName(type)}, expected ${typeName(spec.type)}`);
   }
+  const blockElements = GGML_TYPES[type]!.blockElements;
+  if (spec.ne[0]! % blockElements !== 0) {
+    throw new ModelFileProblem(`has tensor "${name}" quantized in blocks of ${blockElements}, which do not divide its rows of ${spec.ne[0]}`);
+  }
   return spec;
 }
 

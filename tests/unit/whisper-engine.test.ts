@@ -1,0 +1,137 @@
+import type { TranscribeOptions, TranscribeResult, WhisperContext } from '@fugood/whisper.node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { float32ToInt16Pcm, WhisperEngine } from '../../app/native-workers/stt/whisper-engine';
+import type { RunContext } from '../../app/native-workers/worker-runtime';
+import type { LoadSpec, RunInput } from '../../app/shared/worker.contract';
+import { ensureWhisperFixture } from '../../scripts/fixtures/whisper-fixture';
+
+/**
+ * The engine's bookkeeping around the binding, with the native context faked: the binding's failure
+ * modes (a promise that never settles) cannot be provoked with a valid model. Real whisper.cpp runs
+ * in tests/integration/stt-whisper-worker.test.ts.
+ */
+
+interface NativeCall {
+  samples: number;
+  options: TranscribeOptions;
+  settle(result: TranscribeResult): void;
+}
+
+function fakeWhisper(): { open: () => Promise<WhisperContext>; calls: NativeCall[]; released: () => number } {
+  const calls: NativeCall[] = [];
+  let released = 0;
+  const context = {
+    transcribeData(audio: ArrayBuffer, options: TranscribeOptions) {
+      let settle!: (result: TranscribeResult) => void;
+      const promise = new Promise<TranscribeResult>((resolve) => (settle = resolve));
+      calls.push({ samples: audio.byteLength / 2, options, settle });
+      return { stop: async () => undefined, promise };
+    },
+    async release() {
+      released++;
+    },
+  } as unknown as WhisperContext;
+  return { open: async () => context, calls, released: () => released };
+}
+
+const words = (text: string, t0: number, t1: number): TranscribeResult => ({ result: ` ${text}`, segments: [{ text: ` ${text}`, t0, t1 }], isAborted: false });
+
+function runContext(controller = new AbortController()): RunContext & { controller: AbortController } {
+  return { controller, signal: controller.signal, emitChunk: () => undefined, progress: () => undefined };
+}
+
+const input = (samples: number): RunInput => ({ kind: 'stt', sampleRateHz: 16000, pcm: new Float32Array(samples).fill(0.1), final: true });
+
+/** Lets pending promise callbacks run. */
+const settleTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
+
+describe('whisper engine around the native binding', () => {
+  let spec: LoadSpec;
+
+  beforeAll(async () => {
+    spec = { kind: 'stt', engine: 'whisper', modelName: 'fixture', modelPath: await ensureWhisperFixture(), threads: 64, options: {} };
+  });
+
+  it('converts Float32 PCM to Int16 with clamping, and refuses non-finite samples', () => {
+    expect([...float32ToInt16Pcm(new Float32Array([0, 1, -1, 0.5, 2, -3]))]).toEqual([0, 32767, -32768, 16384, 32767, -32768]);
+    expect(() => float32ToInt16Pcm(new Float32Array([0, Number.POSITIVE_INFINITY]))).toThrow(expect.objectContaining({ code: 'bad_audio' }));
+  });
+
+  it('uses no more threads than the spec gives or the machine has, and clamps timestamps to the audio', async () => {
+    const whisper = fakeWhisper();
+    const engine = new WhisperEngine(whisper.open);
+    const info = await engine.load({ ...spec, threads: 1 }, () => undefined);
+    expect(info).toMatchObject({ threads: 1, audioCtx: 1500 });
+
+    const running = engine.run(input(16000), runContext());
+    await settleTurn();
+    expect(whisper.calls[0]).toMatchObject({ samples: 16000, options: { maxThreads: 1, language: 'en', temperature: 0, temperatureInc: 0 } });
+    whisper.calls[0]!.settle(words('hello', 500, 29_000));
+    expect((await running).data).toEqual({ text: 'hello', segments: [{ text: 'hello', startMs: 500, endMs: 1000 }] });
+  });
+
+  it('answers a cancel at once, and starts the next native call only after the cancelled one finished', async () => {
+    const whisper = fakeWhisper();
+    const engine = new WhisperEngine(whisper.open);
+    await engine.load(spec, () => undefined);
+
+    const first = runContext();
+    const cancelled = engine.run(input(8000), first);
+    await settleTurn();
+    first.controller.abort();
+    await expect(cancelled).rejects.toMatchObject({ code: 'cancelled' });
+
+    const next = engine.run(input(8000), runContext());
+    await settleTurn();
+    expect(whisper.calls).toHaveLength(1);
+    whisper.calls[0]!.settle(words('stale', 0, 100));
+    await settleTurn();
+    expect(whisper.calls).toHaveLength(2);
+    whisper.calls[1]!.settle(words('fresh', 0, 100));
+    expect((await next).data).toMatchObject({ text: 'fresh' });
+  });
+
+  it('declares a native call that never answers hung, and stays usable', async () => {
+    const whisper = fakeWhisper();
+    const engine = new WhisperEngine(whisper.open);
+    await engine.load({ ...spec, options: { hangTimeoutMs: 50 } }, () => undefined);
+
+    await expect(engine.run(input(1600), runContext())).rejects.toMatchObject({ code: 'worker_hung', recoverable: true });
+    const next = engine.run(input(1600), runContext());
+    await settleTurn();
+    whisper.calls[1]!.settle(words('again', 0, 100));
+    expect((await next).data).toMatchObject({ text: 'again' });
+  });
+
+  it('frees the model only after the native call in flight is over', async () => {
+    const whisper = fakeWhisper();
+    const engine = new WhisperEngine(whisper.open);
+    await engine.load(spec, () => undefined);
+    const run = runContext();
+    const cancelled = engine.run(input(1600), run);
+    await settleTurn();
+    run.controller.abort();
+    await expect(cancelled).rejects.toMatchObject({ code: 'cancelled' });
+
+    const unloaded = engine.unload();
+    await settleTurn();
+    expect(whisper.released()).toBe(0);
+    whisper.calls[0]!.settle(words('late', 0, 100));
+    await unloaded;
+    expect(whisper.released()).toBe(1);
+  });
+
+  it('keeps the loaded model when a reload fails', async () => {
+    const whisper = fakeWhisper();
+    const engine = new WhisperEngine(whisper.open);
+    await engine.load(spec, () => undefined);
+    await expect(engine.load({ ...spec, modelPath: '/nowhere/ggml-base.en.bin' }, () => undefined)).rejects.toMatchObject({
+      code: 'model_missing',
+      message: expect.stringContaining('/nowhere/ggml-base.en.bin'),
+    });
+    const running = engine.run(input(1600), runContext());
+    await settleTurn();
+    whisper.calls[0]!.settle(words('still here', 0, 100));
+    expect((await running).data).toMatchObject({ text: 'still here' });
+  });
+});
