@@ -7,7 +7,7 @@ describe('engine: streaming pipeline', () => {
 
   beforeAll(async () => {
     const config = scriptedConfig({
-      llm: { options: { firstTokenMs: 10, tokenMs: 20 } },
+      llm: { count: 2, options: { firstTokenMs: 10, tokenMs: 20 } },
       tts: { count: 3, options: { ttsMsPerChar: 8 } },
     });
     engine = await startEngine({ ...config, pipeline: { ...config.pipeline, ttsConcurrency: 3 } });
@@ -56,5 +56,9 @@ describe('engine: streaming pipeline', () => {
     expect(history[0]).toEqual({ role: 'system', content: 'You are terse.' });
     expect(history.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['one for first', 'two for first']);
     expect(engine.session(second)!.traces).toHaveLength(2);
+    const holders = (sessionId: string) => engine.pool.workersOf('llm').filter((w) => w.sessions.has(sessionId));
+    expect(holders(first)).toHaveLength(1);
+    expect(holders(second)).toHaveLength(1);
+    expect(holders(first)[0]).not.toBe(holders(second)[0]);
   });
 });

@@ -43,6 +43,7 @@ export class Session {
   private micStreamMs = 0;
   private readonly preroll: Float32Array<ArrayBuffer>[] = [];
   private utterance: UtteranceState | undefined;
+  private playbackReported = false;
 
   constructor(
     readonly id: string,
@@ -79,6 +80,7 @@ export class Session {
   }
 
   playbackProgress(turnId: string, seq: number, playedMs: number, started: boolean, ended: boolean): void {
+    this.playbackReported = true;
     if (this.turn?.id === turnId) this.turn.onPlayback(seq, playedMs, started, ended);
   }
 
@@ -101,6 +103,7 @@ export class Session {
       send: this.send,
       history: this.history,
       onTraceUpdate: (trace) => this.keepTrace(trace),
+      reportsPlayback: () => this.playbackReported,
     }, timestamps);
   }
 

@@ -24,6 +24,8 @@ export interface TurnContext {
   history: ChatMessage[];
   /** The reply is in history: the trace is kept by the session. */
   onTraceUpdate(trace: TurnTrace): void;
+  /** Whether the client reports playback at all (CLI and bench clients do not). */
+  reportsPlayback(): boolean;
 }
 
 async function* once<T>(value: T): AsyncIterable<T> {
@@ -181,7 +183,7 @@ export class Turn {
   /** True while the reply is being generated or its audio is (probably) still playing. */
   audioPlayingAt(nowMs: number): boolean {
     if (this.active) return true;
-    if (this.sent.length === 0 || this.stopReason !== undefined) return false;
+    if (this.sent.length === 0 || this.stopReason !== undefined || !this.context.reportsPlayback()) return false;
     const last = this.sent[this.sent.length - 1]!;
     if (this.playback.get(last.seq)?.ended) return false;
     const audibleMs = this.trace.firstAudioAudibleMs;
@@ -196,6 +198,8 @@ export class Turn {
   }
 
   private heard(): string {
+    // A client that never reports playback is assumed to have heard what it was sent.
+    if (!this.context.reportsPlayback()) return this.sent.map((chunk) => chunk.text).join(' ');
     return heardText(this.sent, this.playback, this.trace.bargeInMs ?? performance.now());
   }
 
