@@ -37,6 +37,18 @@ export const CatalogSourceSchema = z.object({
 });
 export type CatalogSource = z.infer<typeof CatalogSourceSchema>;
 
+/** A first-party md5 or sha1 of a file, with where it is published. */
+export const PublishedDigestSchema = z
+  .object({
+    algorithm: z.enum(['md5', 'sha1']),
+    hex: z.string().regex(/^[0-9a-f]+$/),
+    source: CatalogSourceSchema,
+  })
+  .refine((digest) => digest.hex.length === (digest.algorithm === 'md5' ? 32 : 40), {
+    message: 'hex length must match the algorithm',
+  });
+export type PublishedDigest = z.infer<typeof PublishedDigestSchema>;
+
 /** One file of a model (a Piper voice has the .onnx and its .onnx.json). */
 export const CatalogFileSchema = z
   .object({
@@ -51,11 +63,11 @@ export const CatalogFileSchema = z
     sizeBytes: z.number().int().positive().nullable(),
     approxSizeMb: z.number().positive().optional(),
     sha256: sha256.nullable(),
-    /** A first-party md5 (Piper's voices.json gives md5, not sha256): checked when present. */
-    md5: z
-      .string()
-      .regex(/^[0-9a-f]{32}$/, 'a lowercase hex md5')
-      .optional(),
+    /**
+     * A digest the model's own publisher gives when no sha256 is citable (Piper's voices.json gives md5,
+     * whisper.cpp's models/README.md sha1). Checked on download and import, in addition to the sha256.
+     */
+    publishedDigest: PublishedDigestSchema.optional(),
     hashPolicy: z.enum(Object.values(HashPolicy) as [HashPolicy, ...HashPolicy[]]),
     source: CatalogSourceSchema,
   })

@@ -321,7 +321,8 @@ describe('pull', () => {
 
   it('checks a published md5 on the first download and pins the sha256', async () => {
     const md5 = createHash('md5').update(ggufBody).digest('hex');
-    const entry = llmEntry(server, { sha256: null, hashPolicy: 'pin-on-first-download', md5 });
+    const publishedDigest = { algorithm: 'md5' as const, hex: md5, source };
+    const entry = llmEntry(server, { sha256: null, hashPolicy: 'pin-on-first-download', publishedDigest });
     const result = await manager(catalogOf(entry)).pull('tiny-llm');
     expect(result.files[0]).toMatchObject({ pinnedNow: true, sha256: sha256(ggufBody) });
 

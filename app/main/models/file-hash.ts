@@ -21,9 +21,9 @@ export async function sha256OfFile(path: string, signal?: AbortSignal): Promise<
   return hash.digest('hex');
 }
 
-/** Hex md5 of a file (only to check a source that publishes md5, never as our own pin). */
-export async function md5OfFile(path: string, signal?: AbortSignal): Promise<string> {
-  const hash = createHash('md5');
+/** Hex md5 or sha1 of a file (only to check a publisher's digest, never as our own pin). */
+export async function digestOfFile(path: string, algorithm: 'md5' | 'sha1', signal?: AbortSignal): Promise<string> {
+  const hash = createHash(algorithm);
   await hashFileInto(path, hash, signal);
   return hash.digest('hex');
 }

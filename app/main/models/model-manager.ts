@@ -16,7 +16,7 @@ import { AppError, ErrorCode } from '../../shared/errors.contract';
 import { freeDiskBytes } from './disk-space';
 import { loadCatalog } from './model-catalog';
 import { resolveCatalogPath, resolveModelsDir } from './model-paths';
-import { md5OfFile, sha256OfFile } from './file-hash';
+import { digestOfFile, sha256OfFile } from './file-hash';
 import { describeFormat, detectFileFormat } from './model-format';
 import { ModelRegistry, pinKey, type InstalledFile, type InstalledModel } from './model-registry';
 import { takePullLock } from './pull-lock';
@@ -51,6 +51,8 @@ export interface ModelListing {
   sizeBytes: number | null;
   approxSizeMb: number;
   hashPolicy: HashPolicy;
+  /** The publisher's digest checked before a sha256 is pinned (files without a catalog sha256). */
+  publishedDigest: 'md5' | 'sha1' | null;
   inCatalog: boolean;
   installed: boolean;
   origin: InstalledModel['origin'] | null;
@@ -197,6 +199,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
         hashPolicy: entry.files.every((f) => f.hashPolicy === HashPolicy.Pinned)
           ? HashPolicy.Pinned
           : HashPolicy.PinOnFirstDownload,
+        publishedDigest: entry.files.find((f) => f.sha256 === null)?.publishedDigest?.algorithm ?? null,
         inCatalog: true,
         installed: present,
         origin: present ? installed!.origin : null,
@@ -217,6 +220,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
         sizeBytes,
         approxSizeMb: Math.round(sizeBytes / 1e6),
         hashPolicy: HashPolicy.Pinned,
+        publishedDigest: null,
         inCatalog: false,
         installed: present,
         origin: model.origin,
@@ -279,8 +283,9 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
           // Left by an earlier run whose registry update did not happen: keep it only if it verifies.
           const sha256 = await sha256OfFile(finalPath, signal);
           const sizeOk = file.sizeBytes === null || presentBytes === file.sizeBytes;
-          const md5Ok = !file.md5 || (await md5OfFile(finalPath, signal)) === file.md5;
-          if (sizeOk && md5Ok && (pinned === null || sha256 === pinned)) {
+          const digest = file.publishedDigest;
+          const digestOk = !digest || (await digestOfFile(finalPath, digest.algorithm, signal)) === digest.hex;
+          if (sizeOk && digestOk && (pinned === null || sha256 === pinned)) {
             received[index] = presentBytes;
             totals[index] = presentBytes;
             pulled.push({ fileName: file.fileName, path: finalPath, sizeBytes: presentBytes, sha256, pinnedNow: pinned === null });
@@ -293,7 +298,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
           partPath: `${finalPath}.part`,
           expectedSizeBytes: file.sizeBytes,
           expectedSha256: pinned,
-          expectedMd5: file.md5,
+          publishedDigest: file.publishedDigest,
           signal,
           retries: options.retries,
           retryDelayMs: options.retryDelayMs,
@@ -428,10 +433,11 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
           false,
         );
       }
-      if (expected?.md5 && (await md5OfFile(item.from)) !== expected.md5) {
+      const digest = expected?.publishedDigest;
+      if (digest && (await digestOfFile(item.from, digest.algorithm)) !== digest.hex) {
         throw new AppError(
           ErrorCode.ModelInvalid,
-          `${item.from} does not match "${modelId}": its md5 differs from the published ${expected.md5}.`,
+          `${item.from} does not match "${modelId}": its ${digest.algorithm} differs from the published ${digest.hex}.`,
           false,
         );
       }

@@ -28,7 +28,7 @@ function printList(models: ModelListing[]): void {
     m.tiers.join(',') || '-',
     sizeText(m),
     m.installed ? (m.origin === 'import' ? 'imported' : 'installed') : '-',
-    m.hashPolicy === 'pinned' ? 'sha256' : 'pin-on-first-download',
+    m.hashPolicy === 'pinned' ? 'sha256' : m.publishedDigest ? `${m.publishedDigest}, then pin` : 'pin on first download',
   ]);
   const header = ['id', 'kind', 'engine', 'tiers', 'size', 'state', 'hash'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -15,8 +15,8 @@ export interface DownloadRequest {
   expectedSizeBytes: number | null;
   /** Null: the hash is computed and returned (pin on first download), not checked. */
   expectedSha256: string | null;
-  /** Checked too when given (a source that publishes only md5). */
-  expectedMd5?: string | undefined;
+  /** Checked too when given (a publisher's md5 or sha1). */
+  publishedDigest?: { algorithm: 'md5' | 'sha1'; hex: string } | undefined;
   signal?: AbortSignal | undefined;
   /** Called as bytes arrive: bytes in the part file so far, and the file's size when known. */
   onBytes?: ((receivedBytes: number, totalBytes: number | null) => void) | undefined;
@@ -241,30 +241,31 @@ export async function downloadResumable(request: DownloadRequest): Promise<Downl
     return finish(sizeBytes, hashes);
   }
 
-  function newHashes(): { update: (chunk: Buffer) => void; sha256: Hash; md5: Hash | null } {
+  function newHashes(): { update: (chunk: Buffer) => void; sha256: Hash; published: Hash | null } {
     const sha256 = createHash('sha256');
-    const md5 = request.expectedMd5 ? createHash('md5') : null;
+    const published = request.publishedDigest ? createHash(request.publishedDigest.algorithm) : null;
     return {
       sha256,
-      md5,
+      published,
       update(chunk) {
         sha256.update(chunk);
-        md5?.update(chunk);
+        published?.update(chunk);
       },
     };
   }
 
   async function finish(
     sizeBytes: number,
-    hashes: { sha256: Hash; md5: Hash | null },
+    hashes: { sha256: Hash; published: Hash | null },
   ): Promise<{ sizeBytes: number; sha256: string }> {
     const sha256 = hashes.sha256.digest('hex');
-    const md5 = hashes.md5?.digest('hex');
-    if (md5 !== undefined && md5 !== request.expectedMd5) {
+    const published = hashes.published?.digest('hex');
+    const expected = request.publishedDigest;
+    if (expected && published !== expected.hex) {
       await rm(partPath, { force: true });
       throw new AppError(
         ErrorCode.ModelInvalid,
-        `The download of ${name} is corrupted: its md5 is ${md5} but should be ${request.expectedMd5}. ` +
+        `The download of ${name} is corrupted: its ${expected.algorithm} is ${published} but should be ${expected.hex}. ` +
           'The damaged file was deleted; run the download again.',
         true,
       );

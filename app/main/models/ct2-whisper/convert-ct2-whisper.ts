@@ -17,7 +17,6 @@ import { toHalfArray } from './half-float';
 import { slaneyMelFilterBank } from './mel-filters';
 
 const GGML_MAGIC = 0x67676d6c;
-const GGML_FTYPE_MOSTLY_F16 = 1;
 const WHISPER_SAMPLE_RATE_HZ = 16_000;
 const WHISPER_FFT_SIZE = 400;
 const END_OF_TEXT = '<|endoftext|>';
@@ -36,6 +35,7 @@ export interface WhisperHparams {
 }
 
 export type GgmlType = 'f32' | 'f16';
+/** ggml_type ids; for whisper.cpp's header `ftype`, the same numbers mean "all f32" / "mostly f16". */
 const GGML_TYPE_ID: Record<GgmlType, number> = { f32: 0, f16: 1 };
 
 /** One tensor of the output file; `shape` in PyTorch order (the file stores it reversed). */
@@ -93,8 +93,11 @@ export function whisperHparamsFromCt2(model: Ct2Model): WhisperHparams {
   };
 }
 
-/** The ggml tensors whisper.cpp expects, in its names, with their sources in the CT2 model. */
-export function planWhisperTensors(model: Ct2Model, hparams: WhisperHparams): GgmlTensorPlan[] {
+/**
+ * The ggml tensors whisper.cpp expects, in its names, with their sources in the CT2 model.
+ * `weightType` applies to conv and linear weights and the token embedding; the rest is always f32.
+ */
+export function planWhisperTensors(model: Ct2Model, hparams: WhisperHparams, weightType: GgmlType = 'f16'): GgmlTensorPlan[] {
   const plans: GgmlTensorPlan[] = [];
 
   const take = (source: string, expected: number[], part = 0, parts = 1): (() => Float32Array) => {
@@ -110,7 +113,7 @@ export function planWhisperTensors(model: Ct2Model, hparams: WhisperHparams): Gg
   };
   const add = (name: string, shape: number[], values: () => Float32Array): void => {
     const isWeightMatrix = name.endsWith('.weight') && shape.length >= 2;
-    plans.push({ name, shape, type: isWeightMatrix ? 'f16' : 'f32', values });
+    plans.push({ name, shape, type: isWeightMatrix ? weightType : 'f32', values });
   };
   const layerNorm = (source: string, target: string, d: number): void => {
     add(`${target}.weight`, [d], take(`${source}/gamma`, [d]));
@@ -209,8 +212,14 @@ class FileWriter {
   }
 }
 
+export interface ConvertOptions {
+  /** Weight matrices' type (header ftype 1 or 0); f16 (default) is what upstream ggml models use. */
+  weightType?: GgmlType;
+}
+
 /** Converts a CTranslate2 Whisper model directory to a whisper.cpp ggml file (written atomically). */
-export function convertCt2WhisperToGgml(modelDir: string, outPath: string): ConvertResult {
+export function convertCt2WhisperToGgml(modelDir: string, outPath: string, options: ConvertOptions = {}): ConvertResult {
+  const weightType = options.weightType ?? 'f16';
   const modelPath = join(modelDir, 'model.bin');
   if (!existsSync(modelPath)) throw new AppError(ErrorCode.ModelMissing, `no model.bin in ${modelDir}`, false);
   if (statSync(modelPath).size > 2 ** 31 - 1) {
@@ -218,7 +227,7 @@ export function convertCt2WhisperToGgml(modelDir: string, outPath: string): Conv
   }
   const model = parseCt2Model(readFileSync(modelPath));
   const hparams = whisperHparamsFromCt2(model);
-  const tensors = planWhisperTensors(model, hparams);
+  const tensors = planWhisperTensors(model, hparams, weightType);
   const tokens = ordinaryTokens(readCt2Vocabulary(modelDir));
   const mel = slaneyMelFilterBank(WHISPER_SAMPLE_RATE_HZ, WHISPER_FFT_SIZE, hparams.nMels);
 
@@ -238,7 +247,7 @@ export function convertCt2WhisperToGgml(modelDir: string, outPath: string): Conv
       hparams.nTextHead,
       hparams.nTextLayer,
       hparams.nMels,
-      GGML_FTYPE_MOSTLY_F16,
+      GGML_TYPE_ID[weightType],
     );
     writer.int32s(mel.melCount, mel.binCount);
     writer.write(new Uint8Array(mel.weights.buffer));
