@@ -4,44 +4,55 @@ import type { LoadSpec, RunInput, TtsRunResult } from '../../shared/worker.contr
 import type { RunContext, WorkerEngine } from '../worker-runtime';
 import { EspeakSynthesizer } from './espeak-wasm';
 import { estimateSpans } from './estimated-timeline';
-import { SILENCE_PHONEME, normalizePhoneme } from './ipa-phoneme-classes';
+import { alignSpans } from './dtw-aligner';
+import { SILENCE_PHONEME } from './ipa-phoneme-classes';
 import { lexiconTokens, parseLexicon, tokensToPhonemes } from './lexicon-phonemizer';
-import { toMillisecondSpans } from './phoneme-timeline';
+import { refineWithSilence, spansFromOnsets, toMillisecondSpans, type SampleSpan } from './phoneme-timeline';
 import { loadSherpaTts, type SherpaOfflineTts } from './sherpa-tts-binding';
 import { parseTokens, validateVitsVoice, type ValidatedVitsVoice } from './vits-voice-config';
 
-/** Turns text into the phoneme labels of the tokens the voice will speak. */
-type Phonemizer = (text: string) => string[];
+/** Labels the voice's audio for `text` with a phoneme timeline. */
+type Timeliner = (text: string, pcm: Float32Array, sampleRateHz: number) => { spans: SampleSpan[]; timing: TtsRunResult['timing'] };
 
-async function lexiconPhonemizer(voice: ValidatedVitsVoice): Promise<Phonemizer> {
+/** Lexicon voices: the lexicon's tokens spread over the audio by typical durations. */
+async function lexiconTimeliner(voice: ValidatedVitsVoice): Promise<Timeliner> {
   const { tokensPath, lexiconPath } = voice.options;
   const tokens = parseTokens(await readFile(tokensPath, 'utf8'), tokensPath);
   const lexicon = parseLexicon(await readFile(lexiconPath!, 'utf8'), tokens);
   const punctuation = new Set((voice.model.metadata.punctuation ?? '').split(' ').filter(Boolean));
-  return (text) => tokensToPhonemes(lexiconTokens(text, lexicon, punctuation));
+  return (text, pcm, sampleRateHz) => ({
+    spans: estimateSpans(tokensToPhonemes(lexiconTokens(text, lexicon, punctuation)), pcm, sampleRateHz),
+    timing: 'estimated',
+  });
 }
 
-/** Piper voices speak eSpeak NG's IPA phonemes; the embedded eSpeak gives the same sequence. */
-async function espeakPhonemizer(voice: ValidatedVitsVoice): Promise<Phonemizer> {
+/**
+ * Piper voices speak eSpeak NG's IPA phonemes. The embedded eSpeak renders the same text with exact
+ * phoneme events, and DTW carries that timeline onto the voice's audio.
+ */
+async function espeakTimeliner(voice: ValidatedVitsVoice): Promise<Timeliner> {
   const espeak = await EspeakSynthesizer.create();
   espeak.setVoice(voice.espeakVoice);
-  return (text) =>
-    espeak
-      .synthesize(text)
-      .events.map((event) => normalizePhoneme(event.phoneme))
-      .filter((phoneme) => phoneme !== SILENCE_PHONEME);
+  return (text, pcm, sampleRateHz) => {
+    const reference = espeak.synthesize(text);
+    const referenceSpans = refineWithSilence(spansFromOnsets(reference.events, reference.pcm.length), reference.pcm, reference.sampleRateHz);
+    const aligned = alignSpans(referenceSpans, reference.pcm, reference.sampleRateHz, pcm, sampleRateHz);
+    if (aligned) return { spans: aligned, timing: 'aligned' };
+    const phonemes = referenceSpans.map((span) => span.phoneme).filter((phoneme) => phoneme !== SILENCE_PHONEME);
+    return { spans: estimateSpans(phonemes, pcm, sampleRateHz), timing: 'estimated' };
+  };
 }
 
 /**
  * VITS and Piper voices run by sherpa-onnx (engine "sherpa-vits"). The voice is validated before
  * sherpa loads it (sherpa exits the process on bad configs). sherpa returns audio only, so the
- * phoneme timeline is estimated: the voice's own phoneme sequence spread over the audible audio by
- * typical phoneme durations (timing "estimated").
+ * timeline is made here: aligned by DTW to an eSpeak rendering for Piper voices (timing "aligned"),
+ * estimated from typical phoneme durations for lexicon voices (timing "estimated").
  */
 export class SherpaVitsEngine implements WorkerEngine {
   private tts: SherpaOfflineTts | null = null;
   private voice: ValidatedVitsVoice | null = null;
-  private phonemize: Phonemizer = () => [];
+  private timeline: Timeliner | null = null;
 
   async load(spec: LoadSpec, progress: (fraction: number, message: string) => void): Promise<Record<string, unknown>> {
     progress(0, 'checking the voice files');
@@ -49,7 +60,7 @@ export class SherpaVitsEngine implements WorkerEngine {
     progress(0.2, `loading ${spec.modelName}`);
     const { OfflineTts } = loadSherpaTts();
     this.tts = await OfflineTts.createAsync(voice.sherpaConfig);
-    this.phonemize = voice.frontend === 'lexicon' ? await lexiconPhonemizer(voice) : await espeakPhonemizer(voice);
+    this.timeline = voice.frontend === 'lexicon' ? await lexiconTimeliner(voice) : await espeakTimeliner(voice);
     this.voice = voice;
     return {
       engine: 'sherpa-vits',
@@ -57,14 +68,14 @@ export class SherpaVitsEngine implements WorkerEngine {
       sampleRateHz: this.tts.sampleRate,
       speakers: this.tts.numSpeakers,
       frontend: voice.frontend,
-      timing: 'estimated',
+      timing: voice.frontend === 'lexicon' ? 'estimated' : 'aligned',
     };
   }
 
   async run(input: RunInput, context: RunContext): Promise<{ data: unknown; transfer?: Transferable[] }> {
     if (input.kind !== 'tts') throw new AppError(ErrorCode.InvalidMessage, `The VITS worker cannot run "${input.kind}" requests.`, true);
-    const { tts, voice } = this;
-    if (!tts || !voice) throw new AppError(ErrorCode.ModelMissing, 'The VITS voice is not loaded.', true);
+    const { tts, voice, timeline } = this;
+    if (!tts || !voice || !timeline) throw new AppError(ErrorCode.ModelMissing, 'The VITS voice is not loaded.', true);
     const speakerId = input.voice !== undefined && /^\d+$/u.test(input.voice) ? Number(input.voice) : voice.options.speakerId;
     const speed = input.speed ?? 1;
     const audio = await tts.generateAsync({
@@ -77,13 +88,14 @@ export class SherpaVitsEngine implements WorkerEngine {
     context.signal.throwIfAborted();
     const pcm = new Float32Array(audio.samples);
     const sampleRateHz = audio.sampleRate > 0 ? audio.sampleRate : voice.sampleRateHz;
-    const spans = estimateSpans(this.phonemize(input.text), pcm, sampleRateHz);
-    const result: TtsRunResult = { sampleRateHz, pcm, phonemes: toMillisecondSpans(spans, sampleRateHz), timing: 'estimated' };
+    const { spans, timing } = timeline(input.text, pcm, sampleRateHz);
+    const result: TtsRunResult = { sampleRateHz, pcm, phonemes: toMillisecondSpans(spans, sampleRateHz), timing };
     return { data: result, transfer: [pcm.buffer] };
   }
 
   async unload(): Promise<void> {
     this.tts = null;
     this.voice = null;
+    this.timeline = null;
   }
 }
