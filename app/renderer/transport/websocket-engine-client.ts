@@ -24,7 +24,11 @@ export class WebSocketEngineClient implements EngineClient {
   private readonly messages = new ListenerSet<ServerMessage>();
   private readonly statuses = new ListenerSet<ConnectionStatus>();
 
-  constructor(private readonly url: string) {
+  /** `socketClass` is the page's WebSocket; tests pass a Node implementation. */
+  constructor(
+    private readonly url: string,
+    private readonly socketClass: typeof WebSocket = WebSocket,
+  ) {
     this.connect();
   }
 
@@ -34,7 +38,7 @@ export class WebSocketEngineClient implements EngineClient {
 
   send(message: ClientMessage): void {
     const socket = this.socket;
-    if (!socket || socket.readyState !== WebSocket.OPEN) {
+    if (!socket || socket.readyState !== this.socketClass.OPEN) {
       this.localError(`Not connected to the engine: "${message.type}" was not sent. Reconnecting…`);
       return;
     }
@@ -58,7 +62,7 @@ export class WebSocketEngineClient implements EngineClient {
 
   private connect(): void {
     this.setStatus('connecting');
-    const socket = new WebSocket(this.url);
+    const socket = new this.socketClass(this.url);
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
     socket.onopen = () => {
