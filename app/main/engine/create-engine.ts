@@ -77,7 +77,7 @@ export function createEngine(config: EngineConfig): EngineInstance {
     hostRestartDelayMs: config.hostRestartDelayMs,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
   });
-  const sessions = new Map<string, { session: Session; connection: Set<string> }>();
+  const sessions = new Map<string, Session>();
   const connections = new Set<(message: ServerMessage) => void>();
   let stopping = false;
 
@@ -93,19 +93,19 @@ export function createEngine(config: EngineConfig): EngineInstance {
     send(engineStatus());
 
     const sessionFor = (sessionId: string): Session | undefined => {
-      const entry = owned.has(sessionId) ? sessions.get(sessionId) : undefined;
-      if (!entry) {
+      const session = owned.has(sessionId) ? sessions.get(sessionId) : undefined;
+      if (!session) {
         send({ type: 'error', code: ErrorCode.UnknownSession, message: `There is no open session "${sessionId}".`, recoverable: true, sessionId });
       }
-      return entry?.session;
+      return session;
     };
 
     const closeSession = (sessionId: string): void => {
-      const entry = sessions.get(sessionId);
-      if (!entry) return;
+      const session = sessions.get(sessionId);
+      if (!session) return;
       sessions.delete(sessionId);
       owned.delete(sessionId);
-      void entry.session.close();
+      void session.close();
     };
 
     return {
@@ -118,7 +118,7 @@ export function createEngine(config: EngineConfig): EngineInstance {
           case 'session.open': {
             const sessionId = randomUUID();
             const session = new Session(sessionId, message.persona ?? config.defaultPersona, message.voice, pool, config, send);
-            sessions.set(sessionId, { session, connection: owned });
+            sessions.set(sessionId, session);
             owned.add(sessionId);
             send({ type: 'session.opened', requestId: message.requestId, sessionId });
             return;
@@ -153,7 +153,7 @@ export function createEngine(config: EngineConfig): EngineInstance {
   return {
     pool,
     plan: planned?.plan,
-    session: (sessionId) => sessions.get(sessionId)?.session,
+    session: (sessionId) => sessions.get(sessionId),
     async start() {
       if (planError) throw planError;
       try {
@@ -166,7 +166,7 @@ export function createEngine(config: EngineConfig): EngineInstance {
     connect,
     async shutdown() {
       stopping = true;
-      const closing = [...sessions.values()].map(({ session }) => session.close());
+      const closing = [...sessions.values()].map((session) => session.close());
       sessions.clear();
       connections.clear();
       await Promise.race([Promise.allSettled(closing), new Promise((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref())]);

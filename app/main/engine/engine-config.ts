@@ -4,7 +4,11 @@ import type { MachineResources } from '../pool/resource-plan';
 import type { PoolHealthConfig } from '../pool/worker-pool';
 import { defaultChunkerOptions, type ChunkerOptions } from '../pipeline/clause-chunker';
 
-/** One worker kind: which engine implementation, which model, how many warm workers. */
+/**
+ * One worker kind: which engine implementation, which model, how many warm workers. A real engine
+ * plugs in by config only: its worker entry is registered in app/native-workers/registry.ts, and
+ * e.g. `workers.llm = { engine: 'llama', modelName, modelPath, count: 1, ramBytes, vramBytes, options }`.
+ */
 export interface WorkerKindConfig {
   /** Engine name registered in app/native-workers/registry.ts ("scripted", "llama", …). */
   engine: string;

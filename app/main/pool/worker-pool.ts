@@ -187,8 +187,9 @@ export class WorkerPool {
   }
 
   private async startHost(name: string): Promise<void> {
-    const slot: HostSlot = this.hosts.get(name) ?? { name, host: new HostProcess(name, this.config.launcher), restarts: 0 };
-    slot.host = new HostProcess(name, this.config.launcher);
+    const host = new HostProcess(name, this.config.launcher);
+    const slot: HostSlot = this.hosts.get(name) ?? { name, host, restarts: 0 };
+    slot.host = host;
     this.hosts.set(name, slot);
     await slot.host.start((description) => this.onHostExit(slot, description));
     const starts: Promise<void>[] = [];
