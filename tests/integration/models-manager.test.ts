@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -330,6 +330,42 @@ describe('pull', () => {
     const other = Buffer.concat([Buffer.from('GGUF'), randomBytes(ggufBody.length - 4)]);
     server.routes.set('/model.bin', { body: other, ranges: true, cuts: [] });
     await expectAppError(manager(catalogOf(entry)).pull('tiny-llm'), ErrorCode.ModelInvalid, /md5 is [0-9a-f]{32} but should be/);
+  });
+
+  it('finishes a whole part file left by a crash when the size was not known', async () => {
+    const entry = llmEntry(server, { sizeBytes: null, approxSizeMb: 3, sha256: null, hashPolicy: 'pin-on-first-download' });
+    await mkdir(join(dir, 'tiny-llm'), { recursive: true });
+    await writeFile(join(dir, 'tiny-llm', 'tiny-llm.gguf.part'), ggufBody);
+    const result = await manager(catalogOf(entry)).pull('tiny-llm');
+    expect(server.seen).toEqual([{ path: '/model.bin', range: `bytes=${ggufBody.length}-`, status: 416 }]);
+    expect(result.files[0]).toMatchObject({ sizeBytes: ggufBody.length, sha256: sha256(ggufBody), pinnedNow: true });
+  });
+
+  it('pulls every file of a voice and reports progress over all of them', async () => {
+    server.routes.set('/voice.onnx', { body: onnxBody, ranges: true, cuts: [] });
+    server.routes.set('/voice.onnx.json', { body: voiceConfig, ranges: true, cuts: [] });
+    const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
+    const voice: CatalogEntry = {
+      id: 'voice',
+      title: 'Fixture voice',
+      kind: 'tts',
+      engine: 'piper',
+      tiers: ['cpu-only'],
+      licence: 'MIT',
+      files: [
+        { fileName: 'voice.onnx', format: 'onnx', url: server.url('/voice.onnx'), sizeBytes: onnxBody.length, sha256: null, publishedDigest: { algorithm: 'md5', hex: md5(onnxBody), source }, hashPolicy: 'pin-on-first-download', source },
+        { fileName: 'voice.onnx.json', format: 'json', url: server.url('/voice.onnx.json'), sizeBytes: voiceConfig.length, sha256: null, publishedDigest: { algorithm: 'md5', hex: md5(voiceConfig), source }, hashPolicy: 'pin-on-first-download', source },
+      ],
+    };
+    const events: PullProgress[] = [];
+    const models = manager(catalogOf(voice));
+    const result = await models.pull('voice', { onProgress: (p) => events.push(p) });
+    const total = onnxBody.length + voiceConfig.length;
+    expect(events.every((e) => e.totalBytes === total)).toBe(true);
+    expect(events.at(-1)!.receivedBytes).toBe(total);
+    expect(result.path).toBe(join(dir, 'voice', 'voice.onnx'));
+    expect(await readFile(`${result.path}.json`)).toEqual(voiceConfig);
+    expect(result.files.map((f) => f.pinnedNow)).toEqual([true, true]);
   });
 
   it('follows redirects', async () => {
