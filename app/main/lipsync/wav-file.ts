@@ -1,0 +1,62 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import wavefile from 'wavefile';
+import { AppError, ErrorCode } from '../../shared/errors.contract';
+import type { PcmClip } from '../../shared/lipsync/reference-alignment';
+
+/**
+ * WAV files ↔ mono float PCM through `wavefile`: any channel count, 8/16/24/32-bit integer, 32/64-bit
+ * float, A-law, µ-law and IMA ADPCM in; channels are averaged. Written files are 16-bit mono.
+ */
+
+const { WaveFile } = wavefile;
+
+/** Reads and decodes a WAV file (throws AppError `bad_audio` when it cannot). */
+export async function readWavFile(path: string): Promise<PcmClip> {
+  const bytes = await readFile(path);
+  return decodeWav(bytes);
+}
+
+/** Decodes WAV bytes to mono float PCM in [-1, 1]. */
+export function decodeWav(bytes: Uint8Array): PcmClip {
+  let wav: InstanceType<typeof WaveFile>;
+  try {
+    wav = new WaveFile(bytes);
+    if (wav.bitDepth === '8a') wav.fromALaw();
+    else if (wav.bitDepth === '8m') wav.fromMuLaw();
+    else if (wav.bitDepth === '4') wav.fromIMAADPCM();
+    wav.toBitDepth('32f');
+  } catch (error) {
+    throw new AppError(ErrorCode.BadAudio, `This is not a WAV file that can be read: ${(error as Error).message}`, false, { cause: error });
+  }
+  const { sampleRate, numChannels } = wav.fmt as { sampleRate: number; numChannels: number };
+  const samples = wav.getSamples(false, Float32Array) as unknown as Float32Array | Float32Array[];
+  const channels = numChannels > 1 ? (samples as Float32Array[]) : [samples as Float32Array];
+  const length = channels[0]?.length ?? 0;
+  const pcm = new Float32Array(length);
+  for (const channel of channels) for (let i = 0; i < length; i++) pcm[i]! += channel[i]! / channels.length;
+  if (!(sampleRate > 0)) throw new AppError(ErrorCode.BadAudio, 'The WAV file has no sample rate.', false);
+  return { pcm, sampleRateHz: sampleRate };
+}
+
+/** Resamples mono PCM (band-limited sinc interpolation); returns the clip itself when the rate already matches. */
+export function resampleClip(clip: PcmClip, sampleRateHz: number): PcmClip {
+  if (clip.sampleRateHz === sampleRateHz || clip.pcm.length === 0) return clip;
+  const wav = new WaveFile();
+  wav.fromScratch(1, clip.sampleRateHz, '32f', clip.pcm);
+  wav.toSampleRate(sampleRateHz, { method: 'sinc', LPF: true });
+  return { pcm: wav.getSamples(false, Float32Array) as unknown as Float32Array, sampleRateHz };
+}
+
+/** Encodes mono PCM as a 16-bit WAV file. */
+export function encodeWav(clip: PcmClip): Uint8Array {
+  const ints = new Int16Array(clip.pcm.length);
+  for (let i = 0; i < ints.length; i++) ints[i] = Math.round(Math.max(-1, Math.min(1, clip.pcm[i]!)) * 32767);
+  const wav = new WaveFile();
+  wav.fromScratch(1, clip.sampleRateHz, '16', ints);
+  return wav.toBuffer();
+}
+
+/** Writes mono PCM as a 16-bit WAV file. */
+export async function writeWavFile(path: string, clip: PcmClip): Promise<void> {
+  await writeFile(path, encodeWav(clip));
+}
