@@ -118,22 +118,25 @@ function expectResult(outcome: RunOutcome): LlamaRunResult {
   return outcome.result!;
 }
 
+// One worker thread for the whole file: creating the llama.cpp backend tests the native binary in a
+// child process, which is the slowest step here; the bad-file cases run after the model tests.
+let client: LlamaWorkerClient;
+
+beforeAll(() => {
+  client = new LlamaWorkerClient();
+});
+
+afterAll(async () => {
+  await client?.terminate();
+});
+
 describe('llama worker (real worker thread, tiny GGUF fixture)', () => {
-  let fixturePath: string;
-  let client: LlamaWorkerClient;
   let ready: Extract<FromWorker, { type: 'ready' }>;
 
   beforeAll(async () => {
-    fixturePath = await ensureGgufFixture();
-    client = new LlamaWorkerClient();
-    const reply = await client.load({ modelPath: fixturePath, options: { maxSessions: 3 } });
+    const reply = await client.load({ modelPath: await ensureGgufFixture(), options: { maxSessions: 3 } });
     if (reply.type !== 'ready') throw new Error(`load failed: ${reply.message}`);
     ready = reply;
-  });
-
-  afterAll(async () => {
-    await client?.unload();
-    await client?.terminate();
   });
 
   it('loads once and reports the model, its chat template and the context', () => {
@@ -235,15 +238,12 @@ describe('llama worker (real worker thread, tiny GGUF fixture)', () => {
 
 describe('llama worker with bad or unusual model files', () => {
   let dir: string;
-  let client: LlamaWorkerClient;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'llm-bad-models-'));
-    client = new LlamaWorkerClient();
   });
 
   afterAll(async () => {
-    await client?.terminate();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -296,5 +296,7 @@ describe('llama worker with bad or unusual model files', () => {
     const outcome = await client.run('fallback', [user('Hi!')], 5);
     expect(expectResult(outcome).tokenCount).toBe(5);
     await client.unload();
+    const afterUnload = await client.run('fallback', [user('Still there?')], 5);
+    expect(afterUnload.error).toMatchObject({ code: ErrorCode.ModelMissing });
   });
 });
