@@ -52,7 +52,7 @@ describe('whisper model file check (before whisper.cpp sees the file)', () => {
     const summary = await checkWhisperModelFile(fixturePath);
     // 7 encoder + 15 per encoder layer + 4 decoder + 24 per decoder layer, one layer each.
     expect(summary).toMatchObject({ tensorCount: 50, weightType: 'f16', multilingual: false, fileBytes: model.length });
-    expect(summary.hparams).toMatchObject({ nVocab: 51864, nAudioState: 64, nAudioLayer: 1, nMels: 80, ftype: 1 });
+    expect(summary.hparams).toMatchObject({ nVocab: 51864, nAudioState: 32, nAudioLayer: 1, nMels: 80, ftype: 1 });
   });
 
   it('tells a missing file (model_missing) from something that is not a file (model_invalid)', async () => {
@@ -66,21 +66,21 @@ describe('whisper model file check (before whisper.cpp sees the file)', () => {
     expect((await check(model.subarray(0, vocabularyAt + 1000))).message).toMatch(/truncated: vocabulary entry \d+/);
     const cut = await check(model.subarray(0, model.length - 2));
     expect(cut.code).toBe('model_invalid');
-    expect(cut.message).toMatch(/truncated: the data of tensor "decoder.ln.bias" needs 256 bytes/);
+    expect(cut.message).toMatch(/truncated: the data of tensor "decoder.ln.bias" needs 128 bytes/);
   });
 
   it('rejects other formats and impossible headers', async () => {
     expect((await check(edited((copy) => copy.write('GGUF', 0, 'latin1')))).message).toMatch(/ggml magic 0x67676d6c \(found 0x46554747\) \(it is a GGUF file/);
-    expect((await check(edited((copy) => copy.writeInt32LE(32, 4 + 4 * 6)))).message).toMatch(/n_text_state 32 \(must equal n_audio_state 64\)/);
+    expect((await check(edited((copy) => copy.writeInt32LE(16, 4 + 4 * 6)))).message).toMatch(/n_text_state 16 \(must equal n_audio_state 32\)/);
     expect((await check(edited((copy) => copy.writeInt32LE(1000, 4)))).message).toMatch(/n_vocab 1000 \(expected 51864, 51865, 51866\)/);
-    expect((await check(edited((copy) => copy.writeInt32LE(3, 4 + 4 * 3)))).message).toMatch(/n_audio_head 3 \(must divide 64\)/);
+    expect((await check(edited((copy) => copy.writeInt32LE(3, 4 + 4 * 3)))).message).toMatch(/n_audio_head 3 \(must divide 32\)/);
     expect((await check(edited((copy) => copy.writeInt32LE(99, 4 + 4 * 10)))).message).toMatch(/ftype 99 \(unsupported\)/);
   });
 
   it('rejects tensors of the wrong type, shape or name, missing or repeated', async () => {
     const conv1 = recordStart(model, 'encoder.conv1.weight', 3);
     expect((await check(edited((copy) => copy.writeInt32LE(0, conv1 + 8)))).message).toMatch(/"encoder.conv1.weight" stored as f32, expected f16/);
-    expect((await check(edited((copy) => copy.writeInt32LE(81, conv1 + 16)))).message).toMatch(/"encoder.conv1.weight" shaped \[3, 81, 64\], expected \[3, 80, 64\]/);
+    expect((await check(edited((copy) => copy.writeInt32LE(81, conv1 + 16)))).message).toMatch(/"encoder.conv1.weight" shaped \[3, 81, 32\], expected \[3, 80, 32\]/);
     const last = recordStart(model, 'decoder.ln.bias', 1);
     expect((await check(edited((copy) => copy.write('decoder.lx.bias', last + 16, 'latin1')))).message).toMatch(/holds tensor "decoder.lx.bias", which whisper.cpp does not know/);
     expect((await check(model.subarray(0, last))).message).toMatch(/lacks 1 of 50 tensors \(first: "decoder.ln.bias"\)/);

@@ -1,0 +1,106 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appRoot } from '../../app/main/app-paths';
+import { forkHostLauncher } from '../../app/main/pool/host-launcher';
+import { WorkerPool } from '../../app/main/pool/worker-pool';
+import { SttRunResultSchema, type SttRunInput } from '../../app/shared/worker.contract';
+import { ensureWhisperFixture } from '../../scripts/fixtures/whisper-fixture';
+
+const SAMPLE_RATE_HZ = 16_000;
+const jfkWav = join(appRoot, '..', 'shared', 'models', 'jfk.wav');
+const espeakNg = '/usr/bin/espeak-ng';
+
+/** Mono 16-bit PCM WAV → Float32 samples at 16 kHz (linear resampling). */
+function wavTo16kHz(wav: Buffer): Float32Array {
+  let offset = 12;
+  let sampleRateHz = 0;
+  let channels = 0;
+  while (offset + 8 <= wav.length) {
+    const id = wav.toString('latin1', offset, offset + 4);
+    const size = wav.readUInt32LE(offset + 4);
+    const body = offset + 8;
+    if (id === 'fmt ') {
+      channels = wav.readUInt16LE(body + 2);
+      sampleRateHz = wav.readUInt32LE(body + 4);
+      if (wav.readUInt16LE(body + 14) !== 16) throw new Error('expected 16-bit PCM');
+    }
+    if (id === 'data') {
+      // Streamed WAVs (espeak-ng --stdout) leave the data size unset.
+      const end = Math.min(wav.length, body + size) & ~1;
+      const samples = new Int16Array(wav.buffer.slice(wav.byteOffset + body, wav.byteOffset + end));
+      if (channels !== 1) throw new Error('expected mono');
+      const out = new Float32Array(Math.floor((samples.length * SAMPLE_RATE_HZ) / sampleRateHz));
+      for (let i = 0; i < out.length; i++) {
+        const position = (i * sampleRateHz) / SAMPLE_RATE_HZ;
+        const index = Math.floor(position);
+        const next = samples[Math.min(index + 1, samples.length - 1)]!;
+        out[i] = (samples[index]! + (next - samples[index]!) * (position - index)) / 32768;
+      }
+      return out;
+    }
+    offset = body + size + (size & 1);
+  }
+  throw new Error('no data chunk');
+}
+
+const sttInput = (pcm: Float32Array, final = true): SttRunInput => ({ kind: 'stt', sampleRateHz: 16000, pcm, final });
+
+describe('whisper STT through the warm pool (runtime host process, worker thread)', () => {
+  let pool: WorkerPool;
+
+  beforeAll(async () => {
+    const modelPath = await ensureWhisperFixture();
+    pool = new WorkerPool({
+      kinds: { stt: { count: 1, spec: { kind: 'stt', engine: 'whisper', modelName: 'whisper fixture', modelPath, threads: 1, options: {} } } },
+      launcher: forkHostLauncher,
+      leaseTimeoutMs: 10_000,
+      health: { pingIntervalMs: 1000, pingDeadlineMs: 5000, memoryCeilingBytes: 2e9 },
+      hostRestartDelayMs: 50,
+      shutdownTimeoutMs: 10_000,
+    });
+    await pool.start();
+  });
+  afterAll(async () => pool?.shutdown());
+
+  it('leases the warm worker, transcribes, and cancels through the lease signal', async () => {
+    expect(pool.status()).toMatchObject([{ kind: 'stt', state: 'ready', model: 'whisper fixture' }]);
+    const lease = await pool.lease('stt', 'session-1');
+    try {
+      const audio = new Float32Array(SAMPLE_RATE_HZ * 2).map((_, i) => 0.3 * Math.sin((2 * Math.PI * 180 * i) / SAMPLE_RATE_HZ));
+      const result = SttRunResultSchema.parse(await lease.worker.run(sttInput(audio.slice(), false)));
+      expect(result.segments.length).toBeGreaterThan(0);
+
+      const controller = new AbortController();
+      const cancelled = lease.worker.run(sttInput(audio.slice()), { signal: controller.signal });
+      setTimeout(() => controller.abort(), 100);
+      await expect(cancelled).rejects.toMatchObject({ code: 'cancelled' });
+      expect(SttRunResultSchema.parse(await lease.worker.run(sttInput(audio.slice())))).toEqual(result);
+    } finally {
+      lease.release();
+    }
+  });
+
+  it.skipIf(!existsSync(jfkWav) && !existsSync(espeakNg))('runs real speech (espeak-ng, jfk.wav) with segments inside the audio', async () => {
+    const parts: Float32Array[] = [];
+    if (existsSync(espeakNg)) parts.push(wavTo16kHz(execFileSync(espeakNg, ['--stdout', '-v', 'en-us', 'Hello there, could you tell me the weather for tomorrow?'])));
+    if (existsSync(jfkWav)) parts.push(new Float32Array(SAMPLE_RATE_HZ / 2), wavTo16kHz(readFileSync(jfkWav)));
+    // One input under whisper's 30 s window costs one run, however many parts it holds.
+    const pcm = new Float32Array(parts.reduce((total, part) => total + part.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+      pcm.set(part, offset);
+      offset += part.length;
+    }
+    const audioMs = (pcm.length / SAMPLE_RATE_HZ) * 1000;
+    const lease = await pool.lease('stt', 'session-2');
+    try {
+      const result = SttRunResultSchema.parse(await lease.worker.run(sttInput(pcm)));
+      expect(typeof result.text).toBe('string');
+      for (const segment of result.segments) expect(segment.endMs).toBeLessThanOrEqual(audioMs);
+    } finally {
+      lease.release();
+    }
+  });
+});
