@@ -45,7 +45,7 @@ function wavTo16kHz(wav: Buffer): Float32Array {
   throw new Error('no data chunk');
 }
 
-const sttInput = (pcm: Float32Array, final = true): SttRunInput => ({ kind: 'stt', sampleRateHz: 16000, pcm, final });
+const sttInput = (pcm: SttRunInput['pcm'], final = true): SttRunInput => ({ kind: 'stt', sampleRateHz: 16000, pcm, final });
 
 describe('whisper STT through the warm pool (runtime host process, worker thread)', () => {
   let pool: WorkerPool;
