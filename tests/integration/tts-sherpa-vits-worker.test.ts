@@ -7,7 +7,15 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerEntryFor } from '../../app/native-workers/registry';
 import { FromWorkerSchema, TtsRunResultSchema, type FromWorker, type LoadSpec, type ToWorker } from '../../app/shared/worker.contract';
-import { FIXTURE_LEXICON, FIXTURE_SAMPLES_PER_TOKEN, FIXTURE_SAMPLE_RATE_HZ, ensureVoiceFixture, type VoiceFixture } from '../../scripts/fixtures/voice-fixture';
+import {
+  FIXTURE_LEXICON,
+  FIXTURE_SAMPLES_PER_TOKEN,
+  FIXTURE_SAMPLE_RATE_HZ,
+  PIPER_FIXTURE_SAMPLES_PER_TOKEN,
+  ensurePiperVoiceFixture,
+  ensureVoiceFixture,
+  type VoiceFixture,
+} from '../../scripts/fixtures/voice-fixture';
 
 /** Starts a worker from its TypeScript source: tsx must be registered inside the thread itself. */
 function startSourceWorker(entry: string): Worker {
@@ -133,5 +141,29 @@ describe('sherpa-onnx VITS worker with the generated fixture voice', () => {
     expect(result.phonemes.at(-1)!.endMs).toBeCloseTo(durationMs, 6);
     const spoken = result.phonemes.map((span) => span.phoneme).filter((phoneme) => phoneme !== 'sil');
     expect(spoken).toEqual(words.flatMap((word) => FIXTURE_LEXICON[word]!));
+  });
+
+  it('runs a Piper-style voice: eSpeak front end, timeline aligned from eSpeak\'s exact one', async () => {
+    const piper = await ensurePiperVoiceFixture();
+    const noData = await load(worker, { modelPath: piper.modelPath, options: { tokensPath: piper.tokensPath, dataDir: join(scratch, 'no-data') } });
+    expect(noData).toMatchObject({ type: 'error', code: 'model_missing' });
+    expect((noData as { message: string }).message).toContain(join(scratch, 'no-data', 'phontab'));
+
+    const ready = await load(worker, { modelPath: piper.modelPath, options: { tokensPath: piper.tokensPath, dataDir: piper.dataDir } });
+    expect(ready).toMatchObject({ type: 'ready', info: { frontend: 'espeak', timing: 'aligned' } });
+    const requestId = 'piper-1';
+    const reply = await request(
+      worker,
+      { type: 'run', requestId, input: { kind: 'tts', text: 'Peter Piper picked a peck of pickled peppers.' } },
+      (r) => (r.type === 'result' || r.type === 'error') && r.requestId === requestId,
+    );
+    if (reply.type !== 'result') throw new Error(`expected a result, got ${JSON.stringify(reply)}`);
+    const result = TtsRunResultSchema.parse(reply.data);
+    expect(result.timing).toBe('aligned');
+    expect(result.pcm.length % PIPER_FIXTURE_SAMPLES_PER_TOKEN).toBe(0);
+    expect(result.phonemes[0]!.startMs).toBe(0);
+    for (let i = 1; i < result.phonemes.length; i++) expect(result.phonemes[i]!.startMs).toBe(result.phonemes[i - 1]!.endMs);
+    expect(result.phonemes.at(-1)!.endMs).toBeCloseTo((result.pcm.length * 1000) / result.sampleRateHz, 6);
+    expect(result.phonemes.filter((span) => span.phoneme === 'p').length).toBeGreaterThanOrEqual(6);
   });
 });
