@@ -120,8 +120,10 @@ function skin(u: number, v: number, p: FaceParams): Vec {
   // The skin inside the lips recedes as the mouth opens, so the mouth cavity stays in front of it.
   const slit = smoothstep(MOUTH_HALF_WIDTH * 1.05, MOUTH_HALF_WIDTH * 0.6, Math.abs(x)) * gauss(0, y - MOUTH_Y + 0.02, 1, 0.05) * front;
   z -= slit * Math.min(1, p.open * 3 + p.upperRaise * 20) * 0.07;
-  // Lower face follows the jaw.
-  const below = smoothstep(MOUTH_Y + 0.015, MOUTH_Y - 0.1, y) * smoothstep(-0.5, 0.1, z);
+  // Lower face follows the jaw. Between the lips the hinge line is sharp, so no stretched skin
+  // ends up in front of the lower lip; beside the mouth it blends softly into the cheeks.
+  const blend = 0.025 + 0.11 * smoothstep(MOUTH_HALF_WIDTH * 0.8, MOUTH_HALF_WIDTH * 1.5, Math.abs(x));
+  const below = smoothstep(MOUTH_Y + 0.012, MOUTH_Y + 0.012 - blend, y) * smoothstep(-0.5, 0.1, z);
   return jaw([x, y, z], p.open, below);
 }
 
@@ -165,7 +167,8 @@ function lowerLip(s: number, p: FaceParams): LipSection {
     x: s * mouthHalfWidth(p),
     innerY: MOUTH_Y - p.pucker * 0.01 * Math.sqrt(b) + cornerLift + p.lowerTuck * 0.035 * b,
     radius: (0.04 + 0.012 * p.pucker - 0.013 * p.press) * (0.3 + 0.7 * Math.sqrt(b)),
-    forward: p.pucker * 0.05 * Math.sqrt(b) - p.lowerTuck * 0.04 * b,
+    // The lower lip rolls forward as the jaw swings down and back.
+    forward: p.pucker * 0.05 * Math.sqrt(b) - p.lowerTuck * 0.04 * b + p.open * 0.045 * Math.sqrt(b),
     jawWeight: 1 - 0.5 * s ** 4,
   };
 }
