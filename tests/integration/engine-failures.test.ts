@@ -15,6 +15,8 @@ describe('engine: worker failures end one turn, the session survives', () => {
     engine = await startEngine(
       scriptedConfig(
         {
+          vad: { count: 0 },
+          stt: { count: 0 },
           llm: {
             options: {
               tokenMs: 2,

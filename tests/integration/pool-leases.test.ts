@@ -103,7 +103,7 @@ describe('engine: pool exhaustion reaches the user', () => {
   let engine: EngineInstance;
 
   beforeAll(async () => {
-    engine = await startEngine(scriptedConfig({ llm: { options: { tokenMs: 50, replySentences: 4 } } }, { leaseTimeoutMs: 200 }));
+    engine = await startEngine(scriptedConfig({ vad: { count: 0 }, stt: { count: 0 }, llm: { options: { tokenMs: 50, replySentences: 4 } } }, { leaseTimeoutMs: 200 }));
   });
   afterAll(async () => engine?.shutdown());
 

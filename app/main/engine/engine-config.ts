@@ -44,6 +44,8 @@ export interface PipelineConfig {
   utterancePrerollMs: number;
   /** Longest utterance kept for STT. */
   maxUtteranceMs: number;
+  /** The LLM sees the system prompt plus at most this many recent messages (its context is finite). */
+  maxHistoryMessages: number;
 }
 
 export interface EngineConfig {
@@ -109,6 +111,7 @@ export function defaultEngineConfig(overrides: Partial<EngineConfig> = {}): Engi
       minUtteranceMs: 250,
       utterancePrerollMs: 300,
       maxUtteranceMs: 30_000,
+      maxHistoryMessages: 40,
     },
     defaultPersona: 'You are a friendly avatar who talks with the user. Answer briefly, in plain spoken sentences.',
     leaseTimeoutMs: 15_000,

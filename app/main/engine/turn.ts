@@ -103,7 +103,7 @@ export class Turn {
           llmDone();
           if (signal.aborted) config.onDiagnostic?.({ type: 'llm-tokens-after-abort', sessionId, turnId: this.id, count: tokensAfterAbort });
         },
-      })(once([...this.context.history]), signal);
+      })(once(this.llmMessages()), signal);
       const replyDeltas = tap(deltas, (text) => {
         this.trace.llmFirstTokenMs ??= performance.now();
         this.replyText += text;
@@ -195,6 +195,14 @@ export class Turn {
   /** Resolves when the LLM worker has stopped generating for this turn (its lease returned). */
   settled(): Promise<void> {
     return this.llmSettled;
+  }
+
+  /** System prompt plus the most recent messages, starting at a user message. */
+  private llmMessages(): ChatMessage[] {
+    const [system, ...rest] = this.context.history;
+    let recent = rest.slice(-this.context.config.pipeline.maxHistoryMessages);
+    while (recent.length > 1 && recent[0]!.role !== 'user') recent = recent.slice(1);
+    return system ? [system, ...recent] : recent;
   }
 
   private heard(): string {

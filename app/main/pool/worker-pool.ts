@@ -46,6 +46,9 @@ export interface Lease {
   release(): void;
 }
 
+/** A kind whose replacements keep failing before becoming ready stops being replaced after this many. */
+const MAX_REPLACEMENTS_IN_A_ROW = 3;
+
 interface Waiter {
   kind: WorkerKind;
   sessionId: string;
@@ -74,6 +77,8 @@ export class WorkerPool {
   private readonly pinging = new Set<WorkerHandle>();
   private nextWorker = 1;
   private stopping = false;
+  /** Replacements per kind since a worker of that kind last became ready. */
+  private readonly failuresInARow = new Map<WorkerKind, number>();
 
   constructor(private readonly config: PoolConfig) {}
 
@@ -189,6 +194,8 @@ export class WorkerPool {
   private async startHost(name: string): Promise<void> {
     const host = new HostProcess(name, this.config.launcher);
     const slot: HostSlot = this.hosts.get(name) ?? { name, host, restarts: 0 };
+    // Workers left listed as failed in the previous process are gone with it.
+    for (let i = this.workers.length - 1; i >= 0; i--) if (this.workers[i]!.host === slot.host) this.workers.splice(i, 1);
     slot.host = host;
     this.hosts.set(name, slot);
     await slot.host.start((description) => this.onHostExit(slot, description));
@@ -208,7 +215,10 @@ export class WorkerPool {
   }
 
   private onLifecycle(worker: WorkerHandle): void {
-    if (worker.lifecycle === 'ready') this.dispatch();
+    if (worker.lifecycle === 'ready') {
+      this.failuresInARow.set(worker.kind, 0);
+      this.dispatch();
+    }
     if (worker.lifecycle === 'failed') this.onWorkerFailed(worker);
     this.emitStatus();
   }
@@ -289,11 +299,25 @@ export class WorkerPool {
   private onWorkerFailed(worker: WorkerHandle): void {
     const index = this.workers.indexOf(worker);
     if (index < 0) return;
+    if (this.stopping || !worker.host.alive) {
+      this.workers.splice(index, 1);
+      return;
+    }
+    const failures = (this.failuresInARow.get(worker.kind) ?? 0) + 1;
+    this.failuresInARow.set(worker.kind, failures);
+    if (worker.failure?.recoverable === false || failures > MAX_REPLACEMENTS_IN_A_ROW) {
+      // Stays listed as failed: a worker that cannot start would otherwise be replaced forever.
+      console.warn(`${worker.kind} worker ${worker.id} failed and is not replaced: ${worker.failure?.message ?? 'unknown failure'}`);
+      return;
+    }
     this.workers.splice(index, 1);
-    if (this.stopping || !worker.host.alive || worker.failure?.recoverable === false) return;
-    this.startWorker(worker.spec, worker.host).catch(() => {
-      // A replacement that fails again is reported through its status; the host exit path respawns.
-    });
+    const delayMs = failures === 1 ? 0 : Math.min(5000, this.config.hostRestartDelayMs * 2 ** (failures - 1));
+    setTimeout(() => {
+      if (this.stopping || !worker.host.alive) return;
+      this.startWorker(worker.spec, worker.host).catch(() => {
+        // The replacement's own failure goes through this path again.
+      });
+    }, delayMs);
   }
 
   private onHostExit(slot: HostSlot, description: string): void {
