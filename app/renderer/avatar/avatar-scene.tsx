@@ -12,8 +12,8 @@ function Lights() {
     <>
       <hemisphereLight args={['#fff4ea', '#3a4658', 1.1]} />
       <directionalLight position={[2.5, 3, 5]} intensity={2.4} color="#fff1e3" />
-      <directionalLight position={[-4, 1, 3]} intensity={0.9} color="#cfe0ff" />
-      <directionalLight position={[0.5, 3.5, -5]} intensity={2.2} color="#ffe6c8" />
+      <directionalLight position={[-4, 1, 3]} intensity={0.7} color="#cfe0ff" />
+      <directionalLight position={[1.5, 2, -5]} intensity={1.8} color="#ffe6c8" />
       <directionalLight position={[-2, -3, 4]} intensity={0.35} color="#ffd9c9" />
     </>
   );

@@ -67,7 +67,7 @@ export function buildTorsoGeometry(): BufferGeometry {
     .reverse()
     .map(([r, y]) => new Vector2(r, y));
   const geometry = new LatheGeometry(profile, 72);
-  geometry.scale(1, 1, 0.62);
+  geometry.scale(0.92, 1, 0.62);
   return geometry;
 }
 
@@ -86,8 +86,8 @@ export function buildNeckGeometry(): BufferGeometry {
 }
 
 export function buildCollarGeometry(): BufferGeometry {
-  const geometry = new TorusGeometry(0.47, 0.045, 12, 64);
+  const geometry = new TorusGeometry(0.47, 0.075, 16, 64);
   geometry.rotateX(Math.PI / 2);
-  geometry.scale(1, 1, 0.75);
+  geometry.scale(1, 0.55, 0.78);
   return geometry;
 }

@@ -103,7 +103,7 @@ function buildAssets(): AvatarAssets {
       skin: new MeshPhysicalMaterial({ color: '#efbd9b', roughness: 0.6, sheen: 0.5, sheenColor: new Color('#ff9a85') }),
       // The neck sits in the head's shadow.
       neck: new MeshPhysicalMaterial({ color: '#d9a080', roughness: 0.65, sheen: 0.4, sheenColor: new Color('#ff9a85') }),
-      hair: new MeshPhysicalMaterial({ color: '#3b2418', roughness: 0.5, sheen: 1, sheenColor: new Color('#a8734f'), sheenRoughness: 0.35 }),
+      hair: new MeshPhysicalMaterial({ color: '#3b2418', roughness: 0.58, sheen: 0.6, sheenColor: new Color('#8a5c3e'), sheenRoughness: 0.45 }),
       shirt: new MeshStandardMaterial({ color: '#2f6f78', roughness: 0.85 }),
       collar: new MeshStandardMaterial({ color: '#285e66', roughness: 0.85 }),
       sclera: new MeshPhysicalMaterial({ color: '#f6f2ec', roughness: 0.25, clearcoat: 1, clearcoatRoughness: 0.05 }),
@@ -189,10 +189,10 @@ export function DefaultAvatar({ rigRef }: { rigRef: RefObject<AvatarRig | null> 
   return (
     <group ref={body}>
       <group ref={chest}>
-        <mesh geometry={assets.torso} material={assets.materials.shirt} position={[0, -1.3, -0.1]} />
-        <mesh geometry={assets.collar} material={assets.materials.collar} position={[0, -1.23, -0.1]} />
+        <mesh geometry={assets.torso} material={assets.materials.shirt} position={[0, -1.16, -0.1]} />
+        <mesh geometry={assets.collar} material={assets.materials.collar} position={[0, -1.1, -0.1]} />
       </group>
-      <mesh geometry={assets.neck} material={assets.materials.neck} position={[0, -0.98, -0.16]} />
+      <mesh geometry={assets.neck} material={assets.materials.neck} position={[0, -0.9, -0.16]} />
       <group ref={head} position={[0, HEAD_PIVOT_Y, 0]}>
         <group position={[0, -HEAD_PIVOT_Y, 0]}>
           <mesh ref={headMesh} geometry={assets.face.geometry} material={assets.faceMaterials} name="AvatarHead" />

@@ -346,7 +346,7 @@ function blush(point: Vec): Vec {
   const nose = gauss(x, y + 0.31, 0.06, 0.06) * 0.5;
   const amount = Math.min(1, cheeks + nose) * 0.2;
   // Shade under the nose and in the nostrils.
-  const under = gauss(Math.abs(x) - 0.05, y + 0.375, 0.035, 0.02) * 0.35;
+  const under = gauss(Math.abs(x) - 0.045, y + 0.37, 0.028, 0.016) * 0.25;
   return [1 - under, 1 - amount - under, 1 - amount * 1.1 - under];
 }
 
