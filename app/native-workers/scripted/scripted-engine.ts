@@ -52,6 +52,8 @@ export class ScriptedEngine implements WorkerEngine {
     progress(0, `loading scripted ${spec.kind}`);
     await sleepUntil(startedMs + this.options.loadMs / 2);
     progress(0.5, `loading scripted ${spec.kind}`);
+    // Warm the synthesizer's code paths so the first reply is not slowed by compilation.
+    if (spec.kind === 'tts') synthesizeScriptedSpeech('Warm up, please.', this.options.sampleRateHz);
     await sleepUntil(startedMs + this.options.loadMs);
     return { engine: 'scripted', kind: spec.kind, model: spec.modelName };
   }

@@ -53,11 +53,13 @@ const LETTER_GROUPS: ReadonlyArray<readonly [string, string, SoundClass]> = [
   ['v', 'v', 'fricative'],
   ['w', 'w', 'liquid'],
   ['x', 's', 'fricative'],
+  ['y', 'j', 'liquid'],
   ['z', 'z', 'fricative'],
 ];
 
 const DIGITS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
 
+const TARGET_RMS: Record<SoundClass, number> = { vowel: 0.2, nasal: 0.1, liquid: 0.12, fricative: 0.05, plosive: 0.08, pause: 0 };
 const DURATION_MS: Record<SoundClass, number> = { vowel: 95, nasal: 65, fricative: 75, plosive: 55, liquid: 60, pause: 45 };
 const FRICATIVE_HZ: Record<string, number> = { s: 6000, z: 5500, ʃ: 3000, tʃ: 3200, dʒ: 3000, f: 4500, v: 4000, θ: 5000, h: 1500 };
 
@@ -190,6 +192,7 @@ export function synthesizeScriptedSpeech(text: string, sampleRateHz: number, spe
       endMs: ((offset + count) * 1000) / sampleRateHz,
     });
     const resonators = sound.formantsHz.map((hz, index) => new Resonator(hz, index === 0 ? 90 : 130, sampleRateHz));
+    const segment = new Float32Array(count);
     for (let n = 0; n < count; n++) {
       const progress = (offset + n) / total;
       // A falling pitch contour over the chunk, like a declarative sentence.
@@ -197,27 +200,31 @@ export function synthesizeScriptedSpeech(text: string, sampleRateHz: number, spe
       phase += f0Hz / sampleRateHz;
       if (phase >= 1) phase -= 1;
       const buzz = 1 - 2 * phase;
-      let sample = 0;
       switch (sound.soundClass) {
         case 'vowel':
         case 'nasal':
-        case 'liquid': {
-          for (const resonator of resonators) sample += resonator.step(buzz);
-          sample *= sound.soundClass === 'vowel' ? 2.2 : 1.2;
+        case 'liquid':
+          for (const resonator of resonators) segment[n]! += resonator.step(buzz);
           break;
-        }
         case 'fricative':
-          sample = resonators[0]!.step(noise() * 2 - 1) * 1.5;
+          segment[n] = resonators[0]!.step(noise() * 2 - 1);
           break;
         case 'plosive':
-          // Closure (silence), then a short noise burst.
-          sample = n > count * 0.6 ? (noise() * 2 - 1) * 0.25 * (1 - (n - count * 0.6) / (count * 0.4)) : 0;
+          // Closure (silence), then a short decaying noise burst.
+          segment[n] = n > count * 0.6 ? (noise() * 2 - 1) * (1 - (n - count * 0.6) / (count * 0.4)) : 0;
           break;
         case 'pause':
-          sample = 0;
+          break;
       }
+    }
+    // Each class at its own loudness, whatever the resonators' gain at these frequencies.
+    let energy = 0;
+    for (const sample of segment) energy += sample * sample;
+    const rms = Math.sqrt(energy / count);
+    const gain = rms > 0 ? TARGET_RMS[sound.soundClass] / rms : 0;
+    for (let n = 0; n < count; n++) {
       const envelope = Math.min(1, n / rampSamples, (count - n) / rampSamples);
-      pcm[offset + n] = Math.max(-1, Math.min(1, sample * envelope * 0.6));
+      pcm[offset + n] = Math.max(-1, Math.min(1, segment[n]! * gain * envelope));
     }
     offset += count;
   }
