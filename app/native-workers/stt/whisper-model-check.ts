@@ -128,10 +128,14 @@ async function checkVocabulary(reader: ChunkedReader, nVocab: number): Promise<v
   if (count < 0 || count > nVocab) throw new ModelFileProblem(`declares ${count} vocabulary entries, expected at most ${nVocab}`);
   let hasSpace = false;
   for (let id = 0; id < count; id++) {
-    const length = await reader.int32(`vocabulary entry ${id}`);
+    const what = `vocabulary entry ${id}`;
+    // Entries are parsed from the buffered chunk; I/O only when it runs out.
+    if (!reader.buffered(4 + MAX_TOKEN_BYTES)) await reader.need(4, what);
+    const length = reader.take(4, what).readInt32LE(0);
     if (length < 0 || length > MAX_TOKEN_BYTES) throw new ModelFileProblem(`has vocabulary entry ${id} of ${length} bytes`);
-    if (length === 1) hasSpace ||= (await reader.bytes(1, `vocabulary entry ${id}`))[0] === 0x20;
-    else reader.skip(length, `vocabulary entry ${id}`);
+    if (!reader.buffered(length)) await reader.need(length, what);
+    const token = reader.take(length, what);
+    hasSpace ||= length === 1 && token[0] === 0x20;
   }
   // whisper.cpp looks " " up by text when suppressing blanks and throws mid-transcription without it.
   if (!hasSpace) throw new ModelFileProblem('has no " " token in its vocabulary');
@@ -180,20 +184,35 @@ class ChunkedReader {
     private readonly size: number,
   ) {}
 
-  async bytes(length: number, what: string, readAheadBytes = 1 << 20): Promise<Buffer> {
+  /** Brings `length` bytes from the position into memory (reading `readAheadBytes` ahead). */
+  async need(length: number, what: string, readAheadBytes = 1 << 20): Promise<void> {
     this.ensureAvailable(length, what);
-    const chunkEnd = this.chunkStart + this.chunk.length;
-    if (this.position < this.chunkStart || this.position + length > chunkEnd) {
-      const want = Math.min(Math.max(length, readAheadBytes), this.size - this.position);
-      const chunk = Buffer.alloc(want);
-      const { bytesRead } = await this.handle.read(chunk, 0, want, this.position);
-      if (bytesRead < length) throw new ModelFileProblem(`could not be read at offset ${this.position}`);
-      this.chunk = chunk.subarray(0, bytesRead);
-      this.chunkStart = this.position;
-    }
+    if (this.buffered(length)) return;
+    const want = Math.min(Math.max(length, readAheadBytes), this.size - this.position);
+    const chunk = Buffer.alloc(want);
+    const { bytesRead } = await this.handle.read(chunk, 0, want, this.position);
+    if (bytesRead < length) throw new ModelFileProblem(`could not be read at offset ${this.position}`);
+    this.chunk = chunk.subarray(0, bytesRead);
+    this.chunkStart = this.position;
+  }
+
+  /** True when `length` bytes from the position are in memory. */
+  buffered(length: number): boolean {
+    return this.position >= this.chunkStart && this.position + length <= this.chunkStart + this.chunk.length;
+  }
+
+  /** The next `length` bytes, which `need` has brought into memory. */
+  take(length: number, what: string): Buffer {
+    this.ensureAvailable(length, what);
+    if (!this.buffered(length)) throw new Error(`${what} was read before it was buffered`);
     const offset = this.position - this.chunkStart;
     this.position += length;
     return this.chunk.subarray(offset, offset + length);
+  }
+
+  async bytes(length: number, what: string, readAheadBytes?: number): Promise<Buffer> {
+    await this.need(length, what, readAheadBytes);
+    return this.take(length, what);
   }
 
   async int32(what: string): Promise<number> {

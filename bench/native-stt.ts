@@ -1,0 +1,144 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { workerEntryFor } from '../app/native-workers/registry';
+import { FromWorkerSchema, SttRunResultSchema, type FromWorker, type LoadSpec, type ToWorker } from '../app/shared/worker.contract';
+import { ensureWhisperFixture } from '../scripts/fixtures/whisper-fixture';
+import { quantile, round3, type BenchResult } from './bench-api';
+
+/**
+ * Measures the whisper STT worker the way the engine uses it: one worker thread, one utterance per
+ * request. Reports model load time, the time from request to final transcript, and the real-time
+ * factor (processing time / audio duration). Without `modelPath` it runs the generated fixture model.
+ */
+
+export interface MeasureSttOptions {
+  /** Measured requests (after one discarded warm-up request). */
+  runs?: number;
+  /** A whisper.cpp ggml model; the fixture model when absent. */
+  modelPath?: string;
+  modelName?: string;
+  threads?: number;
+}
+
+const SAMPLE_RATE_HZ = 16_000;
+const ESPEAK_NG = '/usr/bin/espeak-ng';
+/** Utterances the length of a conversational turn (about 2–4 s spoken). */
+const UTTERANCES = [
+  'Hello there, how are you doing today?',
+  'Could you tell me the weather for tomorrow?',
+  'I would like to order a large pizza with mushrooms, please.',
+];
+
+function startWorker(entry: string): Worker {
+  if (!entry.endsWith('.ts')) return new Worker(entry);
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`;
+  return new Worker(code, { eval: true });
+}
+
+function request(worker: Worker, message: ToWorker, accept: (reply: FromWorker) => boolean): Promise<FromWorker> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (raw: unknown): void => {
+      const reply = FromWorkerSchema.parse(raw);
+      if (!accept(reply)) return;
+      worker.off('message', onMessage);
+      worker.off('error', reject);
+      resolve(reply);
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+    worker.postMessage(message);
+  });
+}
+
+/** eSpeak NG speech at 16 kHz when the CLI is installed; otherwise a voiced, syllable-like signal. */
+function utteranceAudio(text: string): { pcm: Float32Array<ArrayBuffer>; source: string } {
+  if (existsSync(ESPEAK_NG)) {
+    const wav = execFileSync(ESPEAK_NG, ['--stdout', '-v', 'en-us', text]);
+    return { pcm: resampleWav(wav), source: 'espeak-ng speech' };
+  }
+  const pcm = new Float32Array(text.length * 0.07 * SAMPLE_RATE_HZ);
+  for (let i = 0; i < pcm.length; i++) {
+    const t = i / SAMPLE_RATE_HZ;
+    let voiced = 0;
+    for (let harmonic = 1; harmonic <= 8; harmonic++) voiced += Math.sin(2 * Math.PI * 140 * harmonic * t) / harmonic;
+    pcm[i] = 0.2 * voiced * Math.max(0, Math.sin(2 * Math.PI * 4 * t));
+  }
+  return { pcm, source: 'synthetic voiced signal' };
+}
+
+/** eSpeak NG's mono 16-bit WAV (22.05 kHz) → Float32 at 16 kHz, linear interpolation. */
+function resampleWav(wav: Buffer): Float32Array<ArrayBuffer> {
+  const sampleRateHz = wav.readUInt32LE(24);
+  const dataAt = wav.indexOf('data', 12, 'latin1') + 8;
+  const samples = new Int16Array(wav.buffer.slice(wav.byteOffset + dataAt, wav.byteOffset + dataAt + ((wav.length - dataAt) & ~1)));
+  const out = new Float32Array(Math.floor((samples.length * SAMPLE_RATE_HZ) / sampleRateHz));
+  for (let i = 0; i < out.length; i++) {
+    const position = (i * sampleRateHz) / SAMPLE_RATE_HZ;
+    const index = Math.floor(position);
+    const next = samples[Math.min(index + 1, samples.length - 1)]!;
+    out[i] = (samples[index]! + (next - samples[index]!) * (position - index)) / 32768;
+  }
+  return out;
+}
+
+/** Runs the measurements; metric names follow shared/design/measurement.md. */
+export async function measureStt(options: MeasureSttOptions = {}): Promise<BenchResult> {
+  const runs = options.runs ?? 5;
+  const modelPath = options.modelPath ?? (await ensureWhisperFixture());
+  const modelName = options.modelName ?? (options.modelPath ? modelPath : 'fixture whisper ggml (random weights, 32 wide, 1 layer)');
+  const spec: LoadSpec = { kind: 'stt', engine: 'whisper', modelName, modelPath, threads: options.threads ?? 1, options: {} };
+  const audio = UTTERANCES.map(utteranceAudio);
+
+  const worker = startWorker(workerEntryFor('whisper'));
+  try {
+    // The worker's own thread start-up (tsx from source) is not model loading: wait for it first.
+    await request(worker, { type: 'ping', nonce: 0 }, (reply) => reply.type === 'pong');
+    const loadStartedMs = performance.now();
+    const ready = await request(worker, { type: 'load', spec }, (reply) => reply.type === 'ready' || reply.type === 'error');
+    if (ready.type !== 'ready') throw new Error(`whisper failed to load: ${JSON.stringify(ready)}`);
+    const modelLoadMs = performance.now() - loadStartedMs;
+
+    const finalMs: number[] = [];
+    let processingMs = 0;
+    let audioMs = 0;
+    for (let run = -1; run < runs; run++) {
+      const requestId = `bench-${run}`;
+      const { pcm } = audio[(run + audio.length) % audio.length]!;
+      const startedMs = performance.now();
+      const reply = await request(worker, { type: 'run', requestId, input: { kind: 'stt', sampleRateHz: 16000, pcm: pcm.slice(), final: true } }, (r) =>
+        (r.type === 'result' || r.type === 'error') && r.requestId === requestId,
+      );
+      const elapsedMs = performance.now() - startedMs;
+      if (reply.type !== 'result') throw new Error(`whisper failed: ${JSON.stringify(reply)}`);
+      SttRunResultSchema.parse(reply.data);
+      if (run < 0) continue;
+      finalMs.push(elapsedMs);
+      processingMs += elapsedMs;
+      audioMs += (pcm.length * 1000) / SAMPLE_RATE_HZ;
+    }
+    return {
+      models: { stt: `${modelName} via whisper.cpp (@fugood/whisper.node, in-process)` },
+      runs,
+      metrics: {
+        stt_model_load_ms: round3(modelLoadMs),
+        stt_final_ms_p50: round3(quantile(finalMs, 0.5)),
+        stt_final_ms_p95: round3(quantile(finalMs, 0.95)),
+        stt_rtf: round3(processingMs / audioMs),
+      },
+      notes: [
+        `audio: ${audio[0]!.source}, ${UTTERANCES.length} utterances of ${audio.map(({ pcm }) => (pcm.length / SAMPLE_RATE_HZ).toFixed(1)).join(', ')} s; threads ${spec.threads}`,
+        'final = request posted → transcript received; rtf = processing time / audio duration over all measured requests',
+        'model_load = load posted → ready (file check + whisper.cpp init), after the worker thread is up',
+        'every run encodes a full 30 s window: the binding does not expose audio_ctx, so short utterances pay the whole encoder',
+        'the prebuilt @fugood/node-whisper-linux-x64 has no AVX/F16C/FMA code: real models run several times slower than a native whisper.cpp build',
+        `load average at the end: ${loadavg()[0]!.toFixed(1)}`,
+      ],
+    };
+  } finally {
+    await worker.terminate();
+  }
+}
