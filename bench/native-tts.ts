@@ -2,6 +2,9 @@ import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { workerEntryFor } from '../app/native-workers/registry';
+import { alignSpans } from '../app/native-workers/tts/dtw-aligner';
+import { EspeakSynthesizer } from '../app/native-workers/tts/espeak-wasm';
+import { refineWithSilence, spansFromOnsets, type SampleSpan } from '../app/native-workers/tts/phoneme-timeline';
 import { FromWorkerSchema, TtsRunResultSchema, type FromWorker, type LoadSpec, type ToWorker } from '../app/shared/worker.contract';
 import { ensureVoiceFixture } from '../scripts/fixtures/voice-fixture';
 import { quantile, round3, type BenchResult } from './bench-api';
@@ -10,7 +13,9 @@ import { quantile, round3, type BenchResult } from './bench-api';
  * Measures the native TTS workers the way the engine uses them: each voice in its own worker
  * thread, one first-clause-sized request at a time. Reports, for the embedded eSpeak NG voice
  * (`tts_*`) and for the generated fixture VITS voice run by sherpa-onnx (`tts_fixture_*`):
- * model load time, time to the first (whole) chunk of audio, and real-time factor.
+ * model load time, time to the first (whole) chunk of audio, and real-time factor. The alignment
+ * used for Piper voices is scored against eSpeak's exact timeline of the same clause spoken at other
+ * speeds (`tts_align_*`: onset error of each phoneme, and the time the alignment takes).
  */
 
 export interface MeasureTtsOptions {
@@ -93,6 +98,39 @@ async function measureVoice(spec: LoadSpec, clauses: readonly string[], runs: nu
   }
 }
 
+interface AlignmentMeasurement {
+  onsetErrorsMs: number[];
+  alignMs: number[];
+}
+
+async function measureAlignment(clauses: readonly string[]): Promise<AlignmentMeasurement> {
+  const voice = await EspeakSynthesizer.create();
+  voice.setVoice('en-us');
+  const exact = (text: string, speed: number): { spans: SampleSpan[]; pcm: Float32Array; rateHz: number } => {
+    const { pcm, events, sampleRateHz } = voice.synthesize(text, speed);
+    return { spans: refineWithSilence(spansFromOnsets(events, pcm.length), pcm, sampleRateHz), pcm, rateHz: sampleRateHz };
+  };
+  const onsetErrorsMs: number[] = [];
+  const alignMs: number[] = [];
+  for (const text of clauses) {
+    const reference = exact(text, 1);
+    for (const speed of [0.8, 1.25]) {
+      const truth = exact(text, speed);
+      const startedMs = performance.now();
+      const aligned = alignSpans(reference.spans, reference.pcm, reference.rateHz, truth.pcm, truth.rateHz);
+      alignMs.push(performance.now() - startedMs);
+      if (!aligned) continue;
+      const spoken = (spans: SampleSpan[]): SampleSpan[] => spans.filter((span) => span.phoneme !== 'sil');
+      const truthSpoken = spoken(truth.spans);
+      spoken(aligned).forEach((span, index) => {
+        const expected = truthSpoken[index];
+        if (expected?.phoneme === span.phoneme) onsetErrorsMs.push((Math.abs(span.startSample - expected.startSample) * 1000) / truth.rateHz);
+      });
+    }
+  }
+  return { onsetErrorsMs, alignMs };
+}
+
 /** Runs the measurements; metric names follow shared/design/measurement.md. */
 export async function measureTts(options: MeasureTtsOptions = {}): Promise<BenchResult> {
   const runs = options.runs ?? 10;
@@ -108,6 +146,11 @@ export async function measureTts(options: MeasureTtsOptions = {}): Promise<Bench
   metrics.tts_first_chunk_ms_p50 = round3(quantile(espeak.firstChunkMs, 0.5));
   metrics.tts_first_chunk_ms_p95 = round3(quantile(espeak.firstChunkMs, 0.95));
   metrics.tts_rtf = round3(espeak.realTimeFactor);
+
+  const alignment = await measureAlignment(CLAUSES);
+  metrics.tts_align_onset_error_ms_mean = round3(alignment.onsetErrorsMs.reduce((sum, error) => sum + error, 0) / alignment.onsetErrorsMs.length);
+  metrics.tts_align_onset_error_ms_p95 = round3(quantile(alignment.onsetErrorsMs, 0.95));
+  metrics.tts_align_ms_p50 = round3(quantile(alignment.alignMs, 0.5));
 
   if (!options.skipFixture) {
     const fixture = await ensureVoiceFixture();
@@ -137,6 +180,7 @@ export async function measureTts(options: MeasureTtsOptions = {}): Promise<Bench
       'first_chunk = request posted → whole clause audio + phoneme timeline received (the workers return one chunk per clause)',
       'model_load = load posted → ready, after the worker thread is up; includes a warm-up synthesis for eSpeak',
       'rtf = synthesis wall time / audio duration over all measured requests',
+      'align = DTW of the eSpeak timeline at speed 1 onto eSpeak at speeds 0.8 and 1.25 (same voice: an upper bound for neural voices)',
       'from source, tsx transforms the 0.8 MB eSpeak module on import: model load is several times slower than in the build',
       `load average at the end: ${loadavg()[0]!.toFixed(1)}`,
     ],
