@@ -185,6 +185,25 @@ describe('renderer slice (serve host + Chromium)', () => {
     await page.close();
   });
 
+  it('stops talking when the user presses Stop, keeping what was heard', async () => {
+    const { page, pageErrors } = await openPage(appUrl.href);
+    await page.waitForFunction(() => window.avatarDiagnostics?.sessionId, null, { timeout: 60_000 });
+    const input = page.getByLabel('Message');
+    await input.fill('Please tell me a long story about the sea.');
+    await input.press('Enter');
+    await page.waitForFunction(() => window.avatarDiagnostics!.state === 'speaking', null, { timeout: 60_000, polling: 'raf' });
+
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.waitForFunction(() => window.avatarDiagnostics!.state === 'idle', null, { timeout: 15_000, polling: 'raf' });
+    await expect.poll(() => page.getByRole('log').textContent(), { timeout: 15_000 }).toContain('(interrupted)');
+    const stopped = await page.evaluate(() => window.avatarDiagnostics!);
+    expect(stopped.transcript.at(-1)?.role).toBe('avatar');
+    // The mouth comes to rest once the audio is cut.
+    await page.waitForFunction(() => window.avatarDiagnostics!.mouthOpen < 0.01, null, { timeout: 15_000, polling: 'raf' });
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
   it('refuses the engine WebSocket without the right token', async () => {
     expect(await upgradeStatus(`?token=${appUrl.searchParams.get('token')}`)).toBe(101);
     expect([401, 403]).toContain(await upgradeStatus('?token=not-the-token'));
