@@ -168,7 +168,7 @@ function lowerLip(s: number, p: FaceParams): LipSection {
     innerY: MOUTH_Y - p.pucker * 0.01 * Math.sqrt(b) + cornerLift + p.lowerTuck * 0.035 * b,
     radius: (0.04 + 0.012 * p.pucker - 0.013 * p.press) * (0.3 + 0.7 * Math.sqrt(b)),
     // The lower lip rolls forward as the jaw swings down and back.
-    forward: p.pucker * 0.05 * Math.sqrt(b) - p.lowerTuck * 0.04 * b + p.open * 0.045 * Math.sqrt(b),
+    forward: p.pucker * 0.05 * Math.sqrt(b) - p.lowerTuck * 0.04 * b + p.open * 0.03 * Math.sqrt(b),
     jawWeight: 1 - 0.5 * s ** 4,
   };
 }

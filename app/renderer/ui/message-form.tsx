@@ -30,7 +30,7 @@ export function MessageForm({ disabled, onSend, onStop }: { disabled: boolean; o
         rows={1}
         value={text}
         maxLength={4000}
-        placeholder={disabled ? 'Connecting to the engine…' : 'Type a message and press Enter'}
+        placeholder={disabled ? 'Connecting…' : 'Type a message…'}
         onChange={(event) => setText(event.target.value)}
         onKeyDown={onKeyDown}
       />
