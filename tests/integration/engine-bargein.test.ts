@@ -90,5 +90,6 @@ describe('engine: barge-in and voice turns', () => {
     client.send({ type: 'turn.interrupt', sessionId });
     expect(await client.waitFor((m) => m.type === 'turn.stop' && m.turnId === chunk.turnId)).toMatchObject({ reason: 'user' });
     expect(await client.waitFor((m) => m.type === 'turn.ended' && m.turnId === chunk.turnId)).toMatchObject({ status: 'interrupted' });
+    expect(client.ofTurn('error', chunk.turnId)).toEqual([]);
   });
 });

@@ -135,14 +135,17 @@ export class Turn {
       signal.throwIfAborted();
       this.finish('complete', this.replyText);
     } catch (error) {
-      if (this.stopReason !== undefined && this.stopReason !== 'error') this.finish('interrupted', this.heard());
-      else this.fail(AppError.from(error));
+      this.fail(AppError.from(error));
     }
   }
 
-  /** Ends the turn with a failure the user sees (e.g. STT failed before any reply). */
+  /** Ends the turn with a failure the user sees (e.g. STT failed); a stopped turn just ends interrupted. */
   fail(error: AppError): void {
     if (!this.active) return;
+    if (this.stopReason !== undefined && this.stopReason !== 'error') {
+      this.finish('interrupted', this.heard());
+      return;
+    }
     const { sessionId, send } = this.context;
     send({ type: 'error', code: error.code, message: error.message, recoverable: error.recoverable, sessionId, turnId: this.id });
     this.stop('error');
