@@ -6,13 +6,19 @@ import type { PcmClip } from '../../shared/lipsync/reference-alignment';
 /**
  * WAV files ↔ mono float PCM through `wavefile`: any channel count, 8/16/24/32-bit integer, 32/64-bit
  * float, A-law, µ-law and IMA ADPCM in; channels are averaged. Written files are 16-bit mono.
+ * Audio keeps its sample rate: the lip-sync features are computed in Hz, so any rate works.
  */
 
 const { WaveFile } = wavefile;
 
 /** Reads and decodes a WAV file (throws AppError `bad_audio` when it cannot). */
 export async function readWavFile(path: string): Promise<PcmClip> {
-  const bytes = await readFile(path);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new AppError(ErrorCode.BadAudio, `Cannot read the audio file ${path}: ${(error as Error).message}`, false, { cause: error });
+  }
   return decodeWav(bytes);
 }
 
@@ -36,15 +42,6 @@ export function decodeWav(bytes: Uint8Array): PcmClip {
   for (const channel of channels) for (let i = 0; i < length; i++) pcm[i]! += channel[i]! / channels.length;
   if (!(sampleRate > 0)) throw new AppError(ErrorCode.BadAudio, 'The WAV file has no sample rate.', false);
   return { pcm, sampleRateHz: sampleRate };
-}
-
-/** Resamples mono PCM (band-limited sinc interpolation); returns the clip itself when the rate already matches. */
-export function resampleClip(clip: PcmClip, sampleRateHz: number): PcmClip {
-  if (clip.sampleRateHz === sampleRateHz || clip.pcm.length === 0) return clip;
-  const wav = new WaveFile();
-  wav.fromScratch(1, clip.sampleRateHz, '32f', clip.pcm);
-  wav.toSampleRate(sampleRateHz, { method: 'sinc', LPF: true });
-  return { pcm: wav.getSamples(false, Float32Array) as unknown as Float32Array, sampleRateHz };
 }
 
 /** Encodes mono PCM as a 16-bit WAV file. */

@@ -1,0 +1,40 @@
+import { writeFile } from 'node:fs/promises';
+import { estimateVisemesFromAudio } from '../../shared/lipsync/audio-visemes';
+import { visemeSpansFromPhonemes } from '../../shared/lipsync/viseme-spans';
+import { EMBEDDED_VOICE_VISEME_TEMPLATES } from '../../shared/lipsync/viseme-templates';
+import { parseStringOptions, UsageError, type CliCommand } from '../cli/cli-command';
+import { EmbeddedVoice } from './embedded-voice';
+import { alignTextToAudio, DEFAULT_TEXT_ALIGNER_OPTIONS } from './text-aligner';
+import { timelineJson } from './timeline-json';
+import { readWavFile } from './wav-file';
+
+const usage = `Usage: npm run cli -- align --audio <file.wav> [--text "<what is said>"] --out <file.json> [--language en-us]
+
+Writes {"phonemes":[{"phoneme","startMs","endMs"}…],"visemes":[{"viseme","startMs","endMs"}…]} (Oculus
+viseme names, whole ms from the start of the file). With --text the text's phonemes are aligned to the
+audio (any synthesizer, any sample rate); without it the visemes are estimated from the audio alone
+and "phonemes" is empty.`;
+
+/** `align`: phoneme/viseme timing of a WAV file, from its text or from the audio alone. */
+export const alignCommand: CliCommand = {
+  summary: 'time the phonemes and visemes of a WAV file (with its text, or from audio alone)',
+  usage,
+  async run(args) {
+    const values = parseStringOptions(args, { audio: { type: 'string' }, text: { type: 'string' }, out: { type: 'string' }, language: { type: 'string' } });
+    if (!values.audio || !values.out) throw new UsageError('align needs --audio and --out.');
+    const clip = await readWavFile(values.audio);
+    const text = values.text?.trim() ?? '';
+    let json;
+    if (text === '') {
+      json = timelineJson([], estimateVisemesFromAudio(clip, EMBEDDED_VOICE_VISEME_TEMPLATES));
+    } else {
+      const language = values.language ?? 'en-us';
+      const voice = await EmbeddedVoice.create();
+      const referenceVoices = values.language ? [language, `${language}+f2`] : DEFAULT_TEXT_ALIGNER_OPTIONS.referenceVoices;
+      const { phonemes } = alignTextToAudio(voice, text, clip, { ...DEFAULT_TEXT_ALIGNER_OPTIONS, referenceVoices });
+      json = timelineJson(phonemes, visemeSpansFromPhonemes(phonemes));
+    }
+    await writeFile(values.out, JSON.stringify(json) + '\n');
+    console.log(`${values.out}: ${json.phonemes.length} phonemes, ${json.visemes.length} visemes`);
+  },
+};
