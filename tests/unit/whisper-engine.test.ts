@@ -70,6 +70,17 @@ describe('whisper engine around the native binding', () => {
     expect((await running).data).toEqual({ text: 'hello', segments: [{ text: 'hello', startMs: 500, endMs: 1000 }] });
   });
 
+  it('transcribes English with an English-only model whatever a run asks (no language detection pass)', async () => {
+    const whisper = fakeWhisper();
+    const engine = new WhisperEngine(whisper.open);
+    expect(await engine.load({ ...spec, options: { language: 'auto' } }, () => undefined)).toMatchObject({ multilingual: false, language: 'en' });
+    const running = engine.run({ kind: 'stt', sampleRateHz: 16000, pcm: new Float32Array(1600), final: false, language: 'de' }, runContext());
+    await settleTurn();
+    expect(whisper.calls[0]!.options.language).toBe('en');
+    whisper.calls[0]!.settle(words('hi', 0, 100));
+    await running;
+  });
+
   it('answers a cancel at once, and starts the next native call only after the cancelled one finished', async () => {
     const whisper = fakeWhisper();
     const engine = new WhisperEngine(whisper.open);

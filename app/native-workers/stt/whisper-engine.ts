@@ -10,7 +10,7 @@ const SAMPLE_RATE_HZ = 16000;
 
 /** `LoadSpec.options` the whisper engine understands. */
 const WhisperOptionsSchema = z.object({
-  /** Spoken language ("en", "de", … or "auto"); a run's own `language` wins. */
+  /** Spoken language for multilingual models ("en", "de", … or "auto"); a run's own `language` wins. */
   language: z.string().min(1).default('en'),
   /** A native call that has not answered by then is declared hung (see `hangTimeoutMsFor`). */
   hangTimeoutMs: z.number().positive().optional(),
@@ -30,7 +30,8 @@ type NativeOutcome = { kind: 'done'; result: TranscribeResult } | { kind: 'faile
 export class WhisperEngine implements WorkerEngine {
   private context: WhisperContext | undefined;
   private threads = 1;
-  private language = 'en';
+  /** Undefined for English-only models: they transcribe English whatever a run asks. */
+  private language: string | undefined;
   private hangTimeoutMs: number | undefined;
   /** Settles when the native transcription in progress (possibly for a cancelled run) is over. */
   private nativeCall: Promise<void> | undefined;
@@ -57,7 +58,8 @@ export class WhisperEngine implements WorkerEngine {
     await this.unload();
     this.context = context;
     this.threads = Math.max(1, Math.min(spec.threads, availableParallelism()));
-    this.language = options.data.language;
+    // English-only models ignore the language, except "auto", which costs an extra encoder pass.
+    this.language = summary.multilingual ? options.data.language : undefined;
     this.hangTimeoutMs = options.data.hangTimeoutMs;
     return {
       modelName: spec.modelName,
@@ -67,6 +69,7 @@ export class WhisperEngine implements WorkerEngine {
       layers: summary.hparams.nAudioLayer,
       width: summary.hparams.nAudioState,
       multilingual: summary.multilingual,
+      language: this.language ?? 'en',
       threads: this.threads,
       // The binding exposes audio_ctx for Parakeet only: every run encodes a full 30 s window.
       audioCtx: summary.hparams.nAudioCtx,
@@ -87,7 +90,8 @@ export class WhisperEngine implements WorkerEngine {
     }
     throwIfAborted(context.signal);
 
-    const outcome = this.startNative(whisper, pcm16, audioMs, input.language ?? this.language, context);
+    const language = this.language === undefined ? 'en' : (input.language ?? this.language);
+    const outcome = this.startNative(whisper, pcm16, audioMs, language, context);
     const finished = await untilAborted(outcome, context.signal);
     if (finished.kind === 'hung') {
       throw new AppError(ErrorCode.WorkerHung, `whisper.cpp gave no answer within ${Math.round(this.hangTimeoutMsFor(audioMs) / 1000)} s.`, true);
