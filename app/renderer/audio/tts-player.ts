@@ -15,9 +15,9 @@ const PROGRESS_EVERY_MS = 200;
 interface ScheduledChunk {
   seq: number;
   source: AudioBufferSourceNode;
-  /** Context times at which the chunk's first and last sample are heard (output latency included). */
-  audibleStartSec: number;
-  audibleEndSec: number;
+  /** Context times of the chunk's first sample and of the end of its last one. */
+  startSec: number;
+  endSec: number;
   durationMs: number;
   started: boolean;
   ended: boolean;
@@ -63,7 +63,11 @@ export class TtsPlayer {
     return Number.isFinite(latency) && latency > 0 ? latency : this.context.baseLatency || 0;
   }
 
-  /** The context time of the sample reaching the ears right now. */
+  /**
+   * The context time of the sample reaching the ears right now: `currentTime` is what the audio
+   * thread renders, which is heard `outputLatency` later. Schedules are in the same units, so a
+   * chunk started at `startSec` is heard when this reaches `startSec`.
+   */
   audibleTimeSec(): number {
     return this.context.currentTime - this.outputLatencySec;
   }
@@ -77,7 +81,7 @@ export class TtsPlayer {
   isAudible(audibleSec: number): boolean {
     for (const turn of this.turns.values()) {
       for (const chunk of turn.scheduled) {
-        if (!turn.stopped && audibleSec >= chunk.audibleStartSec && audibleSec < chunk.audibleEndSec) return true;
+        if (!turn.stopped && audibleSec >= chunk.startSec && audibleSec < chunk.endSec) return true;
       }
     }
     return false;
@@ -90,7 +94,7 @@ export class TtsPlayer {
 
   /** True when scheduled audio is still to be heard. */
   hasPendingAudio(audibleSec: number): boolean {
-    return audibleSec < this.playheadSec + this.outputLatencySec;
+    return audibleSec < this.playheadSec;
   }
 
   /** Resumes the context (browsers start it suspended until a user gesture). */
@@ -119,16 +123,16 @@ export class TtsPlayer {
     turn.gain.gain.cancelScheduledValues(now);
     turn.gain.gain.setValueAtTime(turn.gain.gain.value, now);
     turn.gain.gain.linearRampToValueAtTime(0, now + FADE_SEC);
-    const cutAudibleSec = now + FADE_SEC + this.outputLatencySec;
+    const cutSec = now + FADE_SEC;
     for (const chunk of turn.scheduled) {
       chunk.source.stop(now + FADE_SEC);
       if (chunk.started && !chunk.ended) {
         chunk.ended = true;
-        const playedMs = Math.min(chunk.durationMs, Math.max(0, (cutAudibleSec - chunk.audibleStartSec) * 1000));
+        const playedMs = Math.min(chunk.durationMs, Math.max(0, (cutSec - chunk.startSec) * 1000));
         this.send(turn, chunk, { playedMs });
       }
     }
-    this.lipSync.cut(cutAudibleSec);
+    this.lipSync.cut(cutSec);
     this.playheadSec = Math.min(this.playheadSec, now + FADE_SEC);
   }
 
@@ -176,19 +180,18 @@ export class TtsPlayer {
     const startSec = Math.max(this.playheadSec, this.context.currentTime + LEAD_SEC);
     source.start(startSec);
     this.playheadSec = startSec + buffer.duration;
-    const latency = this.outputLatencySec;
     turn.scheduled.push({
       seq: chunk.seq,
       source,
-      audibleStartSec: startSec + latency,
-      audibleEndSec: startSec + buffer.duration + latency,
+      startSec,
+      endSec: startSec + buffer.duration,
       durationMs: buffer.duration * 1000,
       started: false,
       ended: false,
       lastReportMs: 0,
     });
-    // Lip-sync is keyed on the time the sound is heard, so the mouth moves with the ears.
-    this.lipSync.schedule(chunk.phonemes, startSec + latency);
+    // Lip-sync keys share the schedule's units; sampling them at audibleTimeSec() moves the mouth with the ears.
+    this.lipSync.schedule(chunk.phonemes, startSec);
   }
 
   /** Reports progress against the audible clock and releases chunks stuck behind a lost `seq`. */
@@ -202,12 +205,12 @@ export class TtsPlayer {
       }
       for (const chunk of turn.scheduled) {
         if (chunk.ended || turn.stopped) continue;
-        if (audible >= chunk.audibleEndSec) {
+        if (audible >= chunk.endSec) {
           chunk.ended = true;
           this.chunksPlayedCount += 1;
           this.send(turn, chunk, { playedMs: chunk.durationMs, started: chunk.started ? undefined : true, ended: true });
-        } else if (audible >= chunk.audibleStartSec) {
-          const playedMs = (audible - chunk.audibleStartSec) * 1000;
+        } else if (audible >= chunk.startSec) {
+          const playedMs = (audible - chunk.startSec) * 1000;
           if (!chunk.started) {
             chunk.started = true;
             chunk.lastReportMs = nowMs;
@@ -219,7 +222,7 @@ export class TtsPlayer {
         }
       }
       const done = turn.stopped || (turn.scheduled.every((chunk) => chunk.ended) && turn.waiting.size === 0);
-      if (done && audible > this.playheadSec + this.outputLatencySec + 5) {
+      if (done && audible > this.playheadSec + 5) {
         turn.gain.disconnect();
         this.turns.delete(turnId);
       }

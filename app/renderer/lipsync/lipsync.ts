@@ -7,8 +7,9 @@ export interface VisemeFrame {
 }
 
 /**
- * Lip-sync as the player and the avatar see it. Times are AudioContext seconds of the moment a
- * sample is heard (scheduled start + phoneme offset); the player corrects for output latency.
+ * Lip-sync as the player and the avatar see it. Times are AudioContext seconds of the samples
+ * (scheduled start + phoneme offset); the caller samples at the context time being heard now
+ * (`currentTime - outputLatency`).
  */
 export interface LipSync {
   /** Adds one chunk's phoneme timeline that starts playing at `startSec`. */
