@@ -126,11 +126,14 @@ describe('whisper STT worker (whisper.cpp in a worker thread, fixture model)', (
     const reply = await answered;
     const answerMs = performance.now() - cancelledAtMs;
     expect(reply).toMatchObject({ type: 'error', code: 'cancelled', recoverable: true });
-    // The native call alone takes far longer than this on the fixture.
-    expect(answerMs).toBeLessThan(250);
 
+    const nextStartedMs = performance.now();
     const next = resultOf(await transcribe(worker, audio.slice()));
+    const nextMs = performance.now() - nextStartedMs;
     expect(next.segments.length).toBeGreaterThan(0);
+    // The next request waited for the cancelled native call and then ran its own: the cancel was
+    // answered in a small fraction of that, on a busy machine too.
+    expect(answerMs).toBeLessThan(nextMs / 4);
   });
 
   it('rejects audio at another sample rate and non-finite samples with typed errors', async () => {
