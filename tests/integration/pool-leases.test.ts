@@ -3,7 +3,8 @@ import { forkHostLauncher } from '../../app/main/pool/host-launcher';
 import { WorkerPool } from '../../app/main/pool/worker-pool';
 import type { LoadSpec, WorkerKind } from '../../app/shared/worker.contract';
 import type { EngineInstance } from '../../app/main/engine/create-engine';
-import { scriptedConfig, startEngine, TestClient } from './engine-harness';
+import { createEngine } from '../../app/main/engine/create-engine';
+import { scriptedConfig, TestClient } from './engine-harness';
 
 const spec = (kind: WorkerKind, options: Record<string, unknown> = {}): LoadSpec => ({ kind, engine: 'scripted', modelName: `scripted-${kind}`, threads: 1, options });
 
@@ -99,13 +100,24 @@ describe('warm pool leases (real host process and worker threads)', () => {
   });
 });
 
-describe('engine: pool exhaustion reaches the user', () => {
+describe('engine: warm-up status and pool exhaustion reach the user', () => {
   let engine: EngineInstance;
+  let early: TestClient;
 
   beforeAll(async () => {
-    engine = await startEngine(scriptedConfig({ vad: { count: 0 }, stt: { count: 0 }, llm: { options: { tokenMs: 50, replySentences: 4 } } }, { leaseTimeoutMs: 200 }));
+    engine = createEngine(scriptedConfig({ vad: { count: 0 }, stt: { count: 0 }, llm: { options: { tokenMs: 50, replySentences: 4 } } }, { leaseTimeoutMs: 200 }));
+    // A client connected before the pool is warm.
+    early = new TestClient(engine);
+    await engine.start();
   });
   afterAll(async () => engine?.shutdown());
+
+  it('tells an early client when the workers become ready', async () => {
+    expect(early.messages[0]).toMatchObject({ type: 'engine.status', ready: false });
+    const ready = await early.waitFor((m) => m.type === 'engine.status' && m.ready);
+    if (ready.type !== 'engine.status') return;
+    expect(ready.workers.map((w) => `${w.kind}:${w.state}`).sort()).toEqual(['llm:ready', 'tts:ready']);
+  });
 
   it('a second session finds the only LLM busy and gets a clear recoverable error', async () => {
     const client = new TestClient(engine);

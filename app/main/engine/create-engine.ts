@@ -14,6 +14,8 @@ export { defaultEngineConfig, type EngineConfig } from './engine-config';
 /** Which sessions keep state inside a worker: the LLM's KV cache (exclusive), VAD streams (shared). */
 const AFFINITY: Partial<Record<WorkerKind, PoolKindConfig['affinity']>> = { llm: 'exclusive', vad: 'shared' };
 
+const STATUS_COALESCE_MS = 50;
+
 /** The machine as the OS reports it; 30% of RAM stays for the OS, the renderer and the app itself. */
 function detectMachine(): MachineResources {
   return { cpuCores: availableParallelism(), ramBytes: totalmem() * 0.7 };
@@ -82,9 +84,14 @@ export function createEngine(config: EngineConfig): EngineInstance {
   let stopping = false;
 
   const engineStatus = (): ServerMessage => ({ type: 'engine.status', ready: pool.ready, workers: pool.status() });
+  // Load progress can fire many times a second: coalesce status broadcasts.
+  let statusTimer: NodeJS.Timeout | undefined;
   pool.onStatus(() => {
-    const status = engineStatus();
-    for (const send of connections) send(status);
+    statusTimer ??= setTimeout(() => {
+      statusTimer = undefined;
+      const status = engineStatus();
+      for (const send of connections) send(status);
+    }, STATUS_COALESCE_MS);
   });
 
   function connect(send: (message: ServerMessage) => void): EngineConnection {
@@ -171,6 +178,7 @@ export function createEngine(config: EngineConfig): EngineInstance {
       connections.clear();
       await Promise.race([Promise.allSettled(closing), new Promise((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref())]);
       await pool.shutdown();
+      clearTimeout(statusTimer);
     },
   };
 }
