@@ -228,6 +228,19 @@ describe('llama worker (real worker thread, tiny GGUF fixture)', () => {
     messages.push(assistant(overflowing.text), user('Thanks!'));
     const next = expectResult(await client.run('overflow', messages, 6));
     expect(next.tokenCount).toBe(6);
+    // The trimmed window is kept for the next turn, so the cache still serves most of the prompt.
+    expect(next.reusedPromptTokenCount).toBeGreaterThan(next.promptTokenCount / 2);
+  });
+
+  it('answers even when the system prompt and the new message alone exceed the context', async () => {
+    const messages = [
+      { role: 'system', content: 'Stay in character as a pirate captain. '.repeat(40) },
+      user(`Here is my whole life story: ${'I was born in a small town by the sea. '.repeat(70)} What do you think?`),
+    ] satisfies ChatMessage[];
+    const first = expectResult(await client.run('monologue', messages, 4));
+    expect(first.promptTokenCount).toBeLessThan(2048);
+    const next = expectResult(await client.run('monologue', [...messages, assistant(first.text), user('Well?')], 4));
+    expect(next.reusedPromptTokenCount).toBeGreaterThan(0);
   });
 
   it('rejects a request whose last message is not from the user with a typed error', async () => {

@@ -29,6 +29,9 @@ export const LlamaEngineOptionsSchema = z.object({
 const DEFAULT_MAX_CONTEXT_TOKENS = 4096;
 const DEFAULT_TEMPERATURE = 0.7;
 const RECENT_LOG_LINES = 5;
+/** Most of the context a system prompt / the new user message may take (the rest is history and reply). */
+const SYSTEM_SHARE = 0.25;
+const USER_SHARE = 0.5;
 
 interface Loaded {
   model: LlamaModel;
@@ -163,14 +166,15 @@ export class LlamaEngine implements WorkerEngine {
 
   async run(input: RunInput, context: RunContext): Promise<{ data: LlamaRunResult }> {
     if (input.kind !== 'llm') throw new AppError(ErrorCode.InvalidMessage, `The llama engine cannot run "${input.kind}" requests.`, true);
-    const last = input.messages.at(-1)!;
-    if (last.role !== 'user') throw new AppError(ErrorCode.InvalidMessage, 'The last chat message must be the user\'s.', true);
+    if (input.messages.at(-1)!.role !== 'user') throw new AppError(ErrorCode.InvalidMessage, 'The last chat message must be the user\'s.', true);
     const session = this.sessionFor(input.sessionId);
+    const messages = this.fitToContext(input.messages);
+    const last = messages.at(-1)!;
 
     // Unchanged history: the session appends and its KV cache holds everything but the new message.
     // Anything else (an edited or truncated reply after a barge-in) resets the history; the sequence
     // still keeps the longest common token prefix.
-    const history = toChatHistory(input.messages.slice(0, -1));
+    const history = toChatHistory(messages.slice(0, -1));
     if (!sameHistory(session.getChatHistory(), history)) session.setChatHistory(history);
 
     const meter = session.sequence.tokenMeter;
@@ -204,6 +208,27 @@ export class LlamaEngine implements WorkerEngine {
         reusedPromptTokenCount: Math.max(0, prompt.total - prompt.evaluated),
       },
     };
+  }
+
+  /**
+   * Context shifts drop old turns but always keep the system prompt and the new user message; when
+   * those alone overflow the context node-llama-cpp gives up. Cap them (system: its head, user: its
+   * tail) so a long monologue or system prompt still gets an answer. Deterministic, so an unchanged
+   * conversation still matches the session's history on the next turn.
+   */
+  private fitToContext(messages: readonly ChatMessage[]): ChatMessage[] {
+    const { model, context } = this.requireLoaded();
+    const cap = (content: string, maxTokens: number, keep: 'head' | 'tail'): string => {
+      const tokens = model.tokenize(content);
+      if (tokens.length <= maxTokens) return content;
+      return model.detokenize(keep === 'head' ? tokens.slice(0, maxTokens) : tokens.slice(-maxTokens));
+    };
+    const lastIndex = messages.length - 1;
+    return messages.map((message, index) => {
+      if (message.role === 'system') return { ...message, content: cap(message.content, Math.floor(context.contextSize * SYSTEM_SHARE), 'head') };
+      if (index === lastIndex) return { ...message, content: cap(message.content, Math.floor(context.contextSize * USER_SHARE), 'tail') };
+      return message;
+    });
   }
 
   /** The session's chat, created on first use; marks it most recently used. */
