@@ -104,3 +104,11 @@ export const TEMPLATE_TRAINING_SENTENCES: readonly string[] = [
   'Could you please open the window a little?',
   'The quiet student answered every question correctly.',
 ];
+
+/** Voice variants and speeds for training; the benchmark tests on other variants. */
+export const TRAINING_RENDERINGS = [
+  { voice: 'en-us', speed: 1 },
+  { voice: 'en-us+f2', speed: 0.9 },
+  { voice: 'en-us+m3', speed: 1.15 },
+  { voice: 'en-us+f4', speed: 1 },
+] as const;

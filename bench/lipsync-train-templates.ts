@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { EmbeddedVoice } from '../app/main/lipsync/embedded-voice';
 import { AUDIO_VISEME_HOP_MS, audioVisemeFeatures, learnVisemeTemplates } from '../app/shared/lipsync/audio-visemes';
 import { visemeAt, visemeSpansFromPhonemes } from '../app/shared/lipsync/viseme-spans';
-import { TEMPLATE_TRAINING_SENTENCES } from './lipsync-sentences';
+import { TEMPLATE_TRAINING_SENTENCES, TRAINING_RENDERINGS } from './lipsync-sentences';
 
 /**
  * `npx tsx bench/lipsync-train-templates.ts`: learns the audio-only viseme templates from the
@@ -11,13 +11,6 @@ import { TEMPLATE_TRAINING_SENTENCES } from './lipsync-sentences';
  * labels) and writes app/shared/lipsync/viseme-templates.ts. Re-run after changing the features.
  */
 
-/** Voice variants and speeds for training; the benchmark tests on other variants. */
-export const TRAINING_RENDERINGS = [
-  { voice: 'en-us', speed: 1 },
-  { voice: 'en-us+f2', speed: 0.9 },
-  { voice: 'en-us+m3', speed: 1.15 },
-  { voice: 'en-us+f4', speed: 1 },
-] as const;
 
 const outputPath = fileURLToPath(new URL('../app/shared/lipsync/viseme-templates.ts', import.meta.url));
 
