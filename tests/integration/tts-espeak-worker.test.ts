@@ -88,6 +88,16 @@ describe('embedded eSpeak NG voice in a worker thread', () => {
     expect(peakAmplitude(result.pcm, vowel.startMs, vowel.endMs, result.sampleRateHz)).toBeGreaterThan(0.1);
   });
 
+  it('reports the bilabials /b/ and /m/ of a sentence as spans of their own', async () => {
+    const reply = await synthesize(worker, 'Bob may bring my map, maybe.');
+    if (reply.type !== 'result') throw new Error(`expected a result, got ${JSON.stringify(reply)}`);
+    const result = TtsRunResultSchema.parse(reply.data);
+    const phonemes = result.phonemes.map((span) => span.phoneme);
+    expect(phonemes.filter((phoneme) => phoneme === 'b').length).toBeGreaterThanOrEqual(3);
+    expect(phonemes.filter((phoneme) => phoneme === 'm').length).toBeGreaterThanOrEqual(4);
+    expectTiling(result.phonemes, (result.pcm.length * 1000) / result.sampleRateHz, 1000 / result.sampleRateHz);
+  });
+
   it('answers an unknown voice with a typed error and keeps serving', async () => {
     const reply = await synthesize(worker, 'Hello.', 'no-such-voice');
     expect(reply).toMatchObject({ type: 'error', code: 'model_invalid', recoverable: true });

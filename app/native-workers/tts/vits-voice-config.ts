@@ -40,8 +40,17 @@ export interface ValidatedVitsVoice {
 }
 
 const REQUIRED_METADATA = ['sample_rate', 'n_speakers', 'language', 'comment'] as const;
-const VITS_INPUTS = ['x', 'x_length', 'noise_scale', 'length_scale', 'noise_scale_w'];
-const PIPER_INPUTS = ['input', 'input_lengths', 'scales'];
+/** Input lists sherpa feeds correctly; any other list makes onnxruntime throw inside native code. */
+const VITS_INPUT_LISTS = [
+  ['x', 'x_length', 'noise_scale', 'length_scale', 'noise_scale_w'],
+  ['x', 'x_length', 'noise_scale', 'length_scale', 'noise_scale_w', 'sid'],
+  ['x', 'x_length', 'noise_scale', 'length_scale', 'noise_scale_w', 'speaker'],
+];
+const PIPER_INPUT_LISTS = [
+  ['input', 'input_lengths', 'scales'],
+  ['input', 'input_lengths', 'scales', 'sid'],
+  ['input', 'input_lengths', 'scales', 'sid', 'langid'],
+];
 const ESPEAK_DATA_FILES = ['phontab', 'phonindex', 'phondata', 'intonations'];
 
 function invalid(message: string): AppError {
@@ -82,11 +91,10 @@ async function readModelInfo(modelPath: string): Promise<OnnxModelInfo> {
   }
 }
 
-function checkInputs(model: OnnxModelInfo, expected: readonly string[], modelPath: string): void {
-  const names = model.inputNames;
-  const matches = expected.every((name, index) => names[index] === name) && names.length <= expected.length + 1;
-  if (!matches || model.outputNames.length === 0) {
-    throw invalid(`The voice model ${modelPath} has inputs (${names.join(', ')}); a VITS voice needs (${expected.join(', ')}[, sid]).`);
+function checkInputs(model: OnnxModelInfo, allowed: readonly string[][], modelPath: string): void {
+  const names = model.inputNames.join(', ');
+  if (!allowed.some((list) => list.join(', ') === names) || model.outputNames.length === 0) {
+    throw invalid(`The voice model ${modelPath} has inputs (${names}); sherpa-onnx can feed only (${allowed.map((list) => list.join(', ')).join(') or (')}).`);
   }
 }
 
@@ -119,11 +127,17 @@ export async function validateVitsVoice(modelPath: string | undefined, rawOption
     throw invalid(`The voice model ${modelPath} is a Chinese lexicon voice, which this worker does not run.`);
   }
 
+  checkInputs(model, /piper|coqui/u.test(comment) ? PIPER_INPUT_LISTS : VITS_INPUT_LISTS, modelPath);
+
   const phonemizesWithEspeak = /piper|coqui|icefall/u.test(comment) && options.dataDir !== undefined;
   let frontend: VitsFrontend;
   if (phonemizesWithEspeak) {
     for (const file of ESPEAK_DATA_FILES) await requireFile(join(options.dataDir!, file), `eSpeak data (${file})`);
-    checkInputs(model, /piper|coqui/u.test(comment) ? PIPER_INPUTS : VITS_INPUTS, modelPath);
+    // sherpa's Piper front end reads one codepoint per token and looks up pad, start and end by name.
+    const multiCodepoint = [...tokens.keys()].find((symbol) => [...symbol].length !== 1);
+    if (multiCodepoint !== undefined) throw invalid(`The voice's tokens file ${options.tokensPath} has the token "${multiCodepoint}"; Piper voices need one codepoint per token.`);
+    const missing = ['_', '^', '$'].filter((symbol) => !tokens.has(symbol));
+    if (missing.length > 0) throw invalid(`The voice's tokens file ${options.tokensPath} lacks Piper's ${missing.map((symbol) => `"${symbol}"`).join(', ')} token(s).`);
     frontend = 'espeak';
   } else {
     if (!options.lexiconPath) {
@@ -131,7 +145,6 @@ export async function validateVitsVoice(modelPath: string | undefined, rawOption
     }
     await requireFile(options.lexiconPath, 'lexicon');
     if (!tokens.has(' ')) throw invalid(`The voice's tokens file ${options.tokensPath} has no " " (word separator) token, which lexicon voices need.`);
-    checkInputs(model, /piper|coqui/u.test(comment) ? PIPER_INPUTS : VITS_INPUTS, modelPath);
     frontend = 'lexicon';
   }
 
