@@ -89,6 +89,11 @@ class LlamaWorkerClient {
     return Promise.race([finished, this.died]);
   }
 
+  /** Id of the most recent `run`, to cancel it before any chunk arrives. */
+  get lastRequestId(): string {
+    return `r${this.nextRequest - 1}`;
+  }
+
   cancel(requestId: string): void {
     this.worker.postMessage({ type: 'cancel', requestId });
   }
@@ -203,6 +208,28 @@ describe('llama worker (real worker thread, tiny GGUF fixture)', () => {
     // The session survives a cancel.
     const next = expectResult(await client.run('cancel', [system, user('Tell me a very long story.'), assistant(result.text), user('Thanks.')], 3));
     expect(next.finishReason).toBe('length');
+  });
+
+  it('cancels a turn whose prompt is still being evaluated, and the session carries on', async () => {
+    const longQuestion = user(`Please consider all of this: ${'many details about the topic at hand, '.repeat(30)}`);
+    const startedMs = performance.now();
+    const pending = client.run('early-cancel', [system, longQuestion], 200);
+    client.cancel(client.lastRequestId);
+    const outcome = await pending;
+    expect(performance.now() - startedMs).toBeLessThan(2000);
+    if (outcome.error) expect(outcome.error).toMatchObject({ code: ErrorCode.Cancelled, recoverable: true });
+    else expect(outcome.result).toMatchObject({ finishReason: 'abort' });
+    expect(expectResult(await client.run('early-cancel', [system, longQuestion], 3)).tokenCount).toBe(3);
+  });
+
+  it('keeps the KV cache of the most recent sessions and drops the least recently used one', async () => {
+    const opening = (name: string): ChatMessage[] => [system, user(`Hello, I am ${name}.`)];
+    const turns = new Map<string, LlamaRunResult>();
+    for (const name of ['lru-1', 'lru-2', 'lru-3', 'lru-4']) turns.set(name, expectResult(await client.run(name, opening(name), 3)));
+    const followUp = (name: string): ChatMessage[] => [...opening(name), assistant(turns.get(name)!.text), user('Go on.')];
+    // maxSessions is 3: lru-4 took the sequence of lru-1, the least recently used.
+    expect(expectResult(await client.run('lru-2', followUp('lru-2'), 3)).reusedPromptTokenCount).toBeGreaterThan(0);
+    expect(expectResult(await client.run('lru-1', followUp('lru-1'), 3)).reusedPromptTokenCount).toBe(0);
   });
 
   it('release forgets the session: the next turn evaluates its whole prompt again', async () => {
