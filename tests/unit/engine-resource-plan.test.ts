@@ -83,13 +83,26 @@ describe('planResources', () => {
   });
 });
 
-describe('createEngine with a model that does not fit', () => {
+describe('createEngine resource planning', () => {
+  it('plans worker counts and threads from the machine before anything starts', async () => {
+    const { createEngine } = await import('../../app/main/engine/create-engine');
+    const { defaultEngineConfig } = await import('../../app/main/engine/engine-config');
+    const config = defaultEngineConfig({ machine: { cpuCores: 2, ramBytes: 8 * GB } });
+    config.workers.llm = { ...config.workers.llm, engine: 'llama', modelName: 'small-llm', count: 2, ramBytes: 2 * GB, cpuBound: true };
+    config.workers.tts = { ...config.workers.tts, engine: 'sherpa-vits', modelName: 'voice', count: 1, ramBytes: 0.2 * GB, cpuBound: true };
+    const engine = createEngine(config);
+    expect(engine.plan!.kinds.llm).toMatchObject({ count: 1, threads: 1 });
+    expect(engine.plan!.kinds.tts).toMatchObject({ count: 1, threads: 1 });
+    expect(engine.plan!.warnings.join(' ')).toMatch(/llm workers reduced from 2 to 1/);
+  });
+
   it('fails start() with model_too_large instead of crashing', async () => {
     const { createEngine } = await import('../../app/main/engine/create-engine');
     const { defaultEngineConfig } = await import('../../app/main/engine/engine-config');
     const config = defaultEngineConfig({ machine: { cpuCores: 2, ramBytes: 1 * GB } });
     config.workers.llm = { ...config.workers.llm, modelName: 'huge-llm', ramBytes: 40 * GB };
     const engine = createEngine(config);
+    expect(engine.plan).toBeUndefined();
     await expect(engine.start()).rejects.toMatchObject({ code: 'model_too_large', recoverable: false });
     await engine.shutdown();
   });

@@ -89,11 +89,6 @@ export class HostProcess {
     clearTimeout(timer);
   }
 
-  /** Ends the process at once (a hung host, or tests simulating a crash). */
-  kill(): void {
-    this.channel?.kill();
-  }
-
   private route(message: FromHost): void {
     switch (message.type) {
       case 'from-worker':

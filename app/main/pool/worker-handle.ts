@@ -31,7 +31,6 @@ type Lifecycle = Exclude<WorkerStatus['state'], 'busy'>;
 export class WorkerHandle {
   lifecycle: Lifecycle = 'starting';
   loadProgress: number | undefined;
-  loadMs: number | undefined;
   /** Sessions whose state (KV cache, VAD stream) this worker holds. */
   readonly sessions = new Set<string>();
   leased = false;
@@ -106,11 +105,6 @@ export class WorkerHandle {
     });
   }
 
-  /** Sends any value to the worker as it is (tests of the worker's validation). */
-  postRaw(message: unknown): void {
-    this.host.postToWorker(this.id, message);
-  }
-
   /** Forget a session's state in the worker. */
   release(sessionId: string): void {
     this.host.postToWorker(this.id, { type: 'release', sessionId });
@@ -171,7 +165,6 @@ export class WorkerHandle {
     const message: FromWorker = parsed.data;
     switch (message.type) {
       case 'ready':
-        this.loadMs = message.loadMs;
         this.loadProgress = undefined;
         this.setLifecycle('ready');
         this.load?.resolve();
