@@ -49,11 +49,13 @@ export class TtsPlayer {
   private chunksPlayedCount = 0;
   private readonly timer: ReturnType<typeof setInterval>;
 
+  /** `context` defaults to a new interactive AudioContext; tests pass a fake clock. */
   constructor(
     private readonly lipSync: LipSync,
     private readonly report: (message: PlaybackProgress) => void,
+    context?: AudioContext,
   ) {
-    this.context = new AudioContext({ latencyHint: 'interactive' });
+    this.context = context ?? new AudioContext({ latencyHint: 'interactive' });
     this.timer = setInterval(() => this.tick(), 20);
   }
 
@@ -195,7 +197,7 @@ export class TtsPlayer {
   }
 
   /** Reports progress against the audible clock and releases chunks stuck behind a lost `seq`. */
-  private tick(): void {
+  tick(): void {
     const audible = this.audibleTimeSec();
     const nowMs = performance.now();
     for (const [turnId, turn] of this.turns) {
