@@ -26,7 +26,7 @@ const WARM_UP_TEXTS = [
 const WARM_UP_PASSES = 3;
 
 /**
- * The embedded default voice: eSpeak NG in WebAssembly, no download. Its phoneme timeline comes
+ * The embedded default voice: eSpeak NG compiled by Emscripten, no download. Its phoneme timeline comes
  * from espeak's own phoneme events (exact sample positions), labelled in IPA without stress marks,
  * with "sil" for silence.
  */

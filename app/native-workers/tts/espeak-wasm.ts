@@ -1,10 +1,11 @@
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 
 /**
- * eSpeak NG compiled to JavaScript/WebAssembly by Emscripten (@echogarden/espeak-ng-emscripten,
- * GPL-3.0), driven through espeak's synth callback so every phoneme event carries its exact sample
- * position. The build reports phonemes in IPA (espeakINITIALIZE_PHONEME_IPA); its voice data is
- * packed inside the package, so this voice needs no download.
+ * eSpeak NG compiled by Emscripten (@echogarden/espeak-ng-emscripten, GPL-3.0; a wasm2js build,
+ * i.e. the WebAssembly translated to asm.js-style JavaScript), driven through espeak's synth
+ * callback so every phoneme event carries its exact sample position. The build reports phonemes in
+ * IPA (espeakINITIALIZE_PHONEME_IPA); its voice data is packed inside the package, so this voice
+ * needs no download.
  */
 
 /** The parts of the Emscripten module and its WebIDL bindings that we use. */

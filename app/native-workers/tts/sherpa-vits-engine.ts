@@ -68,6 +68,8 @@ export class SherpaVitsEngine implements WorkerEngine {
       sampleRateHz: this.tts.sampleRate,
       speakers: this.tts.numSpeakers,
       frontend: voice.frontend,
+      /** Piper voices: IPA as eSpeak writes it; lexicon voices: the lexicon's own token symbols. */
+      phonemeSet: voice.frontend === 'espeak' ? 'ipa' : 'lexicon',
       timing: voice.frontend === 'lexicon' ? 'estimated' : 'aligned',
     };
   }
