@@ -17,6 +17,8 @@ describe('engine: barge-in and voice turns', () => {
         llm: { options: { firstTokenMs: 10, tokenMs: 40, replySentences: 4 } },
         tts: { options: { ttsMsPerChar: 1 } },
         stt: { options: { transcript: 'What about the weather?' } },
+        // Reports its speaking state (hangover included) as the probability, like the silero worker.
+        vad: { options: { vadProbability: 'state' } },
       }),
     );
     client = new TestClient(engine);

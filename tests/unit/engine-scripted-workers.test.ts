@@ -44,7 +44,7 @@ describe('scripted LLM reply', () => {
 });
 
 describe('scripted energy VAD', () => {
-  const options = { vadThreshold: 0.02, vadFrameMs: 10, vadMinSpeechMs: 30, vadMinSilenceMs: 100 };
+  const options = { vadThreshold: 0.02, vadFrameMs: 10, vadMinSpeechMs: 30, vadMinSilenceMs: 100, vadProbability: 'energy' as const };
   const tone = (ms: number, amplitude: number): Float32Array => Float32Array.from({ length: ms * 16 }, (_, i) => amplitude * Math.sin(i / 5));
 
   it('reports speech start and end at stream positions', () => {

@@ -10,6 +10,14 @@ import type { EngineConfig } from './engine-config';
 import { Turn, type TurnSource } from './turn';
 
 const MIC_RATE_HZ = 16000;
+/** A frame counts as speech while it is within -20 dB of the utterance's loudest frame. */
+const VOICED_FRACTION_OF_PEAK = 0.1;
+
+function frameRms(pcm: Float32Array): number {
+  let energy = 0;
+  for (let i = 0; i < pcm.length; i++) energy += pcm[i]! * pcm[i]!;
+  return pcm.length > 0 ? Math.sqrt(energy / pcm.length) : 0;
+}
 
 async function* once<T>(value: T): AsyncIterable<T> {
   yield value;
@@ -21,6 +29,8 @@ interface UtteranceState {
   startStreamMs: number;
   /** End of the last frame the VAD judged voiced (the hangover after it does not count as speech). */
   voicedUntilStreamMs: number;
+  /** Loudest frame so far: frames far below it are the VAD's hangover, not speech. */
+  peakRms: number;
   speechStartMs: number;
   /** The avatar was speaking when this speech started (a candidate barge-in). */
   overlapsTurn: Turn | undefined;
@@ -157,6 +167,7 @@ export class Session {
           frames: [...this.preroll, frame.pcm],
           startStreamMs: event.atMs,
           voicedUntilStreamMs: frameEndMs,
+          peakRms: 0,
           speechStartMs: nowMs - (frameEndMs - event.atMs),
           overlapsTurn: speaking,
           bargedIn: false,
@@ -168,7 +179,13 @@ export class Session {
         utterance = undefined;
       }
     }
-    if (utterance && probability >= 0.5) utterance.voicedUntilStreamMs = frameEndMs;
+    if (utterance) {
+      // Some VADs report their speaking state (hangover included) as the probability; the frame's
+      // loudness relative to the utterance tells a short noise from sustained speech.
+      const rms = frameRms(frame.pcm);
+      utterance.peakRms = Math.max(utterance.peakRms, rms);
+      if (probability >= 0.5 && rms >= VOICED_FRACTION_OF_PEAK * utterance.peakRms) utterance.voicedUntilStreamMs = frameEndMs;
+    }
     if (utterance && utterance.overlapsTurn && !utterance.bargedIn && utterance.voicedUntilStreamMs - utterance.startStreamMs >= this.config.pipeline.minBargeInSpeechMs) {
       utterance.bargedIn = true;
       utterance.overlapsTurn.stop('barge-in');

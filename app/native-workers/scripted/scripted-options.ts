@@ -36,6 +36,8 @@ export const ScriptedOptionsSchema = z.object({
   vadFrameMs: z.number().positive().default(10),
   vadMinSpeechMs: z.number().nonnegative().default(30),
   vadMinSilenceMs: z.number().nonnegative().default(200),
+  /** `energy`: a per-frame speech likelihood; `state`: 1 while in speech, hangover included (as some VADs report). */
+  vadProbability: z.enum(['energy', 'state']).default('energy'),
   failOn: z.array(ScriptedFailureSchema).default([]),
 });
 export type ScriptedOptions = z.infer<typeof ScriptedOptionsSchema>;

@@ -12,6 +12,7 @@ export interface EnergyVadOptions {
   vadFrameMs: number;
   vadMinSpeechMs: number;
   vadMinSilenceMs: number;
+  vadProbability: 'energy' | 'state';
 }
 
 /** Energy-threshold VAD with independent state per stream: speech after a run of loud frames, silence after a quiet hangover. */
@@ -50,7 +51,7 @@ export class EnergyVad {
       } else state.runMs = 0;
       state.positionMs += frameMs;
     }
-    return { events, probability };
+    return { events, probability: this.options.vadProbability === 'state' ? Number(state.speaking) : probability };
   }
 
   release(streamId: string): void {

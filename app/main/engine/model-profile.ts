@@ -1,0 +1,124 @@
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { WorkerKind } from '../../shared/worker.contract';
+import { hasWorkerEngine } from '../../native-workers/registry';
+import { DevModelProfileSchema, PROFILE_FILE_NAME, resolveDevModelsDir } from '../models/dev-models';
+import { openModelManager } from '../models/model-manager';
+import { defaultEngineConfig, type EngineConfig, type WorkerKindConfig } from './engine-config';
+
+/**
+ * Which models the engine runs. `auto` (the app's default) uses real runtimes everywhere: the
+ * embedded eSpeak voice and silero VAD always; the LLM and whisper from explicit paths, else the
+ * model manager's installed models, else the development profile (`npm run models -- dev`). A kind
+ * with no model at all runs the scripted placeholder and says so (the UI shows why and what to do).
+ * `dev` requires the development profile; `scripted` runs every kind on the placeholder engines.
+ */
+export const PROFILE_NAMES = ['auto', 'dev', 'scripted'] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+export interface ProfileRequest {
+  profile: ProfileName;
+  /** Explicit model files (command-line flags or settings) win over everything else. */
+  llmModelPath?: string;
+  sttModelPath?: string;
+  /** A Piper `.onnx` voice; absent means the embedded eSpeak voice (or the dev Piper voice). */
+  voiceModelPath?: string;
+  modelsDir?: string;
+  /** Base config to adjust (pipeline, launcher, health…). */
+  base?: EngineConfig;
+}
+
+export interface ResolvedProfile {
+  config: EngineConfig;
+  /** One line per kind: what runs and from where, for logs and the UI. */
+  summary: string[];
+  /** Kinds that fell back to the scripted placeholder because no model exists. */
+  placeholders: WorkerKind[];
+}
+
+const MB = 1e6;
+
+function fileBytes(path: string): number {
+  return statSync(path).size;
+}
+
+function real(engine: string, modelName: string, modelPath: string | undefined, extra: Partial<WorkerKindConfig> = {}): WorkerKindConfig {
+  return { engine, modelName, ...(modelPath ? { modelPath } : {}), count: 1, cpuBound: true, ...extra };
+}
+
+async function readDevProfile(): Promise<{ llm?: string; stt?: string; voice?: string } | null> {
+  const path = join(resolveDevModelsDir(), PROFILE_FILE_NAME);
+  if (!existsSync(path)) return null;
+  const parsed = DevModelProfileSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+  if (!parsed.success) return null;
+  const present = (file: string | undefined): string | undefined => (file && existsSync(file) ? file : undefined);
+  return {
+    llm: present(parsed.data.llm?.ggufPath),
+    stt: present(parsed.data.stt?.whisperGgmlPath),
+    voice: present(parsed.data.tts?.piperOnnxPath),
+  };
+}
+
+async function installedModel(kind: 'llm' | 'stt', modelsDir: string | undefined): Promise<string | undefined> {
+  try {
+    const manager = await openModelManager(modelsDir ? { dir: modelsDir } : {});
+    const installed = (await manager.list()).filter((model) => model.installed && model.kind === kind && model.path);
+    return installed[0]?.path ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds the engine config for a profile; throws an Error in words when a required model is absent. */
+export async function resolveProfile(request: ProfileRequest): Promise<ResolvedProfile> {
+  const base = request.base ?? defaultEngineConfig();
+  if (request.profile === 'scripted') {
+    return { config: base, summary: ['all stages: scripted placeholder engines (no models)'], placeholders: ['vad', 'stt', 'llm', 'tts'] };
+  }
+  const dev = await readDevProfile();
+  if (request.profile === 'dev' && (!dev?.llm || !dev.stt)) {
+    throw new Error('The development models are not in place: run `npm run models -- dev` first.');
+  }
+  const fromDev = request.profile === 'dev';
+  const llmPath = request.llmModelPath ?? (fromDev ? dev?.llm : ((await installedModel('llm', request.modelsDir)) ?? dev?.llm));
+  const sttPath = request.sttModelPath ?? (fromDev ? dev?.stt : ((await installedModel('stt', request.modelsDir)) ?? dev?.stt));
+  const voicePath = request.voiceModelPath ?? (hasWorkerEngine('piper') ? dev?.voice : undefined);
+
+  for (const [what, path] of [['LLM', llmPath], ['speech-to-text', sttPath], ['voice', voicePath]] as const) {
+    if (path && !existsSync(path)) throw new Error(`The ${what} model file does not exist: ${path}`);
+  }
+
+  const summary: string[] = [];
+  const placeholders: WorkerKind[] = [];
+  const workers = { ...base.workers };
+
+  workers.vad = real('silero-vad', 'silero-vad-v5', undefined, { cpuBound: false, ramBytes: 30 * MB });
+  summary.push('vad: silero VAD (bundled)');
+
+  if (llmPath) {
+    workers.llm = real('llama', llmPath.split(/[\\/]/).pop()!, llmPath, { ramBytes: fileBytes(llmPath) * 1.5 + 200 * MB });
+    summary.push(`llm: llama.cpp ${llmPath}`);
+  } else {
+    placeholders.push('llm');
+    summary.push('llm: placeholder replies — no language model installed (`npm run models -- list`, then `pull <id>`)');
+  }
+
+  if (sttPath) {
+    workers.stt = real('whisper', sttPath.split(/[\\/]/).pop()!, sttPath, { ramBytes: fileBytes(sttPath) * 2 + 100 * MB });
+    summary.push(`stt: whisper.cpp ${sttPath}`);
+  } else {
+    placeholders.push('stt');
+    summary.push('stt: placeholder transcripts — no whisper model installed (`npm run models -- pull whisper-tiny.en`)');
+  }
+
+  if (voicePath) {
+    workers.tts = real('piper', voicePath.split(/[\\/]/).pop()!, voicePath, { ramBytes: fileBytes(voicePath) * 2 + 100 * MB });
+    summary.push(`tts: Piper voice ${voicePath} (exact phoneme timings)`);
+  } else {
+    workers.tts = real('espeak', 'espeak-ng en-us (embedded)', undefined, { ramBytes: 60 * MB, options: { voice: 'en-us' } });
+    summary.push('tts: embedded eSpeak NG voice (exact phoneme timings)');
+  }
+
+  return { config: { ...base, workers }, summary, placeholders };
+}
