@@ -119,6 +119,7 @@ export async function measureLlm(options: MeasureLlmOptions = {}): Promise<Bench
     const ready = await request(worker, { type: 'load', spec }, (reply) => reply.type === 'ready' || reply.type === 'error');
     if (ready.type !== 'ready') throw new Error(`llama failed to load: ${JSON.stringify(ready)}`);
     const modelLoadMs = performance.now() - loadStartedMs;
+    const backendInitMs = Number(ready.info.backendInitMs);
 
     const warmFirstTokenMs: number[] = [];
     const coldFirstTokenMs: number[] = [];
@@ -154,13 +155,14 @@ export async function measureLlm(options: MeasureLlmOptions = {}): Promise<Bench
         llm_first_token_cold_vs_warm_ratio: round3(coldP50 / warmP50),
         llm_tokens_per_s: round3(quantile(tokensPerSecond, 0.5)),
         llm_model_load_ms: round3(modelLoadMs),
+        llm_backend_init_ms: round3(backendInitMs),
         llm_warm_prompt_reused_ratio: round3(quantile(reusedRatios, 0.5)),
       },
       notes: [
         'first_token = run posted → first streamed text chunk (worker thread, no runtime host hop)',
         'warm = next turn of one conversation, its history in the session KV cache; cold = the same messages on a fresh session',
         `tokens_per_s = median over turns of (tokens − 1) / (result − first chunk), ${maxTokens} tokens per turn, temperature 0`,
-        'model_load = load posted → ready after the thread is up; includes creating the llama.cpp backend (node-llama-cpp tests its binary in a child process)',
+        'model_load = load posted → ready after the thread is up; backend_init is the part spent importing node-llama-cpp and creating the llama.cpp backend (it tests its native binary in a child process)',
         `threads ${spec.threads}, gpuLayers ${spec.gpuLayers ?? 0}; the fixture tokenizer is byte-level, so its prompts have ~4× the tokens of a real model's`,
         `load average at the end: ${loadavg()[0]!.toFixed(1)}`,
       ],

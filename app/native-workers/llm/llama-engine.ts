@@ -93,8 +93,10 @@ export class LlamaEngine implements WorkerEngine {
 
     const summary = await inspectGgufFile(spec.modelPath);
     progress(0.05, 'Model file checked');
+    const backendStartedMs = performance.now();
     const lib = await import('node-llama-cpp');
     const llama = await this.backendFor(lib, spec);
+    const backendInitMs = performance.now() - backendStartedMs;
     this.loaded = await this.loadModel(lib, llama, spec, summary, progress);
     const { model, context, chatWrapper } = this.loaded;
     return {
@@ -110,6 +112,8 @@ export class LlamaEngine implements WorkerEngine {
       gpuLayers: model.gpuLayers,
       chatWrapper: chatWrapper.wrapperName,
       chatTemplate: summary.hasChatTemplate ? 'model' : 'chatml-fallback',
+      /** Part of the load spent importing node-llama-cpp and creating (or reusing) the llama.cpp backend. */
+      backendInitMs,
     };
   }
 
