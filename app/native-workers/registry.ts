@@ -13,6 +13,11 @@ const WORKER_ENTRIES: Record<string, { buildName: string; sourcePath: string }> 
   llama: { buildName: 'llama.worker', sourcePath: 'app/native-workers/llm/llama.worker.ts' },
 };
 
+/** True when a worker implementation named `engine` is part of this build. */
+export function hasWorkerEngine(engine: string): boolean {
+  return engine in WORKER_ENTRIES;
+}
+
 /** Resolves the worker script that runs `engine`; throws a clear error for an unknown engine. */
 export function workerEntryFor(engine: string): string {
   const entry = WORKER_ENTRIES[engine];

@@ -1,18 +1,19 @@
 import { app, BrowserWindow, ipcMain, session, shell, type IpcMainEvent, type WebContents } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AppError } from '../../shared/errors.contract';
+import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { ServerMessage } from '../../shared/messages.contract';
 import { parseClientMessage } from '../../shared/validate';
 import { appRoot, rendererDir } from '../app-paths';
 import { createEngine, defaultEngineConfig } from '../engine/create-engine';
-import type { EngineConnection } from '../engine/engine-api';
+import type { Engine, EngineConnection } from '../engine/engine-api';
+import { resolveProfile } from '../engine/model-profile';
 import { IPC_FROM_RENDERER, IPC_TO_RENDERER } from './ipc-channels';
 import { utilityHostLauncher } from './utility-host-launcher';
 
 /** The Electron shell: one window, the IPC bridge to the engine, and locked-down permissions. */
 
-const engine = createEngine({ ...defaultEngineConfig(), launcher: utilityHostLauncher });
+let engine: Engine | undefined;
 const rendererUrl = pathToFileURL(join(rendererDir, 'index.html')).href;
 const connections = new Map<number, EngineConnection>();
 
@@ -26,6 +27,7 @@ function connectionFor(contents: WebContents): EngineConnection {
     const send = (message: ServerMessage): void => {
       if (!contents.isDestroyed()) contents.send(IPC_TO_RENDERER, message);
     };
+    if (!engine) throw new AppError(ErrorCode.Internal, 'The engine is still starting; try again in a moment.', true);
     connection = engine.connect(send);
     connections.set(contents.id, connection);
     contents.once('destroyed', () => {
@@ -87,6 +89,9 @@ app.on('web-contents-created', (_event, contents) => {
 
 app.whenReady().then(async () => {
   installPermissionHandlers();
+  const { config, summary } = await resolveProfile({ profile: 'auto', base: { ...defaultEngineConfig(), launcher: utilityHostLauncher } });
+  for (const line of summary) console.log(line);
+  engine = createEngine(config);
   createWindow();
   await engine.start();
 });
@@ -98,5 +103,5 @@ app.on('before-quit', (event) => {
   if (shuttingDown) return;
   shuttingDown = true;
   event.preventDefault();
-  engine.shutdown().finally(() => app.exit(0));
+  (engine?.shutdown() ?? Promise.resolve()).finally(() => app.exit(0));
 });

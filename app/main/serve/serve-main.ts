@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { rendererDir } from '../app-paths';
-import { createEngine, defaultEngineConfig } from '../engine/create-engine';
+import { createEngine } from '../engine/create-engine';
+import { PROFILE_NAMES, resolveProfile, type ProfileName, type ResolvedProfile } from '../engine/model-profile';
 import { startServeHost, type ServeHandle } from './serve-host';
 
 /**
- * `npm run serve -- [--port <n>] [--lan]`: the engine headless, plus the renderer build and a
+ * `npm run serve -- [--port <n>] [--lan] [--profile auto|dev|scripted] [--llm-model f.gguf] [--stt-model f.bin] [--voice f.onnx]`: the engine headless, plus the renderer build and a
  * WebSocket with the same messages as Electron IPC. Loopback only unless --lan is given.
  */
 async function main(): Promise<void> {
@@ -15,8 +16,17 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '5173' },
       lan: { type: 'boolean', default: false },
       token: { type: 'string' },
+      profile: { type: 'string', default: process.env.AVATAR_PROFILE ?? 'auto' },
+      'llm-model': { type: 'string' },
+      'stt-model': { type: 'string' },
+      voice: { type: 'string' },
     },
   });
+  const profile = values.profile as ProfileName;
+  if (!PROFILE_NAMES.includes(profile)) {
+    console.error(`--profile must be one of ${PROFILE_NAMES.join(', ')}, got "${values.profile}".`);
+    process.exit(2);
+  }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`--port must be a number from 0 to 65535, got "${values.port}".`);
@@ -26,7 +36,19 @@ async function main(): Promise<void> {
     console.error(`The renderer is not built (${rendererDir} has no index.html): run \`npm run build\` first.`);
     process.exit(1);
   }
-  const engine = createEngine(defaultEngineConfig());
+  let resolved: ResolvedProfile;
+  try {
+    resolved = await resolveProfile({
+      profile,
+      llmModelPath: values['llm-model'],
+      sttModelPath: values['stt-model'],
+      voiceModelPath: values.voice,
+    });
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+  const engine = createEngine(resolved.config);
   let handle: ServeHandle;
   try {
     handle = await startServeHost({ engine, rendererDir, port, host: values.lan ? '0.0.0.0' : '127.0.0.1', token: values.token });
@@ -39,6 +61,7 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
+  for (const line of resolved.summary) console.log(`  ${line}`);
   const started = engine.start();
   console.log('Local talking avatar: open this address in Chromium (the token is new every start):');
   console.log(handle.url);
