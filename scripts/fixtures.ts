@@ -1,18 +1,25 @@
 /**
  * `npm run fixtures`: generates the project's tiny deterministic models (GGUF llama, whisper ggml,
- * ONNX voice) into tests/fixtures/generated/ when missing. Tests call the same functions, so a
+ * ONNX voices) into tests/fixtures/generated/ when missing. Tests call the same functions, so a
  * single test file also works on a fresh clone; running this first avoids generating in parallel.
  */
-const generators: Array<{ name: string; load: () => Promise<() => Promise<unknown>> }> = [];
+import { ensureGgufFixture } from './fixtures/gguf-fixture';
+import { ensurePiperVoiceFixture, ensureVoiceFixture } from './fixtures/voice-fixture';
+import { ensureWhisperFixture } from './fixtures/whisper-fixture';
+
+const generators: Array<{ name: string; ensure: () => Promise<unknown> }> = [
+  { name: 'GGUF llama', ensure: () => ensureGgufFixture() },
+  { name: 'whisper ggml', ensure: () => ensureWhisperFixture() },
+  { name: 'VITS voice (sherpa-onnx)', ensure: () => ensureVoiceFixture() },
+  { name: 'Piper-style voice', ensure: () => ensurePiperVoiceFixture() },
+];
 
 async function main(): Promise<void> {
   for (const generator of generators) {
     const startedMs = performance.now();
-    const ensure = await generator.load();
-    await ensure();
+    await generator.ensure();
     console.log(`fixture ${generator.name}: ready in ${Math.round(performance.now() - startedMs)} ms`);
   }
-  if (generators.length === 0) console.log('no fixtures to generate');
 }
 
 main().catch((error: unknown) => {
