@@ -20,6 +20,7 @@ export default defineConfig({
           'scripted.worker': resolve(root, 'app/native-workers/scripted/scripted.worker.ts'),
           'espeak.worker': resolve(root, 'app/native-workers/tts/espeak.worker.ts'),
           'sherpa-vits.worker': resolve(root, 'app/native-workers/tts/sherpa-vits.worker.ts'),
+          'piper.worker': resolve(root, 'app/native-workers/piper/piper.worker.ts'),
           'silero-vad.worker': resolve(root, 'app/native-workers/vad/silero-vad.worker.ts'),
           'whisper.worker': resolve(root, 'app/native-workers/stt/whisper.worker.ts'),
           'llama.worker': resolve(root, 'app/native-workers/llm/llama.worker.ts'),

@@ -8,6 +8,7 @@ const WORKER_ENTRIES: Record<string, { buildName: string; sourcePath: string }> 
   scripted: { buildName: 'scripted.worker', sourcePath: 'app/native-workers/scripted/scripted.worker.ts' },
   espeak: { buildName: 'espeak.worker', sourcePath: 'app/native-workers/tts/espeak.worker.ts' },
   'sherpa-vits': { buildName: 'sherpa-vits.worker', sourcePath: 'app/native-workers/tts/sherpa-vits.worker.ts' },
+  piper: { buildName: 'piper.worker', sourcePath: 'app/native-workers/piper/piper.worker.ts' },
   'silero-vad': { buildName: 'silero-vad.worker', sourcePath: 'app/native-workers/vad/silero-vad.worker.ts' },
   whisper: { buildName: 'whisper.worker', sourcePath: 'app/native-workers/stt/whisper.worker.ts' },
   llama: { buildName: 'llama.worker', sourcePath: 'app/native-workers/llm/llama.worker.ts' },
