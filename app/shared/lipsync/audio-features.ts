@@ -13,6 +13,7 @@ export interface MfccOptions {
   minFrequencyHz: number;
   /** Upper edge of the mel filterbank; lowered to just below Nyquist for low sample rates. */
   maxFrequencyHz: number;
+  /** Pre-emphasis coefficient at 16 kHz; scaled for other rates so the spectral tilt is the same in Hz. */
   preEmphasis: number;
 }
 
@@ -112,6 +113,7 @@ export function computeMfcc(pcm: Float32Array, sampleRateHz: number, options: Mf
   const im = new Float64Array(fftSize);
   const melEnergies = new Float64Array(options.melBandCount);
   const half = Math.floor(windowSize / 2);
+  const preEmphasis = options.preEmphasis ** (16000 / sampleRateHz);
   const sampleAt = (index: number): number => (index >= 0 && index < pcm.length ? pcm[index]! : 0);
 
   for (let frame = 0; frame < frameCount; frame++) {
@@ -120,7 +122,7 @@ export function computeMfcc(pcm: Float32Array, sampleRateHz: number, options: Mf
     im.fill(0);
     let energy = 0;
     for (let i = 0; i < windowSize; i++) {
-      const sample = sampleAt(first + i) - options.preEmphasis * sampleAt(first + i - 1);
+      const sample = sampleAt(first + i) - preEmphasis * sampleAt(first + i - 1);
       energy += sampleAt(first + i) ** 2;
       re[i] = sample * window[i]!;
     }
