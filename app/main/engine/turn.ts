@@ -8,8 +8,10 @@ import { ttsStage } from '../pipeline/tts.stage';
 import type { WorkerPool } from '../pool/worker-pool';
 import type { EngineConfig } from './engine-config';
 import { heardText, type ChunkPlayback, type SentChunk } from './heard-text';
+import { llmWindow } from './llm-window';
 
 export type TurnSource = 'text' | 'voice';
+
 export type StopReason = 'barge-in' | 'user' | 'error';
 export type TurnStatus = 'complete' | 'interrupted' | 'failed';
 
@@ -103,7 +105,7 @@ export class Turn {
           llmDone();
           if (signal.aborted) config.onDiagnostic?.({ type: 'llm-tokens-after-abort', sessionId, turnId: this.id, count: tokensAfterAbort });
         },
-      })(once(this.llmMessages()), signal);
+      })(once(llmWindow(this.context.history, config.pipeline.maxHistoryMessages)), signal);
       const replyDeltas = tap(deltas, (text) => {
         this.trace.llmFirstTokenMs ??= performance.now();
         this.replyText += text;
@@ -198,14 +200,6 @@ export class Turn {
   /** Resolves when the LLM worker has stopped generating for this turn (its lease returned). */
   settled(): Promise<void> {
     return this.llmSettled;
-  }
-
-  /** System prompt plus the most recent messages, starting at a user message. */
-  private llmMessages(): ChatMessage[] {
-    const [system, ...rest] = this.context.history;
-    let recent = rest.slice(-this.context.config.pipeline.maxHistoryMessages);
-    while (recent.length > 1 && recent[0]!.role !== 'user') recent = recent.slice(1);
-    return system ? [system, ...recent] : recent;
   }
 
   private heard(): string {
