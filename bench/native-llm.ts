@@ -163,7 +163,8 @@ export async function measureLlm(options: MeasureLlmOptions = {}): Promise<Bench
         'warm = next turn of one conversation, its history in the session KV cache; cold = the same messages on a fresh session',
         `tokens_per_s = median over turns of (tokens − 1) / (result − first chunk), ${maxTokens} tokens per turn, temperature 0`,
         'model_load = load posted → ready after the thread is up; backend_init is the part spent importing node-llama-cpp and creating the llama.cpp backend (it tests its native binary in a child process)',
-        `threads ${spec.threads}, gpuLayers ${spec.gpuLayers ?? 0}; the fixture tokenizer is byte-level, so its prompts have ~4× the tokens of a real model's`,
+        `threads ${spec.threads}, gpuLayers ${spec.gpuLayers ?? 0}`,
+        ...(options.modelPath ? [] : ["the fixture's tokenizer is byte-level: its prompts have ~4× the tokens of a real model's"]),
         `load average at the end: ${loadavg()[0]!.toFixed(1)}`,
       ],
     };
