@@ -14,8 +14,10 @@ export const EspeakOptionsSchema = z.object({
 });
 
 /**
- * The build is wasm2js (asm.js-style JavaScript): V8 needs several syntheses before it has optimized
- * the hot paths, so the first requests are 5–20× slower. The warm pool pays that at load instead.
+ * The build is wasm2js (asm.js-style JavaScript): V8 optimizes its hot paths only after several
+ * syntheses (measured: the first pass over these phrases costs ~1 s of CPU, the sixth ~40 ms), so
+ * the first requests would be 5–20× slower. The warm pool pays that at load instead: passes repeat
+ * until one is fast, at most WARM_UP_MAX_PASSES times.
  */
 const WARM_UP_TEXTS = [
   'Hello, I am ready.',
@@ -23,7 +25,8 @@ const WARM_UP_TEXTS = [
   'The quick brown fox jumps over the lazy dog?',
   'Sure, let me think about that for a moment; it is twenty past nine.',
 ];
-const WARM_UP_PASSES = 3;
+const WARM_UP_MAX_PASSES = 8;
+const WARM_UP_FAST_PASS_MS = 60;
 
 /**
  * The embedded default voice: eSpeak NG compiled by Emscripten, no download. Its phoneme timeline comes
@@ -43,9 +46,11 @@ export class EspeakEngine implements WorkerEngine {
     const synthesizer = await EspeakSynthesizer.create();
     synthesizer.setVoice(options.data.voice);
     if (options.data.warmUp) {
-      for (let pass = 0; pass < WARM_UP_PASSES; pass++) {
+      for (let pass = 0; pass < WARM_UP_MAX_PASSES; pass++) {
+        const startedMs = performance.now();
         for (const text of WARM_UP_TEXTS) synthesizer.synthesize(text);
-        progress((pass + 1) / (WARM_UP_PASSES + 1), 'warming up eSpeak NG');
+        progress((pass + 1) / (WARM_UP_MAX_PASSES + 1), 'warming up eSpeak NG');
+        if (performance.now() - startedMs <= WARM_UP_FAST_PASS_MS) break;
       }
     }
     this.synthesizer = synthesizer;
