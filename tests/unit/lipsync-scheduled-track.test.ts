@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { ScheduledVisemeTrack } from '../../app/shared/lipsync/scheduled-viseme-track';
+
+describe('scheduled viseme track (audio clock, several chunks)', () => {
+  it('places each chunk at its start time, blends across the chunk boundary, and samples purely', () => {
+    const lipSync = new ScheduledVisemeTrack();
+    lipSync.schedule([{ phoneme: 'sil', startMs: 0, endMs: 100 }, { phoneme: 'ɑː', startMs: 100, endMs: 300 }], 10);
+    lipSync.schedule([{ phoneme: 'uː', startMs: 0, endMs: 200 }, { phoneme: 'sil', startMs: 200, endMs: 300 }], 10.3);
+    expect(lipSync.sample(10.05).viseme).toBe('sil');
+    expect(lipSync.sample(10.2)).toMatchObject({ viseme: 'aa', weights: { aa: 1 } });
+    // The chunk boundary at 10.3 s is an ordinary aa → ou crossfade.
+    expect(lipSync.sample(10.3).weights.aa).toBeCloseTo(0.5, 9);
+    expect(lipSync.sample(10.3).weights.ou).toBeCloseTo(0.5, 9);
+    expect(lipSync.sample(10.4).viseme).toBe('ou');
+    // Pure: asking again for an earlier time gives the same answer.
+    expect(lipSync.sample(10.2).viseme).toBe('aa');
+    expect(lipSync.sample(20).viseme).toBe('sil');
+  });
+
+  it('cuts what would be heard after a barge-in and returns the mouth to rest', () => {
+    const lipSync = new ScheduledVisemeTrack();
+    lipSync.schedule([{ phoneme: 'ɑː', startMs: 0, endMs: 1000 }], 5);
+    expect(lipSync.sample(5.5).viseme).toBe('aa');
+    lipSync.cut(5.4);
+    expect(lipSync.sample(5.3).viseme).toBe('aa');
+    expect(lipSync.sample(5.5).viseme).toBe('sil');
+  });
+});
