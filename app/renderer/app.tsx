@@ -42,7 +42,12 @@ export function App({ runtime }: { runtime: Runtime }) {
         <SceneBoundary>
           <AvatarScene runtime={runtime} />
         </SceneBoundary>
-        <StateIndicator state={diagnostics?.state ?? 'idle'} connection={connection} />
+        <StateIndicator
+          state={diagnostics?.state ?? 'idle'}
+          connection={connection}
+          engineReady={conversation.engineReady}
+          workers={conversation.workers}
+        />
         <LatencyOverlay diagnostics={diagnostics} />
       </main>
       <section className="conversation" aria-label="Chat">

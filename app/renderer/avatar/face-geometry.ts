@@ -54,7 +54,7 @@ export function headShape(sx: number, sy: number, sz: number): Vec {
   z += f * 0.05 * gauss(x, y + 0.88, 0.14, 0.08); // chin
   z += f * 0.035 * gauss(Math.abs(x) - 0.42, y + 0.3, 0.14, 0.12); // cheeks
   z += f * 0.03 * gauss(Math.abs(x) - 0.3, y - 0.24, 0.16, 0.05); // brow ridge
-  z -= f * 0.1 * gauss(Math.abs(x) - EYE.x, y - EYE.y, 0.12, 0.11); // eye sockets
+  z -= f * 0.12 * gauss(Math.abs(x) - EYE.x, y - EYE.y, 0.15, 0.15); // eye sockets
   z += f * 0.045 * gauss(x, y + 0.12, 0.045, 0.16); // nose bridge
   z += f * 0.14 * gauss(x, y + 0.3, 0.065, 0.065); // nose tip
   z += f * 0.055 * gauss(Math.abs(x) - 0.07, y + 0.335, 0.04, 0.035); // nostril wings
@@ -304,11 +304,13 @@ function lashes(side: 1 | -1) {
   return (u: number, v: number, p: FaceParams): Vec => {
     const t = u * 2 - 1;
     const edge = upperLidEdge(t, blinkOf(side, p));
-    // A dark band along the upper lid margin, flaring out towards the outer corner.
+    // A lash line just under the lid margin, over the eyeball, thicker towards the outer corner,
+    // so it reads from the front wherever the skin around the socket ends.
     const outer = smoothstep(-0.2, 1, t * side);
-    const pitch = edge - v * (2 + 6 * outer) * DEG + v * 5 * DEG;
-    const radius = LID_RADIUS * (1.005 + v * (0.07 + 0.07 * outer));
-    return lidPoint(side, t * LID_YAW_MAX * (1 + 0.06 * v * outer), pitch, radius);
+    const thickness = (7 + 9 * outer * outer) * DEG * (1 - 0.7 * Math.abs(t) ** 6 * (1 - outer));
+    const pitch = edge + 4 * DEG - v * thickness;
+    const radius = EYE.radius * (1.045 - 0.025 * v);
+    return lidPoint(side, t * LID_YAW_MAX * (1 + 0.08 * v * outer * outer), pitch, radius);
   };
 }
 
