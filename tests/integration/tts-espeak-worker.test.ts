@@ -28,7 +28,7 @@ function request(worker: Worker, message: ToWorker, accept: (reply: FromWorker) 
   });
 }
 
-const loadSpec: LoadSpec = { kind: 'tts', engine: 'espeak', modelName: 'eSpeak NG en-us', threads: 1, options: { voice: 'en-us' } };
+const loadSpec: LoadSpec = { kind: 'tts', engine: 'espeak', modelName: 'eSpeak NG en-us', threads: 1, options: { voice: 'en-us', warmUp: false } };
 
 async function synthesize(worker: Worker, text: string, voice?: string): Promise<FromWorker> {
   const requestId = `r-${Math.random()}`;

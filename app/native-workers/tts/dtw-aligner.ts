@@ -83,9 +83,9 @@ function melFilterbank(fftSize: number, sampleRateHz: number): MelFilter[] {
 /** Mean-normalized MFCC frames (c0…c12), one per 10 ms. */
 export function mfccFrames(pcm: Float32Array, sampleRateHz: number): Float64Array[] {
   const hop = Math.round((HOP_MS * sampleRateHz) / 1000);
-  const window = Math.round((WINDOW_MS * sampleRateHz) / 1000);
-  let fftSize = 1;
-  while (fftSize < window) fftSize <<= 1;
+  // The power of two nearest to 25 ms (512 at both 16 and 22.05 kHz); a shorter window is zero-padded.
+  const fftSize = 2 ** Math.round(Math.log2((WINDOW_MS * sampleRateHz) / 1000));
+  const window = Math.min(fftSize, Math.round((WINDOW_MS * sampleRateHz) / 1000));
   const hann = Float64Array.from({ length: window }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (window - 1)));
   const cosTable = Float64Array.from({ length: fftSize / 2 }, (_, k) => Math.cos((-2 * Math.PI * k) / fftSize));
   const sinTable = Float64Array.from({ length: fftSize / 2 }, (_, k) => Math.sin((-2 * Math.PI * k) / fftSize));
