@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forkHostLauncher } from '../../app/main/pool/host-launcher';
+import { WorkerHandle } from '../../app/main/pool/worker-handle';
 import { WorkerPool, type PoolConfig } from '../../app/main/pool/worker-pool';
+import { workerEntryFor } from '../../app/native-workers/registry';
 import type { LlamaRunResult } from '../../app/native-workers/llm/llama-engine';
 import { ErrorCode } from '../../app/shared/errors.contract';
 import type { ChatMessage, LlmRunInput, LoadSpec } from '../../app/shared/worker.contract';
@@ -71,22 +73,20 @@ describe('llama worker through the warm pool (runtime host process + worker thre
     expect(result.tokenCount - chunks.length).toBeLessThanOrEqual(2);
   });
 
+  it('fails a llama worker whose model is missing with model_missing naming the file, over the host hop', async () => {
+    const worker = new WorkerHandle('llm-missing', llamaSpec('/nonexistent/models/qwen-missing.gguf'), pool.host('llama')!, () => undefined);
+    await expect(worker.start(workerEntryFor('llama'))).rejects.toMatchObject({
+      code: ErrorCode.ModelMissing,
+      recoverable: false,
+      message: expect.stringContaining('qwen-missing.gguf'),
+    });
+  });
+
   it('makes the worker forget a session when another session takes it over', async () => {
     const other = await runTurn(turn('s2', firstTurn, 3));
     expect(other.stickyHit).toBe(false);
     const back = await runTurn(turn('s1', firstTurn, 3));
     expect(back.stickyHit).toBe(false);
     expect(back.result.reusedPromptTokenCount).toBe(0);
-  });
-});
-
-describe('llama worker pool with a missing model', () => {
-  it('fails to start with model_missing naming the file', async () => {
-    const pool = new WorkerPool(poolConfig(llamaSpec('/nonexistent/models/qwen-missing.gguf')));
-    try {
-      await expect(pool.start()).rejects.toMatchObject({ code: ErrorCode.ModelMissing, message: expect.stringContaining('qwen-missing.gguf') });
-    } finally {
-      await pool.shutdown();
-    }
   });
 });
