@@ -83,7 +83,7 @@ function tinyModel(options: { ceilCount?: number } = {}): Uint8Array {
 function topLevel(model: Uint8Array): { fields: [number, string][]; graph: Uint8Array } {
   const reader = protobuf.Reader.create(model);
   const fields: [number, string][] = [];
-  let graph = new Uint8Array();
+  let graph: Uint8Array = new Uint8Array();
   while (reader.pos < reader.len) {
     const start = reader.pos;
     const key = reader.uint32();
