@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import type { Benchmark } from './bench-api';
 import { quantile, round3 } from './bench-api';
 import { createEngine } from '../app/main/engine/create-engine';
@@ -117,6 +118,7 @@ const benchmark: Benchmark = {
         mic_to_stop_ms_p95: round3(quantile(micToStop, 0.95)),
       },
       notes: [
+        `1-minute load average at the end: ${loadavg()[0]!.toFixed(1)} (other processes share the cores; tails grow with it)`,
         'minBargeInSpeechMs = 0 here: the engine reaction only (a real config adds the minimum speech duration)',
         'mic_to_stop: first loud mic frame handed to the engine → turn.stop (adds VAD round trips; frames sent faster than real time)',
         'tokens after abort: LLM chunks that reached the engine between the abort and the worker confirming the cancel',

@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import type { Benchmark } from './bench-api';
 import { quantile, round3 } from './bench-api';
 import { createEngine, type EngineInstance } from '../app/main/engine/create-engine';
@@ -115,6 +116,7 @@ const benchmark: Benchmark = {
         overhead_ms_p95: round3(quantile(overhead, 0.95)),
       },
       notes: [
+        `1-minute load average at the end: ${loadavg()[0]!.toFixed(1)} (other processes share the cores; tails grow with it)`,
         `delays: ${JSON.stringify(DELAYS)}; first chunk "${ideal.firstChunk}"`,
         'overhead = (user.text sent → first tts.chunk received) − (first token + tokens until the chunk is released + its TTS time)',
       ],

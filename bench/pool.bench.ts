@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import type { Benchmark } from './bench-api';
 import { quantile, round3 } from './bench-api';
 import { forkHostLauncher } from '../app/main/pool/host-launcher';
@@ -112,6 +113,7 @@ const benchmark: Benchmark = {
         worker_round_trip_ms_p95: round3(quantile(workerRoundTrips, 0.95)),
       },
       notes: [
+        `1-minute load average at the end: ${loadavg()[0]!.toFixed(1)} (other processes share the cores; tails grow with it)`,
         `${sessions} sessions × ${turnsPerSession} interleaved turns on ${sessions} LLM workers`,
         'warm_vs_cold_ratio = cold_start_ms_p50 / lease_warm_ms_p99; ipc hop = half of an engine ↔ host round trip',
       ],
