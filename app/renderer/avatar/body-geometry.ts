@@ -25,10 +25,15 @@ export function buildHairGeometry(): BufferGeometry {
     const hairline = 0.5 - 1.05 * back ** 0.8 + fringe + overEars;
     const inside = smoothstep(hairline - 0.05, hairline + 0.05, sy);
     const [x, y, z] = headShape(sx, sy, sz);
-    // Soft clumps, calmed towards the crown where the azimuth turns quickly.
-    const clumps = 0.014 * Math.sin(azimuth * 14 + sy * 6) * inside * (1 - smoothstep(0.55, 0.95, sy));
-    const volume = 0.045 + 0.07 * smoothstep(-0.2, 0.9, sy) + 0.03 * back;
-    const offset = inside * (volume + clumps) - (1 - inside) * 0.06;
+    // Locks: rounded ridges with narrow grooves between them, swept sideways, calmed towards the
+    // crown where the azimuth turns quickly.
+    const calm = 1 - smoothstep(0.55, 0.95, sy);
+    const ridge = 1 - Math.abs(Math.cos(azimuth * 7 + sy * 3.5 - 0.4));
+    const locks = 0.022 * (1 - ridge ** 3) * calm;
+    // A side parting above the avatar's left eye.
+    const parting = 0.035 * Math.exp(-(((azimuth - 0.5) / 0.07) ** 2)) * smoothstep(0.35, 0.75, sy) * calm;
+    const volume = 0.05 + 0.09 * smoothstep(-0.2, 0.9, sy) + 0.03 * back;
+    const offset = inside * (volume + locks - parting) - (1 - inside) * 0.06;
     const length = Math.hypot(x, y, z);
     position.setXYZ(i, x + (x / length) * offset, y + (y / length) * offset, z + (z / length) * offset);
   }
