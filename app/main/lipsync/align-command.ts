@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import type { PhonemeSpan } from '../../shared/phoneme.contract';
 import { estimateVisemesFromAudio } from '../../shared/lipsync/audio-visemes';
 import { visemeSpansFromPhonemes } from '../../shared/lipsync/viseme-spans';
 import { EMBEDDED_VOICE_VISEME_TEMPLATES } from '../../shared/lipsync/viseme-templates';
@@ -12,8 +13,8 @@ const usage = `Usage: npm run cli -- align --audio <file.wav> [--text "<what is 
 
 Writes {"phonemes":[{"phoneme","startMs","endMs"}…],"visemes":[{"viseme","startMs","endMs"}…]} (Oculus
 viseme names, whole ms from the start of the file). With --text the text's phonemes are aligned to the
-audio (any synthesizer, any sample rate); without it the visemes are estimated from the audio alone
-and "phonemes" is empty.`;
+audio (any synthesizer, any sample rate; --language picks the eSpeak voice that phonemizes it); without
+text the visemes are estimated from the audio alone and "phonemes" is empty.`;
 
 /** `align`: phoneme/viseme timing of a WAV file, from its text or from the audio alone. */
 export const alignCommand: CliCommand = {
@@ -24,16 +25,17 @@ export const alignCommand: CliCommand = {
     if (!values.audio || !values.out) throw new UsageError('align needs --audio and --out.');
     const clip = await readWavFile(values.audio);
     const text = values.text?.trim() ?? '';
-    let json;
-    if (text === '') {
-      json = timelineJson([], estimateVisemesFromAudio(clip, EMBEDDED_VOICE_VISEME_TEMPLATES));
-    } else {
-      const language = values.language ?? 'en-us';
+    let phonemes: PhonemeSpan[] = [];
+    if (text !== '') {
       const voice = await EmbeddedVoice.create();
-      const referenceVoices = values.language ? [language, `${language}+f2`] : DEFAULT_TEXT_ALIGNER_OPTIONS.referenceVoices;
-      const { phonemes } = alignTextToAudio(voice, text, clip, { ...DEFAULT_TEXT_ALIGNER_OPTIONS, referenceVoices });
-      json = timelineJson(phonemes, visemeSpansFromPhonemes(phonemes));
+      const referenceVoices = values.language ? [values.language, `${values.language}+f2`] : DEFAULT_TEXT_ALIGNER_OPTIONS.referenceVoices;
+      phonemes = alignTextToAudio(voice, text, clip, { ...DEFAULT_TEXT_ALIGNER_OPTIONS, referenceVoices }).phonemes;
     }
+    // Text with nothing to say (only punctuation) falls back to the audio, like no text at all.
+    const spoken = phonemes.some((span) => span.phoneme !== 'sil' && span.endMs > span.startMs);
+    const json = spoken
+      ? timelineJson(phonemes, visemeSpansFromPhonemes(phonemes))
+      : timelineJson([], estimateVisemesFromAudio(clip, EMBEDDED_VOICE_VISEME_TEMPLATES));
     await writeFile(values.out, JSON.stringify(json) + '\n');
     console.log(`${values.out}: ${json.phonemes.length} phonemes, ${json.visemes.length} visemes`);
   },
