@@ -59,7 +59,10 @@ export interface EngineInstance extends Engine {
   session(sessionId: string): Session | undefined;
 }
 
-/** Creates the engine: warm pool, sessions, turns. Call `start()` before connecting clients. */
+/**
+ * Creates the engine: warm pool, sessions, turns. `start()` warms every worker; clients may connect
+ * earlier and get `engine.status` updates until it is ready (their turns wait for a worker).
+ */
 export function createEngine(config: EngineConfig): EngineInstance {
   // A plan that does not fit (model_too_large) fails start(), not the host that creates the engine.
   let planned: ReturnType<typeof planPool> | undefined;
