@@ -43,15 +43,16 @@ class ModelFileProblem extends Error {}
 /** Checks `path` and returns its summary; throws AppError model_missing / model_invalid. */
 export async function checkWhisperModelFile(path: string): Promise<WhisperModelSummary> {
   let fileBytes: number;
+  let handle: FileHandle;
   try {
     const info = await stat(path);
     if (!info.isFile()) throw new AppError(ErrorCode.ModelInvalid, `Whisper model "${path}" is not a file; expected ${EXPECTED}.`, false);
     fileBytes = info.size;
+    handle = await open(path, 'r');
   } catch (error) {
     if (error instanceof AppError) throw error;
     throw new AppError(ErrorCode.ModelMissing, `Whisper model file "${path}" was not found or cannot be read; expected ${EXPECTED}.`, false, { cause: error });
   }
-  const handle = await open(path, 'r');
   try {
     return await walk(new ChunkedReader(handle, fileBytes), path, fileBytes);
   } catch (error) {
