@@ -3,6 +3,7 @@ import type { TtsRunInput, TtsRunResult } from '../../shared/worker.contract';
 import type { WorkerPool } from '../pool/worker-pool';
 import type { Clause } from './chunker.stage';
 import { orderedMap } from './ordered-map';
+import { speakableText } from './speakable-text';
 import type { Stage } from './stage';
 
 /** A clause as audio with its phoneme timeline. */
@@ -21,7 +22,7 @@ export interface TtsStageOptions {
   concurrency: number;
 }
 
-/** Clauses → speech, synthesized with bounded concurrency and emitted strictly in seq order. */
+/** Clauses → speech (markup is not read aloud), synthesized with bounded concurrency and emitted strictly in seq order. */
 export function ttsStage(options: TtsStageOptions): Stage<Clause, SpeechChunk> {
   return (clauses, signal) =>
     orderedMap(
@@ -29,7 +30,7 @@ export function ttsStage(options: TtsStageOptions): Stage<Clause, SpeechChunk> {
       async (clause, _index, callSignal) => {
         const lease = await options.pool.lease('tts', options.sessionId, callSignal);
         try {
-          const input: TtsRunInput = { kind: 'tts', text: clause.text };
+          const input: TtsRunInput = { kind: 'tts', text: speakableText(clause.text) || clause.text };
           if (options.voice !== undefined) input.voice = options.voice;
           const result = (await lease.worker.run(input, { signal: callSignal })) as TtsRunResult;
           return {
