@@ -241,6 +241,17 @@ describe('llama worker (real worker thread, tiny GGUF fixture)', () => {
     expect(afterRelease.evaluatedPromptTokenCount).toBe(afterRelease.promptTokenCount);
   });
 
+  it('releasing a session while it generates stops the turn with finishReason "abort"', async () => {
+    let released = false;
+    const outcome = await client.run('released-mid-turn', [system, user('Keep talking.')], 1500, () => {
+      if (!released) client.release('released-mid-turn');
+      released = true;
+    });
+    const result = expectResult(outcome);
+    expect(result.finishReason).toBe('abort');
+    expect(result.tokenCount).toBeLessThan(1500);
+  });
+
   it('trims old history when the conversation outgrows the context, instead of failing', async () => {
     const messages: ChatMessage[] = [system];
     for (let turn = 0; turn < 12; turn++) {

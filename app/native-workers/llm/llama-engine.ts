@@ -79,6 +79,8 @@ export class LlamaEngine implements WorkerEngine {
   private options: z.infer<typeof LlamaEngineOptionsSchema> = LlamaEngineOptionsSchema.parse({});
   /** Insertion order is recency: the first entry is the least recently used session. */
   private readonly sessions = new Map<string, LlamaChatSession>();
+  /** Turns in progress per session, so releasing a session first stops its generation. */
+  private readonly activeRuns = new Map<string, { stop: AbortController; finished: Promise<unknown> }>();
   private readonly recentLogLines: string[] = [];
 
   async load(spec: LoadSpec, progress: (fraction: number, message: string) => void): Promise<Record<string, unknown>> {
@@ -185,11 +187,15 @@ export class LlamaEngine implements WorkerEngine {
     const inputTokensBefore = meter.usedInputTokens;
     const outputTokensBefore = meter.usedOutputTokens;
     let prompt: { total: number; evaluated: number } | undefined;
-    const response = await session.promptWithMeta(last.content, {
+    // Stops on the request's cancel, and on a release of the session while it generates.
+    const stop = new AbortController();
+    const onCancel = (): void => stop.abort(context.signal.reason);
+    context.signal.addEventListener('abort', onCancel, { once: true });
+    const generation = session.promptWithMeta(last.content, {
       maxTokens: input.maxTokens,
       temperature: input.temperature ?? DEFAULT_TEMPERATURE,
       seed: input.seed,
-      signal: context.signal,
+      signal: stop.signal,
       stopOnAbortSignal: true,
       onToken: (tokens) => {
         prompt ??= {
@@ -198,8 +204,13 @@ export class LlamaEngine implements WorkerEngine {
         };
       },
       onTextChunk: (text) => {
-        if (text.length > 0) context.emitChunk({ text });
+        if (text.length > 0 && !stop.signal.aborted) context.emitChunk({ text });
       },
+    });
+    this.activeRuns.set(input.sessionId, { stop, finished: generation.catch(() => undefined) });
+    const response = await generation.finally(() => {
+      this.activeRuns.delete(input.sessionId);
+      context.signal.removeEventListener('abort', onCancel);
     });
     prompt ??= { total: session.sequence.contextTokens.length, evaluated: meter.usedInputTokens - inputTokensBefore };
     return {
@@ -245,19 +256,31 @@ export class LlamaEngine implements WorkerEngine {
       return existing;
     }
     if (context.sequencesLeft === 0) {
-      const [oldestId] = this.sessions.keys();
-      if (oldestId !== undefined) this.release(oldestId);
+      // The least recently used session that is not generating right now.
+      const oldestId = [...this.sessions.keys()].find((id) => !this.activeRuns.has(id));
+      if (oldestId === undefined) throw new AppError(ErrorCode.PoolExhausted, `All ${this.options.maxSessions} LLM sessions of this worker are generating.`, true);
+      const oldest = this.sessions.get(oldestId)!;
+      this.sessions.delete(oldestId);
+      oldest.dispose({ disposeSequence: true });
     }
     const session = new lib.LlamaChatSession({ contextSequence: context.getSequence(), chatWrapper });
     this.sessions.set(sessionId, session);
     return session;
   }
 
-  /** Frees the session's sequence (disposing a chat session alone would keep its KV cells). */
-  release(sessionId: string): void {
+  /**
+   * Frees the session's sequence (disposing a chat session alone would keep its KV cells). A turn
+   * still generating for it stops first and ends with finishReason "abort".
+   */
+  async release(sessionId: string): Promise<void> {
     const session = this.sessions.get(sessionId);
     if (!session) return;
     this.sessions.delete(sessionId);
+    const active = this.activeRuns.get(sessionId);
+    if (active) {
+      active.stop.abort();
+      await active.finished;
+    }
     session.dispose({ disposeSequence: true });
   }
 
@@ -274,7 +297,7 @@ export class LlamaEngine implements WorkerEngine {
   }
 
   private async disposeModel(): Promise<void> {
-    for (const sessionId of [...this.sessions.keys()]) this.release(sessionId);
+    await Promise.all([...this.sessions.keys()].map((sessionId) => this.release(sessionId)));
     const { loaded } = this;
     this.loaded = undefined;
     await loaded?.context.dispose();
