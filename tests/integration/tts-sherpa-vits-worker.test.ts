@@ -139,8 +139,18 @@ describe('sherpa-onnx VITS worker with the generated fixture voice', () => {
     expect(result.phonemes[0]!.startMs).toBe(0);
     for (let i = 1; i < result.phonemes.length; i++) expect(result.phonemes[i]!.startMs).toBe(result.phonemes[i - 1]!.endMs);
     expect(result.phonemes.at(-1)!.endMs).toBeCloseTo(durationMs, 6);
-    const spoken = result.phonemes.map((span) => span.phoneme).filter((phoneme) => phoneme !== 'sil');
-    expect(spoken).toEqual(words.flatMap((word) => FIXTURE_LEXICON[word]!));
+    const spoken = result.phonemes.filter((span) => span.phoneme !== 'sil');
+    expect(spoken.map((span) => span.phoneme)).toEqual(words.flatMap((word) => FIXTURE_LEXICON[word]!));
+
+    // The silent word separators anchor the estimate: every word starts exactly where it sounds.
+    const tokenMs = (FIXTURE_SAMPLES_PER_TOKEN * 1000) / FIXTURE_SAMPLE_RATE_HZ;
+    let wordStartMs = 0;
+    let phonemeIndex = 0;
+    for (const word of words) {
+      expect(spoken[phonemeIndex]!.startMs).toBeCloseTo(wordStartMs, 6);
+      phonemeIndex += FIXTURE_LEXICON[word]!.length;
+      wordStartMs += (FIXTURE_LEXICON[word]!.length + 1) * tokenMs;
+    }
   });
 
   it('runs a Piper-style voice: eSpeak front end, timeline aligned from eSpeak\'s exact one', async () => {

@@ -64,4 +64,19 @@ describe('phoneme timeline from onsets', () => {
     expect(diphthong.endSample - diphthong.startSample).toBeGreaterThan(stop.endSample - stop.startSample);
     for (let i = 1; i < spans.length; i++) expect(spans[i]!.startSample).toBe(spans[i - 1]!.endSample);
   });
+
+  it('anchors word separators at the pauses the audio shows', () => {
+    // Two words of 200 ms and 100 ms with a 60 ms pause between them.
+    const pcm = Float32Array.from([...silence(50), ...tone(200), ...silence(60), ...tone(100), ...silence(50)]);
+    const spans = estimateSpans(['h', 'ɛ', 'l', 'oʊ', 'sil', 'b', 'aɪ'], pcm, RATE_HZ);
+    expect(spans.find((span, index) => index > 0 && span.phoneme === 'sil' && span.endSample < 400)).toEqual({
+      phoneme: 'sil',
+      startSample: 250,
+      endSample: 310,
+    });
+    expect(spans.find((span) => span.phoneme === 'b')!.startSample).toBe(310);
+    expect(spans.find((span) => span.phoneme === 'oʊ')!.endSample).toBe(250);
+    expect(spans.at(-1)).toEqual({ phoneme: 'sil', startSample: 410, endSample: 460 });
+    for (let i = 1; i < spans.length; i++) expect(spans[i]!.startSample).toBe(spans[i - 1]!.endSample);
+  });
 });

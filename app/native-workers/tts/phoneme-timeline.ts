@@ -94,7 +94,8 @@ export function refineWithSilence(
   return mergeSilences(result);
 }
 
-function mergeSilences(spans: readonly SampleSpan[]): SampleSpan[] {
+/** Joins neighbouring "sil" spans and drops empty ones. */
+export function mergeSilences(spans: readonly SampleSpan[]): SampleSpan[] {
   const merged: SampleSpan[] = [];
   for (const span of spans) {
     const last = merged.at(-1);
