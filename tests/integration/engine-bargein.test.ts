@@ -87,6 +87,26 @@ describe('engine: barge-in and voice turns', () => {
     expect(client.messages.slice(from).some((m) => m.type === 'turn.started')).toBe(false);
   });
 
+  it('stops audio still playing after the reply was generated, and trims that reply in history', async () => {
+    const chunk = await speakingTurn('Tell me a short one');
+    const ended = await client.waitFor((m): m is Extract<ServerMessage, { type: 'turn.ended' }> => m.type === 'turn.ended' && m.turnId === chunk.turnId);
+    expect(ended.status).toBe('complete');
+    expect(engine.session(sessionId)!.history.at(-1)!.content).toBe(ended.replyText);
+    // The renderer only now starts playing it.
+    client.send({ type: 'playback.progress', sessionId, turnId: chunk.turnId, seq: 0, playedMs: 0, started: true });
+    const from = client.messages.length;
+    micSeq = sendMic(client, sessionId, micFrames('speech', 300), micSeq);
+    expect(await client.waitFor((m) => m.type === 'turn.stop' && m.turnId === chunk.turnId, 20_000, from)).toMatchObject({ reason: 'barge-in' });
+    const kept = engine.session(sessionId)!.history.at(-1)!;
+    expect(kept.role).toBe('assistant');
+    expect(kept.content.length).toBeLessThan(ended.replyText.length);
+    expect(ended.replyText.startsWith(kept.content)).toBe(true);
+    const trace = await client.waitFor((m) => m.type === 'turn.trace' && m.trace.turnId === chunk.turnId && m.trace.bargeInMs !== undefined, 20_000, from);
+    expect(trace.type).toBe('turn.trace');
+    micSeq = sendMic(client, sessionId, micFrames('silence', 400), micSeq);
+    await client.turnEnded(sessionId, from);
+  });
+
   it('stops when the user presses stop', async () => {
     const chunk = await speakingTurn('One more please');
     client.send({ type: 'turn.interrupt', sessionId });
