@@ -127,15 +127,20 @@ export class LlamaEngine implements WorkerEngine {
     const key = `${spec.gpuLayers ? 'gpu' : 'cpu'}:${spec.threads}`;
     if (this.backend?.key === key && !this.backend.llama.disposed) return this.backend.llama;
     await this.disposeBackend();
-    const llama = await lib.getLlama({
-      gpu: spec.gpuLayers ? 'auto' : false,
-      build: 'never',
-      // llama.cpp defaults to 4 threads; on small machines that oversubscribes the cores badly.
-      maxThreads: spec.threads,
-      progressLogs: false,
-      logLevel: lib.LlamaLogLevel.warn,
-      logger: (level, message) => this.log(level, message),
-    });
+    const llama = await lib
+      .getLlama({
+        gpu: spec.gpuLayers ? 'auto' : false,
+        // Only the prebuilt binaries shipped with the app: never download or compile at run time.
+        build: 'never',
+        // llama.cpp defaults to 4 threads; on small machines that oversubscribes the cores badly.
+        maxThreads: spec.threads,
+        progressLogs: false,
+        logLevel: lib.LlamaLogLevel.warn,
+        logger: (level, message) => this.log(level, message),
+      })
+      .catch((error: unknown) => {
+        throw new AppError(ErrorCode.Internal, `The llama.cpp runtime could not start on this machine: ${this.describeFailure(error)}.`, false, { cause: error });
+      });
     this.backend = { key, llama, failedModelLoad: false };
     return llama;
   }
