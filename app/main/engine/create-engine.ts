@@ -151,6 +151,9 @@ export function createEngine(config: EngineConfig): EngineInstance {
           case 'ping':
             send({ type: 'pong', nonce: message.nonce });
             return;
+          default:
+            // A message the host should have handled itself (or a newer client): say so instead of ignoring it.
+            send({ type: 'error', code: ErrorCode.InvalidMessage, message: `The engine does not handle "${(message as { type: string }).type}" messages.`, recoverable: true });
         }
       },
       close(): void {
