@@ -57,6 +57,12 @@ export const TurnInterruptSchema = z.object({ type: z.literal('turn.interrupt'),
 
 export const PingSchema = z.object({ type: z.literal('ping'), nonce: z.number() });
 
+/** Model manager: list the catalog with installed state. */
+export const ModelsListSchema = z.object({ type: z.literal('models.list') });
+/** Model manager: download (or resume) a catalog model. */
+export const ModelsPullSchema = z.object({ type: z.literal('models.pull'), modelId: id });
+export const ModelsCancelSchema = z.object({ type: z.literal('models.cancel'), modelId: id });
+
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   SessionOpenSchema,
   SessionCloseSchema,
@@ -65,6 +71,9 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   PlaybackProgressSchema,
   TurnInterruptSchema,
   PingSchema,
+  ModelsListSchema,
+  ModelsPullSchema,
+  ModelsCancelSchema,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
@@ -167,6 +176,43 @@ export const ErrorMessageSchema = z.object({
 
 export const PongSchema = z.object({ type: z.literal('pong'), nonce: z.number() });
 
+export const ModelEntrySchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  kind: z.enum(['stt', 'llm', 'tts']).nullable(),
+  tiers: z.array(z.string()),
+  licence: z.string().nullable(),
+  sizeBytes: z.number().nullable(),
+  approxSizeMb: z.number(),
+  installed: z.boolean(),
+  /** True when this model is the one the engine runs now. */
+  active: z.boolean(),
+});
+export type ModelEntry = z.infer<typeof ModelEntrySchema>;
+
+export const ModelsListingSchema = z.object({
+  type: z.literal('models.listing'),
+  modelsDir: z.string(),
+  models: z.array(ModelEntrySchema),
+});
+
+/** Download progress of one model (resumable; totalBytes null while unknown). */
+export const ModelsProgressSchema = z.object({
+  type: z.literal('models.progress'),
+  modelId: z.string(),
+  receivedBytes: z.number(),
+  totalBytes: z.number().nullable(),
+  bytesPerSec: z.number(),
+});
+
+export const ModelsDoneSchema = z.object({
+  type: z.literal('models.done'),
+  modelId: z.string(),
+  status: z.enum(['installed', 'failed', 'cancelled']),
+  message: z.string(),
+  path: z.string().optional(),
+});
+
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   SessionOpenedSchema,
   TurnStartedSchema,
@@ -180,6 +226,9 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   EngineStatusSchema,
   ErrorMessageSchema,
   PongSchema,
+  ModelsListingSchema,
+  ModelsProgressSchema,
+  ModelsDoneSchema,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 export type WorkerStatus = z.infer<typeof WorkerStatusSchema>;

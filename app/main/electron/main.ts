@@ -8,6 +8,8 @@ import { appRoot, rendererDir } from '../app-paths';
 import { createEngine, defaultEngineConfig } from '../engine/create-engine';
 import type { Engine, EngineConnection } from '../engine/engine-api';
 import { resolveProfile } from '../engine/model-profile';
+import { openModelManager } from '../models/model-manager';
+import { withModelService } from '../models/model-service';
 import { IPC_FROM_RENDERER, IPC_TO_RENDERER } from './ipc-channels';
 import { utilityHostLauncher } from './utility-host-launcher';
 
@@ -91,7 +93,9 @@ app.whenReady().then(async () => {
   installPermissionHandlers();
   const { config, summary } = await resolveProfile({ profile: 'auto', base: { ...defaultEngineConfig(), launcher: utilityHostLauncher } });
   for (const line of summary) console.log(line);
-  engine = createEngine(config);
+  engine = withModelService(createEngine(config), await openModelManager(), () =>
+    Object.values(config.workers).flatMap((worker) => (worker.modelPath ? [worker.modelPath] : [])),
+  );
   createWindow();
   await engine.start();
 });

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { rendererDir } from '../app-paths';
 import { createEngine } from '../engine/create-engine';
+import { openModelManager } from '../models/model-manager';
+import { withModelService } from '../models/model-service';
 import { PROFILE_NAMES, resolveProfile, type ProfileName, type ResolvedProfile } from '../engine/model-profile';
 import { startServeHost, type ServeHandle } from './serve-host';
 
@@ -48,7 +50,10 @@ async function main(): Promise<void> {
     console.error((error as Error).message);
     process.exit(1);
   }
-  const engine = createEngine(resolved.config);
+  const config = resolved.config;
+  const engine = withModelService(createEngine(config), await openModelManager(), () =>
+    Object.values(config.workers).flatMap((worker) => (worker.modelPath ? [worker.modelPath] : [])),
+  );
   let handle: ServeHandle;
   try {
     handle = await startServeHost({ engine, rendererDir, port, host: values.lan ? '0.0.0.0' : '127.0.0.1', token: values.token });
