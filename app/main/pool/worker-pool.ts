@@ -112,13 +112,11 @@ export class WorkerPool {
         timer: setTimeout(() => {
           this.removeWaiter(waiter);
           const count = this.config.kinds[kind]?.count ?? 0;
-          reject(
-            new AppError(
-              ErrorCode.PoolExhausted,
-              `All ${count} ${kind} worker${count === 1 ? ' is' : 's are'} busy; waited ${this.config.leaseTimeoutMs} ms. Try again in a moment.`,
-              true,
-            ),
-          );
+          const anyReady = this.workers.some((worker) => worker.kind === kind && worker.lifecycle === 'ready');
+          const why = anyReady
+            ? `All ${count} ${kind} worker${count === 1 ? ' is' : 's are'} busy`
+            : `The ${kind} model is still loading or restarting`;
+          reject(new AppError(ErrorCode.PoolExhausted, `${why}; waited ${this.config.leaseTimeoutMs} ms. Try again in a moment.`, true));
         }, this.config.leaseTimeoutMs),
       };
       this.waiters.push(waiter);
@@ -169,7 +167,7 @@ export class WorkerPool {
     return this.workers.filter((worker) => worker.kind === kind);
   }
 
-  /** The host process named `name` (tests kill it; benches time its hop). */
+  /** The host process named `name` (tests read its pid; benches time its hop). */
   host(name: string): HostProcess | undefined {
     return this.hosts.get(name)?.host;
   }
