@@ -81,6 +81,19 @@ function upgradeStatus(query: string): Promise<number> {
   });
 }
 
+/**
+ * Waits for a condition on `window.avatarDiagnostics` (a self-contained page function: the page's
+ * CSP forbids eval, so no predicate strings); on timeout the error shows the last snapshot.
+ */
+async function waitForDiagnostics(page: Page, what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
+  try {
+    await page.waitForFunction(predicate, null, { timeout: timeoutMs, polling: 'raf' });
+  } catch (error) {
+    const snapshot = await page.evaluate(() => JSON.stringify(window.avatarDiagnostics)).catch(() => 'unavailable');
+    throw new Error(`Timed out waiting for ${what}; diagnostics: ${snapshot}\nserve output:\n${serveOutput.slice(-2000)}`, { cause: error });
+  }
+}
+
 async function openPage(url: string): Promise<{ page: Page; pageErrors: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
   const pageErrors: string[] = [];
@@ -111,8 +124,7 @@ afterAll(async () => {
 describe('renderer slice (serve host + Chromium)', () => {
   it('answers typed text with a streamed reply, speech and a moving mouth', async () => {
     const { page, pageErrors } = await openPage(appUrl.href);
-    await page.waitForFunction(() => window.avatarDiagnostics?.sessionId, null, { timeout: 60_000 });
-    await page.waitForFunction(() => (window.avatarDiagnostics?.frame ?? 0) > 3, null, { timeout: 60_000 });
+    await waitForDiagnostics(page, 'a warm session', () => !!window.avatarDiagnostics?.sessionId && window.avatarDiagnostics.engineReady && window.avatarDiagnostics.frame > 3, 120_000);
 
     const idle = await page.evaluate(() => window.avatarDiagnostics!);
     expect(idle.state).toBe('idle');
@@ -146,20 +158,15 @@ describe('renderer slice (serve host + Chromium)', () => {
     await expect.poll(() => transcript.textContent(), { timeout: 60_000 }).toContain('Hello avatar, how are you today?');
 
     // A screenshot while the mouth is open.
-    await page.waitForFunction(() => window.avatarDiagnostics!.state === 'speaking' && window.avatarDiagnostics!.mouthOpen > 0.25, null, {
-      timeout: 60_000,
-      polling: 'raf',
-    });
+    await waitForDiagnostics(page, 'an open mouth while speaking', () => window.avatarDiagnostics?.state === 'speaking' && window.avatarDiagnostics.mouthOpen > 0.25, 120_000);
     await page.screenshot({ path: join(resultsDir, 'renderer-speaking.png') });
 
     // The reply finishes: every chunk played, back to idle.
-    await page.waitForFunction(
-      () => {
-        const d = window.avatarDiagnostics!;
-        return d.state === 'idle' && d.chunksPlayed > 0 && d.replyText.length > 0;
-      },
-      null,
-      { timeout: 120_000 },
+    await waitForDiagnostics(
+      page,
+      'the end of the reply',
+      () => window.avatarDiagnostics?.state === 'idle' && window.avatarDiagnostics.chunksPlayed > 0 && window.avatarDiagnostics.replyText.length > 0,
+      180_000,
     );
     const done = await page.evaluate(() => window.avatarDiagnostics!);
     expect(done.transcript.map((entry) => entry.role)).toEqual(['user', 'avatar']);
@@ -187,19 +194,19 @@ describe('renderer slice (serve host + Chromium)', () => {
 
   it('stops talking when the user presses Stop, keeping what was heard', async () => {
     const { page, pageErrors } = await openPage(appUrl.href);
-    await page.waitForFunction(() => window.avatarDiagnostics?.sessionId, null, { timeout: 60_000 });
+    await waitForDiagnostics(page, 'a warm session', () => !!window.avatarDiagnostics?.sessionId && window.avatarDiagnostics.engineReady, 120_000);
     const input = page.getByLabel('Message');
     await input.fill('Please tell me a long story about the sea.');
     await input.press('Enter');
-    await page.waitForFunction(() => window.avatarDiagnostics!.state === 'speaking', null, { timeout: 60_000, polling: 'raf' });
+    await waitForDiagnostics(page, 'speech', () => window.avatarDiagnostics?.state === 'speaking', 120_000);
 
     await page.getByRole('button', { name: 'Stop' }).click();
-    await page.waitForFunction(() => window.avatarDiagnostics!.state === 'idle', null, { timeout: 15_000, polling: 'raf' });
+    await waitForDiagnostics(page, 'silence', () => window.avatarDiagnostics?.state === 'idle', 30_000);
     await expect.poll(() => page.getByRole('log').textContent(), { timeout: 15_000 }).toContain('(interrupted)');
     const stopped = await page.evaluate(() => window.avatarDiagnostics!);
     expect(stopped.transcript.at(-1)?.role).toBe('avatar');
     // The mouth comes to rest once the audio is cut.
-    await page.waitForFunction(() => window.avatarDiagnostics!.mouthOpen < 0.01, null, { timeout: 15_000, polling: 'raf' });
+    await waitForDiagnostics(page, 'a closed mouth', () => (window.avatarDiagnostics?.mouthOpen ?? 1) < 0.01, 30_000);
     expect(pageErrors).toEqual([]);
     await page.close();
   });

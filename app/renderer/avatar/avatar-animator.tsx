@@ -121,6 +121,7 @@ export function AvatarAnimator({ runtime, rigRef }: { runtime: Runtime; rigRef: 
       chunksPlayed: player.chunksPlayed,
       transport: runtime.client.kind,
       connection: runtime.client.status,
+      engineReady: conversation.engineReady,
       sessionId: conversation.sessionId,
       replyText: lastReply?.text ?? '',
       transcript: conversation.entries.map((entry) => ({ role: entry.role, text: entry.text })),

@@ -19,5 +19,6 @@ export function detectRenderQuality(): RenderQuality {
     // No WebGL at all: the scene's error boundary reports it.
   }
   const software = /swiftshader|llvmpipe|software|softpipe/i.test(renderer);
+  // Software rasterizers are pixel-bound: no multisampling, one pixel per CSS pixel.
   return software ? { software, antialias: false, dpr: 1 } : { software, antialias: true, dpr: [1, 2] };
 }

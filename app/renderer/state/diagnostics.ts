@@ -22,6 +22,8 @@ export interface AvatarDiagnostics {
   chunksPlayed: number;
   transport: 'electron' | 'websocket';
   connection: string;
+  /** The engine reports every worker warm. */
+  engineReady: boolean;
   sessionId: string | null;
   replyText: string;
   transcript: { role: 'user' | 'avatar'; text: string }[];
