@@ -1,8 +1,12 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerEntryFor } from '../../app/native-workers/registry';
 import { EspeakSynthesizer } from '../../app/native-workers/tts/espeak-wasm';
+import { ensureVoiceFixture } from '../../scripts/fixtures/voice-fixture';
 import {
   FromWorkerSchema,
   VadRunResultSchema,
@@ -126,6 +130,30 @@ describe('silero VAD worker (sherpa-onnx) in a worker thread', () => {
     }
     const clicked = await detect(worker, 'mic-click', click);
     expect(clicked.events).toEqual([]);
+  });
+
+  it('answers a broken or foreign model with a typed error naming it, and keeps serving', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'vad-'));
+    try {
+      const garbage = join(scratch, 'garbage.onnx');
+      await writeFile(garbage, 'not a model');
+      const foreign = (await ensureVoiceFixture()).modelPath;
+      for (const [modelPath, code] of [
+        [garbage, 'model_invalid'],
+        [foreign, 'model_invalid'],
+        [join(scratch, 'missing.onnx'), 'model_missing'],
+      ] as const) {
+        const spec: LoadSpec = { kind: 'vad', engine: 'silero-vad', modelName: 'bad', modelPath, threads: 1, options: {} };
+        const reply = await request(worker, { type: 'load', spec }, (r) => r.type === 'ready' || r.type === 'error');
+        expect(reply).toMatchObject({ type: 'error', code });
+        expect((reply as { message: string }).message).toContain(modelPath);
+      }
+      // The loaded model still serves.
+      const result = await detect(worker, 'mic-after-errors', padded(speech, 500, 1000));
+      expect(result.events.map((event) => event.event)).toEqual(['speech-start', 'speech-end']);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   });
 
   it('keeps streams apart and forgets a released stream', async () => {

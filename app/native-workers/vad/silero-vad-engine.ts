@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { LoadSpec, RunInput, VadRunResult } from '../../shared/worker.contract';
 import type { RunContext, WorkerEngine } from '../worker-runtime';
+import { OnnxFormatError, readOnnxModelInfo } from '../tts/onnx-model-info';
 import { loadSherpaVad, type SherpaVad, type SherpaVadConfig } from './sherpa-vad-binding';
 
 /** `spec.options` of the silero VAD worker. */
@@ -27,6 +28,32 @@ const BUFFER_SECONDS = 120;
 /** The silero v5 model shipped inside @ricky0123/vad-web (ISC). */
 export function defaultSileroModelPath(): string {
   return createRequire(import.meta.url).resolve('@ricky0123/vad-web/dist/silero_vad_v5.onnx');
+}
+
+/** Graph inputs of the silero versions sherpa runs (v5/v6, and v4 "legacy"). */
+const SILERO_INPUT_LISTS = ['input, state, sr', 'input, sr, h, c'];
+
+/**
+ * sherpa aborts the process on a file that is not ONNX and exits on an ONNX model that is not
+ * silero; both are caught here as typed errors that name the file.
+ */
+async function checkSileroModel(modelPath: string): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(modelPath);
+  } catch {
+    throw new AppError(ErrorCode.ModelMissing, `The VAD model file is missing: ${modelPath}`, false);
+  }
+  let inputs: string;
+  try {
+    inputs = readOnnxModelInfo(bytes).inputNames.join(', ');
+  } catch (error) {
+    if (error instanceof OnnxFormatError) throw new AppError(ErrorCode.ModelInvalid, `The VAD model ${modelPath} is not an ONNX model (${error.message}).`, false);
+    throw error;
+  }
+  if (!SILERO_INPUT_LISTS.includes(inputs)) {
+    throw new AppError(ErrorCode.ModelInvalid, `The VAD model ${modelPath} is not a silero VAD model (inputs: ${inputs}).`, false);
+  }
 }
 
 /** One microphone stream: its detector, the samples not yet fed, and where it is in time. */
@@ -54,7 +81,7 @@ export class SileroVadEngine implements WorkerEngine {
       throw new AppError(ErrorCode.ModelInvalid, `VAD options are invalid: ${options.error.issues[0]?.message ?? ''}`, false);
     }
     const modelPath = spec.modelPath ?? defaultSileroModelPath();
-    if (!existsSync(modelPath)) throw new AppError(ErrorCode.ModelMissing, `The VAD model file is missing: ${modelPath}`, false);
+    await checkSileroModel(modelPath);
     this.options = options.data;
     this.config = {
       sileroVad: {
