@@ -75,6 +75,11 @@ describe('GGUF pre-load check', () => {
     const garbage = join(dir, 'garbage.gguf');
     await writeFile(garbage, ggufHeader(3, 1n << 40n, 3n));
     await expectModelError(garbage, ErrorCode.ModelInvalid, /corrupt GGUF header/);
+    const hugeKey = Buffer.alloc(8);
+    hugeKey.writeBigUInt64LE(1n << 50n);
+    const hugeKeyPath = join(dir, 'huge-key.gguf');
+    await writeFile(hugeKeyPath, ggufHeader(3, 0n, 1n, hugeKey));
+    await expectModelError(hugeKeyPath, ErrorCode.ModelInvalid, /GGUF header runs past the end of the file/);
   });
 
   it('rejects a GGUF without an architecture', async () => {

@@ -28,6 +28,8 @@ const HEADER_BYTES = 24;
 const DEFAULT_ALIGNMENT = 32;
 // Far above any real model; larger counts mean the header is garbage, not a huge model.
 const MAX_COUNT = 10_000_000;
+const INITIAL_READ_BYTES = 4 << 20;
+const MAX_HEADER_BYTES = 256 << 20;
 
 // ggml type id → [elements per block, bytes per block] (ggml type_traits).
 const GGML_BLOCKS: ReadonlyMap<number, readonly [number, number]> = new Map([
@@ -72,60 +74,46 @@ const SCALAR_BYTES: ReadonlyMap<number, number> = new Map([
 const TYPE_STRING = 8;
 const TYPE_ARRAY = 9;
 
+/** Thrown while parsing when the header runs past the end of the bytes read so far. */
+class NeedMoreBytes extends Error {}
 /** Thrown while parsing when the header runs past the end of the file. */
 class HeaderTruncated extends Error {}
 /** Thrown while parsing when the header holds values no writer produces. */
 class HeaderCorrupt extends Error {}
 
-/** Sequential little-endian reads over a file through a window buffer, so a header never loads whole. */
-class FileCursor {
-  private window = Buffer.alloc(0);
-  private windowStart = 0;
+/** Sequential little-endian reads over the start of the file. */
+class HeaderCursor {
   position = 0;
 
   constructor(
-    private readonly handle: FileHandle,
+    private readonly bytes: Buffer,
     private readonly fileBytes: number,
   ) {}
 
-  private async ensure(bytes: number): Promise<void> {
-    if (this.position + bytes > this.fileBytes) throw new HeaderTruncated();
-    const windowEnd = this.windowStart + this.window.length;
-    if (this.position >= this.windowStart && this.position + bytes <= windowEnd) return;
-    const length = Math.min(Math.max(bytes, 1 << 20), this.fileBytes - this.position);
-    const buffer = Buffer.alloc(length);
-    const { bytesRead } = await this.handle.read(buffer, 0, length, this.position);
-    if (bytesRead < bytes) throw new HeaderTruncated();
-    this.window = buffer.subarray(0, bytesRead);
-    this.windowStart = this.position;
+  private take(length: number): Buffer {
+    if (this.position + length > this.fileBytes) throw new HeaderTruncated();
+    if (this.position + length > this.bytes.length) throw new NeedMoreBytes();
+    const slice = this.bytes.subarray(this.position, this.position + length);
+    this.position += length;
+    return slice;
   }
 
-  private async take(bytes: number): Promise<Buffer> {
-    await this.ensure(bytes);
-    const offset = this.position - this.windowStart;
-    this.position += bytes;
-    return this.window.subarray(offset, offset + bytes);
+  u32(): number {
+    return this.take(4).readUInt32LE(0);
   }
 
-  async u32(): Promise<number> {
-    return (await this.take(4)).readUInt32LE(0);
-  }
-
-  async u64(): Promise<number> {
-    const value = (await this.take(8)).readBigUInt64LE(0);
+  u64(): number {
+    const value = this.take(8).readBigUInt64LE(0);
     if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new HeaderCorrupt(`a length of ${value} bytes`);
     return Number(value);
   }
 
-  async string(): Promise<string> {
-    const length = await this.u64();
-    if (this.position + length > this.fileBytes) throw new HeaderTruncated();
-    return (await this.take(length)).toString('utf8');
+  string(): string {
+    return this.take(this.u64()).toString('utf8');
   }
 
-  async skip(bytes: number): Promise<void> {
-    if (this.position + bytes > this.fileBytes) throw new HeaderTruncated();
-    this.position += bytes;
+  skip(length: number): void {
+    this.take(length);
   }
 }
 
@@ -139,61 +127,58 @@ function invalid(path: string, problem: string): AppError {
 }
 
 /** Reads a metadata value; returns it for strings and u32 scalars (the keys we need), else skips it. */
-async function readValue(cursor: FileCursor, type: number): Promise<string | number | undefined> {
+function readValue(cursor: HeaderCursor, type: number): string | number | undefined {
   if (type === TYPE_STRING) return cursor.string();
   if (type === 4) return cursor.u32();
   const scalarBytes = SCALAR_BYTES.get(type);
   if (scalarBytes !== undefined) {
-    await cursor.skip(scalarBytes);
+    cursor.skip(scalarBytes);
     return undefined;
   }
   if (type !== TYPE_ARRAY) throw new HeaderCorrupt(`unknown metadata value type ${type}`);
-  const itemType = await cursor.u32();
-  const count = await cursor.u64();
+  const itemType = cursor.u32();
+  const count = cursor.u64();
   const itemBytes = SCALAR_BYTES.get(itemType);
-  if (itemBytes !== undefined) await cursor.skip(itemBytes * count);
-  else if (itemType === TYPE_STRING) for (let i = 0; i < count; i++) await cursor.skip(await cursor.u64());
+  if (itemBytes !== undefined) cursor.skip(itemBytes * count);
+  else if (itemType === TYPE_STRING) for (let i = 0; i < count; i++) cursor.skip(cursor.u64());
   else throw new HeaderCorrupt(`unsupported array item type ${itemType}`);
   return undefined;
 }
 
-async function parseHeader(path: string, handle: FileHandle, fileBytes: number): Promise<GgufSummary> {
-  const cursor = new FileCursor(handle, fileBytes);
-  const magic = Buffer.alloc(4);
-  await handle.read(magic, 0, 4, 0);
+/** Parses the header from the file's first bytes; throws NeedMoreBytes when they end too soon. */
+function parseHeader(path: string, bytes: Buffer, fileBytes: number): GgufSummary {
+  const cursor = new HeaderCursor(bytes, fileBytes);
+  const magic = bytes.subarray(0, 4);
   if (!magic.equals(GGUF_MAGIC)) {
     throw invalid(path, `is not a GGUF model: it starts with ${describeBytes(magic)} instead of the GGUF magic "GGUF"`);
   }
-  await cursor.skip(4);
-  const version = await cursor.u32();
+  cursor.skip(4);
+  const version = cursor.u32();
   if (version !== 2 && version !== 3) throw invalid(path, `has GGUF version ${version}; expected version 2 or 3`);
-  const tensorCount = await cursor.u64();
-  const metadataCount = await cursor.u64();
+  const tensorCount = cursor.u64();
+  const metadataCount = cursor.u64();
   if (tensorCount > MAX_COUNT || metadataCount > MAX_COUNT) throw new HeaderCorrupt(`${tensorCount} tensors and ${metadataCount} metadata keys`);
 
   let architecture: string | undefined;
   let alignment = DEFAULT_ALIGNMENT;
   let hasChatTemplate = false;
   for (let i = 0; i < metadataCount; i++) {
-    const key = await cursor.string();
-    const value = await readValue(cursor, await cursor.u32());
+    const key = cursor.string();
+    const value = readValue(cursor, cursor.u32());
     if (key === 'general.architecture' && typeof value === 'string') architecture = value;
     else if (key === 'general.alignment' && typeof value === 'number' && value > 0) alignment = value;
     else if (key === 'tokenizer.chat_template' && typeof value === 'string') hasChatTemplate = value.length > 0;
   }
 
-  const tensors: { offset: number; bytes: number | undefined; name: string }[] = [];
+  const tensors: { offset: number; bytes: number | undefined }[] = [];
   for (let i = 0; i < tensorCount; i++) {
-    const name = await cursor.string();
-    const dimCount = await cursor.u32();
+    const name = cursor.string();
+    const dimCount = cursor.u32();
     if (dimCount > 8) throw new HeaderCorrupt(`tensor "${name}" with ${dimCount} dimensions`);
-    const dims: number[] = [];
-    for (let d = 0; d < dimCount; d++) dims.push(await cursor.u64());
-    const type = await cursor.u32();
-    const offset = await cursor.u64();
-    const block = GGML_BLOCKS.get(type);
-    const elements = dims.reduce((product, dim) => product * dim, 1);
-    tensors.push({ name, offset, bytes: block ? (elements / block[0]) * block[1] : undefined });
+    let elements = 1;
+    for (let d = 0; d < dimCount; d++) elements *= cursor.u64();
+    const block = GGML_BLOCKS.get(cursor.u32());
+    tensors.push({ offset: cursor.u64(), bytes: block ? (elements / block[0]) * block[1] : undefined });
   }
 
   if (!architecture) throw invalid(path, 'has no "general.architecture" key; expected a GGUF language model');
@@ -204,6 +189,22 @@ async function parseHeader(path: string, handle: FileHandle, fileBytes: number):
     throw invalid(path, `is truncated: its tensors need ${requiredBytes} bytes but the file has ${fileBytes} — download it again`);
   }
   return { version, architecture, tensorCount, metadataCount, dataOffsetBytes, requiredBytes, fileBytes, hasChatTemplate };
+}
+
+/** Reads ever larger prefixes of the file until the header parses (real headers are a few MB). */
+async function readHeader(path: string, handle: FileHandle, fileBytes: number): Promise<GgufSummary> {
+  const limitBytes = Math.min(fileBytes, MAX_HEADER_BYTES);
+  for (let prefixBytes = Math.min(limitBytes, INITIAL_READ_BYTES); ; prefixBytes = Math.min(limitBytes, prefixBytes * 4)) {
+    const bytes = Buffer.allocUnsafe(prefixBytes);
+    const { bytesRead } = await handle.read(bytes, 0, prefixBytes, 0);
+    if (bytesRead < prefixBytes) throw new HeaderTruncated();
+    try {
+      return parseHeader(path, bytes, fileBytes);
+    } catch (error) {
+      if (!(error instanceof NeedMoreBytes)) throw error;
+      if (prefixBytes === limitBytes) throw new HeaderCorrupt(`a header larger than ${MAX_HEADER_BYTES >> 20} MB`);
+    }
+  }
 }
 
 /**
@@ -225,7 +226,7 @@ export async function inspectGgufFile(path: string): Promise<GgufSummary> {
     throw invalid(path, `cannot be opened: ${error.message}`);
   });
   try {
-    return await parseHeader(path, handle, info.size);
+    return await readHeader(path, handle, info.size);
   } catch (error) {
     if (error instanceof HeaderTruncated) throw invalid(path, `is truncated: its GGUF header runs past the end of the file (${info.size} bytes) — download it again`);
     if (error instanceof HeaderCorrupt) throw invalid(path, `has a corrupt GGUF header (${error.message})`);
