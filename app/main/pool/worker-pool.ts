@@ -104,11 +104,24 @@ export class WorkerPool {
     const lease = this.tryLease(kind, sessionId);
     if (lease) return Promise.resolve(lease);
     return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        if (!this.removeWaiter(waiter)) return;
+        clearTimeout(waiter.timer);
+        reject(AppError.from(signal?.reason));
+      };
+      // Every way out of the queue removes the abort listener: a session's signal lives long.
+      const settle = (): void => signal?.removeEventListener('abort', onAbort);
       const waiter: Waiter = {
         kind,
         sessionId,
-        resolve,
-        reject,
+        resolve: (lease) => {
+          settle();
+          resolve(lease);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
         timer: setTimeout(() => {
           this.removeWaiter(waiter);
           const count = this.config.kinds[kind]?.count ?? 0;
@@ -116,19 +129,11 @@ export class WorkerPool {
           const why = anyReady
             ? `All ${count} ${kind} worker${count === 1 ? ' is' : 's are'} busy`
             : `The ${kind} model is still loading or restarting`;
-          reject(new AppError(ErrorCode.PoolExhausted, `${why}; waited ${this.config.leaseTimeoutMs} ms. Try again in a moment.`, true));
+          waiter.reject(new AppError(ErrorCode.PoolExhausted, `${why}; waited ${this.config.leaseTimeoutMs} ms. Try again in a moment.`, true));
         }, this.config.leaseTimeoutMs),
       };
       this.waiters.push(waiter);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          if (!this.removeWaiter(waiter)) return;
-          clearTimeout(waiter.timer);
-          reject(AppError.from(signal.reason));
-        },
-        { once: true },
-      );
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
