@@ -2,7 +2,7 @@ import { EmbeddedVoice } from '../app/main/lipsync/embedded-voice';
 import { alignTextToAudio, DEFAULT_TEXT_ALIGNER_OPTIONS } from '../app/main/lipsync/text-aligner';
 import { estimateVisemesFromAudio, estimateVisemesFromVolume } from '../app/shared/lipsync/audio-visemes';
 import { visemeAt, visemeSpansFromPhonemes, type VisemeSpan } from '../app/shared/lipsync/viseme-spans';
-import { EMBEDDED_VOICE_VISEME_TEMPLATES } from '../app/shared/lipsync/viseme-templates';
+import { EMBEDDED_VOICE_VISEME_CLASSIFIER } from '../app/shared/lipsync/viseme-classifier-model';
 import { buildVisemeTrack, dominantViseme, emptyVisemeWeights, sampleVisemeWeights } from '../app/shared/lipsync/viseme-track';
 import type { Viseme } from '../app/shared/phoneme.contract';
 import { quantile, round3, type Benchmark } from './bench-api';
@@ -90,7 +90,7 @@ const lipsyncBench: Benchmark = {
       add(agreement.aligned, frameAgreement(truth, speech, (timeMs) => visemeAt(alignedVisemes, timeMs)));
 
       // (c) audio only (templates) vs volume only.
-      const fromAudio = estimateVisemesFromAudio(clip, EMBEDDED_VOICE_VISEME_TEMPLATES);
+      const fromAudio = estimateVisemesFromAudio(clip, EMBEDDED_VOICE_VISEME_CLASSIFIER);
       add(agreement.audio, frameAgreement(truth, speech, (timeMs) => visemeAt(fromAudio, timeMs)));
       const fromVolume = estimateVisemesFromVolume(clip);
       add(agreement.volume, frameAgreement(truth, speech, (timeMs) => visemeAt(fromVolume, timeMs)));
@@ -102,7 +102,7 @@ const lipsyncBench: Benchmark = {
         tts: 'eSpeak NG (embedded WASM) — ground truth from its phoneme events',
         test_voices: TEST_RENDERINGS.map((rendering) => `${rendering.voice}@${rendering.speed}`).join(', '),
         alignment_reference_voices: DEFAULT_TEXT_ALIGNER_OPTIONS.referenceVoices.join(', '),
-        audio_only_templates: `learned from ${TRAINING_RENDERINGS.map((rendering) => rendering.voice).join(', ')} on other sentences`,
+        audio_only_classifier: `trained on ${TRAINING_RENDERINGS.map((rendering) => rendering.voice).join(', ')} on other sentences`,
       },
       runs: sentences.length,
       metrics: {

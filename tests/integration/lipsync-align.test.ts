@@ -8,7 +8,7 @@ import { alignTextToAudio } from '../../app/main/lipsync/text-aligner';
 import { readWavFile } from '../../app/main/lipsync/wav-file';
 import { estimateVisemesFromAudio, estimateVisemesFromVolume } from '../../app/shared/lipsync/audio-visemes';
 import { visemeAt, visemeSpansFromPhonemes } from '../../app/shared/lipsync/viseme-spans';
-import { EMBEDDED_VOICE_VISEME_TEMPLATES } from '../../app/shared/lipsync/viseme-templates';
+import { EMBEDDED_VOICE_VISEME_CLASSIFIER } from '../../app/shared/lipsync/viseme-classifier-model';
 import { quantile } from '../../bench/bench-api';
 import { frameAgreement, mean, onsetErrorsMs, pairPhonemes, speechRangeMs } from '../../bench/lipsync-metrics';
 
@@ -90,7 +90,7 @@ describe('aligning text to real speech', () => {
       const clip = voice.render(text, { voice: 'en-us+m7', speed: 1.1 });
       const truth = visemeSpansFromPhonemes(clip.phonemes);
       const speech = speechRangeMs(clip.phonemes)!;
-      const fromAudio = estimateVisemesFromAudio(clip, EMBEDDED_VOICE_VISEME_TEMPLATES);
+      const fromAudio = estimateVisemesFromAudio(clip, EMBEDDED_VOICE_VISEME_CLASSIFIER);
       const fromVolume = estimateVisemesFromVolume(clip);
       const a = frameAgreement(truth, speech, (timeMs) => visemeAt(fromAudio, timeMs));
       const v = frameAgreement(truth, speech, (timeMs) => visemeAt(fromVolume, timeMs));

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { PhonemeSpan } from '../../shared/phoneme.contract';
 import { estimateVisemesFromAudio } from '../../shared/lipsync/audio-visemes';
 import { visemeSpansFromPhonemes } from '../../shared/lipsync/viseme-spans';
-import { EMBEDDED_VOICE_VISEME_TEMPLATES } from '../../shared/lipsync/viseme-templates';
+import { EMBEDDED_VOICE_VISEME_CLASSIFIER } from '../../shared/lipsync/viseme-classifier-model';
 import { parseStringOptions, UsageError, type CliCommand } from '../cli/cli-command';
 import { EmbeddedVoice } from './embedded-voice';
 import { alignTextToAudio, DEFAULT_TEXT_ALIGNER_OPTIONS } from './text-aligner';
@@ -35,7 +35,7 @@ export const alignCommand: CliCommand = {
     const spoken = phonemes.some((span) => span.phoneme !== 'sil' && span.endMs > span.startMs);
     const json = spoken
       ? timelineJson(phonemes, visemeSpansFromPhonemes(phonemes))
-      : timelineJson([], estimateVisemesFromAudio(clip, EMBEDDED_VOICE_VISEME_TEMPLATES));
+      : timelineJson([], estimateVisemesFromAudio(clip, EMBEDDED_VOICE_VISEME_CLASSIFIER));
     await writeFile(values.out, JSON.stringify(json) + '\n');
     console.log(`${values.out}: ${json.phonemes.length} phonemes, ${json.visemes.length} visemes`);
   },

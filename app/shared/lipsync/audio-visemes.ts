@@ -1,4 +1,4 @@
-import { VISEMES, type Viseme } from '../phoneme.contract';
+import type { Viseme } from '../phoneme.contract';
 import { computeMfcc, DEFAULT_MFCC_OPTIONS } from './audio-features';
 import type { PcmClip } from './reference-alignment';
 import type { VisemeSpan } from './viseme-spans';
@@ -21,12 +21,17 @@ const CEPSTRA = DEFAULT_MFCC_OPTIONS.coefficientCount - 1;
 const FRAME_DIMS = CEPSTRA + 1;
 export const AUDIO_VISEME_DIMS = FRAME_DIMS * CONTEXT_OFFSETS.length;
 
-/** One viseme's template: mean and variance per feature dimension, and its prior share of frames. */
+/** One viseme's weight template over the feature dimensions (a row of the softmax classifier). */
 export interface VisemeTemplate {
   viseme: Viseme;
-  mean: readonly number[];
-  variance: readonly number[];
-  prior: number;
+  weights: readonly number[];
+  bias: number;
+}
+
+/** A linear classifier from `audioVisemeFeatures` vectors to visemes. */
+export interface VisemeClassifier {
+  dims: number;
+  templates: readonly VisemeTemplate[];
 }
 
 /** Stacked per-frame feature vectors of a clip, one frame every `AUDIO_VISEME_HOP_MS`. */
@@ -82,7 +87,7 @@ export interface AudioVisemeOptions {
   switchCost: number;
 }
 
-export const DEFAULT_AUDIO_VISEME_OPTIONS: AudioVisemeOptions = { switchCost: 12 };
+export const DEFAULT_AUDIO_VISEME_OPTIONS: AudioVisemeOptions = { switchCost: 3 };
 
 /** Per-frame runs of equal labels → spans (frame i covers i·hop ± hop/2, clipped to the clip). */
 function spansFromFrameLabels(labels: readonly Viseme[], durationMs: number): VisemeSpan[] {
@@ -98,32 +103,38 @@ function spansFromFrameLabels(labels: readonly Viseme[], durationMs: number): Vi
   return spans;
 }
 
-/** Log-likelihood of one frame under each template (silence below the energy floor is certain). */
-function frameScores(features: AudioVisemeFeatures, frame: number, templates: readonly VisemeTemplate[], out: Float64Array): void {
+/** Log posterior of each viseme for one frame (softmax); silence below the energy floor is certain. */
+function frameScores(features: AudioVisemeFeatures, frame: number, classifier: VisemeClassifier, out: Float64Array): void {
   const offset = frame * AUDIO_VISEME_DIMS;
   const silent = features.relativeEnergy[frame]! < -SILENCE_BELOW_PEAK_LOG;
-  templates.forEach((template, index) => {
+  let max = Number.NEGATIVE_INFINITY;
+  classifier.templates.forEach((template, index) => {
     if (silent) {
       out[index] = template.viseme === 'sil' ? 0 : Number.NEGATIVE_INFINITY;
       return;
     }
-    let score = Math.log(template.prior);
-    for (let d = 0; d < AUDIO_VISEME_DIMS; d++) {
-      const diff = features.vectors[offset + d]! - template.mean[d]!;
-      score -= 0.5 * ((diff * diff) / template.variance[d]! + Math.log(template.variance[d]!));
-    }
+    let score = template.bias;
+    for (let d = 0; d < AUDIO_VISEME_DIMS; d++) score += template.weights[d]! * features.vectors[offset + d]!;
     out[index] = score;
+    max = Math.max(max, score);
   });
+  if (silent) return;
+  let sum = 0;
+  for (let index = 0; index < classifier.templates.length; index++) sum += Math.exp(out[index]! - max);
+  const logSum = max + Math.log(sum);
+  for (let index = 0; index < classifier.templates.length; index++) out[index] = out[index]! - logSum;
 }
 
 /** Viseme spans estimated from audio alone (ms from the clip's first sample). */
 export function estimateVisemesFromAudio(
   clip: PcmClip,
-  templates: readonly VisemeTemplate[],
+  classifier: VisemeClassifier,
   options: AudioVisemeOptions = DEFAULT_AUDIO_VISEME_OPTIONS,
 ): VisemeSpan[] {
   const durationMs = (clip.pcm.length * 1000) / clip.sampleRateHz;
+  const templates = classifier.templates;
   if (clip.pcm.length === 0 || templates.length === 0) return [];
+  if (classifier.dims !== AUDIO_VISEME_DIMS) throw new Error(`The viseme classifier expects ${classifier.dims} features, not ${AUDIO_VISEME_DIMS}.`);
   const features = audioVisemeFeatures(clip);
   const stateCount = templates.length;
   const { frameCount } = features;
@@ -131,9 +142,9 @@ export function estimateVisemesFromAudio(
   let previous = new Float64Array(stateCount);
   let current = new Float64Array(stateCount);
   const scores = new Float64Array(stateCount);
-  frameScores(features, 0, templates, previous);
+  frameScores(features, 0, classifier, previous);
   for (let frame = 1; frame < frameCount; frame++) {
-    frameScores(features, frame, templates, scores);
+    frameScores(features, frame, classifier, scores);
     let bestPrevious = 0;
     for (let state = 1; state < stateCount; state++) if (previous[state]! > previous[bestPrevious]!) bestPrevious = state;
     for (let state = 0; state < stateCount; state++) {
@@ -153,36 +164,6 @@ export function estimateVisemesFromAudio(
     state = back[frame * stateCount + state]!;
   }
   return spansFromFrameLabels(labels, durationMs);
-}
-
-/** Templates from labelled training frames: per-viseme mean and variance (floored), priors by frequency. */
-export function learnVisemeTemplates(samples: readonly { features: AudioVisemeFeatures; labels: readonly Viseme[] }[]): VisemeTemplate[] {
-  const sums = new Map<Viseme, { count: number; sum: Float64Array; squares: Float64Array }>();
-  let total = 0;
-  for (const { features, labels } of samples) {
-    for (let frame = 0; frame < features.frameCount; frame++) {
-      const viseme = labels[frame]!;
-      if (features.relativeEnergy[frame]! < -SILENCE_BELOW_PEAK_LOG && viseme !== 'sil') continue;
-      let entry = sums.get(viseme);
-      if (!entry) {
-        entry = { count: 0, sum: new Float64Array(AUDIO_VISEME_DIMS), squares: new Float64Array(AUDIO_VISEME_DIMS) };
-        sums.set(viseme, entry);
-      }
-      entry.count++;
-      total++;
-      for (let d = 0; d < AUDIO_VISEME_DIMS; d++) {
-        const value = features.vectors[frame * AUDIO_VISEME_DIMS + d]!;
-        entry.sum[d]! += value;
-        entry.squares[d]! += value * value;
-      }
-    }
-  }
-  return VISEMES.filter((viseme) => (sums.get(viseme)?.count ?? 0) > 0).map((viseme) => {
-    const { count, sum, squares } = sums.get(viseme)!;
-    const mean = Array.from(sum, (value) => value / count);
-    const variance = Array.from(squares, (value, d) => Math.max(0.05, value / count - mean[d]! ** 2));
-    return { viseme, mean, variance, prior: count / total };
-  });
 }
 
 export interface VolumeVisemeOptions {

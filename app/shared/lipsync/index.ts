@@ -37,5 +37,5 @@ export {
   type MorphTable,
 } from './morph-tables';
 export { alignToReference, type AlignmentResult, type PcmClip, type ReferenceClip } from './reference-alignment';
-export { estimateVisemesFromAudio, estimateVisemesFromVolume, type VisemeTemplate } from './audio-visemes';
-export { EMBEDDED_VOICE_VISEME_TEMPLATES } from './viseme-templates';
+export { estimateVisemesFromAudio, estimateVisemesFromVolume, type VisemeClassifier, type VisemeTemplate } from './audio-visemes';
+export { EMBEDDED_VOICE_VISEME_CLASSIFIER } from './viseme-classifier-model';
