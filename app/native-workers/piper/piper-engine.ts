@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { LoadSpec, RunInput, TtsRunResult } from '../../shared/worker.contract';
 import type { RunContext, WorkerEngine } from '../worker-runtime';
+import { DEFAULT_TIMELINE_RULES } from './piper-timeline';
 import { PiperVoice } from './piper-voice';
 
 /** `spec.options` of the Piper worker (the voice itself is `spec.modelPath`). */
@@ -14,6 +15,8 @@ export const PiperOptionsSchema = z.object({
   noiseScale: z.number().nonnegative().optional(),
   lengthScale: z.number().positive().optional(),
   noiseW: z.number().nonnegative().optional(),
+  /** Whose time a pad between two phonemes is: the phoneme after it (default) or, as upstream Piper, before it. */
+  padTo: z.enum(['next', 'previous']).default('next'),
   /** Default speaker of a multi-speaker voice; a run's `voice` (id or name) overrides it. */
   speakerId: z.number().int().nonnegative().optional(),
   /** Speaks a few phrases at load so the first request runs on warm code (eSpeak's wasm2js, onnxruntime). */
@@ -49,6 +52,7 @@ export class PiperEngine implements WorkerEngine {
       lengthScale: options.lengthScale,
       noiseW: options.noiseW,
       speakerId: options.speakerId,
+      timelineRules: { ...DEFAULT_TIMELINE_RULES, padTo: options.padTo },
     });
     if (options.warmUp) {
       progress(0.8, 'warming up');
