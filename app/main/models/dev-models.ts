@@ -8,7 +8,7 @@
  * Tests that need real models call `devModelsOrSkipReason()` and skip with its one-line reason.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
@@ -230,17 +230,28 @@ function mismatch(what: string, expected: string, actual: string): AppError {
   return new AppError(ErrorCode.ModelInvalid, `${what}: sha256 ${actual} does not match the pin ${expected}`, false);
 }
 
-/** Serializes fetches of the same cache (parallel test files) with an exclusive lock file. */
+function lockHolderAlive(lockPath: string): boolean {
+  try {
+    const pid = Number(readFileSync(lockPath, 'utf8'));
+    if (!Number.isInteger(pid) || pid <= 0) return Date.now() - statSync(lockPath).mtimeMs < LOCK_STALE_MS;
+    process.kill(pid, 0);
+    return Date.now() - statSync(lockPath).mtimeMs < LOCK_STALE_MS;
+  } catch (error) {
+    // ESRCH: the holder is gone; EPERM: it exists under another user; ENOENT: just released.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Serializes fetches of the same cache (parallel test files) with an exclusive lock file holding the pid. */
 async function withCacheLock<T>(cacheDir: string, run: () => Promise<T>): Promise<T> {
   const lockPath = join(cacheDir, '.lock');
   for (;;) {
     try {
-      closeSync(openSync(lockPath, 'wx'));
+      writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const ageMs = Date.now() - (existsSync(lockPath) ? statSync(lockPath).mtimeMs : Date.now());
-      if (ageMs > LOCK_STALE_MS) rmSync(lockPath, { force: true });
+      if (!lockHolderAlive(lockPath)) rmSync(lockPath, { force: true });
       else await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
@@ -357,6 +368,13 @@ export async function ensureDevModels(options: EnsureDevModelsOptions = {}): Pro
     writeAtomically(profilePath, profileJson(profile));
     return { profile, profilePath, alreadyDone, pinned };
   });
+}
+
+/** The registered profile of a cache folder, or undefined when `models dev` has not completed there. */
+export function readDevModelProfile(cacheDir: string = resolveDevModelsDir()): DevModelProfile | undefined {
+  const path = join(cacheDir, PROFILE_FILE_NAME);
+  if (!existsSync(path)) return undefined;
+  return DevModelProfileSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
 }
 
 export type DevModelsOrSkip = { ok: true; profile: DevModelProfile } | { ok: false; skipReason: string };
