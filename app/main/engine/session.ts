@@ -205,7 +205,8 @@ export class Session {
 
   private endUtterance(utterance: UtteranceState, endStreamMs: number, speechEndMs: number, endpointMs: number): void {
     this.preroll.length = 0;
-    const speechMs = endStreamMs - utterance.startStreamMs;
+    // Loud frames, not the VAD's hangover, measure how long the user spoke.
+    const speechMs = Math.min(endStreamMs, utterance.voicedUntilStreamMs) - utterance.startStreamMs;
     const minimumMs = utterance.overlapsTurn && !utterance.bargedIn ? this.config.pipeline.minBargeInSpeechMs : this.config.pipeline.minUtteranceMs;
     if (speechMs < minimumMs) return; // Noise, a cough, a click: not a turn.
     const total = utterance.frames.reduce((sum, pcm) => sum + pcm.length, 0);
