@@ -140,7 +140,7 @@ async function measureAlignment(clauses: readonly string[]): Promise<AlignmentMe
 /** Runs the measurements; metric names follow shared/design/measurement.md. */
 export async function measureTts(options: MeasureTtsOptions = {}): Promise<BenchResult> {
   const runs = options.runs ?? 10;
-  const models: Record<string, string> = { tts: 'eSpeak NG en-us (embedded, WASM)' };
+  const models: Record<string, string> = { tts: 'eSpeak NG en-us (embedded, Emscripten wasm2js)' };
   const metrics: Record<string, number> = {};
 
   const espeak = await measureVoice(
@@ -185,7 +185,7 @@ export async function measureTts(options: MeasureTtsOptions = {}): Promise<Bench
     metrics,
     notes: [
       'first_chunk = request posted → whole clause audio + phoneme timeline received (the workers return one chunk per clause)',
-      'model_load = load posted → ready, after the worker thread is up; includes a warm-up synthesis for eSpeak',
+      'model_load = load posted → ready, after the worker thread is up; includes eSpeak's warm-up syntheses',
       'rtf = synthesis wall time / audio duration over all measured requests',
       'first_chunk_cpu = process CPU time during the request (the measuring thread only waits): compare it with first_chunk on a busy machine',
       'align = DTW of the eSpeak timeline at speed 1 onto eSpeak at speeds 0.8 and 1.25 (same voice: an upper bound for neural voices)',
