@@ -100,4 +100,21 @@ describe('engine: streaming text turns over a real host process and worker threa
     expect(holders(second)).toHaveLength(1);
     expect(holders(first)[0]).not.toBe(holders(second)[0]);
   });
+
+  it('typed text interrupts a reply in progress and the closed session releases its LLM worker', async () => {
+    const client = new TestClient(engine);
+    const sessionId = await client.openSession();
+    client.send({ type: 'user.text', sessionId, text: 'Talk for a while' });
+    const first = await client.waitFor((m) => m.type === 'tts.chunk' && m.sessionId === sessionId);
+    const from = client.messages.length;
+    client.send({ type: 'user.text', sessionId, text: 'Actually, stop' });
+    const turnId = (first as { turnId: string }).turnId;
+    expect(await client.waitFor((m) => m.type === 'turn.ended' && m.turnId === turnId)).toMatchObject({ status: 'interrupted' });
+    expect(client.messages.slice(from).find((m) => m.type === 'turn.stop')).toMatchObject({ turnId, reason: 'user' });
+    const next = await client.turnEnded(sessionId, client.messages.findIndex((m) => m.type === 'turn.ended' && m.turnId === turnId) + 1);
+    expect(next.replyText).toContain('You said Actually, stop.');
+    expect(engine.pool.workersOf('llm').some((w) => w.sessions.has(sessionId))).toBe(true);
+    client.send({ type: 'session.close', sessionId });
+    await expect.poll(() => engine.pool.workersOf('llm').some((w) => w.sessions.has(sessionId))).toBe(false);
+  });
 });
