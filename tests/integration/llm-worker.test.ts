@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../app/shared/errors.contract';
 import { FromWorkerSchema, type ChatMessage, type FromWorker, type LoadSpec } from '../../app/shared/worker.contract';
 import type { LlamaRunResult } from '../../app/native-workers/llm/llama-engine';
+import { workerEntryFor } from '../../app/native-workers/registry';
 import { ensureGgufFixture } from '../../scripts/fixtures/gguf-fixture';
 
-const workerEntry = join(import.meta.dirname, '..', '..', 'app', 'native-workers', 'llm', 'llama.worker.ts');
+const workerEntry = workerEntryFor('llama');
 
 /** A worker thread running the TypeScript entry: `--import tsx` in execArgv does not reach a worker's entry on Node 20. */
 function startSourceWorker(entry: string): Worker {
