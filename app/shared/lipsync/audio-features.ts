@@ -36,37 +36,63 @@ export interface AudioFeatures {
   logEnergy: Float32Array;
 }
 
+/** Bit-reversal permutation and twiddle factors of one FFT size. */
+interface FftPlan {
+  reversed: Uint32Array;
+  cos: Float64Array;
+  sin: Float64Array;
+}
+
+const fftPlans = new Map<number, FftPlan>();
+
+function fftPlan(size: number): FftPlan {
+  let plan = fftPlans.get(size);
+  if (!plan) {
+    const bits = Math.round(Math.log2(size));
+    const reversed = new Uint32Array(size);
+    for (let i = 0; i < size; i++) {
+      let r = 0;
+      for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
+      reversed[i] = r;
+    }
+    const cos = Float64Array.from({ length: size / 2 }, (_, k) => Math.cos((-2 * Math.PI * k) / size));
+    const sin = Float64Array.from({ length: size / 2 }, (_, k) => Math.sin((-2 * Math.PI * k) / size));
+    plan = { reversed, cos, sin };
+    fftPlans.set(size, plan);
+  }
+  return plan;
+}
+
 /** In-place iterative radix-2 FFT of (re, im); length must be a power of two. */
 function fft(re: Float64Array, im: Float64Array): void {
   const size = re.length;
-  for (let i = 1, j = 0; i < size; i++) {
-    let bit = size >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
+  const { reversed, cos, sin } = fftPlan(size);
+  for (let i = 0; i < size; i++) {
+    const j = reversed[i]!;
     if (i < j) {
-      [re[i], re[j]] = [re[j]!, re[i]!];
-      [im[i], im[j]] = [im[j]!, im[i]!];
+      const swapRe = re[i]!;
+      re[i] = re[j]!;
+      re[j] = swapRe;
+      const swapIm = im[i]!;
+      im[i] = im[j]!;
+      im[j] = swapIm;
     }
   }
   for (let length = 2; length <= size; length <<= 1) {
-    const angle = (-2 * Math.PI) / length;
-    const stepRe = Math.cos(angle);
-    const stepIm = Math.sin(angle);
+    const half = length >> 1;
+    const step = size / length;
     for (let start = 0; start < size; start += length) {
-      let wRe = 1;
-      let wIm = 0;
-      for (let k = 0; k < length / 2; k++) {
+      for (let k = 0; k < half; k++) {
+        const wRe = cos[k * step]!;
+        const wIm = sin[k * step]!;
         const a = start + k;
-        const b = a + length / 2;
+        const b = a + half;
         const tRe = re[b]! * wRe - im[b]! * wIm;
         const tIm = re[b]! * wIm + im[b]! * wRe;
         re[b] = re[a]! - tRe;
         im[b] = im[a]! - tIm;
         re[a] = re[a]! + tRe;
         im[a] = im[a]! + tIm;
-        const nextRe = wRe * stepRe - wIm * stepIm;
-        wIm = wRe * stepIm + wIm * stepRe;
-        wRe = nextRe;
       }
     }
   }
@@ -75,20 +101,28 @@ function fft(re: Float64Array, im: Float64Array): void {
 const hzToMel = (hz: number): number => 2595 * Math.log10(1 + hz / 700);
 const melToHz = (mel: number): number => 700 * (10 ** (mel / 2595) - 1);
 
-/** Triangular mel filters over the power-spectrum bins: filters[band] = weights per bin. */
-function melFilterbank(bandCount: number, fftSize: number, sampleRateHz: number, minHz: number, maxHz: number): Float64Array[] {
+/** A triangular mel filter: weights of the power-spectrum bins from `firstBin` on. */
+interface MelFilter {
+  firstBin: number;
+  weights: Float64Array;
+}
+
+/** Triangular mel filters over the power-spectrum bins. */
+function melFilterbank(bandCount: number, fftSize: number, sampleRateHz: number, minHz: number, maxHz: number): MelFilter[] {
   const binCount = fftSize / 2 + 1;
   const minMel = hzToMel(minHz);
   const maxMel = hzToMel(maxHz);
   const edgesHz = Array.from({ length: bandCount + 2 }, (_, index) => melToHz(minMel + ((maxMel - minMel) * index) / (bandCount + 1)));
   return Array.from({ length: bandCount }, (_, band) => {
-    const filter = new Float64Array(binCount);
     const [low, centre, high] = [edgesHz[band]!, edgesHz[band + 1]!, edgesHz[band + 2]!];
-    for (let bin = 0; bin < binCount; bin++) {
+    const firstBin = Math.min(binCount - 1, Math.floor((low * fftSize) / sampleRateHz) + 1);
+    const lastBin = Math.min(binCount - 1, Math.ceil((high * fftSize) / sampleRateHz));
+    const weights = new Float64Array(Math.max(0, lastBin - firstBin + 1));
+    for (let bin = firstBin; bin <= lastBin; bin++) {
       const hz = (bin * sampleRateHz) / fftSize;
-      if (hz > low && hz < high) filter[bin] = hz <= centre ? (hz - low) / (centre - low) : (high - hz) / (high - centre);
+      if (hz > low && hz < high) weights[bin - firstBin] = hz <= centre ? (hz - low) / (centre - low) : (high - hz) / (high - centre);
     }
-    return filter;
+    return { firstBin, weights };
   });
 }
 
@@ -114,26 +148,29 @@ export function computeMfcc(pcm: Float32Array, sampleRateHz: number, options: Mf
   const melEnergies = new Float64Array(options.melBandCount);
   const half = Math.floor(windowSize / 2);
   const preEmphasis = options.preEmphasis ** (16000 / sampleRateHz);
-  const sampleAt = (index: number): number => (index >= 0 && index < pcm.length ? pcm[index]! : 0);
+  // The signal padded by a window (plus one sample for pre-emphasis) of zeros on both sides.
+  const pad = windowSize + 1;
+  const padded = new Float64Array(pcm.length + 2 * pad);
+  padded.set(pcm, pad);
 
   for (let frame = 0; frame < frameCount; frame++) {
-    const first = Math.round(frame * hopSize) - half;
+    const first = Math.round(frame * hopSize) - half + pad;
     re.fill(0);
     im.fill(0);
     let energy = 0;
     for (let i = 0; i < windowSize; i++) {
-      const sample = sampleAt(first + i) - preEmphasis * sampleAt(first + i - 1);
-      energy += sampleAt(first + i) ** 2;
-      re[i] = sample * window[i]!;
+      const sample = padded[first + i]!;
+      energy += sample * sample;
+      re[i] = (sample - preEmphasis * padded[first + i - 1]!) * window[i]!;
     }
     logEnergy[frame] = Math.log(energy / windowSize + 1e-10);
     fft(re, im);
     for (let band = 0; band < options.melBandCount; band++) {
-      const filter = filters[band]!;
+      const { firstBin, weights } = filters[band]!;
       let sum = 0;
-      for (let bin = 0; bin <= fftSize / 2; bin++) {
-        const weight = filter[bin]!;
-        if (weight > 0) sum += weight * (re[bin]! * re[bin]! + im[bin]! * im[bin]!);
+      for (let offset = 0; offset < weights.length; offset++) {
+        const bin = firstBin + offset;
+        sum += weights[offset]! * (re[bin]! * re[bin]! + im[bin]! * im[bin]!);
       }
       melEnergies[band] = Math.log(sum + 1e-10);
     }
