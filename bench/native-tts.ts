@@ -185,7 +185,7 @@ export async function measureTts(options: MeasureTtsOptions = {}): Promise<Bench
     metrics,
     notes: [
       'first_chunk = request posted → whole clause audio + phoneme timeline received (the workers return one chunk per clause)',
-      'model_load = load posted → ready, after the worker thread is up; includes eSpeak's warm-up syntheses',
+      'model_load = load posted → ready, after the worker thread is up; includes the warm-up syntheses of eSpeak',
       'rtf = synthesis wall time / audio duration over all measured requests',
       'first_chunk_cpu = process CPU time during the request (the measuring thread only waits): compare it with first_chunk on a busy machine',
       'align = DTW of the eSpeak timeline at speed 1 onto eSpeak at speeds 0.8 and 1.25 (same voice: an upper bound for neural voices)',
