@@ -13,7 +13,7 @@ import type { ServerMessage } from '../app/shared/messages.contract';
  * delays on the critical path (first token, tokens until the first chunk is released, its TTS).
  */
 
-const DELAYS = { firstTokenMs: 120, tokenMs: 30, ttsFirstChunkMs: 40, ttsMsPerChar: 1 };
+const DELAYS = { firstTokenMs: 120, tokenMs: 30, ttsFirstChunkMs: 40, ttsMsPerChar: 1, sttMs: 60, vadMinSilenceMs: 200 };
 const USER_TEXT = 'Hello there, how are you today';
 
 function config(streaming: boolean): EngineConfig {
@@ -28,8 +28,8 @@ function config(streaming: boolean): EngineConfig {
   return {
     ...base,
     workers: {
-      vad: scripted('vad', {}),
-      stt: scripted('stt', {}),
+      vad: scripted('vad', { vadMinSilenceMs: DELAYS.vadMinSilenceMs }),
+      stt: scripted('stt', { sttMs: DELAYS.sttMs, transcript: USER_TEXT }),
       llm: scripted('llm', { firstTokenMs: DELAYS.firstTokenMs, tokenMs: DELAYS.tokenMs, replySentences: 3 }),
       tts: scripted('tts', { ttsFirstChunkMs: DELAYS.ttsFirstChunkMs, ttsMsPerChar: DELAYS.ttsMsPerChar }, 2),
     },
@@ -80,9 +80,45 @@ async function firstAudioLatencies(engine: EngineInstance, runs: number): Promis
   return latencies;
 }
 
+const FRAME_MS = 20;
+
+/** Mic frames in real time (speech, then silence); returns first audio after the end of speech per turn, from the traces. */
+async function voiceLatencies(engine: EngineInstance, runs: number): Promise<number[]> {
+  let listener: (message: ServerMessage) => void = () => undefined;
+  const connection = engine.connect((message) => listener(message));
+  const sessionId = await new Promise<string>((resolve) => {
+    listener = (message) => {
+      if (message.type === 'session.opened') resolve(message.sessionId);
+    };
+    connection.handle({ type: 'session.open', requestId: 'bench-voice' });
+  });
+  const latencies: number[] = [];
+  let seq = 0;
+  let sample = 0;
+  for (let run = 0; run < runs; run++) {
+    const traced = new Promise<number>((resolve) => {
+      listener = (message) => {
+        const trace = message.type === 'turn.trace' ? message.trace : undefined;
+        if (trace?.source === 'voice' && trace.turnEndMs !== undefined) resolve(trace.ttsFirstAudioMs! - trace.speechEndMs!);
+      };
+    });
+    // 600 ms of speech, then silence until the VAD's hangover ends it, paced like a microphone.
+    const startMs = performance.now();
+    for (let frame = 0; frame < 50; frame++) {
+      const pcm = new Float32Array((16000 * FRAME_MS) / 1000);
+      if (frame < 30) for (let i = 0; i < pcm.length; i++) pcm[i] = 0.3 * Math.sin((2 * Math.PI * 180 * sample++) / 16000);
+      connection.handle({ type: 'mic.audio', sessionId, seq: seq++, sampleRateHz: 16000, pcm });
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, startMs + (frame + 1) * FRAME_MS - performance.now())));
+    }
+    latencies.push(await traced);
+  }
+  connection.close();
+  return latencies;
+}
+
 const benchmark: Benchmark = {
   name: 'pipeline',
-  description: 'First audio and orchestration overhead of text turns (scripted engines, known delays); streaming vs unchunked.',
+  description: 'First audio and orchestration overhead of text and voice turns (scripted engines, known delays); streaming vs unchunked.',
   async run(options) {
     const runs = Number(options.runs ?? 30);
     const streamingEngine = createEngine(config(true));
@@ -90,6 +126,8 @@ const benchmark: Benchmark = {
     // Warm-up turn: first-use costs (JIT, module loads) are not orchestration overhead.
     await firstAudioLatencies(streamingEngine, 2);
     const streaming = await firstAudioLatencies(streamingEngine, runs);
+    const voiceRuns = Math.max(5, Math.round(runs / 3));
+    const voice = await voiceLatencies(streamingEngine, voiceRuns);
     await streamingEngine.shutdown();
 
     const unchunkedEngine = createEngine(config(false));
@@ -100,6 +138,7 @@ const benchmark: Benchmark = {
 
     const ideal = idealFirstAudioMs(true);
     const overhead = streaming.map((ms) => ms - ideal.idealMs);
+    const voiceIdealMs = DELAYS.vadMinSilenceMs + DELAYS.sttMs + ideal.idealMs;
     const streamingP50 = quantile(streaming, 0.5);
     const unchunkedP50 = quantile(unchunked, 0.5);
     return {
@@ -114,11 +153,16 @@ const benchmark: Benchmark = {
         critical_path_unchunked_ms: round3(idealFirstAudioMs(false).idealMs),
         overhead_ms_p50: round3(quantile(overhead, 0.5)),
         overhead_ms_p95: round3(quantile(overhead, 0.95)),
+        first_audio_after_speech_end_ms_p50: round3(quantile(voice, 0.5)),
+        first_audio_after_speech_end_ms_p95: round3(quantile(voice, 0.95)),
+        voice_critical_path_ms: round3(voiceIdealMs),
+        voice_overhead_ms_p95: round3(quantile(voice, 0.95) - voiceIdealMs),
       },
       notes: [
         `1-minute load average at the end: ${loadavg()[0]!.toFixed(1)} (other processes share the cores; tails grow with it)`,
         `delays: ${JSON.stringify(DELAYS)}; first chunk "${ideal.firstChunk}"`,
         'overhead = (user.text sent → first tts.chunk received) − (first token + tokens until the chunk is released + its TTS time)',
+        `voice: ${voiceRuns} turns of 600 ms speech paced in real time; from the trace, ttsFirstAudioMs − speechEndMs; its critical path adds the VAD hangover and STT`,
       ],
     };
   },
