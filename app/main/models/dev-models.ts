@@ -58,7 +58,8 @@ export type DevModelsManifest = z.infer<typeof DevModelsManifestSchema>;
 export const DevModelProfileSchema = z.object({
   profile: z.literal('dev'),
   llm: z.object({ ggufPath: z.string() }),
-  stt: z.object({ whisperGgmlPath: z.string(), ct2Dir: z.string() }),
+  /** `whisperGgmlSha256`: the converter-output pin the ggml file was checked against. */
+  stt: z.object({ whisperGgmlPath: z.string(), whisperGgmlSha256: sha256.nullable(), ct2Dir: z.string() }),
   tts: z.object({ piperOnnxPath: z.string(), piperConfigPath: z.string() }),
   sources: z.array(z.object({ name: z.string(), version: z.string(), license: z.string() })),
 });
@@ -124,6 +125,7 @@ export function devProfileFor(manifest: DevModelsManifest, cacheDir: string): De
     llm: { ggufPath: join(packageDir(cacheDir, llm), gguf.fileName) },
     stt: {
       whisperGgmlPath: join(packageDir(cacheDir, stt), manifest.whisperGgml.fileName),
+      whisperGgmlSha256: manifest.whisperGgml.sha256,
       ct2Dir: join(packageDir(cacheDir, stt), 'ct2'),
     },
     tts: { piperOnnxPath: join(packageDir(cacheDir, tts), onnx.fileName), piperConfigPath: join(packageDir(cacheDir, tts), onnxJson.fileName) },
@@ -352,7 +354,12 @@ export async function ensureDevModels(options: EnsureDevModelsOptions = {}): Pro
 
     const ggmlPath = profile.stt.whisperGgmlPath;
     const ggmlHex = manifest.whisperGgml.sha256;
-    const ggmlCurrent = existsSync(ggmlPath) && !sttUnpacked && (!options.verify || (await sha256OfFile(ggmlPath)) === ggmlHex);
+    // A profile written for another pin (converter changed) means the ggml must be checked again.
+    const profileCurrent = existsSync(profilePath) && readFileSync(profilePath, 'utf8') === profileJson(profile);
+    const ggmlCurrent =
+      existsSync(ggmlPath) &&
+      !sttUnpacked &&
+      ((profileCurrent && !options.verify) || (ggmlHex !== null && (await sha256OfFile(ggmlPath)) === ggmlHex));
     if (!ggmlCurrent) {
       alreadyDone = false;
       log(`converting CTranslate2 Whisper → ${manifest.whisperGgml.fileName}`);
@@ -365,6 +372,7 @@ export async function ensureDevModels(options: EnsureDevModelsOptions = {}): Pro
     }
 
     if (pinned.length > 0) writeAtomically(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    profile.stt.whisperGgmlSha256 = manifest.whisperGgml.sha256;
     writeAtomically(profilePath, profileJson(profile));
     return { profile, profilePath, alreadyDone, pinned };
   });
