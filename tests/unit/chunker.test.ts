@@ -44,6 +44,14 @@ describe('ClauseChunker', () => {
     expect(chunks).toEqual(['Pi is about 3.14 today.', 'A crowd of 1,000 people came.', 'Version 2.0.1 works.']);
   });
 
+  it('releases the first chunk at a comma after a word without waiting for the next token', () => {
+    const chunker = new ClauseChunker();
+    expect(chunker.push('Well then, my')).toEqual([]);
+    expect(chunker.push(' friend,')).toEqual(['Well then, my friend,']);
+    // After a digit the comma may be a thousands separator: wait.
+    expect(new ClauseChunker().push('We counted to 1,')).toEqual([]);
+  });
+
   it('waits when a period could still become a decimal', () => {
     const chunker = new ClauseChunker();
     expect(chunker.push('The answer is 3.')).toEqual([]);

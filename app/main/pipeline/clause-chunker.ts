@@ -104,7 +104,11 @@ export class ClauseChunker {
       while (next < text.length && (CLOSERS.test(text[next]!) || SENTENCE_END.test(text[next]!))) next++;
       if (next >= text.length) {
         if (final) return { end: next };
-        return undefined; // Cannot tell yet: "3." may become "3.14".
+        // A comma right after a word cannot grow into a number ("1,000"): the first chunk need not
+        // wait a token for the space. Anything else may still change ("3." → "3.14", "http:" → URL).
+        const wordComma = char === ',' && next === i + 1 && /\p{L}/u.test(text[i - 1] ?? '');
+        if (first && wordComma && words >= this.options.firstChunkMinWords) return { end: next };
+        return undefined;
       }
       if (!/\s/.test(text[next]!)) continue;
       if (sentence) {
