@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { PhonemeSpan } from '../../shared/phoneme.contract';
@@ -76,6 +77,7 @@ export class PiperVoice {
   /** Reads the config, ensures the durations output (patching if needed), opens the session. */
   static async load(options: PiperVoiceOptions): Promise<PiperVoice> {
     const configPath = options.configPath ?? `${options.modelPath}.json`;
+    if (!existsSync(options.modelPath)) throw new AppError(ErrorCode.ModelMissing, `The Piper voice model is missing: ${options.modelPath}`, false);
     const config = await readPiperConfig(configPath);
     const model = await ensureAlignedModel(options.modelPath, options.cacheDir);
     if (config.speakerCount > 1 && !model.hasSpeakerInput) {
