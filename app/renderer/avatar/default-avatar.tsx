@@ -177,10 +177,8 @@ export function DefaultAvatar({ rigRef }: { rigRef: RefObject<AvatarRig | null> 
 
   useLayoutEffect(
     () => () => {
-      for (const value of Object.values(assets)) {
-        if (value && typeof (value as BufferGeometry).dispose === 'function') (value as BufferGeometry).dispose();
-      }
-      assets.face.geometry.dispose();
+      const { face, hair, ear, neck, torso, collar, eyeball, iris, pupil, catchlight } = assets;
+      for (const geometry of [face.geometry, hair, ear, neck, torso, collar, eyeball, iris, pupil, catchlight]) geometry.dispose();
       for (const material of [...assets.faceMaterials, ...Object.values(assets.materials)]) material.dispose();
     },
     [assets],
