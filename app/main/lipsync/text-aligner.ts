@@ -1,3 +1,4 @@
+import { AppError, ErrorCode } from '../../shared/errors.contract';
 import { audibleRange } from '../../native-workers/tts/estimated-timeline';
 import {
   alignToReference,
@@ -41,6 +42,7 @@ export function alignTextToAudio(
   target: PcmClip,
   options: TextAlignerOptions = DEFAULT_TEXT_ALIGNER_OPTIONS,
 ): AlignmentResult & { referenceVoice: string; referenceSpeed: number } {
+  if (options.referenceVoices.length === 0) throw new AppError(ErrorCode.InvalidMessage, 'Alignment needs at least one reference voice.', false);
   const targetMs = audibleMs(target);
   let best: (AlignmentResult & { referenceVoice: string; referenceSpeed: number }) | null = null;
   for (const referenceVoice of options.referenceVoices) {
