@@ -1,34 +1,35 @@
 import { readFile } from 'node:fs/promises';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
+import { alignToReference } from '../../shared/lipsync/reference-alignment';
+import type { PhonemeSpan } from '../../shared/phoneme.contract';
 import type { LoadSpec, RunInput, TtsRunResult } from '../../shared/worker.contract';
 import type { RunContext, WorkerEngine } from '../worker-runtime';
 import { EspeakSynthesizer } from './espeak-wasm';
 import { estimateSpans } from './estimated-timeline';
-import { alignSpans } from './dtw-aligner';
-import { SILENCE_PHONEME } from './ipa-phoneme-classes';
 import { lexiconTokens, parseLexicon, tokensToPhonemes } from './lexicon-phonemizer';
-import { refineWithSilence, spansFromOnsets, toMillisecondSpans, type SampleSpan } from './phoneme-timeline';
+import { refineWithSilence, spansFromOnsets, toMillisecondSpans } from './phoneme-timeline';
 import { loadSherpaTts, type SherpaOfflineTts } from './sherpa-tts-binding';
 import { parseTokens, validateVitsVoice, type ValidatedVitsVoice } from './vits-voice-config';
 
-/** Labels the voice's audio for `text` with a phoneme timeline. */
-type Timeliner = (text: string, pcm: Float32Array, sampleRateHz: number) => { spans: SampleSpan[]; timing: TtsRunResult['timing'] };
+/** Labels the voice's audio for `text` with a phoneme timeline (ms spans that tile it). */
+type Timeliner = (text: string, pcm: Float32Array, sampleRateHz: number) => { phonemes: PhonemeSpan[]; timing: TtsRunResult['timing'] };
 
-/** Lexicon voices: the lexicon's tokens spread over the audio by typical durations. */
+/** Lexicon voices: the lexicon's tokens spread over the audio by typical durations, anchored at pauses. */
 async function lexiconTimeliner(voice: ValidatedVitsVoice): Promise<Timeliner> {
   const { tokensPath, lexiconPath } = voice.options;
   const tokens = parseTokens(await readFile(tokensPath, 'utf8'), tokensPath);
   const lexicon = parseLexicon(await readFile(lexiconPath!, 'utf8'), tokens);
   const punctuation = new Set((voice.model.metadata.punctuation ?? '').split(' ').filter(Boolean));
   return (text, pcm, sampleRateHz) => ({
-    spans: estimateSpans(tokensToPhonemes(lexiconTokens(text, lexicon, punctuation)), pcm, sampleRateHz),
+    phonemes: toMillisecondSpans(estimateSpans(tokensToPhonemes(lexiconTokens(text, lexicon, punctuation)), pcm, sampleRateHz), sampleRateHz),
     timing: 'estimated',
   });
 }
 
 /**
  * Piper voices speak eSpeak NG's IPA phonemes. The embedded eSpeak renders the same text with exact
- * phoneme events, and DTW carries that timeline onto the voice's audio.
+ * phoneme events, and the lip-sync module's MFCC + DTW alignment carries that timeline onto the
+ * voice's audio.
  */
 async function espeakTimeliner(voice: ValidatedVitsVoice): Promise<Timeliner> {
   const espeak = await EspeakSynthesizer.create();
@@ -36,17 +37,19 @@ async function espeakTimeliner(voice: ValidatedVitsVoice): Promise<Timeliner> {
   return (text, pcm, sampleRateHz) => {
     const reference = espeak.synthesize(text);
     const referenceSpans = refineWithSilence(spansFromOnsets(reference.events, reference.pcm.length), reference.pcm, reference.sampleRateHz);
-    const aligned = alignSpans(referenceSpans, reference.pcm, reference.sampleRateHz, pcm, sampleRateHz);
-    if (aligned) return { spans: aligned, timing: 'aligned' };
-    const phonemes = referenceSpans.map((span) => span.phoneme).filter((phoneme) => phoneme !== SILENCE_PHONEME);
-    return { spans: estimateSpans(phonemes, pcm, sampleRateHz), timing: 'estimated' };
+    const aligned = alignToReference(
+      { pcm: reference.pcm, sampleRateHz: reference.sampleRateHz, phonemes: toMillisecondSpans(referenceSpans, reference.sampleRateHz) },
+      { pcm, sampleRateHz },
+    );
+    // A phoneme the warp squeezes to nothing is dropped; the others still tile the audio.
+    return { phonemes: aligned.phonemes.filter((span) => span.endMs > span.startMs), timing: 'aligned' };
   };
 }
 
 /**
  * VITS and Piper voices run by sherpa-onnx (engine "sherpa-vits"). The voice is validated before
  * sherpa loads it (sherpa exits the process on bad configs). sherpa returns audio only, so the
- * timeline is made here: aligned by DTW to an eSpeak rendering for Piper voices (timing "aligned"),
+ * timeline is made here: aligned to an eSpeak rendering for Piper voices (timing "aligned"),
  * estimated from typical phoneme durations for lexicon voices (timing "estimated").
  */
 export class SherpaVitsEngine implements WorkerEngine {
@@ -90,8 +93,8 @@ export class SherpaVitsEngine implements WorkerEngine {
     context.signal.throwIfAborted();
     const pcm = new Float32Array(audio.samples);
     const sampleRateHz = audio.sampleRate > 0 ? audio.sampleRate : voice.sampleRateHz;
-    const { spans, timing } = timeline(input.text, pcm, sampleRateHz);
-    const result: TtsRunResult = { sampleRateHz, pcm, phonemes: toMillisecondSpans(spans, sampleRateHz), timing };
+    const { phonemes, timing } = timeline(input.text, pcm, sampleRateHz);
+    const result: TtsRunResult = { sampleRateHz, pcm, phonemes, timing };
     return { data: result, transfer: [pcm.buffer] };
   }
 

@@ -1,40 +1,42 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { alignSpans } from '../../app/native-workers/tts/dtw-aligner';
 import { EspeakSynthesizer } from '../../app/native-workers/tts/espeak-wasm';
-import { refineWithSilence, spansFromOnsets, type SampleSpan } from '../../app/native-workers/tts/phoneme-timeline';
+import { refineWithSilence, spansFromOnsets, toMillisecondSpans } from '../../app/native-workers/tts/phoneme-timeline';
+import { alignToReference } from '../../app/shared/lipsync/reference-alignment';
+import type { PhonemeSpan } from '../../app/shared/phoneme.contract';
 
 interface Rendering {
-  spans: SampleSpan[];
+  phonemes: PhonemeSpan[];
   pcm: Float32Array;
-  rateHz: number;
+  sampleRateHz: number;
 }
 
 function render(voice: EspeakSynthesizer, text: string, speed: number): Rendering {
   const { pcm, events, sampleRateHz } = voice.synthesize(text, speed);
-  return { spans: refineWithSilence(spansFromOnsets(events, pcm.length), pcm, sampleRateHz), pcm, rateHz: sampleRateHz };
+  return { phonemes: toMillisecondSpans(refineWithSilence(spansFromOnsets(events, pcm.length), pcm, sampleRateHz), sampleRateHz), pcm, sampleRateHz };
 }
 
 /** Onset errors (ms) of aligned phonemes against the truth, pairing the k-th occurrence of each phoneme. */
-function onsetErrorsMs(aligned: readonly SampleSpan[], truth: readonly SampleSpan[], rateHz: number): number[] {
-  const occurrences = (spans: readonly SampleSpan[]): Map<string, SampleSpan> => {
+function onsetErrorsMs(aligned: readonly PhonemeSpan[], truth: readonly PhonemeSpan[]): number[] {
+  const onsets = (spans: readonly PhonemeSpan[]): Map<string, number> => {
     const seen = new Map<string, number>();
-    const keyed = new Map<string, SampleSpan>();
+    const keyed = new Map<string, number>();
     for (const span of spans) {
-      if (span.phoneme === 'sil') continue;
+      if (span.phoneme === 'sil' || span.endMs <= span.startMs) continue;
       const count = seen.get(span.phoneme) ?? 0;
       seen.set(span.phoneme, count + 1);
-      keyed.set(`${span.phoneme}#${count}`, span);
+      keyed.set(`${span.phoneme}#${count}`, span.startMs);
     }
     return keyed;
   };
-  const truthByKey = occurrences(truth);
-  return [...occurrences(aligned)].flatMap(([key, span]) => {
-    const expected = truthByKey.get(key);
-    return expected ? [(Math.abs(span.startSample - expected.startSample) * 1000) / rateHz] : [];
+  const truthOnsets = onsets(truth);
+  return [...onsets(aligned)].flatMap(([key, startMs]) => {
+    const expected = truthOnsets.get(key);
+    return expected === undefined ? [] : [Math.abs(startMs - expected)];
   });
 }
 
-describe('DTW alignment of a phoneme timeline onto another rendering', () => {
+/** The timing path of Piper voices in the sherpa-vits worker: eSpeak's exact timeline carried onto other audio. */
+describe('Piper timing path: eSpeak reference aligned onto another rendering', () => {
   let reference: EspeakSynthesizer;
   let target: EspeakSynthesizer;
 
@@ -51,15 +53,14 @@ describe('DTW alignment of a phoneme timeline onto another rendering', () => {
     ['The quick brown fox jumps over the lazy dog.', 'en-us+klatt', 1.2],
   ])('finds the onsets of "%s" spoken by %s at speed %d within the lip-sync targets', (text, targetVoice, speed) => {
     target.setVoice(targetVoice);
-    const source = render(reference, text, 1);
     const truth = render(target, text, speed);
-    const aligned = alignSpans(source.spans, source.pcm, source.rateHz, truth.pcm, truth.rateHz)!;
+    const aligned = alignToReference(render(reference, text, 1), truth).phonemes;
 
-    expect(aligned[0]!.startSample).toBe(0);
-    for (let i = 1; i < aligned.length; i++) expect(aligned[i]!.startSample).toBe(aligned[i - 1]!.endSample);
-    expect(aligned.at(-1)!.endSample).toBe(truth.pcm.length);
+    expect(aligned[0]!.startMs).toBe(0);
+    for (let i = 1; i < aligned.length; i++) expect(aligned[i]!.startMs).toBe(aligned[i - 1]!.endMs);
+    expect(aligned.at(-1)!.endMs).toBeCloseTo((truth.pcm.length * 1000) / truth.sampleRateHz, 6);
 
-    const errors = onsetErrorsMs(aligned, truth.spans, truth.rateHz);
+    const errors = onsetErrorsMs(aligned, truth.phonemes);
     expect(errors.length).toBeGreaterThan(20);
     const meanMs = errors.reduce((sum, error) => sum + error, 0) / errors.length;
     const p95Ms = [...errors].sort((a, b) => a - b)[Math.floor(0.95 * (errors.length - 1))]!;
