@@ -71,6 +71,7 @@ const GRAPH_INPUT = 11;
 const GRAPH_OUTPUT = 12;
 const WIRE_VARINT = 0;
 const WIRE_BYTES = 2;
+const CEIL = Buffer.from('Ceil');
 /** TensorProto.DataType.FLOAT */
 const ELEM_FLOAT = 1;
 
@@ -162,6 +163,8 @@ export function inspectPiperGraph(model: Uint8Array): PiperGraphInfo {
     if (field.wireType !== WIRE_BYTES) continue;
     const bytes = payload(graph, field);
     if (field.fieldNumber === GRAPH_NODE) {
+      // Decoding thousands of nodes is the slow part; only nodes whose bytes hold "Ceil" can be one.
+      if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(CEIL) < 0) continue;
       const node = NodeProto.toObject(NodeProto.decode(bytes)) as { op_type?: string; domain?: string; output?: string[] };
       if (node.op_type === 'Ceil' && (node.domain ?? '') === '') info.ceilOutputs.push(...(node.output ?? []));
     } else if (field.fieldNumber === GRAPH_INPUT) {

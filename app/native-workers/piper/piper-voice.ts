@@ -83,20 +83,25 @@ export class PiperVoice {
     if (config.speakerCount > 1 && !model.hasSpeakerInput) {
       throw new AppError(ErrorCode.ModelInvalid, `The Piper voice ${options.modelPath} has no "sid" input but ${configPath} lists ${config.speakerCount} speakers.`, false);
     }
-    const phonemizer = await PiperPhonemizer.create();
-    phonemizer.setVoice(config.espeakVoice);
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(model.path, {
-        intraOpNumThreads: options.threads ?? 1,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-      });
-    } catch (error) {
-      throw new AppError(ErrorCode.ModelInvalid, `onnxruntime cannot load the Piper voice ${options.modelPath}: ${error instanceof Error ? error.message : String(error)}`, false);
+    // onnxruntime builds the session off the JavaScript thread: start eSpeak meanwhile.
+    const opening = ort.InferenceSession.create(model.path, {
+      intraOpNumThreads: options.threads ?? 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+    const [session, phonemizer] = await Promise.allSettled([opening, PiperPhonemizer.create()]);
+    if (session.status === 'rejected') {
+      if (phonemizer.status === 'rejected') throw phonemizer.reason;
+      const why = session.reason instanceof Error ? session.reason.message : String(session.reason);
+      throw new AppError(ErrorCode.ModelInvalid, `onnxruntime cannot load the Piper voice ${options.modelPath}: ${why}`, false);
     }
-    return new PiperVoice(session, phonemizer, config, model, options);
+    if (phonemizer.status === 'rejected') {
+      await session.value.release();
+      throw phonemizer.reason;
+    }
+    phonemizer.value.setVoice(config.espeakVoice);
+    return new PiperVoice(session.value, phonemizer.value, config, model, options);
   }
 
   get sampleRateHz(): number {
