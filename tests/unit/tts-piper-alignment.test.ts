@@ -37,12 +37,10 @@ function onsetErrorsMs(aligned: readonly PhonemeSpan[], truth: readonly PhonemeS
 
 /** The timing path of Piper voices in the sherpa-vits worker: eSpeak's exact timeline carried onto other audio. */
 describe('Piper timing path: eSpeak reference aligned onto another rendering', () => {
-  let reference: EspeakSynthesizer;
-  let target: EspeakSynthesizer;
+  let voice: EspeakSynthesizer;
 
   beforeAll(async () => {
-    [reference, target] = await Promise.all([EspeakSynthesizer.create(), EspeakSynthesizer.create()]);
-    reference.setVoice('en-us');
+    voice = await EspeakSynthesizer.create();
   });
 
   // Ground truth: the target rendering reports its own exact timeline; the Klatt variant is a
@@ -52,9 +50,11 @@ describe('Piper timing path: eSpeak reference aligned onto another rendering', (
     ['Sure, let me check that for you, it will only take a moment.', 'en-us', 1.35],
     ['The quick brown fox jumps over the lazy dog.', 'en-us+klatt', 1.2],
   ])('finds the onsets of "%s" spoken by %s at speed %d within the lip-sync targets', (text, targetVoice, speed) => {
-    target.setVoice(targetVoice);
-    const truth = render(target, text, speed);
-    const aligned = alignToReference(render(reference, text, 1), truth).phonemes;
+    voice.setVoice('en-us');
+    const source = render(voice, text, 1);
+    voice.setVoice(targetVoice);
+    const truth = render(voice, text, speed);
+    const aligned = alignToReference(source, truth).phonemes;
 
     expect(aligned[0]!.startMs).toBe(0);
     for (let i = 1; i < aligned.length; i++) expect(aligned[i]!.startMs).toBe(aligned[i - 1]!.endMs);
