@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +11,7 @@ import {
   hasDurationsOutput,
   inspectPiperGraph,
 } from '../../app/native-workers/piper/piper-alignment-patch';
+import { patchPiperVoice } from '../../scripts/piper-alignment';
 
 /**
  * A tiny ONNX model shaped like the part of a Piper graph the patch touches: `logw` → Ceil →
@@ -155,5 +159,19 @@ describe('Piper alignment patch (ONNX graph edit)', () => {
     expect(() => addDurationsOutput(addDurationsOutput(tinyModel()).bytes)).toThrow(/already outputs w_ceil/);
     expect(() => inspectPiperGraph(new TextEncoder().encode('{"not": "onnx"}'))).toThrow(OnnxPatchError);
     expect(() => inspectPiperGraph(tinyModel().subarray(0, 40))).toThrow(OnnxPatchError);
+  });
+
+  it('the CLI writes the patched copy where asked and checks it with onnxruntime', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'piper-cli-'));
+    try {
+      const source = join(dir, 'tiny.onnx');
+      await writeFile(source, tinyModel());
+      const result = await patchPiperVoice(source, { out: join(dir, 'tiny.aligned.onnx') });
+      expect(result).toEqual({ path: join(dir, 'tiny.aligned.onnx'), durationsOutput: 'w_ceil', outputNames: ['output', 'w_ceil'] });
+      const again = await patchPiperVoice(result.path, { out: join(dir, 'again.onnx') });
+      expect(again.outputNames).toEqual(['output', 'w_ceil']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
