@@ -4,8 +4,10 @@ import type { LlmRunResult, LoadSpec, RunInput, SttRunResult, TtsRunResult } fro
 import type { RunContext, WorkerEngine } from '../worker-runtime';
 import { ScriptedOptionsSchema, type ScriptedOptions } from './scripted-options';
 import { scriptedReply, scriptedTokens } from './scripted-reply';
-import { synthesizeScriptedSpeech } from './scripted-speech';
+import { synthesizeScriptedSpeech, type ScriptedSpeech } from './scripted-speech';
 import { EnergyVad } from './scripted-vad';
+
+const SPEECH_CACHE_ENTRIES = 64;
 
 function abortError(): Error {
   const error = new Error('aborted');
@@ -39,6 +41,8 @@ export class ScriptedEngine implements WorkerEngine {
   private options: ScriptedOptions = ScriptedOptionsSchema.parse({});
   /** Memory held on purpose by the `bloat` failure. */
   private ballast: Uint8Array[] = [];
+  /** Recent syntheses: benches repeat texts, and the scripted delays, not this CPU work, should set the timing. */
+  private readonly speechCache = new Map<string, ScriptedSpeech>();
   private vad = new EnergyVad(this.options);
 
   async load(spec: LoadSpec, progress: (fraction: number, message: string) => void): Promise<Record<string, unknown>> {
@@ -88,12 +92,24 @@ export class ScriptedEngine implements WorkerEngine {
       }
       case 'tts': {
         await this.injectFailure(input.text, context.signal);
-        const speech = synthesizeScriptedSpeech(input.text, this.options.sampleRateHz, input.speed ?? 1);
+        const speech = this.speech(input.text, input.speed ?? 1);
         await sleepUntil(startedMs + this.options.ttsFirstChunkMs + this.options.ttsMsPerChar * input.text.length, context.signal);
         const result: TtsRunResult = { ...speech, timing: 'exact' };
         return { data: result, transfer: [speech.pcm.buffer] };
       }
     }
+  }
+
+  /** Synthesizes (or reuses) speech; returns a copy the caller may transfer. */
+  private speech(text: string, speed: number): ScriptedSpeech {
+    const key = `${speed}|${text}`;
+    let speech = this.speechCache.get(key);
+    if (!speech) {
+      speech = synthesizeScriptedSpeech(text, this.options.sampleRateHz, speed);
+      if (this.speechCache.size >= SPEECH_CACHE_ENTRIES) this.speechCache.delete(this.speechCache.keys().next().value!);
+      this.speechCache.set(key, speech);
+    }
+    return { ...speech, pcm: speech.pcm.slice(), phonemes: speech.phonemes.map((span) => ({ ...span })) };
   }
 
   release(sessionId: string): void {
