@@ -1,12 +1,14 @@
 import { AppError } from '../../shared/errors.contract';
 import { alignCommand } from '../lipsync/align-command';
 import { sayCommand } from '../lipsync/say-command';
+import { turnCommand } from './turn-command';
 import { UsageError, type CliCommand } from './cli-command';
 
 /** `npm run cli -- <command> [options]`: add a subcommand by adding one entry here. */
 const COMMANDS: Record<string, CliCommand> = {
   align: alignCommand,
   say: sayCommand,
+  turn: turnCommand,
 };
 
 function listing(): string {
