@@ -1,4 +1,4 @@
-import { Component, type ReactNode, useSyncExternalStore } from 'react';
+import { Component, type ReactNode, useEffect, useSyncExternalStore } from 'react';
 import { AvatarScene } from './avatar/avatar-scene';
 import type { Runtime } from './state/runtime';
 import type { ConnectionStatus } from './transport/engine-client';
@@ -35,6 +35,15 @@ export function App({ runtime }: { runtime: Runtime }) {
   const connection = useConnection(runtime);
   const diagnostics = useDiagnostics();
   const ready = connection === 'open' && conversation.sessionId !== null;
+  const busy = diagnostics?.state === 'thinking' || diagnostics?.state === 'speaking';
+
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent): void => {
+      if (event.key === 'Escape') runtime.interrupt();
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, [runtime]);
 
   return (
     <div className="app">
@@ -53,7 +62,7 @@ export function App({ runtime }: { runtime: Runtime }) {
       <section className="conversation" aria-label="Chat">
         <ErrorBanner errors={conversation.errors} onDismiss={(id) => runtime.store.dismissError(id)} />
         <Transcript entries={conversation.entries} />
-        <MessageForm disabled={!ready} onSend={(text) => runtime.sendText(text)} onStop={() => runtime.interrupt()} />
+        <MessageForm disabled={!ready} canStop={ready && busy} onSend={(text) => runtime.sendText(text)} onStop={() => runtime.interrupt()} />
       </section>
     </div>
   );

@@ -39,9 +39,17 @@ let appUrl: URL;
 let browser: Browser;
 let serveOutput = '';
 
-/** Starts `npm run serve -- --port 0` and resolves with the address it prints. */
+/**
+ * Starts `npm run serve -- --port 0 --profile scripted` and resolves with the address it prints.
+ * The scripted workers speak deterministic text with exact phoneme timelines, so this test is about
+ * the renderer; AVATAR_PROFILE=auto runs the same slice on the real models.
+ */
 function startServe(): Promise<URL> {
-  serve = spawn(process.execPath, [join(root, 'scripts', 'serve.mjs'), '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const profile = process.env.AVATAR_PROFILE ?? 'scripted';
+  serve = spawn(process.execPath, [join(root, 'scripts', 'serve.mjs'), '--port', '0', '--profile', profile], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
       serveOutput += chunk.toString();
@@ -192,10 +200,11 @@ describe('renderer slice (serve host + Chromium)', () => {
     expect(states.indexOf('thinking')).toBeLessThan(states.indexOf('speaking'));
     const speaking = samples.filter((s) => s.state === 'speaking');
     const openness = speaking.map((s) => s.mouthOpen);
-    // The jaw opens and closes again during speech, through several mouth shapes.
+    // The jaw opens and closes during speech (frames are sparse under software GL, so compare the
+    // widest and narrowest sampled frames), and rests closed once the reply is over.
     expect(Math.max(...openness)).toBeGreaterThan(0.25);
-    const firstOpen = openness.findIndex((o) => o > 0.25);
-    expect(Math.min(...openness.slice(firstOpen))).toBeLessThan(0.1);
+    expect(Math.max(...openness) - Math.min(...openness)).toBeGreaterThan(0.15);
+    await waitForDiagnostics(page, 'a closed mouth after the reply', () => (window.avatarDiagnostics?.mouthOpen ?? 1) < 0.01, 30_000);
     // More than one mouth shape (frames are few under software GL on a busy machine).
     expect(new Set(speaking.map((s) => s.viseme)).size).toBeGreaterThanOrEqual(2);
     expect(pageErrors).toEqual([]);

@@ -1,7 +1,8 @@
 import { type FormEvent, type KeyboardEvent, useState } from 'react';
 
-/** Text box: Enter sends, Shift+Enter adds a line. */
-export function MessageForm({ disabled, onSend, onStop }: { disabled: boolean; onSend: (text: string) => boolean; onStop: () => void }) {
+/** Text box: Enter sends, Shift+Enter adds a line; Stop (or Esc) interrupts the reply. */
+export function MessageForm(props: { disabled: boolean; canStop: boolean; onSend: (text: string) => boolean; onStop: () => void }) {
+  const { disabled, canStop, onSend, onStop } = props;
   const [text, setText] = useState('');
 
   const submit = (): void => {
@@ -37,7 +38,7 @@ export function MessageForm({ disabled, onSend, onStop }: { disabled: boolean; o
       <button type="submit" disabled={disabled || text.trim() === ''}>
         Send
       </button>
-      <button type="button" className="secondary" onClick={onStop} title="Stop the avatar talking">
+      <button type="button" className="secondary" onClick={onStop} disabled={!canStop} title="Stop the avatar talking (Esc)">
         Stop
       </button>
     </form>
