@@ -5,6 +5,7 @@ import type { ChatMessage } from '../../shared/worker.contract';
 import { AsyncQueue } from '../pipeline/async-queue';
 import { sttStage, type Utterance } from '../pipeline/stt.stage';
 import { vadStage, type MicFrame, type VadOutput } from '../pipeline/vad.stage';
+import { once } from '../pipeline/stage';
 import type { WorkerPool } from '../pool/worker-pool';
 import type { EngineConfig } from './engine-config';
 import { Turn, type TurnSource } from './turn';
@@ -17,10 +18,6 @@ function frameRms(pcm: Float32Array): number {
   let energy = 0;
   for (let i = 0; i < pcm.length; i++) energy += pcm[i]! * pcm[i]!;
   return pcm.length > 0 ? Math.sqrt(energy / pcm.length) : 0;
-}
-
-async function* once<T>(value: T): AsyncIterable<T> {
-  yield value;
 }
 
 /** The user's speech being collected between the VAD's speech-start and speech-end. */

@@ -5,6 +5,7 @@ import type { ChatMessage } from '../../shared/worker.contract';
 import { chunkerStage } from '../pipeline/chunker.stage';
 import { llmStage } from '../pipeline/llm.stage';
 import { ttsStage } from '../pipeline/tts.stage';
+import { once } from '../pipeline/stage';
 import type { WorkerPool } from '../pool/worker-pool';
 import type { EngineConfig } from './engine-config';
 import { heardText, type ChunkPlayback, type SentChunk } from './heard-text';
@@ -28,10 +29,6 @@ export interface TurnContext {
   onTraceUpdate(trace: TurnTrace): void;
   /** Whether the client reports playback at all (CLI and bench clients do not). */
   reportsPlayback(): boolean;
-}
-
-async function* once<T>(value: T): AsyncIterable<T> {
-  yield value;
 }
 
 async function* tap<T>(source: AsyncIterable<T>, each: (value: T) => void): AsyncIterable<T> {

@@ -8,3 +8,8 @@ export function abortError(signal: AbortSignal): Error {
   error.name = 'AbortError';
   return error;
 }
+
+/** A stream of one value: the input of a stage that runs once per turn. */
+export async function* once<T>(value: T): AsyncIterable<T> {
+  yield value;
+}
