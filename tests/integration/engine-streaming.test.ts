@@ -117,4 +117,14 @@ describe('engine: streaming text turns over a real host process and worker threa
     client.send({ type: 'session.close', sessionId });
     await expect.poll(() => engine.pool.workersOf('llm').some((w) => w.sessions.has(sessionId))).toBe(false);
   });
+
+  it('tells the user once when there is no VAD to listen with', async () => {
+    const client = new TestClient(engine);
+    const sessionId = await client.openSession();
+    for (let seq = 0; seq < 20; seq++) client.send({ type: 'mic.audio', sessionId, seq, sampleRateHz: 16000, pcm: new Float32Array(320) });
+    const error = await client.waitFor((m) => m.type === 'error' && m.sessionId === sessionId);
+    expect(error).toMatchObject({ code: 'model_missing', recoverable: false });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(client.messages.filter((m) => m.type === 'error')).toHaveLength(1);
+  });
 });

@@ -51,6 +51,8 @@ export class Session {
   private readonly preroll: Float32Array<ArrayBuffer>[] = [];
   private utterance: UtteranceState | undefined;
   private playbackReported = false;
+  /** Listening failed for good (no VAD configured): the user was told once; frames are ignored. */
+  private listeningUnavailable = false;
 
   constructor(
     readonly id: string,
@@ -80,6 +82,7 @@ export class Session {
 
   /** 16 kHz samples from the renderer's microphone, in capture order. */
   micAudio(pcm: Float32Array<ArrayBuffer>): void {
+    if (this.listeningUnavailable) return;
     if (!this.mic) this.startMic();
     const frame: MicFrame = { pcm, streamMs: this.micStreamMs };
     this.micStreamMs += (pcm.length * 1000) / MIC_RATE_HZ;
@@ -144,8 +147,9 @@ export class Session {
       } catch (error) {
         if (this.controller.signal.aborted) return;
         const appError = AppError.from(error);
-        this.send({ type: 'error', code: appError.code, message: `Listening stopped: ${appError.message}`, recoverable: true, sessionId: this.id });
-        // Listening resumes with the next mic frame.
+        this.send({ type: 'error', code: appError.code, message: `Listening stopped: ${appError.message}`, recoverable: appError.recoverable, sessionId: this.id });
+        // A recoverable failure (a VAD worker restarting) resumes with the next mic frame.
+        this.listeningUnavailable = !appError.recoverable;
         this.mic = undefined;
       }
     })();
