@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientMessage, ServerMessage } from '../../app/shared/messages.contract';
 import { TtsPlayer } from '../../app/renderer/audio/tts-player';
-import { EnvelopeLipSync } from '../../app/renderer/lipsync/envelope-lipsync';
+import { ScheduledVisemeTrack } from '../../app/shared/lipsync';
 
 type TtsChunk = Extract<ServerMessage, { type: 'tts.chunk' }>;
 
@@ -81,7 +81,7 @@ afterEach(() => players.splice(0).forEach((player) => player.dispose()));
 function setup() {
   const context = new FakeAudioContext();
   const reports: Extract<ClientMessage, { type: 'playback.progress' }>[] = [];
-  const lipSync = new EnvelopeLipSync();
+  const lipSync = new ScheduledVisemeTrack();
   const player = new TtsPlayer(lipSync, (message) => reports.push(message), context as unknown as AudioContext);
   players.push(player);
   return { context, reports, lipSync, player };

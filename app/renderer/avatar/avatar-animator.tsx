@@ -87,7 +87,7 @@ export function AvatarAnimator({ runtime, rigRef }: { runtime: Runtime; rigRef: 
     weights.eyeBlinkRight = idleFrame.blinkRight;
     weights.browInnerUp = idleFrame.browInnerUp;
     // Smile fades while the mouth is busy with speech shapes.
-    const speechAmount = Object.values(mouth.weights).reduce((sum, weight) => sum + weight, 0);
+    const speechAmount = 1 - (mouth.weights.sil ?? 0);
     weights.mouthSmile = idleFrame.smile * (1 - 0.6 * Math.min(1, speechAmount));
     s.lastMouthOpen = mouthOpenness(weights);
 

@@ -1,6 +1,6 @@
 import type { PhonemeSpan, Viseme } from '../../shared/phoneme.contract';
 
-/** The mouth at one moment: weight per viseme (0..1, summing to ≤ 1) and the dominant one. */
+/** The mouth at one moment: weight per viseme (0..1; `sil` is the rest shape) and the dominant one. */
 export interface VisemeFrame {
   viseme: Viseme;
   weights: Partial<Record<Viseme, number>>;

@@ -1,6 +1,6 @@
 import { ErrorCode } from '../../shared/errors.contract';
 import { TtsPlayer } from '../audio/tts-player';
-import { createLipSync } from '../lipsync/envelope-lipsync';
+import { createLipSync } from '../lipsync/create-lipsync';
 import type { LipSync } from '../lipsync/lipsync';
 import { createEngineClient } from '../transport/create-engine-client';
 import type { ConnectionStatus, EngineClient } from '../transport/engine-client';
