@@ -38,6 +38,7 @@ export interface ResolvedProfile {
 }
 
 const MB = 1e6;
+const REAL_PING_DEADLINE_MS = 20_000;
 
 function fileBytes(path: string): number {
   return statSync(path).size;
@@ -120,5 +121,8 @@ export async function resolveProfile(request: ProfileRequest): Promise<ResolvedP
     summary.push('tts: embedded eSpeak NG voice (exact phoneme timings)');
   }
 
-  return { config: { ...base, workers }, summary, placeholders };
+  // Real runtimes compute synchronously inside their thread (the wasm eSpeak voice, a long prompt),
+  // so a worker may not answer a ping for seconds on a busy CPU without being hung.
+  const health = { ...base.health, pingDeadlineMs: Math.max(base.health.pingDeadlineMs, REAL_PING_DEADLINE_MS) };
+  return { config: { ...base, workers, health }, summary, placeholders };
 }
