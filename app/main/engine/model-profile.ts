@@ -39,6 +39,10 @@ export interface ResolvedProfile {
 
 const MB = 1e6;
 const REAL_PING_DEADLINE_MS = 20_000;
+/** Spoken answers: short, plain sentences (small models ramble without being told). */
+const SPOKEN_PERSONA =
+  'You are Ava, a friendly 3D avatar who talks with people out loud. Keep every answer short: one or two ' +
+  'spoken sentences, no lists, no markdown, no emoji. If you do not know something, say so plainly.';
 
 function fileBytes(path: string): number {
   return statSync(path).size;
@@ -114,7 +118,7 @@ export async function resolveProfile(request: ProfileRequest): Promise<ResolvedP
   }
 
   if (voicePath) {
-    workers.tts = real('piper', voicePath.split(/[\\/]/).pop()!, voicePath, { ramBytes: fileBytes(voicePath) * 2 + 100 * MB });
+    workers.tts = real('piper', voicePath.split(/[\\/]/).pop()!, voicePath, { ramBytes: fileBytes(voicePath) * 3 + 100 * MB });
     summary.push(`tts: Piper voice ${voicePath} (exact phoneme timings)`);
   } else {
     workers.tts = real('espeak', 'espeak-ng en-us (embedded)', undefined, { ramBytes: 60 * MB, options: { voice: 'en-us' } });
@@ -124,5 +128,9 @@ export async function resolveProfile(request: ProfileRequest): Promise<ResolvedP
   // Real runtimes compute synchronously inside their thread (the wasm eSpeak voice, a long prompt),
   // so a worker may not answer a ping for seconds on a busy CPU without being hung.
   const health = { ...base.health, pingDeadlineMs: Math.max(base.health.pingDeadlineMs, REAL_PING_DEADLINE_MS) };
-  return { config: { ...base, workers, health }, summary, placeholders };
+  return {
+    config: { ...base, workers, health, defaultPersona: SPOKEN_PERSONA, pipeline: { ...base.pipeline, maxTokens: Math.min(base.pipeline.maxTokens, 120) } },
+    summary,
+    placeholders,
+  };
 }
