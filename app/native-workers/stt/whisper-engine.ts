@@ -1,42 +1,78 @@
 import { availableParallelism } from 'node:os';
-import { initWhisper, type TranscribeResult, type WhisperContext } from '@fugood/whisper.node';
 import { z } from 'zod';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { LoadSpec, RunInput, SttRunResult } from '../../shared/worker.contract';
 import type { RunContext, WorkerEngine } from '../worker-runtime';
+import { openSmartWhisper } from './smart-whisper-binding';
+import { WHISPER_AUDIO_CTX } from './whisper-ggml-layout';
 import { checkWhisperModelFile } from './whisper-model-check';
 
 const SAMPLE_RATE_HZ = 16000;
+/** The encoder sees 30 s as 1500 frames: one frame per 20 ms. */
+const MS_PER_ENCODER_FRAME = 30_000 / WHISPER_AUDIO_CTX;
 
 /** `LoadSpec.options` the whisper engine understands. */
 const WhisperOptionsSchema = z.object({
   /** Spoken language for multilingual models ("en", "de", … or "auto"); a run's own `language` wins. */
   language: z.string().min(1).default('en'),
+  /**
+   * Encode only the utterance (whisper.cpp `audio_ctx`) plus this many ms of margin instead of a full
+   * 30 s window; `false` always encodes 30 s. A short utterance then costs a fraction of the encoder.
+   */
+  trimAudioContextMarginMs: z.union([z.number().nonnegative(), z.literal(false)]).default(1000),
   /** A native call that has not answered by then is declared hung (see `hangTimeoutMsFor`). */
   hangTimeoutMs: z.number().positive().optional(),
 });
 
-/** Opens a whisper.cpp context; injectable so the engine's bookkeeping can be tested without native code. */
-export type OpenWhisper = (options: { filePath: string; useGpu: boolean }) => Promise<WhisperContext>;
+/** One transcribed segment as whisper.cpp reports it (times in ms). */
+export interface NativeSegment {
+  text: string;
+  from: number;
+  to: number;
+}
 
-type NativeOutcome = { kind: 'done'; result: TranscribeResult } | { kind: 'failed'; error: unknown } | { kind: 'hung' };
+/** The whisper.cpp parameters the engine sets (smart-whisper `TranscribeParams` names). */
+export interface NativeTranscribeParams {
+  strategy: 0;
+  n_threads: number;
+  language: string;
+  temperature: number;
+  temperature_inc: number;
+  no_context: boolean;
+  print_progress: boolean;
+  audio_ctx: number;
+  format: 'simple';
+}
+
+/** A loaded whisper.cpp model. */
+export interface NativeWhisper {
+  /** Resolves with every segment once whisper.cpp is done; `onSegment` sees each as it is decoded. */
+  transcribe(pcm: Float32Array, params: NativeTranscribeParams, onSegment: (segment: NativeSegment) => void): Promise<NativeSegment[]>;
+  free(): Promise<void>;
+}
+
+/** Opens a whisper.cpp model; injectable so the engine's bookkeeping can be tested without native code. */
+export type OpenWhisper = (options: { filePath: string; useGpu: boolean }) => Promise<NativeWhisper>;
+
+type NativeOutcome = { kind: 'done'; segments: NativeSegment[] } | { kind: 'failed'; error: unknown } | { kind: 'hung' };
 
 /**
- * whisper.cpp in-process through @fugood/whisper.node: one model loaded once, 16 kHz PCM transcribed
- * from memory. The binding cannot interrupt a running transcription (its stop() only discards the
- * result, and then never settles the promise), so a cancelled run is answered at once while the native
- * call finishes in the background; the next run waits for it. Native calls never overlap.
+ * whisper.cpp in-process through smart-whisper, compiled at install for this CPU
+ * (whisper-addon/build-addon.mjs): one model loaded once, 16 kHz PCM transcribed from memory. The
+ * binding cannot interrupt a running transcription, so a cancelled run is answered at once while the
+ * native call finishes in the background; the next run waits for it. Native calls never overlap.
  */
 export class WhisperEngine implements WorkerEngine {
-  private context: WhisperContext | undefined;
+  private model: NativeWhisper | undefined;
   private threads = 1;
   /** Undefined for English-only models: they transcribe English whatever a run asks. */
   private language: string | undefined;
+  private trimMarginMs: number | false = false;
   private hangTimeoutMs: number | undefined;
   /** Settles when the native transcription in progress (possibly for a cancelled run) is over. */
   private nativeCall: Promise<void> | undefined;
 
-  constructor(private readonly openWhisper: OpenWhisper = initWhisper) {}
+  constructor(private readonly openWhisper: OpenWhisper = openSmartWhisper) {}
 
   async load(spec: LoadSpec, progress: (fraction: number, message: string) => void): Promise<Record<string, unknown>> {
     if (spec.kind !== 'stt') throw new AppError(ErrorCode.InvalidMessage, `The whisper engine runs speech-to-text models, not "${spec.kind}".`, false);
@@ -45,21 +81,23 @@ export class WhisperEngine implements WorkerEngine {
     if (!options.success) throw new AppError(ErrorCode.InvalidMessage, `Invalid whisper options: ${options.error.issues[0]?.message ?? 'invalid'}`, false);
 
     progress(0, 'checking the whisper model file');
+    // whisper.cpp trusts the file (and smart-whisper crashes on a file it cannot load): check it first.
     const summary = await checkWhisperModelFile(spec.modelPath);
     progress(0.2, 'loading the whisper model');
-    let context: WhisperContext;
+    let model: NativeWhisper;
     try {
-      context = await this.openWhisper({ filePath: spec.modelPath, useGpu: (spec.gpuLayers ?? 0) > 0 });
+      model = await this.openWhisper({ filePath: spec.modelPath, useGpu: (spec.gpuLayers ?? 0) > 0 });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new AppError(ErrorCode.ModelInvalid, `whisper.cpp could not load "${spec.modelPath}" (${reason}).`, false, { cause: error });
     }
     // Swap only after the new model loaded: a failed reload keeps the worker serving the old one.
     await this.unload();
-    this.context = context;
+    this.model = model;
     this.threads = Math.max(1, Math.min(spec.threads, availableParallelism()));
     // English-only models ignore the language, except "auto", which costs an extra encoder pass.
     this.language = summary.multilingual ? options.data.language : undefined;
+    this.trimMarginMs = options.data.trimAudioContextMarginMs;
     this.hangTimeoutMs = options.data.hangTimeoutMs;
     return {
       modelName: spec.modelName,
@@ -71,18 +109,18 @@ export class WhisperEngine implements WorkerEngine {
       multilingual: summary.multilingual,
       language: this.language ?? 'en',
       threads: this.threads,
-      // The binding exposes audio_ctx for Parakeet only: every run encodes a full 30 s window.
       audioCtx: summary.hparams.nAudioCtx,
+      trimAudioContextMarginMs: this.trimMarginMs,
     };
   }
 
   async run(input: RunInput, context: RunContext): Promise<{ data: SttRunResult }> {
     if (input.kind !== 'stt') throw new AppError(ErrorCode.InvalidMessage, `The whisper engine transcribes audio; it got a "${input.kind}" request.`, true);
-    const whisper = this.context;
-    if (!whisper) throw new AppError(ErrorCode.ModelMissing, 'The whisper model is not loaded.', true);
-    const pcm16 = float32ToInt16Pcm(input.pcm);
-    const audioMs = (pcm16.length / SAMPLE_RATE_HZ) * 1000;
-    if (pcm16.length === 0) return { data: { text: '', segments: [] } };
+    const model = this.model;
+    if (!model) throw new AppError(ErrorCode.ModelMissing, 'The whisper model is not loaded.', true);
+    const pcm = clampedPcm(input.pcm);
+    const audioMs = (pcm.length / SAMPLE_RATE_HZ) * 1000;
+    if (pcm.length === 0) return { data: { text: '', segments: [] } };
 
     while (this.nativeCall) {
       context.progress(0, 'waiting for the previous transcription to finish');
@@ -90,9 +128,21 @@ export class WhisperEngine implements WorkerEngine {
     }
     throwIfAborted(context.signal);
 
-    const language = this.language === undefined ? 'en' : (input.language ?? this.language);
-    const outcome = this.startNative(whisper, pcm16, audioMs, language, context);
-    const finished = await untilAborted(outcome, context.signal);
+    const params: NativeTranscribeParams = {
+      strategy: 0,
+      n_threads: this.threads,
+      language: this.language === undefined ? 'en' : (input.language ?? this.language),
+      temperature: 0,
+      // No re-decoding at higher temperatures: bounded latency, and the same input gives the same text.
+      temperature_inc: 0,
+      // Every request is a whole utterance: no prompt from the previous one.
+      no_context: true,
+      print_progress: false,
+      audio_ctx: audioContextFor(audioMs, this.trimMarginMs),
+      format: 'simple',
+    };
+    context.progress(0, 'transcribing');
+    const finished = await untilAborted(this.startNative(model, pcm, audioMs, params, context), context.signal);
     if (finished.kind === 'hung') {
       throw new AppError(ErrorCode.WorkerHung, `whisper.cpp gave no answer within ${Math.round(this.hangTimeoutMsFor(audioMs) / 1000)} s.`, true);
     }
@@ -100,38 +150,31 @@ export class WhisperEngine implements WorkerEngine {
       const reason = finished.error instanceof Error ? finished.error.message : String(finished.error);
       throw new AppError(ErrorCode.Internal, `whisper.cpp failed to transcribe (${reason}).`, true, { cause: finished.error });
     }
-    return { data: toSttResult(finished.result, audioMs) };
+    return { data: toSttResult(finished.segments, audioMs) };
   }
 
   async unload(): Promise<void> {
-    const whisper = this.context;
-    this.context = undefined;
-    if (!whisper) return;
+    const model = this.model;
+    this.model = undefined;
+    if (!model) return;
     // Free the model only once no native call uses it.
     await this.nativeCall;
-    await whisper.release();
+    await model.free();
   }
 
   /** Starts one native transcription and tracks it in `nativeCall` until it settles (or is declared hung). */
-  private startNative(whisper: WhisperContext, pcm16: Int16Array, audioMs: number, language: string, context: RunContext): Promise<NativeOutcome> {
-    const { promise } = whisper.transcribeData(pcm16.buffer as ArrayBuffer, {
-      language,
-      maxThreads: this.threads,
-      temperature: 0,
-      // No re-decoding at higher temperatures: bounded latency, and the same input gives the same text.
-      temperatureInc: 0,
-      onProgress: (percent) => {
-        if (!context.signal.aborted) context.progress(percent / 100, 'transcribing');
-      },
+  private startNative(model: NativeWhisper, pcm: Float32Array, audioMs: number, params: NativeTranscribeParams, context: RunContext): Promise<NativeOutcome> {
+    const promise = model.transcribe(pcm, params, (segment) => {
+      if (!context.signal.aborted) context.progress(Math.min(1, segment.to / audioMs), 'transcribing');
     });
-    // The binding drops native errors without settling its promise; a deadline keeps the worker usable.
+    // A guard against native code that never answers: the worker stays usable.
     let timer: ReturnType<typeof setTimeout> | undefined;
     const hung = new Promise<NativeOutcome>((resolve) => {
       timer = setTimeout(() => resolve({ kind: 'hung' }), this.hangTimeoutMsFor(audioMs));
     });
     const outcome = Promise.race([
       promise.then(
-        (result): NativeOutcome => ({ kind: 'done', result }),
+        (segments): NativeOutcome => ({ kind: 'done', segments }),
         (error: unknown): NativeOutcome => ({ kind: 'failed', error }),
       ),
       hung,
@@ -144,34 +187,40 @@ export class WhisperEngine implements WorkerEngine {
     return outcome;
   }
 
-  /**
-   * Only a guard against the binding never settling, so far above any real run: the prebuilt binding
-   * has no SIMD code, and tiny.en takes 80–90 s per 30 s window on a busy 2-core machine.
-   */
+  /** Far above any real run, even with 2 threads on a machine loaded many times over. */
   private hangTimeoutMsFor(audioMs: number): number {
-    return this.hangTimeoutMs ?? Math.max(600_000, 60 * audioMs);
+    return this.hangTimeoutMs ?? Math.max(120_000, 20 * audioMs);
   }
 }
 
-/** 16 kHz Float32 samples in [-1, 1] → the Int16 PCM the binding takes; NaN/∞ is bad audio. */
-export function float32ToInt16Pcm(pcm: Float32Array): Int16Array {
-  const out = new Int16Array(pcm.length);
+/**
+ * Encoder frames for `audioMs` of audio plus the margin (whisper.cpp `audio_ctx`), or 0 (the full
+ * 30 s window) when trimming is off or the audio fills the window anyway.
+ */
+export function audioContextFor(audioMs: number, marginMs: number | false): number {
+  if (marginMs === false) return 0;
+  const frames = Math.ceil((audioMs + marginMs) / MS_PER_ENCODER_FRAME);
+  return frames >= WHISPER_AUDIO_CTX ? 0 : frames;
+}
+
+/** 16 kHz Float32 samples clamped to [-1, 1] (a copy; the binding copies them again); NaN/∞ is bad audio. */
+export function clampedPcm(pcm: Float32Array): Float32Array {
+  const out = new Float32Array(pcm.length);
   for (let i = 0; i < pcm.length; i++) {
     const sample = pcm[i]!;
     if (!Number.isFinite(sample)) throw new AppError(ErrorCode.BadAudio, `Audio sample ${i} is not a finite number (${sample}).`, true);
-    const clamped = Math.max(-1, Math.min(1, sample));
-    out[i] = Math.round(clamped < 0 ? clamped * 32768 : clamped * 32767);
+    out[i] = Math.max(-1, Math.min(1, sample));
   }
   return out;
 }
 
-/** Segment times come in ms; timestamps a model hallucinates past the audio are clamped to it. */
-function toSttResult(result: TranscribeResult, audioMs: number): SttRunResult {
-  const segments = result.segments.map((segment) => {
-    const startMs = Math.min(Math.max(segment.t0, 0), audioMs);
-    return { text: segment.text.trim(), startMs, endMs: Math.min(Math.max(segment.t1, startMs), audioMs) };
+/** Timestamps a model hallucinates past the audio are clamped to it. */
+function toSttResult(native: NativeSegment[], audioMs: number): SttRunResult {
+  const segments = native.map((segment) => {
+    const startMs = Math.min(Math.max(segment.from, 0), audioMs);
+    return { text: segment.text.trim(), startMs, endMs: Math.min(Math.max(segment.to, startMs), audioMs) };
   });
-  return { text: result.result.trim(), segments };
+  return { text: native.map((segment) => segment.text).join('').trim(), segments };
 }
 
 function cancelledError(): AppError {
