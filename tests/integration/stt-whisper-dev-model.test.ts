@@ -1,17 +1,30 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appRoot } from '../../app/main/app-paths';
+import { wordErrorRate } from '../../app/main/models/ct2-whisper/wer';
 import { devModelsOrSkipReason } from '../../app/main/models/dev-models';
 import { workerEntryFor } from '../../app/native-workers/registry';
-import { FromWorkerSchema, type FromWorker, type ToWorker } from '../../app/shared/worker.contract';
+import { FromWorkerSchema, SttRunResultSchema, type FromWorker, type SttRunResult, type ToWorker } from '../../app/shared/worker.contract';
 
 /**
  * The whisper worker on the development model (tiny.en converted from CTranslate2 by our converter):
- * the pre-load check accepts a real file and whisper.cpp loads it. Transcription quality on this model
- * is covered by dev-models-whisper.test.ts; a transcription here would take over a minute with the
- * prebuilt (scalar) binding on a shared machine.
+ * the pre-load check accepts a real file, whisper.cpp loads it, and it transcribes real speech
+ * (jfk.wav from the shared models folder) and eSpeak NG sentences within word-error-rate gates.
  */
 const dev = await devModelsOrSkipReason();
+const jfkWav = join(appRoot, '..', 'shared', 'models', 'jfk.wav');
+const JFK_TEXT = 'And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.';
+const espeakNg = '/usr/bin/espeak-ng';
+const ESPEAK_SENTENCES = [
+  'Hello there, how are you doing today?',
+  'Could you tell me the weather for tomorrow?',
+  'I would like to order a large pizza with mushrooms, please.',
+];
+const SAMPLE_RATE_HZ = 16_000;
 
 function startSourceWorker(entry: string): Worker {
   const tsxApi = import.meta.resolve('tsx/esm/api');
@@ -25,6 +38,7 @@ function send(worker: Worker, message: ToWorker, accept: (reply: FromWorker) => 
       const reply = FromWorkerSchema.parse(raw);
       if (!accept(reply)) return;
       worker.off('message', onMessage);
+      worker.off('error', reject);
       resolve(reply);
     };
     worker.on('message', onMessage);
@@ -33,11 +47,37 @@ function send(worker: Worker, message: ToWorker, accept: (reply: FromWorker) => 
   });
 }
 
-describe.skipIf(!dev.ok)(`whisper worker on the dev tiny.en model${dev.ok ? '' : ` (SKIPPED: ${dev.skipReason})`}`, () => {
-  let worker: Worker | undefined;
-  afterAll(async () => worker?.terminate());
+let nextRequest = 0;
 
-  it('checks and loads the converted model, then unloads it', async () => {
+async function transcribe(worker: Worker, pcm: Float32Array<ArrayBuffer>): Promise<SttRunResult> {
+  const requestId = `dev-stt-${nextRequest++}`;
+  const reply = await send(worker, { type: 'run', requestId, input: { kind: 'stt', sampleRateHz: 16000, pcm, final: true } }, (r) =>
+    (r.type === 'result' || r.type === 'error') && r.requestId === requestId,
+  );
+  if (reply.type !== 'result') throw new Error(`expected a result, got ${JSON.stringify(reply)}`);
+  return SttRunResultSchema.parse(reply.data);
+}
+
+/** Mono 16-bit PCM WAV (jfk.wav, espeak-ng --stdout) → Float32 at 16 kHz, linear interpolation. */
+function wavTo16kHz(wav: Buffer): Float32Array<ArrayBuffer> {
+  const sampleRateHz = wav.readUInt32LE(24);
+  const dataAt = wav.indexOf('data', 12, 'latin1') + 8;
+  // Streamed WAVs (espeak-ng --stdout) leave the data size unset: the samples run to the end.
+  const samples = new Int16Array(wav.buffer.slice(wav.byteOffset + dataAt, wav.byteOffset + dataAt + ((wav.length - dataAt) & ~1)));
+  const out = new Float32Array(Math.floor((samples.length * SAMPLE_RATE_HZ) / sampleRateHz));
+  for (let i = 0; i < out.length; i++) {
+    const position = (i * sampleRateHz) / SAMPLE_RATE_HZ;
+    const index = Math.floor(position);
+    const next = samples[Math.min(index + 1, samples.length - 1)]!;
+    out[i] = (samples[index]! + (next - samples[index]!) * (position - index)) / 32768;
+  }
+  return out;
+}
+
+describe.skipIf(!dev.ok)(`whisper worker on the dev tiny.en model${dev.ok ? '' : ` (SKIPPED: ${dev.skipReason})`}`, () => {
+  let worker: Worker;
+
+  beforeAll(async () => {
     if (!dev.ok) return;
     const modelPath = dev.profile.stt.whisperGgmlPath;
     worker = startSourceWorker(workerEntryFor('whisper'));
@@ -45,6 +85,26 @@ describe.skipIf(!dev.ok)(`whisper worker on the dev tiny.en model${dev.ok ? '' :
       reply.type === 'ready' || reply.type === 'error',
     );
     expect(ready).toMatchObject({ type: 'ready', info: { modelPath, weightType: 'f16', layers: 4, width: 384, multilingual: false, language: 'en' } });
+  });
+
+  afterAll(async () => {
+    if (!worker) return;
     expect(await send(worker, { type: 'unload' }, (reply) => reply.type === 'unloaded' || reply.type === 'error')).toEqual({ type: 'unloaded' });
+    await worker.terminate();
+  });
+
+  it.skipIf(!existsSync(jfkWav))(`transcribes jfk.wav within 10 % WER${existsSync(jfkWav) ? '' : ` (SKIPPED: ${jfkWav} is absent)`}`, async () => {
+    const pcm = wavTo16kHz(readFileSync(jfkWav));
+    const result = await transcribe(worker, pcm);
+    expect(wordErrorRate(JFK_TEXT, result.text).wer, result.text).toBeLessThanOrEqual(0.1);
+    expect(result.segments.length).toBeGreaterThan(0);
+    for (const segment of result.segments) expect(segment.endMs).toBeLessThanOrEqual((pcm.length / SAMPLE_RATE_HZ) * 1000);
+  });
+
+  it.skipIf(!existsSync(espeakNg))(`transcribes eSpeak NG sentences within 20 % WER${existsSync(espeakNg) ? '' : ' (SKIPPED: espeak-ng is not installed)'}`, async () => {
+    for (const sentence of ESPEAK_SENTENCES) {
+      const result = await transcribe(worker, wavTo16kHz(execFileSync(espeakNg, ['--stdout', '-v', 'en-us', sentence])));
+      expect(wordErrorRate(sentence, result.text).wer, result.text).toBeLessThanOrEqual(0.2);
+    }
   });
 });

@@ -1,40 +1,44 @@
-import type { TranscribeOptions, TranscribeResult, WhisperContext } from '@fugood/whisper.node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { float32ToInt16Pcm, WhisperEngine } from '../../app/native-workers/stt/whisper-engine';
+import {
+  audioContextFor,
+  clampedPcm,
+  WhisperEngine,
+  type NativeSegment,
+  type NativeTranscribeParams,
+  type NativeWhisper,
+} from '../../app/native-workers/stt/whisper-engine';
 import type { RunContext } from '../../app/native-workers/worker-runtime';
 import type { LoadSpec, RunInput } from '../../app/shared/worker.contract';
 import { ensureWhisperFixture } from '../../scripts/fixtures/whisper-fixture';
 
 /**
- * The engine's bookkeeping around the binding, with the native context faked: the binding's failure
- * modes (a promise that never settles) cannot be provoked with a valid model. Real whisper.cpp runs
- * in tests/integration/stt-whisper-worker.test.ts.
+ * The engine's bookkeeping around the binding, with the native model faked: a native call that never
+ * answers cannot be provoked with a valid model. Real whisper.cpp runs in
+ * tests/integration/stt-whisper-worker.test.ts.
  */
 
 interface NativeCall {
   samples: number;
-  options: TranscribeOptions;
-  settle(result: TranscribeResult): void;
+  params: NativeTranscribeParams;
+  settle(segments: NativeSegment[]): void;
+  fail(error: Error): void;
 }
 
-function fakeWhisper(): { open: () => Promise<WhisperContext>; calls: NativeCall[]; released: () => number } {
+function fakeWhisper(): { open: () => Promise<NativeWhisper>; calls: NativeCall[]; released: () => number } {
   const calls: NativeCall[] = [];
   let released = 0;
-  const context = {
-    transcribeData(audio: ArrayBuffer, options: TranscribeOptions) {
-      let settle!: (result: TranscribeResult) => void;
-      const promise = new Promise<TranscribeResult>((resolve) => (settle = resolve));
-      calls.push({ samples: audio.byteLength / 2, options, settle });
-      return { stop: async () => undefined, promise };
+  const model: NativeWhisper = {
+    transcribe(pcm, params) {
+      return new Promise((resolve, reject) => calls.push({ samples: pcm.length, params, settle: resolve, fail: reject }));
     },
-    async release() {
+    async free() {
       released++;
     },
-  } as unknown as WhisperContext;
-  return { open: async () => context, calls, released: () => released };
+  };
+  return { open: async () => model, calls, released: () => released };
 }
 
-const words = (text: string, t0: number, t1: number): TranscribeResult => ({ result: ` ${text}`, segments: [{ text: ` ${text}`, t0, t1 }], isAborted: false });
+const words = (text: string, from: number, to: number): NativeSegment[] => [{ text: ` ${text}`, from, to }];
 
 function runContext(controller = new AbortController()): RunContext & { controller: AbortController } {
   return { controller, signal: controller.signal, emitChunk: () => undefined, progress: () => undefined };
@@ -52,20 +56,30 @@ describe('whisper engine around the native binding', () => {
     spec = { kind: 'stt', engine: 'whisper', modelName: 'fixture', modelPath: await ensureWhisperFixture(), threads: 64, options: {} };
   });
 
-  it('converts Float32 PCM to Int16 with clamping, and refuses non-finite samples', () => {
-    expect([...float32ToInt16Pcm(new Float32Array([0, 1, -1, 0.5, 2, -3]))]).toEqual([0, 32767, -32768, 16384, 32767, -32768]);
-    expect(() => float32ToInt16Pcm(new Float32Array([0, Number.POSITIVE_INFINITY]))).toThrow(expect.objectContaining({ code: 'bad_audio' }));
+  it('clamps Float32 PCM to [-1, 1], and refuses non-finite samples', () => {
+    expect([...clampedPcm(new Float32Array([0, 1, -1, 0.5, 2, -3]))]).toEqual([0, 1, -1, 0.5, 1, -1]);
+    expect(() => clampedPcm(new Float32Array([0, Number.POSITIVE_INFINITY]))).toThrow(expect.objectContaining({ code: 'bad_audio' }));
+  });
+
+  it('encodes the utterance plus the margin (20 ms per encoder frame), or the full window', () => {
+    expect(audioContextFor(2000, 1000)).toBe(150);
+    expect(audioContextFor(2010, 0)).toBe(101);
+    expect(audioContextFor(2000, false)).toBe(0);
+    expect(audioContextFor(29_500, 1000)).toBe(0);
   });
 
   it('uses no more threads than the spec gives or the machine has, and clamps timestamps to the audio', async () => {
     const whisper = fakeWhisper();
     const engine = new WhisperEngine(whisper.open);
     const info = await engine.load({ ...spec, threads: 1 }, () => undefined);
-    expect(info).toMatchObject({ threads: 1, audioCtx: 1500 });
+    expect(info).toMatchObject({ threads: 1, audioCtx: 1500, trimAudioContextMarginMs: 1000 });
 
     const running = engine.run(input(16000), runContext());
     await settleTurn();
-    expect(whisper.calls[0]).toMatchObject({ samples: 16000, options: { maxThreads: 1, language: 'en', temperature: 0, temperatureInc: 0 } });
+    expect(whisper.calls[0]).toMatchObject({
+      samples: 16000,
+      params: { strategy: 0, n_threads: 1, language: 'en', temperature: 0, temperature_inc: 0, no_context: true, audio_ctx: 100 },
+    });
     whisper.calls[0]!.settle(words('hello', 500, 29_000));
     expect((await running).data).toEqual({ text: 'hello', segments: [{ text: 'hello', startMs: 500, endMs: 1000 }] });
   });
@@ -76,7 +90,7 @@ describe('whisper engine around the native binding', () => {
     expect(await engine.load({ ...spec, options: { language: 'auto' } }, () => undefined)).toMatchObject({ multilingual: false, language: 'en' });
     const running = engine.run({ kind: 'stt', sampleRateHz: 16000, pcm: new Float32Array(1600), final: false, language: 'de' }, runContext());
     await settleTurn();
-    expect(whisper.calls[0]!.options.language).toBe('en');
+    expect(whisper.calls[0]!.params.language).toBe('en');
     whisper.calls[0]!.settle(words('hi', 0, 100));
     await running;
   });
@@ -100,6 +114,17 @@ describe('whisper engine around the native binding', () => {
     expect(whisper.calls).toHaveLength(2);
     whisper.calls[1]!.settle(words('fresh', 0, 100));
     expect((await next).data).toMatchObject({ text: 'fresh' });
+  });
+
+  it('reports a failed native call as a recoverable internal error, and encodes 30 s when trimming is off', async () => {
+    const whisper = fakeWhisper();
+    const engine = new WhisperEngine(whisper.open);
+    await engine.load({ ...spec, options: { trimAudioContextMarginMs: false } }, () => undefined);
+    const failing = engine.run(input(1600), runContext());
+    await settleTurn();
+    expect(whisper.calls[0]!.params.audio_ctx).toBe(0);
+    whisper.calls[0]!.fail(new Error('whisper_full operation failed'));
+    await expect(failing).rejects.toMatchObject({ code: 'internal', recoverable: true, message: expect.stringContaining('whisper_full operation failed') });
   });
 
   it('declares a native call that never answers hung, and stays usable', async () => {
