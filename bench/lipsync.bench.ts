@@ -8,6 +8,8 @@ import type { Viseme } from '../app/shared/phoneme.contract';
 import { quantile, round3, type Benchmark } from './bench-api';
 import { dominantOnsets, frameAgreement, mean, onsetErrorsMs, speechRangeMs } from './lipsync-metrics';
 import { BENCH_SENTENCES, TRAINING_RENDERINGS } from './lipsync-sentences';
+import { synthesizeWithTruth } from './native-piper';
+import { devModelsOrSkipReason } from '../app/main/models/dev-models';
 
 /**
  * `npm run bench -- lipsync [--sentences N]`: lip-sync timing accuracy against exact ground truth.
@@ -97,6 +99,10 @@ const lipsyncBench: Benchmark = {
     });
 
     const ratio = (counts: { matching: number; total: number }): number => round3(counts.matching / Math.max(1, counts.total));
+
+    // (d) the real neural voice (Piper joe-medium) with its own exact durations as ground truth:
+    // the aligner (audio + text) against what the voice actually did.
+    const piper = await measurePiperColumn(voice, sentences, ratio);
     return {
       models: {
         tts: 'eSpeak NG (embedded WASM) — ground truth from its phoneme events',
@@ -116,15 +122,55 @@ const lipsyncBench: Benchmark = {
         aligned_compute_per_audio_ratio_mean: round3(mean(alignedComputeRatios)),
         audio_only_viseme_agreement_ratio: ratio(agreement.audio),
         volume_only_viseme_agreement_ratio: ratio(agreement.volume),
+        ...piper.metrics,
       },
       notes: [
         'agreement: share of 10 ms frames over speech (first to last non-silent phoneme of the truth) whose dominant viseme equals the truth viseme at the frame centre',
         'exact_*: the exact timeline through the coarticulated viseme track (dominant viseme as sampled by the renderer); onset = when a viseme becomes dominant, a viseme never dominant counts 50 ms',
         'aligned_*: phoneme onsets aligned from audio + text (non-silent phonemes, paired in order); reference renderings use other voices and speeds than the test audio',
         'audio_only vs volume_only: no text; volume-only opens the mouth ("aa") whenever the audio is loud',
+        piper.note,
       ],
     };
   },
 };
+
+/** Aligner vs the Piper voice's exact graph durations over the same sentences (skipped without the voice). */
+async function measurePiperColumn(
+  voice: EmbeddedVoice,
+  sentences: readonly string[],
+  ratio: (counts: { matching: number; total: number }) => number,
+): Promise<{ metrics: Record<string, number>; note: string }> {
+  const dev = await devModelsOrSkipReason();
+  if (!dev.ok) return { metrics: {}, note: `piper_*: skipped (${dev.skipReason})` };
+  const errors: number[] = [];
+  const agreement = { matching: 0, total: 0 };
+  const audioOnly = { matching: 0, total: 0 };
+  for (const text of sentences) {
+    const clip = await synthesizeWithTruth(text, { modelPath: dev.profile.tts.piperOnnxPath });
+    const truth = visemeSpansFromPhonemes(clip.phonemes);
+    const speech = speechRangeMs(clip.phonemes);
+    if (!speech) continue;
+    const aligned = alignTextToAudio(voice, text, clip);
+    errors.push(...onsetErrorsMs(clip.phonemes, aligned.phonemes));
+    const alignedVisemes = visemeSpansFromPhonemes(aligned.phonemes);
+    const counts = frameAgreement(truth, speech, (timeMs) => visemeAt(alignedVisemes, timeMs));
+    agreement.matching += counts.matching;
+    agreement.total += counts.total;
+    const fromAudio = estimateVisemesFromAudio(clip, EMBEDDED_VOICE_VISEME_CLASSIFIER);
+    const audioCounts = frameAgreement(truth, speech, (timeMs) => visemeAt(fromAudio, timeMs));
+    audioOnly.matching += audioCounts.matching;
+    audioOnly.total += audioCounts.total;
+  }
+  return {
+    metrics: {
+      piper_aligned_onset_error_ms_mean: round3(mean(errors)),
+      piper_aligned_onset_error_ms_p95: round3(quantile(errors, 0.95)),
+      piper_aligned_viseme_agreement_ratio: ratio(agreement),
+      piper_audio_only_viseme_agreement_ratio: ratio(audioOnly),
+    },
+    note: 'piper_*: Piper en_US-joe-medium (real neural voice, noise on) with its exact graph durations as truth; the aligner and the audio-only estimate measured against them',
+  };
+}
 
 export default lipsyncBench;
