@@ -1,4 +1,5 @@
-import { Component, type ReactNode, useEffect, useSyncExternalStore } from 'react';
+import { Component, type ReactNode, useEffect, useState, useSyncExternalStore } from 'react';
+import { MicCapture } from './audio/mic-capture';
 import { AvatarScene } from './avatar/avatar-scene';
 import type { Runtime } from './state/runtime';
 import type { ConnectionStatus } from './transport/engine-client';
@@ -8,6 +9,8 @@ import { MessageForm } from './ui/message-form';
 import { StateIndicator } from './ui/state-indicator';
 import { Transcript } from './ui/transcript';
 import { useDiagnostics } from './ui/use-diagnostics';
+import { MicControls } from './ui/mic-controls';
+import { setMicDiagnosticsSource } from './state/diagnostics';
 
 /** Keeps the conversation usable when WebGL is unavailable. */
 class SceneBoundary extends Component<{ children: ReactNode }, { failed: string | null }> {
@@ -30,12 +33,59 @@ function useConnection(runtime: Runtime): ConnectionStatus {
   );
 }
 
+/** Keys typed into a field are text, not shortcuts. */
+function isTextTarget(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+}
+
+function createMic(runtime: Runtime): MicCapture {
+  return new MicCapture({
+    sessionId: () => runtime.store.getSnapshot().sessionId,
+    send: (message) => runtime.client.send(message),
+    error: (code, message) => runtime.store.addError(code, message),
+  });
+}
+
+/** Microphone wiring: diagnostics, `?mic=1` autostart, M toggles, Space is push-to-talk. */
+function useMic(runtime: Runtime): MicCapture {
+  const [mic] = useState(() => createMic(runtime));
+  useEffect(() => {
+    setMicDiagnosticsSource(() => mic.diagnostics());
+    if (new URLSearchParams(window.location.search).get('mic') === '1') void mic.start();
+  }, [mic]);
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent): void => {
+      if (isTextTarget(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+      if ((event.key === 'm' || event.key === 'M') && !event.repeat) mic.toggle();
+      else if (event.code === 'Space' && mic.getSnapshot().mode === 'push-to-talk') {
+        event.preventDefault();
+        runtime.player.resume();
+        mic.setTalking(true);
+      }
+    };
+    const onKeyUp = (event: KeyboardEvent): void => {
+      if (event.code === 'Space') mic.setTalking(false);
+    };
+    const onBlur = (): void => mic.setTalking(false);
+    window.addEventListener('keydown', onKeyDown);
+    window.addEventListener('keyup', onKeyUp);
+    window.addEventListener('blur', onBlur);
+    return () => {
+      window.removeEventListener('keydown', onKeyDown);
+      window.removeEventListener('keyup', onKeyUp);
+      window.removeEventListener('blur', onBlur);
+    };
+  }, [mic, runtime]);
+  return mic;
+}
+
 export function App({ runtime }: { runtime: Runtime }) {
   const conversation = useSyncExternalStore(runtime.store.subscribe, runtime.store.getSnapshot);
   const connection = useConnection(runtime);
   const diagnostics = useDiagnostics();
   const ready = connection === 'open' && conversation.sessionId !== null;
   const busy = diagnostics?.state === 'thinking' || diagnostics?.state === 'speaking';
+  const mic = useMic(runtime);
 
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent): void => {
@@ -62,6 +112,7 @@ export function App({ runtime }: { runtime: Runtime }) {
       <section className="conversation" aria-label="Chat">
         <ErrorBanner errors={conversation.errors} onDismiss={(id) => runtime.store.dismissError(id)} />
         <Transcript entries={conversation.entries} />
+        <MicControls mic={mic} />
         <MessageForm disabled={!ready} canStop={ready && busy} onSend={(text) => runtime.sendText(text)} onStop={() => runtime.interrupt()} />
       </section>
     </div>

@@ -28,6 +28,23 @@ export interface AvatarDiagnostics {
   replyText: string;
   transcript: { role: 'user' | 'avatar'; text: string }[];
   errors: string[];
+  /** Microphone capture (audio/mic-capture.ts). */
+  mic: MicDiagnostics;
+}
+
+/** The `mic` part of the diagnostics. */
+export interface MicDiagnostics {
+  active: boolean;
+  /** Input level of the last frame, 0 (≤ -60 dBFS) … 1 (0 dBFS). */
+  level: number;
+  framesSent: number;
+}
+
+let micSource = (): MicDiagnostics => ({ active: false, level: 0, framesSent: 0 });
+
+/** The microphone registers where its part of every snapshot comes from. */
+export function setMicDiagnosticsSource(source: () => MicDiagnostics): void {
+  micSource = source;
 }
 
 declare global {
@@ -38,6 +55,6 @@ declare global {
 }
 
 /** Publishes a new frozen snapshot as `window.avatarDiagnostics`. */
-export function publishDiagnostics(snapshot: AvatarDiagnostics): void {
-  window.avatarDiagnostics = Object.freeze(snapshot);
+export function publishDiagnostics(snapshot: Omit<AvatarDiagnostics, 'mic'>): void {
+  window.avatarDiagnostics = Object.freeze({ ...snapshot, mic: micSource() });
 }
