@@ -1,3 +1,4 @@
+import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { NativeSegment, NativeTranscribeParams, NativeWhisper, OpenWhisper } from './whisper-engine';
 
 type SmartWhisper = typeof import('smart-whisper');
@@ -7,7 +8,7 @@ let loaded: Promise<SmartWhisper> | undefined;
 /**
  * smart-whisper's addon routes whisper.cpp's log lines to stderr unless NODE_ENV is "production"
  * when it initializes (per thread), so the engine loads it with that set (the worker's own
- * process.env copy, restored right after).
+ * process.env copy, restored right after). The addon is compiled at install by whisper-addon/.
  */
 function loadSmartWhisper(): Promise<SmartWhisper> {
   loaded ??= (async () => {
@@ -15,6 +16,10 @@ function loadSmartWhisper(): Promise<SmartWhisper> {
     process.env.NODE_ENV = 'production';
     try {
       return await import('smart-whisper');
+    } catch (error) {
+      loaded = undefined;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new AppError(ErrorCode.Internal, `The whisper.cpp addon is not built; run "npm rebuild stt-whisper-addon" (${reason}).`, false, { cause: error });
     } finally {
       if (previous === undefined) delete process.env.NODE_ENV;
       else process.env.NODE_ENV = previous;

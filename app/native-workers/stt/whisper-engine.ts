@@ -88,6 +88,7 @@ export class WhisperEngine implements WorkerEngine {
     try {
       model = await this.openWhisper({ filePath: spec.modelPath, useGpu: (spec.gpuLayers ?? 0) > 0 });
     } catch (error) {
+      if (error instanceof AppError) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       throw new AppError(ErrorCode.ModelInvalid, `whisper.cpp could not load "${spec.modelPath}" (${reason}).`, false, { cause: error });
     }
