@@ -80,8 +80,10 @@ describe.skipIf(!dev.ok)(`whisper worker on the dev tiny.en model${dev.ok ? '' :
   beforeAll(async () => {
     if (!dev.ok) return;
     const modelPath = dev.profile.stt.whisperGgmlPath;
+    // One thread: ggml's threads spin at barriers, and on a machine busy with other tests two of them
+    // can take 10× longer than one.
     worker = startSourceWorker(workerEntryFor('whisper'));
-    const ready = await send(worker, { type: 'load', spec: { kind: 'stt', engine: 'whisper', modelName: 'tiny.en (dev)', modelPath, threads: 2, options: {} } }, (reply) =>
+    const ready = await send(worker, { type: 'load', spec: { kind: 'stt', engine: 'whisper', modelName: 'tiny.en (dev)', modelPath, threads: 1, options: {} } }, (reply) =>
       reply.type === 'ready' || reply.type === 'error',
     );
     expect(ready).toMatchObject({ type: 'ready', info: { modelPath, weightType: 'f16', layers: 4, width: 384, multilingual: false, language: 'en' } });
