@@ -1,0 +1,185 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * Voice through the whole app: Chromium's fake microphone plays a spoken question (looped), the
+ * page starts the mic from `?mic=1`, the AudioWorklet sends 16 kHz `mic.audio` frames, the engine
+ * (scripted profile: energy VAD, an STT that reports the utterance length) endpoints the question,
+ * replies, and the avatar speaks with a moving mouth. The loop plays the question again while the
+ * avatar talks, which is a barge-in.
+ */
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CHROMIUM_PATH = existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--use-gl=angle',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--autoplay-policy=no-user-gesture-required',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+];
+
+function hasSox(): boolean {
+  return spawnSync('sox', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+function hasChromium(): boolean {
+  if (CHROMIUM_PATH) return true;
+  try {
+    return existsSync(chromium.executablePath());
+  } catch {
+    return false;
+  }
+}
+
+const missing = !hasSox() ? 'sox is not installed' : !hasChromium() ? 'no Chromium for playwright-core' : null;
+
+interface Sample {
+  state: string;
+  mouthOpen: number;
+  chunksPlayed: number;
+}
+
+let serve: ChildProcess;
+let appUrl: URL;
+let browser: Browser;
+let serveOutput = '';
+let workDir = '';
+
+/**
+ * 0.5 s of silence, the question, 4 s of silence; 16 kHz mono 16-bit. The fake capture loops the
+ * file: the trailing silence lets the endpoint close and the reply's first sentence (about 2 s)
+ * play to its end before the question comes round again and barges in.
+ */
+function makeQuestionWav(): string {
+  workDir = mkdtempSync(join(tmpdir(), 'avatar-voice-'));
+  const raw = join(workDir, 'q-raw.wav');
+  const wav = join(workDir, 'q.wav');
+  const say = spawnSync('npx', ['tsx', 'app/main/cli/cli.ts', 'say', '--text', 'What is the weather like today?', '--out', raw], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (say.status !== 0 || !existsSync(raw)) throw new Error(`cli say failed (${say.status}): ${say.stderr}`);
+  const sox = spawnSync('sox', [raw, '-r', '16000', '-c', '1', '-b', '16', wav, 'pad', '0.5', '4'], { encoding: 'utf8' });
+  if (sox.status !== 0) throw new Error(`sox failed: ${sox.stderr}`);
+  return wav;
+}
+
+function startServe(): Promise<URL> {
+  serve = spawn(process.execPath, [join(root, 'scripts', 'serve.mjs'), '--port', '0', '--profile', 'scripted'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      serveOutput += chunk.toString();
+      const match = /^(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m.exec(serveOutput);
+      if (match) resolve(new URL(match[1]!));
+    };
+    serve.stdout!.on('data', onData);
+    serve.stderr!.on('data', onData);
+    serve.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing its address:\n${serveOutput}`)));
+  });
+}
+
+/** Waits for a condition on `window.avatarDiagnostics` (page function: the CSP forbids eval). */
+async function waitForDiagnostics(page: Page, what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
+  try {
+    await page.waitForFunction(predicate, null, { timeout: timeoutMs, polling: 'raf' });
+  } catch (error) {
+    const snapshot = await page.evaluate(() => JSON.stringify(window.avatarDiagnostics)).catch(() => 'unavailable');
+    throw new Error(`Timed out waiting for ${what}; diagnostics: ${snapshot}\nserve output:\n${serveOutput.slice(-2000)}`, { cause: error });
+  }
+}
+
+beforeAll(async () => {
+  if (missing) return;
+  const wav = makeQuestionWav();
+  appUrl = await startServe();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [...CHROMIUM_ARGS, `--use-file-for-fake-audio-capture=${wav}`],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (serve && serve.exitCode === null) {
+    const exited = new Promise((resolve) => serve.once('exit', resolve));
+    serve.kill('SIGTERM');
+    await exited;
+  }
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+describe.skipIf(missing !== null)(`renderer voice (fake microphone)${missing ? ` — skipped: ${missing}` : ''}`, () => {
+  it('hears a spoken question, answers it aloud, and stops when the user talks over it', async () => {
+    mkdirSync(join(root, 'test-results'), { recursive: true });
+    const page = await browser.newPage({ viewport: { width: 980, height: 640 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    const url = new URL(appUrl);
+    url.searchParams.set('mic', '1');
+    await page.goto(url.href);
+
+    // Sample every animation frame from inside the page.
+    await page.evaluate(() => {
+      const samples: Sample[] = [];
+      (window as unknown as { samples: Sample[] }).samples = samples;
+      const sample = (): void => {
+        const d = window.avatarDiagnostics;
+        if (d) samples.push({ state: d.state, mouthOpen: d.mouthOpen, chunksPlayed: d.chunksPlayed });
+        requestAnimationFrame(sample);
+      };
+      requestAnimationFrame(sample);
+    });
+
+    await waitForDiagnostics(page, 'the mic sending frames', () => (window.avatarDiagnostics?.mic.framesSent ?? 0) > 10, 120_000);
+    const early = await page.evaluate(() => window.avatarDiagnostics!.mic);
+    expect(early.active).toBe(true);
+    expect(await page.getByRole('button', { name: 'Mic on' }).getAttribute('aria-pressed')).toBe('true');
+
+    // The question is endpointed and transcribed (final: no longer pending).
+    const finalUser = page.locator('.bubble-user:not(.bubble-pending)');
+    await expect.poll(() => finalUser.count(), { timeout: 120_000 }).toBeGreaterThan(0);
+    expect(await finalUser.first().textContent()).toMatch(/spoke for/i);
+
+    // The reply is spoken with a moving mouth.
+    await waitForDiagnostics(page, 'reply audio', () => (window.avatarDiagnostics?.chunksPlayed ?? 0) > 0 && window.avatarDiagnostics!.replyText.length > 0, 120_000);
+    await waitForDiagnostics(page, 'an open mouth', () => (window.avatarDiagnostics?.mouthOpen ?? 0) > 0.15, 60_000);
+    await page.screenshot({ path: join(root, 'test-results', 'renderer-voice.png') });
+
+    // Frames keep flowing at about 50 per second.
+    const before = await page.evaluate(() => window.avatarDiagnostics!.mic.framesSent);
+    await page.waitForTimeout(1000);
+    const after = await page.evaluate(() => window.avatarDiagnostics!.mic.framesSent);
+    expect(after - before).toBeGreaterThan(20);
+
+    // The looped question comes back while the avatar talks: a barge-in cuts the reply short.
+    await expect.poll(() => page.getByRole('log').textContent(), { timeout: 60_000 }).toContain('(interrupted)');
+
+    const samples = await page.evaluate(() => (window as unknown as { samples: Sample[] }).samples);
+    const states = new Set(samples.map((s) => s.state));
+    expect(states).toContain('listening');
+    expect(states).toContain('speaking');
+    expect(Math.max(...samples.map((s) => s.mouthOpen))).toBeGreaterThan(0.15);
+    const done = await page.evaluate(() => window.avatarDiagnostics!);
+    expect(done.transcript.some((entry) => entry.role === 'avatar' && entry.text.length > 0)).toBe(true);
+    expect(done.errors).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+});
