@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerEntryFor } from '../../app/native-workers/registry';
@@ -148,6 +150,22 @@ describe('whisper STT worker (whisper.cpp in a worker thread, fixture model)', (
     broken[100] = Number.NaN;
     expect(await transcribe(worker, broken)).toMatchObject({ type: 'error', code: 'bad_audio' });
     expect(resultOf(await transcribe(worker, new Float32Array(0)))).toEqual({ text: '', segments: [] });
+  });
+
+  it('keeps whisper.cpp quiet: nothing on stderr from loading, transcribing and freeing a model', async () => {
+    // Native code writes to the process's stderr directly, which only a child process can capture.
+    const engineUrl = pathToFileURL(fileURLToPath(new URL('../../app/native-workers/stt/whisper-engine.ts', import.meta.url))).href;
+    const script = `
+      const { WhisperEngine } = await import(${JSON.stringify(engineUrl)});
+      const engine = new WhisperEngine();
+      await engine.load({ kind: 'stt', engine: 'whisper', modelName: 'fixture', modelPath: ${JSON.stringify(modelPath)}, threads: 1, options: {} }, () => {});
+      const pcm = new Float32Array(16000).map((_, i) => 0.2 * Math.sin(i / 10));
+      const { data } = await engine.run({ kind: 'stt', sampleRateHz: 16000, pcm, final: true }, { signal: new AbortController().signal, emitChunk() {}, progress() {} });
+      await engine.unload();
+      console.log(Array.isArray(data.segments) ? 'transcribed' : 'no segments');`;
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', import.meta.resolve('tsx/esm'), '--input-type=module', '-e', script]);
+    expect(stdout.trim()).toBe('transcribed');
+    expect(stderr).toBe('');
   });
 
   it('refuses missing, truncated, foreign and weightless model files with errors naming the file, keeping its model', async () => {
