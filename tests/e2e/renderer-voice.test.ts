@@ -170,6 +170,21 @@ describe.skipIf(missing !== null)(`renderer voice (fake microphone)${missing ? `
 
     // The looped question comes back while the avatar talks: a barge-in cuts the reply short.
     await expect.poll(() => page.getByRole('log').textContent(), { timeout: 60_000 }).toContain('(interrupted)');
+    await waitForDiagnostics(page, 'a barge-in in a turn trace', () => window.avatarDiagnostics?.lastTurn?.bargeInMs !== undefined, 60_000);
+    const interrupted = await page.evaluate(() => window.avatarDiagnostics!.lastTurn!);
+    expect(interrupted.source).toBe('voice');
+    expect(interrupted.audioStoppedMs).toBeGreaterThanOrEqual(interrupted.bargeInMs!);
+
+    // Mute keeps the stream going but silent; M turns the microphone off.
+    await page.getByRole('button', { name: 'Mute' }).click();
+    await waitForDiagnostics(page, 'a silent meter while muted', () => window.avatarDiagnostics?.mic.level === 0, 10_000);
+    const muted = await page.evaluate(() => window.avatarDiagnostics!.mic.framesSent);
+    await expect.poll(() => page.evaluate(() => window.avatarDiagnostics!.mic.framesSent), { timeout: 10_000 }).toBeGreaterThan(muted + 10);
+    await page.keyboard.press('m');
+    await waitForDiagnostics(page, 'the mic off', () => window.avatarDiagnostics?.mic.active === false, 10_000);
+    expect(await page.getByRole('button', { name: 'Mic off' }).getAttribute('aria-pressed')).toBe('false');
+    const off = await page.evaluate(() => window.avatarDiagnostics!.mic.framesSent);
+    expect(off).toBeGreaterThan(muted);
 
     const samples = await page.evaluate(() => (window as unknown as { samples: Sample[] }).samples);
     const states = new Set(samples.map((s) => s.state));
