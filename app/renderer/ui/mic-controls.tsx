@@ -51,7 +51,7 @@ export function MicControls({ mic }: { mic: MicCapture }) {
         : 'Listening';
 
   return (
-    <div className={`mic-controls${status.active ? ' mic-on' : ''}`} aria-label="Microphone">
+    <div className={`mic-controls${status.active ? ' mic-on' : ''}`} role="group" aria-label="Microphone">
       <button
         type="button"
         className="mic-toggle"
