@@ -10,6 +10,7 @@ import { StateIndicator } from './ui/state-indicator';
 import { Transcript } from './ui/transcript';
 import { useDiagnostics } from './ui/use-diagnostics';
 import { MicControls } from './ui/mic-controls';
+import { ModelsPanel } from './ui/models-panel';
 import { setMicDiagnosticsSource } from './state/diagnostics';
 
 /** Keeps the conversation usable when WebGL is unavailable. */
@@ -112,6 +113,7 @@ export function App({ runtime }: { runtime: Runtime }) {
       <section className="conversation" aria-label="Chat">
         <ErrorBanner errors={conversation.errors} onDismiss={(id) => runtime.store.dismissError(id)} />
         <Transcript entries={conversation.entries} />
+        <ModelsPanel client={runtime.client} />
         <MicControls mic={mic} />
         <MessageForm disabled={!ready} canStop={ready && busy} onSend={(text) => runtime.sendText(text)} onStop={() => runtime.interrupt()} />
       </section>

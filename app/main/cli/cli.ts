@@ -1,6 +1,7 @@
 import { AppError } from '../../shared/errors.contract';
 import { alignCommand } from '../lipsync/align-command';
 import { sayCommand } from '../lipsync/say-command';
+import { transcribeCommand } from './transcribe-command';
 import { turnCommand } from './turn-command';
 import { UsageError, type CliCommand } from './cli-command';
 
@@ -9,6 +10,7 @@ const COMMANDS: Record<string, CliCommand> = {
   align: alignCommand,
   say: sayCommand,
   turn: turnCommand,
+  transcribe: transcribeCommand,
 };
 
 function listing(): string {

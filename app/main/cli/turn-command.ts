@@ -14,6 +14,7 @@ const { WaveFile } = wavefile;
 
 const MIC_RATE_HZ = 16_000;
 const FRAME_SAMPLES = 320; // 20 ms, as the renderer's microphone worklet sends them
+const LEADING_SILENCE_MS = 500;
 const TRAILING_SILENCE_MS = 1500;
 
 /** What `turn.json` holds; times relative to the start of reply.wav. */
@@ -30,7 +31,8 @@ export interface TurnJson {
   models: string[];
 }
 
-function resample(pcm: Float32Array, fromHz: number, toHz: number): Float32Array {
+/** Band-limited (sinc) resampling of mono PCM, through wavefile. */
+export function resample(pcm: Float32Array, fromHz: number, toHz: number): Float32Array {
   if (fromHz === toHz) return pcm;
   const wav = new WaveFile();
   wav.fromScratch(1, fromHz, '32f', pcm);
@@ -83,8 +85,10 @@ async function runTurn(args: readonly string[]): Promise<void> {
   try {
     connection.handle({ type: 'session.open', requestId: 'cli-turn' });
     const { sessionId } = await waitFor('session.opened', 10_000);
-    const padded = new Float32Array(mic.length + (TRAILING_SILENCE_MS * MIC_RATE_HZ) / 1000);
-    padded.set(mic);
+    // A microphone hears silence around a question; the VAD needs it to find the speech's edges.
+    const leading = (LEADING_SILENCE_MS * MIC_RATE_HZ) / 1000;
+    const padded = new Float32Array(leading + mic.length + (TRAILING_SILENCE_MS * MIC_RATE_HZ) / 1000);
+    padded.set(mic, leading);
     const paced = options.fast === undefined;
     const startedMs = performance.now();
     for (let offset = 0, seq = 0; offset < padded.length; offset += FRAME_SAMPLES, seq++) {
