@@ -1,12 +1,12 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { basename } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { LlamaRunResult } from '../app/native-workers/llm/llama-engine';
 import { workerEntryFor } from '../app/native-workers/registry';
 import { FromWorkerSchema, type ChatMessage, type FromWorker, type LoadSpec, type ToWorker } from '../app/shared/worker.contract';
 import { ensureGgufFixture, type GgufFixtureVariant } from '../scripts/fixtures/gguf-fixture';
 import { quantile, round3, type BenchResult } from './bench-api';
+import { startWorkerThread as startWorker } from '../app/native-workers/worker-thread';
 
 /**
  * Measures the llama worker the way the engine uses it: one worker thread, one conversation whose
@@ -50,12 +50,6 @@ interface TurnTiming {
   result: LlamaRunResult;
 }
 
-function startWorker(entry: string): Worker {
-  if (!entry.endsWith('.ts')) return new Worker(entry);
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`;
-  return new Worker(code, { eval: true });
-}
 
 function request(worker: Worker, message: ToWorker, accept: (reply: FromWorker) => boolean, onReply?: (reply: FromWorker) => void): Promise<FromWorker> {
   return new Promise((resolve, reject) => {

@@ -1,13 +1,12 @@
 import { loadavg } from 'node:os';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { devModelsOrSkipReason } from '../app/main/models/dev-models';
 import { PiperVoice } from '../app/native-workers/piper/piper-voice';
 import { workerEntryFor } from '../app/native-workers/registry';
 import { AppError, ErrorCode } from '../app/shared/errors.contract';
 import type { PhonemeSpan } from '../app/shared/phoneme.contract';
-import { FromWorkerSchema, TtsRunResultSchema, type FromWorker, type LoadSpec, type ToWorker } from '../app/shared/worker.contract';
+import { TtsRunResultSchema, type LoadSpec } from '../app/shared/worker.contract';
 import { quantile, round3, type BenchResult } from './bench-api';
+import { startWorkerThread as startWorker, requestWorker as request } from '../app/native-workers/worker-thread';
 
 /**
  * Measures the Piper worker (engine "piper", exact phoneme timing) with a real Piper voice — the
@@ -34,27 +33,7 @@ const CLAUSES = [
   'I think the answer is forty two.',
 ];
 
-function startWorker(entry: string): Worker {
-  if (!entry.endsWith('.ts')) return new Worker(entry);
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`;
-  return new Worker(code, { eval: true });
-}
 
-function request(worker: Worker, message: ToWorker, accept: (reply: FromWorker) => boolean): Promise<FromWorker> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (raw: unknown): void => {
-      const reply = FromWorkerSchema.parse(raw);
-      if (!accept(reply)) return;
-      worker.off('message', onMessage);
-      worker.off('error', reject);
-      resolve(reply);
-    };
-    worker.on('message', onMessage);
-    worker.once('error', reject);
-    worker.postMessage(message);
-  });
-}
 
 /** The development Piper voice, or why it is unavailable. */
 async function devVoice(): Promise<{ modelPath: string } | { skipReason: string }> {

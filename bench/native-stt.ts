@@ -2,14 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { appRoot } from '../app/main/app-paths';
 import { wordErrorRate } from '../app/main/models/ct2-whisper/wer';
 import { workerEntryFor } from '../app/native-workers/registry';
-import { FromWorkerSchema, SttRunResultSchema, type FromWorker, type LoadSpec, type ToWorker } from '../app/shared/worker.contract';
+import { SttRunResultSchema, type LoadSpec } from '../app/shared/worker.contract';
 import { ensureWhisperFixture } from '../scripts/fixtures/whisper-fixture';
 import { quantile, round3, type BenchResult } from './bench-api';
+import { startWorkerThread as startWorker, requestWorker as request } from '../app/native-workers/worker-thread';
 
 /**
  * Measures the whisper STT worker the way the engine uses it: one worker thread, one utterance per
@@ -39,27 +38,7 @@ const UTTERANCES = [
   'I would like to order a large pizza with mushrooms, please.',
 ];
 
-function startWorker(entry: string): Worker {
-  if (!entry.endsWith('.ts')) return new Worker(entry);
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`;
-  return new Worker(code, { eval: true });
-}
 
-function request(worker: Worker, message: ToWorker, accept: (reply: FromWorker) => boolean): Promise<FromWorker> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (raw: unknown): void => {
-      const reply = FromWorkerSchema.parse(raw);
-      if (!accept(reply)) return;
-      worker.off('message', onMessage);
-      worker.off('error', reject);
-      resolve(reply);
-    };
-    worker.on('message', onMessage);
-    worker.once('error', reject);
-    worker.postMessage(message);
-  });
-}
 
 /** eSpeak NG speech at 16 kHz when the CLI is installed; otherwise a voiced, syllable-like signal. */
 function utteranceAudio(text: string): { pcm: Float32Array<ArrayBuffer>; source: string } {

@@ -1,14 +1,13 @@
 import { loadavg } from 'node:os';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { workerEntryFor } from '../app/native-workers/registry';
 import { EspeakSynthesizer } from '../app/native-workers/tts/espeak-wasm';
 import { refineWithSilence, spansFromOnsets, toMillisecondSpans } from '../app/native-workers/tts/phoneme-timeline';
 import { alignToReference } from '../app/shared/lipsync/reference-alignment';
 import type { PhonemeSpan } from '../app/shared/phoneme.contract';
-import { FromWorkerSchema, TtsRunResultSchema, type FromWorker, type LoadSpec, type ToWorker } from '../app/shared/worker.contract';
+import { TtsRunResultSchema, type LoadSpec } from '../app/shared/worker.contract';
 import { ensureVoiceFixture } from '../scripts/fixtures/voice-fixture';
 import { quantile, round3, type BenchResult } from './bench-api';
+import { startWorkerThread as startWorker, requestWorker as request } from '../app/native-workers/worker-thread';
 
 /**
  * Measures the native TTS workers the way the engine uses them: each voice in its own worker
@@ -37,27 +36,7 @@ const CLAUSES = [
 /** The fixture voice only knows its own small lexicon. */
 const FIXTURE_CLAUSES = ['Peter Piper picked a peck of pickled peppers.', 'Hello world, this is a test.'];
 
-function startWorker(entry: string): Worker {
-  if (!entry.endsWith('.ts')) return new Worker(entry);
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`;
-  return new Worker(code, { eval: true });
-}
 
-function request(worker: Worker, message: ToWorker, accept: (reply: FromWorker) => boolean): Promise<FromWorker> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (raw: unknown): void => {
-      const reply = FromWorkerSchema.parse(raw);
-      if (!accept(reply)) return;
-      worker.off('message', onMessage);
-      worker.off('error', reject);
-      resolve(reply);
-    };
-    worker.on('message', onMessage);
-    worker.once('error', reject);
-    worker.postMessage(message);
-  });
-}
 
 interface VoiceMeasurement {
   modelLoadMs: number;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { LlamaRunResult } from '../../app/native-workers/llm/llama-engine';
 import { workerEntryFor } from '../../app/native-workers/registry';
 import { FromWorkerSchema, type ChatMessage, type FromWorker, type ToWorker } from '../../app/shared/worker.contract';
+import { startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
 
 /**
  * Opt-in: `LLM_MODEL_PATH=/path/to/instruct.gguf npx vitest run --project unit tests/integration/llm-real-model.test.ts`
@@ -12,11 +12,6 @@ import { FromWorkerSchema, type ChatMessage, type FromWorker, type ToWorker } fr
  */
 const modelPath = process.env.LLM_MODEL_PATH;
 
-function startSourceWorker(entry: string): Worker {
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`;
-  return new Worker(code, { eval: true });
-}
 
 function send(worker: Worker, message: ToWorker, done: (reply: FromWorker) => boolean): Promise<FromWorker> {
   return new Promise((resolve, reject) => {

@@ -9,7 +9,6 @@ import { copyFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/pro
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { initWhisper } from '@fugood/whisper.node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,8 +17,9 @@ import { devModelsOrSkipReason } from '../../app/main/models/dev-models';
 import { workerEntryFor } from '../../app/native-workers/registry';
 import { isVowel } from '../../app/native-workers/tts/ipa-phoneme-classes';
 import type { PhonemeSpan } from '../../app/shared/phoneme.contract';
-import { FromWorkerSchema, TtsRunResultSchema, type FromWorker, type LoadSpec, type ToWorker, type TtsRunResult } from '../../app/shared/worker.contract';
+import { TtsRunResultSchema, type FromWorker, type LoadSpec, type ToWorker, type TtsRunResult } from '../../app/shared/worker.contract';
 import { ensurePiperVoiceFixture } from '../../scripts/fixtures/voice-fixture';
+import { startWorkerThread as startSourceWorker, requestWorker as send } from '../../app/native-workers/worker-thread';
 
 const dev = await devModelsOrSkipReason();
 const HOP = 256;
@@ -28,27 +28,7 @@ const LOAD_TIMEOUT_MS = 240_000;
 /** One 30 s whisper encoder window takes 25–90 s on a busy 2-core machine. */
 const TRANSCRIBE_TIMEOUT_MS = 400_000;
 
-/** Starts a worker from its TypeScript source: tsx must be registered inside the thread itself. */
-function startSourceWorker(entry: string): Worker {
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`;
-  return new Worker(code, { eval: true });
-}
 
-function send(worker: Worker, message: ToWorker, accept: (reply: FromWorker) => boolean): Promise<FromWorker> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (raw: unknown): void => {
-      const reply = FromWorkerSchema.parse(raw);
-      if (!accept(reply)) return;
-      worker.off('message', onMessage);
-      worker.off('error', reject);
-      resolve(reply);
-    };
-    worker.on('message', onMessage);
-    worker.once('error', reject);
-    worker.postMessage(message);
-  });
-}
 
 function load(worker: Worker, modelPath: string, options: Record<string, unknown> = {}): Promise<FromWorker> {
   const spec: LoadSpec = { kind: 'tts', engine: 'piper', modelName: 'Piper joe (medium)', modelPath, threads: 1, options: { warmUp: false, ...options } };

@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRoot } from '../../app/main/app-paths';
 import { wordErrorRate } from '../../app/main/models/ct2-whisper/wer';
 import { devModelsOrSkipReason } from '../../app/main/models/dev-models';
 import { workerEntryFor } from '../../app/native-workers/registry';
-import { FromWorkerSchema, SttRunResultSchema, type FromWorker, type SttRunResult, type ToWorker } from '../../app/shared/worker.contract';
+import { SttRunResultSchema, type SttRunResult } from '../../app/shared/worker.contract';
+import { startWorkerThread as startSourceWorker, requestWorker as send } from '../../app/native-workers/worker-thread';
 
 /**
  * The whisper worker on the development model (tiny.en converted from CTranslate2 by our converter):
@@ -26,26 +26,7 @@ const ESPEAK_SENTENCES = [
 ];
 const SAMPLE_RATE_HZ = 16_000;
 
-function startSourceWorker(entry: string): Worker {
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`;
-  return new Worker(code, { eval: true });
-}
 
-function send(worker: Worker, message: ToWorker, accept: (reply: FromWorker) => boolean): Promise<FromWorker> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (raw: unknown): void => {
-      const reply = FromWorkerSchema.parse(raw);
-      if (!accept(reply)) return;
-      worker.off('message', onMessage);
-      worker.off('error', reject);
-      resolve(reply);
-    };
-    worker.on('message', onMessage);
-    worker.once('error', reject);
-    worker.postMessage(message);
-  });
-}
 
 let nextRequest = 0;
 

@@ -16,15 +16,10 @@ import {
   type ToWorker,
 } from '../../app/shared/worker.contract';
 import { ensureWhisperFixture } from '../../scripts/fixtures/whisper-fixture';
+import { startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
 
 const SAMPLE_RATE_HZ = 16_000;
 
-/** Starts a worker from its TypeScript source: tsx must be registered inside the thread itself. */
-function startSourceWorker(entry: string): Worker {
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`;
-  return new Worker(code, { eval: true });
-}
 
 function send(worker: Worker, message: ToWorker | Record<string, unknown>, accept: (reply: FromWorker) => boolean): Promise<FromWorker> {
   return new Promise((resolve, reject) => {

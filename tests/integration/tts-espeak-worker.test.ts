@@ -1,32 +1,12 @@
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerEntryFor } from '../../app/native-workers/registry';
 import type { PhonemeSpan } from '../../app/shared/phoneme.contract';
-import { FromWorkerSchema, TtsRunResultSchema, type FromWorker, type LoadSpec, type ToWorker } from '../../app/shared/worker.contract';
+import { TtsRunResultSchema, type FromWorker, type LoadSpec } from '../../app/shared/worker.contract';
+import { startWorkerThread as startSourceWorker, requestWorker as request } from '../../app/native-workers/worker-thread';
 
-/** Starts a worker from its TypeScript source: tsx must be registered inside the thread itself. */
-function startSourceWorker(entry: string): Worker {
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`;
-  return new Worker(code, { eval: true });
-}
 
 /** Sends one message to a real worker thread and resolves with the first reply `accept` takes. */
-function request(worker: Worker, message: ToWorker, accept: (reply: FromWorker) => boolean): Promise<FromWorker> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (raw: unknown): void => {
-      const reply = FromWorkerSchema.parse(raw);
-      if (!accept(reply)) return;
-      worker.off('message', onMessage);
-      worker.off('error', reject);
-      resolve(reply);
-    };
-    worker.on('message', onMessage);
-    worker.once('error', reject);
-    worker.postMessage(message);
-  });
-}
 
 const loadSpec: LoadSpec = { kind: 'tts', engine: 'espeak', modelName: 'eSpeak NG en-us', threads: 1, options: { voice: 'en-us', warmUp: false } };
 

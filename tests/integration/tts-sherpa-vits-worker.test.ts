@@ -2,27 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerEntryFor } from '../../app/native-workers/registry';
 import { FromWorkerSchema, TtsRunResultSchema, type FromWorker, type LoadSpec, type ToWorker } from '../../app/shared/worker.contract';
-import {
-  FIXTURE_LEXICON,
-  FIXTURE_SAMPLES_PER_TOKEN,
-  FIXTURE_SAMPLE_RATE_HZ,
-  PIPER_FIXTURE_SAMPLES_PER_TOKEN,
-  ensurePiperVoiceFixture,
-  ensureVoiceFixture,
-  type VoiceFixture,
-} from '../../scripts/fixtures/voice-fixture';
+import { FIXTURE_LEXICON, FIXTURE_SAMPLES_PER_TOKEN, FIXTURE_SAMPLE_RATE_HZ, PIPER_FIXTURE_SAMPLES_PER_TOKEN, ensurePiperVoiceFixture, ensureVoiceFixture, type VoiceFixture } from '../../scripts/fixtures/voice-fixture';
+import { startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
 
-/** Starts a worker from its TypeScript source: tsx must be registered inside the thread itself. */
-function startSourceWorker(entry: string): Worker {
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`;
-  return new Worker(code, { eval: true });
-}
 
 function request(worker: Worker, message: ToWorker, accept: (reply: FromWorker) => boolean): Promise<FromWorker> {
   return new Promise((resolve, reject) => {

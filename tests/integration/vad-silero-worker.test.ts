@@ -1,44 +1,17 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerEntryFor } from '../../app/native-workers/registry';
 import { EspeakSynthesizer } from '../../app/native-workers/tts/espeak-wasm';
 import { ensureVoiceFixture } from '../../scripts/fixtures/voice-fixture';
-import {
-  FromWorkerSchema,
-  VadRunResultSchema,
-  type FromWorker,
-  type LoadSpec,
-  type ToWorker,
-  type VadRunResult,
-} from '../../app/shared/worker.contract';
+import { VadRunResultSchema, type LoadSpec, type ToWorker, type VadRunResult } from '../../app/shared/worker.contract';
+import { startWorkerThread as startSourceWorker, requestWorker as request } from '../../app/native-workers/worker-thread';
 
 const SAMPLE_RATE_HZ = 16_000;
 
-/** Starts a worker from its TypeScript source: tsx must be registered inside the thread itself. */
-function startSourceWorker(entry: string): Worker {
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`;
-  return new Worker(code, { eval: true });
-}
 
-function request(worker: Worker, message: ToWorker, accept: (reply: FromWorker) => boolean): Promise<FromWorker> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (raw: unknown): void => {
-      const reply = FromWorkerSchema.parse(raw);
-      if (!accept(reply)) return;
-      worker.off('message', onMessage);
-      worker.off('error', reject);
-      resolve(reply);
-    };
-    worker.on('message', onMessage);
-    worker.once('error', reject);
-    worker.postMessage(message);
-  });
-}
 
 let nextRequest = 0;
 

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
 import type { FromHost, ToHost } from './host.contract';
+import { startWorkerThread as startWorker } from '../../native-workers/worker-thread';
 
 /**
  * Process entry of a runtime host: runs model workers as worker_threads and relays their messages.
@@ -27,15 +27,6 @@ function onParentMessage(listener: (raw: unknown) => void): void {
   else process.on('message', listener);
 }
 
-/** Source entries (.ts) need tsx inside the thread; `--import` in execArgv does not reach a worker's entry. */
-function startWorker(entry: string): Worker {
-  if (!entry.endsWith('.ts')) return new Worker(entry);
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const code =
-    `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })` +
-    `.catch((error) => { console.error(error); process.exit(1); });`;
-  return new Worker(code, { eval: true });
-}
 
 function spawn(workerId: string, entry: string): void {
   const worker = startWorker(entry);
