@@ -1,24 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, startServeProcess } from '../tests/support/serve-process';
 
 /** A `serve` host plus headless Chromium (SwiftShader WebGL), for the browser benchmarks. */
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--use-gl=angle',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-  '--autoplay-policy=no-user-gesture-required',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 export interface BrowserSession {
   url: URL;
@@ -27,34 +11,18 @@ export interface BrowserSession {
 }
 
 export async function startBrowserSession(profile = 'scripted', extraArgs: string[] = []): Promise<BrowserSession> {
-  const serve: ChildProcess = spawn(process.execPath, [join(root, 'scripts', 'serve.mjs'), '--port', '0', '--profile', profile], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const url = await new Promise<URL>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = /^(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m.exec(output);
-      if (match) resolve(new URL(match[1]!));
-    };
-    serve.stdout!.on('data', onData);
-    serve.stderr!.on('data', onData);
-    serve.once('exit', (code) => reject(new Error(`serve exited (${code}):\n${output}`)));
-  });
+  const serve = await startServeProcess(profile);
   const browser = await chromium.launch({
     executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
     headless: true,
     args: [...CHROMIUM_ARGS, ...extraArgs],
   });
   return {
-    url,
+    url: serve.url,
     browser,
     async close() {
       await browser.close();
-      const exited = new Promise((resolve) => serve.once('exit', resolve));
-      serve.kill('SIGTERM');
-      await exited;
+      await serve.stop();
     },
   };
 }

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS, startServeProcess, type ServeProcess } from '../support/serve-process';
 
 /**
  * The whole vertical slice in a real Chromium: the `serve` host (real engine, warm workers) serves
@@ -14,17 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const resultsDir = join(root, 'test-results');
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--use-gl=angle',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-  '--autoplay-policy=no-user-gesture-required',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 /** What the test reads from `window.avatarDiagnostics` on every sample. */
 interface Sample {
@@ -34,32 +23,18 @@ interface Sample {
   chunksPlayed: number;
 }
 
-let serve: ChildProcess;
+let serveHandle: ServeProcess | undefined;
 let appUrl: URL;
 let browser: Browser;
-let serveOutput = '';
 
 /**
  * Starts `npm run serve -- --port 0 --profile scripted` and resolves with the address it prints.
  * The scripted workers speak deterministic text with exact phoneme timelines, so this test is about
  * the renderer; AVATAR_PROFILE=auto runs the same slice on the real models.
  */
-function startServe(): Promise<URL> {
-  const profile = process.env.AVATAR_PROFILE ?? 'scripted';
-  serve = spawn(process.execPath, [join(root, 'scripts', 'serve.mjs'), '--port', '0', '--profile', profile], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      serveOutput += chunk.toString();
-      const match = /^(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m.exec(serveOutput);
-      if (match) resolve(new URL(match[1]!));
-    };
-    serve.stdout!.on('data', onData);
-    serve.stderr!.on('data', onData);
-    serve.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing its address:\n${serveOutput}`)));
-  });
+async function startServe(): Promise<URL> {
+  serveHandle = await startServeProcess(process.env.AVATAR_PROFILE ?? 'scripted');
+  return serveHandle.url;
 }
 
 /** Status of a WebSocket upgrade request to /ws with the given query string. */
@@ -98,7 +73,7 @@ async function waitForDiagnostics(page: Page, what: string, predicate: () => boo
     await page.waitForFunction(predicate, null, { timeout: timeoutMs, polling: 'raf' });
   } catch (error) {
     const snapshot = await page.evaluate(() => JSON.stringify(window.avatarDiagnostics)).catch(() => 'unavailable');
-    throw new Error(`Timed out waiting for ${what}; diagnostics: ${snapshot}\nserve output:\n${serveOutput.slice(-2000)}`, { cause: error });
+    throw new Error(`Timed out waiting for ${what}; diagnostics: ${snapshot}\nserve output:\n${(serveHandle?.output() ?? '').slice(-2000)}`, { cause: error });
   }
 }
 
@@ -122,11 +97,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (serve && serve.exitCode === null) {
-    const exited = new Promise((resolve) => serve.once('exit', resolve));
-    serve.kill('SIGTERM');
-    await exited;
-  }
+  await serveHandle?.stop();
 });
 
 describe('renderer slice (serve host + Chromium)', () => {

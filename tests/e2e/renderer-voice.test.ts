@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS, startServeProcess, type ServeProcess } from '../support/serve-process';
 
 /**
  * Voice through the whole app: Chromium's fake microphone plays a spoken question (looped), the
@@ -16,19 +17,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHROMIUM_PATH = existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--use-gl=angle',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-  '--autoplay-policy=no-user-gesture-required',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-];
 
 function hasSox(): boolean {
   return spawnSync('sox', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -51,10 +39,9 @@ interface Sample {
   chunksPlayed: number;
 }
 
-let serve: ChildProcess;
+let serveHandle: ServeProcess | undefined;
 let appUrl: URL;
 let browser: Browser;
-let serveOutput = '';
 let workDir = '';
 
 /**
@@ -77,21 +64,9 @@ function makeQuestionWav(): string {
   return wav;
 }
 
-function startServe(): Promise<URL> {
-  serve = spawn(process.execPath, [join(root, 'scripts', 'serve.mjs'), '--port', '0', '--profile', 'scripted'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      serveOutput += chunk.toString();
-      const match = /^(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m.exec(serveOutput);
-      if (match) resolve(new URL(match[1]!));
-    };
-    serve.stdout!.on('data', onData);
-    serve.stderr!.on('data', onData);
-    serve.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing its address:\n${serveOutput}`)));
-  });
+async function startServe(): Promise<URL> {
+  serveHandle = await startServeProcess('scripted');
+  return serveHandle.url;
 }
 
 /** Waits for a condition on `window.avatarDiagnostics` (page function: the CSP forbids eval). */
@@ -100,7 +75,7 @@ async function waitForDiagnostics(page: Page, what: string, predicate: () => boo
     await page.waitForFunction(predicate, null, { timeout: timeoutMs, polling: 'raf' });
   } catch (error) {
     const snapshot = await page.evaluate(() => JSON.stringify(window.avatarDiagnostics)).catch(() => 'unavailable');
-    throw new Error(`Timed out waiting for ${what}; diagnostics: ${snapshot}\nserve output:\n${serveOutput.slice(-2000)}`, { cause: error });
+    throw new Error(`Timed out waiting for ${what}; diagnostics: ${snapshot}\nserve output:\n${(serveHandle?.output() ?? '').slice(-2000)}`, { cause: error });
   }
 }
 
@@ -111,17 +86,13 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [...CHROMIUM_ARGS, `--use-file-for-fake-audio-capture=${wav}`],
+    args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`],
   });
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (serve && serve.exitCode === null) {
-    const exited = new Promise((resolve) => serve.once('exit', resolve));
-    serve.kill('SIGTERM');
-    await exited;
-  }
+  await serveHandle?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
