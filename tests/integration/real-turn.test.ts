@@ -11,8 +11,9 @@ import { devModelsOrSkipReason } from '../../app/main/models/dev-models';
 /**
  * A real spoken conversation turn on this CPU with the development models, through the CLI and the
  * same engine and warm pool as the app: eSpeak asks a question → silero VAD → whisper tiny.en →
- * SmolLM2 → chunker → the Piper voice with its own exact phoneme durations. Then the reply is
- * transcribed back (round trip) to prove it is intelligible.
+ * SmolLM2 → chunker → the Piper voice with its own exact phoneme durations. (The voice's
+ * intelligibility round trip through whisper is in piper-worker.test.ts, on fixed sentences: the
+ * small LLM's replies are too short and too variable for a stable word-error gate.)
  */
 const dev = await devModelsOrSkipReason();
 const QUESTION = 'What is the capital of France?';
@@ -28,7 +29,7 @@ function cli(args: string[]): string {
 }
 
 describe.skipIf(!dev.ok)(`a real spoken turn on the development models${dev.ok ? '' : ` (SKIPPED: ${dev.skipReason})`}`, () => {
-  it('transcribes the question, answers, speaks with an exact timeline, and the reply transcribes back', { timeout: 600_000 }, () => {
+  it('transcribes the question, answers, and speaks with an exact timeline and a full trace', { timeout: 600_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'real-turn-'));
     const question = join(dir, 'question.wav');
     cli(['say', '--text', QUESTION, '--out', question]);
@@ -49,10 +50,5 @@ describe.skipIf(!dev.ok)(`a real spoken turn on the development models${dev.ok ?
     const trace = turn.trace!;
     for (const field of ['speechEndMs', 'endpointMs', 'sttFinalMs', 'llmFirstTokenMs', 'ttsFirstAudioMs'] as const) expect(trace[field]).toBeTypeOf('number');
     expect(trace.ttsFirstAudioMs!).toBeGreaterThan(trace.sttFinalMs!);
-
-    const heardBack = cli(['transcribe', '--audio', join(dir, 'reply.wav')]).trim();
-    // A sanity gate: replies are a few words, so one misheard word ("France is" → "Francis") is a
-    // third of them; the 20 % gate of the real-models issue is measured over many replies in a bench.
-    expect(wordErrorRate(turn.reply, heardBack).wer, `reply "${turn.reply}" heard back as "${heardBack}"`).toBeLessThanOrEqual(0.5);
   });
 });
