@@ -32,28 +32,21 @@ function textTurnConfig(llmPath: string): EngineConfig {
   };
 }
 
-/** ms from sending `user.text` to the first tts.chunk of the reply. */
-async function firstAudioMs(engine: ReturnType<typeof createEngine>, text: string): Promise<number> {
-  let resolveChunk: (value: number) => void = () => undefined;
-  let sessionId = '';
-  let sentMs = 0;
-  const opened = new Promise<void>((resolveOpen) => {
+/** ms from sending `user.text` (in a new session) to the first tts.chunk of the reply. */
+function firstAudioMs(engine: ReturnType<typeof createEngine>, text: string): Promise<number> {
+  return new Promise<number>((resolve) => {
+    let sentMs = 0;
     const connection = engine.connect((message: ServerMessage) => {
       if (message.type === 'session.opened') {
-        sessionId = message.sessionId;
-        resolveOpen();
+        sentMs = performance.now();
+        connection.handle({ type: 'user.text', sessionId: message.sessionId, text });
+      } else if (message.type === 'tts.chunk' && message.seq === 0) {
+        resolve(performance.now() - sentMs);
+      } else if (message.type === 'turn.ended') {
+        connection.close();
       }
-      if (message.type === 'tts.chunk' && message.seq === 0) resolveChunk(performance.now() - sentMs);
-      if (message.type === 'turn.ended') connection.close();
     });
     connection.handle({ type: 'session.open', requestId: 'bench' });
-    void opened.then(() => {
-      sentMs = performance.now();
-      connection.handle({ type: 'user.text', sessionId, text });
-    });
-  });
-  return new Promise<number>((resolve) => {
-    resolveChunk = resolve;
   });
 }
 
