@@ -1,5 +1,6 @@
 import { useFrame } from '@react-three/fiber';
 import { type RefObject, useMemo, useRef } from 'react';
+import { OculusMorph } from '../../shared/lipsync';
 import type { Viseme } from '../../shared/phoneme.contract';
 import { avatarState } from '../state/avatar-state';
 import { publishDiagnostics } from '../state/diagnostics';
@@ -7,25 +8,6 @@ import type { Runtime } from '../state/runtime';
 import type { AvatarRig } from './avatar-rig';
 import { mouthOpenness } from './face-params';
 import { IdleMotion } from './idle-motion';
-
-/** Oculus viseme → the default avatar's morph target. */
-const VISEME_MORPH: Record<Viseme, string> = {
-  sil: 'viseme_sil',
-  PP: 'viseme_PP',
-  FF: 'viseme_FF',
-  TH: 'viseme_TH',
-  DD: 'viseme_DD',
-  kk: 'viseme_kk',
-  CH: 'viseme_CH',
-  SS: 'viseme_SS',
-  nn: 'viseme_nn',
-  RR: 'viseme_RR',
-  aa: 'viseme_aa',
-  E: 'viseme_E',
-  ih: 'viseme_I',
-  oh: 'viseme_O',
-  ou: 'viseme_U',
-};
 
 const OFFSET_WINDOW = 240;
 
@@ -81,7 +63,7 @@ export function AvatarAnimator({ runtime, rigRef }: { runtime: Runtime; rigRef: 
     const idleFrame = idle.update(three.clock.elapsedTime, Math.min(deltaSec, 0.1), state, s.lastMouthOpen);
     const weights: Record<string, number> = {};
     for (const [viseme, weight] of Object.entries(mouth.weights) as [Viseme, number][]) {
-      weights[VISEME_MORPH[viseme]] = weight;
+      weights[OculusMorph[viseme]] = weight;
     }
     weights.eyeBlinkLeft = idleFrame.blinkLeft;
     weights.eyeBlinkRight = idleFrame.blinkRight;
