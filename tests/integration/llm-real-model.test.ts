@@ -2,32 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import type { LlamaRunResult } from '../../app/native-workers/llm/llama-engine';
 import { workerEntryFor } from '../../app/native-workers/registry';
-import { FromWorkerSchema, type ChatMessage, type FromWorker, type ToWorker } from '../../app/shared/worker.contract';
-import { startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
+import type { ChatMessage, FromWorker } from '../../app/shared/worker.contract';
+import { requestWorker as send, startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
+import { devModelsOrSkipReason } from '../../app/main/models/dev-models';
 
 /**
- * Opt-in: `LLM_MODEL_PATH=/path/to/instruct.gguf npx vitest run --project unit tests/integration/llm-real-model.test.ts`
- * checks a real instruct model end to end (its own chat template, a natural stop, KV reuse). Skipped
- * otherwise, so the default suite needs no download.
+ * A real instruct model end to end (its own chat template, a natural stop, KV reuse): the
+ * development SmolLM2 (`npm run models -- dev`), or any GGUF given as LLM_MODEL_PATH. Skipped with
+ * the reason when neither is there.
  */
-const modelPath = process.env.LLM_MODEL_PATH;
+const dev = await devModelsOrSkipReason();
+const modelPath = process.env.LLM_MODEL_PATH ?? (dev.ok ? dev.profile.llm.ggufPath : undefined);
 
-
-function send(worker: Worker, message: ToWorker, done: (reply: FromWorker) => boolean): Promise<FromWorker> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (raw: unknown): void => {
-      const reply = FromWorkerSchema.parse(raw);
-      if (!done(reply)) return;
-      worker.off('message', onMessage);
-      resolve(reply);
-    };
-    worker.on('message', onMessage);
-    worker.once('error', reject);
-    worker.postMessage(message);
-  });
-}
-
-describe.skipIf(!modelPath)('llama worker with a real instruct model (LLM_MODEL_PATH)', () => {
+describe.skipIf(!modelPath)(`llama worker with a real instruct model${modelPath ? '' : ` (SKIPPED: ${dev.ok ? '' : dev.skipReason})`}`, () => {
   let worker: Worker;
   let ready: FromWorker;
 
