@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorCodeSchema } from './errors.contract';
 import { PhonemeSpanSchema } from './phoneme.contract';
+import { EngineSettingsSchema, RestartSettingSchema } from './settings.contract';
 import { TurnTraceSchema } from './trace.contract';
 
 /**
@@ -63,6 +64,11 @@ export const ModelsListSchema = z.object({ type: z.literal('models.list') });
 export const ModelsPullSchema = z.object({ type: z.literal('models.pull'), modelId: id });
 export const ModelsCancelSchema = z.object({ type: z.literal('models.cancel'), modelId: id });
 
+/** Engine settings: ask for the current ones (answered with `settings.current`). */
+export const SettingsGetSchema = z.object({ type: z.literal('settings.get') });
+/** Engine settings: replace them all (saved at once; every client gets `settings.current`). */
+export const SettingsSetSchema = z.object({ type: z.literal('settings.set'), settings: EngineSettingsSchema });
+
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   SessionOpenSchema,
   SessionCloseSchema,
@@ -74,6 +80,8 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   ModelsListSchema,
   ModelsPullSchema,
   ModelsCancelSchema,
+  SettingsGetSchema,
+  SettingsSetSchema,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
@@ -213,6 +221,18 @@ export const ModelsDoneSchema = z.object({
   path: z.string().optional(),
 });
 
+/** The engine's settings as saved, and what is not in effect until the engine starts again. */
+export const SettingsCurrentSchema = z.object({
+  type: z.literal('settings.current'),
+  settings: EngineSettingsSchema,
+  /** Changed since the engine started and applied only at its next start. */
+  restartRequired: z.array(RestartSettingSchema),
+  /** The settings file, for the user to find. */
+  file: z.string(),
+  /** Something the user should know, in words (e.g. a corrupt file was replaced by defaults). */
+  warning: z.string().optional(),
+});
+
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   SessionOpenedSchema,
   TurnStartedSchema,
@@ -229,6 +249,7 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   ModelsListingSchema,
   ModelsProgressSchema,
   ModelsDoneSchema,
+  SettingsCurrentSchema,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 export type WorkerStatus = z.infer<typeof WorkerStatusSchema>;

@@ -75,6 +75,11 @@ export class Session {
     });
   }
 
+  /** A new system prompt (the persona setting changed): the next turn's LLM request starts with it. */
+  setPersona(persona: string): void {
+    this.history[0] = { role: 'system', content: persona };
+  }
+
   /** The user asked the avatar to stop talking. */
   interrupt(): void {
     this.turn?.stop('user');

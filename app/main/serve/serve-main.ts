@@ -7,10 +7,15 @@ import { openModelManager } from '../models/model-manager';
 import { withModelService } from '../models/model-service';
 import { PROFILE_NAMES, resolveProfile, type ProfileName, type ResolvedProfile } from '../engine/model-profile';
 import { startServeHost, type ServeHandle } from './serve-host';
+import { resolveDataDir } from '../settings/data-dir';
+import { applyEngineSettings, modelPathsFromSettings } from '../settings/engine-settings-config';
+import { SettingsFile } from '../settings/settings-file';
+import { withSettingsService } from '../settings/settings-service';
 
 /**
- * `npm run serve -- [--port <n>] [--lan] [--profile auto|dev|scripted] [--llm-model f.gguf] [--stt-model f.bin] [--voice f.onnx]`: the engine headless, plus the renderer build and a
+ * `npm run serve -- [--port <n>] [--lan] [--profile auto|dev|scripted] [--llm-model f.gguf] [--stt-model f.bin] [--voice f.onnx] [--data-dir d]`: the engine headless, plus the renderer build and a
  * WebSocket with the same messages as Electron IPC. Loopback only unless --lan is given.
+ * Settings come from `<data dir>/settings.json` (AVATAR_DATA_DIR or the platform's data folder); flags win over them.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -22,6 +27,7 @@ async function main(): Promise<void> {
       'llm-model': { type: 'string' },
       'stt-model': { type: 'string' },
       voice: { type: 'string' },
+      'data-dir': { type: 'string' },
     },
   });
   const profile = values.profile as ProfileName;
@@ -38,20 +44,26 @@ async function main(): Promise<void> {
     console.error(`The renderer is not built (${rendererDir} has no index.html): run \`npm run build\` first.`);
     process.exit(1);
   }
+  const settingsFile = new SettingsFile(resolveDataDir({ explicitDir: values['data-dir'] }));
+  const settings = await settingsFile.load();
+  if (settings.warning) console.warn(settings.warning);
+  const chosen = await modelPathsFromSettings(settings.settings.models, async (id) => (await openModelManager()).resolve(id));
+  for (const warning of chosen.warnings) console.warn(warning);
   let resolved: ResolvedProfile;
   try {
     resolved = await resolveProfile({
       profile,
-      llmModelPath: values['llm-model'],
-      sttModelPath: values['stt-model'],
-      voiceModelPath: values.voice,
+      llmModelPath: values['llm-model'] ?? chosen.paths.llmModelPath,
+      sttModelPath: values['stt-model'] ?? chosen.paths.sttModelPath,
+      voiceModelPath: values.voice ?? chosen.paths.voiceModelPath,
     });
   } catch (error) {
     console.error((error as Error).message);
     process.exit(1);
   }
-  const config = resolved.config;
-  const engine = withModelService(createEngine(config), await openModelManager(), () =>
+  const config = applyEngineSettings(resolved.config, settings.settings);
+  const withSettings = withSettingsService(createEngine(config), { file: settingsFile, startedWith: settings, defaultPersona: resolved.config.defaultPersona });
+  const engine = withModelService(withSettings, await openModelManager(), () =>
     Object.values(config.workers).flatMap((worker) => (worker.modelPath ? [worker.modelPath] : [])),
   );
   let handle: ServeHandle;

@@ -25,6 +25,8 @@ export interface ConversationState {
   entries: readonly TranscriptEntry[];
   errors: readonly ErrorNotice[];
   lastTrace: TurnTrace | null;
+  /** The last few turns' traces, oldest first (the latency overlay's breakdown). */
+  recentTraces: readonly TurnTrace[];
   /** The turn in progress (from turn.started to turn.ended / turn.stop). */
   activeTurnId: string | null;
   /** The user is speaking (VAD). */
@@ -38,6 +40,7 @@ const INITIAL: ConversationState = {
   entries: [],
   errors: [],
   lastTrace: null,
+  recentTraces: [],
   activeTurnId: null,
   listening: false,
   engineReady: false,
@@ -45,6 +48,14 @@ const INITIAL: ConversationState = {
 };
 
 const MAX_ERRORS = 5;
+const MAX_RECENT_TRACES = 5;
+
+/** A turn's trace arrives several times as it fills in: it replaces its earlier copy in place. */
+function withTrace(traces: readonly TurnTrace[], trace: TurnTrace): TurnTrace[] {
+  const index = traces.findIndex((kept) => kept.turnId === trace.turnId);
+  if (index >= 0) return traces.map((kept, i) => (i === index ? trace : kept));
+  return [...traces, trace].slice(-MAX_RECENT_TRACES);
+}
 
 /**
  * What the conversation looks like, built from engine messages. Immutable snapshots for React
@@ -112,7 +123,7 @@ export class ConversationStore {
         this.finishReply(message.turnId, message.status === 'complete' ? message.replyText : message.heardText || message.replyText, message.status !== 'complete');
         return;
       case 'turn.trace':
-        this.update({ lastTrace: message.trace });
+        this.update({ lastTrace: message.trace, recentTraces: withTrace(this.state.recentTraces, message.trace) });
         return;
       case 'engine.status':
         this.update({ engineReady: message.ready, workers: message.workers });

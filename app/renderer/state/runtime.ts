@@ -5,6 +5,7 @@ import type { LipSync } from '../lipsync/lipsync';
 import { createEngineClient } from '../transport/create-engine-client';
 import type { ConnectionStatus, EngineClient } from '../transport/engine-client';
 import { ConversationStore } from './conversation-store';
+import { SettingsStore } from './settings-store';
 
 /** Everything the page runs on, created once at start-up and shared by the UI and the 3D view. */
 export interface Runtime {
@@ -12,6 +13,8 @@ export interface Runtime {
   player: TtsPlayer;
   lipSync: LipSync;
   store: ConversationStore;
+  /** Renderer settings (localStorage) and the engine's settings as it reports them. */
+  settings: SettingsStore;
   /** Current transport status (for the UI). */
   connection(): ConnectionStatus;
   /** Sends typed text as a user turn; false (with an error shown) when there is no session. */
@@ -29,6 +32,8 @@ export function createRuntime(): Runtime {
   const lipSync = createLipSync();
   const client = createEngineClient();
   const player = new TtsPlayer(lipSync, (progress) => client.send(progress));
+  const settings = new SettingsStore();
+  settings.attach(client);
 
   client.onStatus((status) => {
     if (status !== 'open') return;
@@ -63,6 +68,7 @@ export function createRuntime(): Runtime {
     player,
     lipSync,
     store,
+    settings,
     connection: () => client.status,
     sendText(text: string): boolean {
       const sessionId = store.getSnapshot().sessionId;

@@ -1,0 +1,114 @@
+import { AppError } from '../../shared/errors.contract';
+import type { ClientMessage, ServerMessage } from '../../shared/messages.contract';
+import { RestartSettingSchema, type EngineSettings, type RestartSetting } from '../../shared/settings.contract';
+import type { Engine, EngineConnection } from '../engine/engine-api';
+import type { EngineInstance } from '../engine/create-engine';
+import type { LoadedSettings, SettingsFile } from './settings-file';
+
+type SettingsMessage = Extract<ClientMessage, { type: 'settings.get' | 'settings.set' }>;
+
+function isSettingsMessage(message: ClientMessage): message is SettingsMessage {
+  return message.type === 'settings.get' || message.type === 'settings.set';
+}
+
+/** Flat groups compared by value, independent of key order. */
+function sameGroup(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((key) => a[key] === b[key]);
+}
+
+export interface SettingsServiceOptions {
+  file: SettingsFile;
+  /** The settings the engine was configured with at start (restart-only groups are compared to these). */
+  startedWith: LoadedSettings;
+  /** The profile's persona, used when the persona setting is cleared. */
+  defaultPersona: string;
+}
+
+/**
+ * Puts the engine settings behind client messages: `settings.get` and `settings.set` (saved
+ * atomically) answer with `settings.current`, broadcast to every client. What can change live does:
+ * the persona becomes the system prompt of the next turn in every session that did not bring its
+ * own, and new sessions get the persona and voice. VAD, pool sizes and models are load options of
+ * the warm workers: they are saved and reported as needing a restart.
+ */
+export function withSettingsService(engine: EngineInstance, options: SettingsServiceOptions): Engine {
+  const { file, startedWith, defaultPersona } = options;
+  let current: EngineSettings = startedWith.settings;
+  let warning = startedWith.warning;
+  const clients = new Set<(message: ServerMessage) => void>();
+  /** Sessions whose system prompt follows the persona setting. */
+  const followers = new Set<string>();
+
+  const restartRequired = (): RestartSetting[] =>
+    RestartSettingSchema.options.filter((group) => !sameGroup(current[group], startedWith.settings[group]));
+
+  const snapshot = (): ServerMessage => ({
+    type: 'settings.current',
+    settings: current,
+    restartRequired: restartRequired(),
+    file: file.path,
+    ...(warning !== undefined ? { warning } : {}),
+  });
+
+  function applyPersona(): void {
+    for (const sessionId of [...followers]) {
+      const session = engine.session(sessionId);
+      if (session) session.setPersona(current.persona ?? defaultPersona);
+      else followers.delete(sessionId);
+    }
+  }
+
+  async function set(settings: EngineSettings, send: (message: ServerMessage) => void): Promise<void> {
+    try {
+      await file.save(settings);
+    } catch (error) {
+      const appError = AppError.from(error);
+      send({ type: 'error', code: appError.code, message: appError.message, recoverable: appError.recoverable });
+      return;
+    }
+    const personaChanged = settings.persona !== current.persona;
+    current = settings;
+    warning = undefined;
+    if (personaChanged) applyPersona();
+    const message = snapshot();
+    for (const client of clients) client(message);
+  }
+
+  return {
+    start: () => engine.start(),
+    shutdown: () => engine.shutdown(),
+    connect(send: (message: ServerMessage) => void): EngineConnection {
+      /** session.open requests that take their persona from the settings, by requestId. */
+      const following = new Set<string>();
+      const connection = engine.connect((message) => {
+        if (message.type === 'session.opened' && following.delete(message.requestId)) followers.add(message.sessionId);
+        send(message);
+      });
+      clients.add(send);
+      return {
+        handle(message: ClientMessage): void {
+          if (isSettingsMessage(message)) {
+            if (message.type === 'settings.get') send(snapshot());
+            else void set(message.settings, send);
+            return;
+          }
+          if (message.type === 'session.open') {
+            if (message.persona === undefined) following.add(message.requestId);
+            connection.handle({
+              ...message,
+              ...(message.persona === undefined && current.persona !== undefined ? { persona: current.persona } : {}),
+              ...(message.voice === undefined && current.voice !== undefined ? { voice: current.voice } : {}),
+            });
+            return;
+          }
+          connection.handle(message);
+        },
+        close(): void {
+          clients.delete(send);
+          connection.close();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/**
+ * User settings. Engine-side settings (persona, voice, VAD sensitivity, pool sizes, models) live
+ * in a JSON file in the app's data folder and travel as `settings.get / settings.set →
+ * settings.current`; renderer-only settings (background, microphone, avatar) live in the page's
+ * localStorage. An absent engine field means "the model profile's own default".
+ */
+
+/** Longest system prompt the user may set (matches `session.open`). */
+export const PERSONA_MAX_CHARS = 8000;
+
+export const VadSettingsSchema = z.object({
+  /** Speech probability (0 … 1) above which a frame counts as speech: lower hears quieter speech. */
+  threshold: z.number().min(0.05).max(0.95).optional(),
+  /** Silence after speech before the utterance ends (the turn's endpoint). */
+  minSilenceMs: z.number().int().min(50).max(5000).optional(),
+});
+export type VadSettings = z.infer<typeof VadSettingsSchema>;
+
+const workerCount = z.number().int().min(1).max(8).optional();
+
+/** Warm workers per kind; absent: the resource plan's choice. */
+export const PoolSizesSchema = z.object({ llm: workerCount, stt: workerCount, tts: workerCount });
+export type PoolSizes = z.infer<typeof PoolSizesSchema>;
+
+/** A catalog model id or a model file path; absent: installed or development models (profile `auto`). */
+const modelChoice = z.string().trim().min(1).max(4096).optional();
+
+export const ModelChoicesSchema = z.object({ llm: modelChoice, stt: modelChoice, voice: modelChoice });
+export type ModelChoices = z.infer<typeof ModelChoicesSchema>;
+
+export const EngineSettingsSchema = z.object({
+  /** The avatar's system prompt; absent: the profile's default persona. */
+  persona: z.string().trim().min(1).max(PERSONA_MAX_CHARS).optional(),
+  /** Speaker name passed to the voice (e.g. an eSpeak voice such as "en-gb"); absent: the voice's default. */
+  voice: z.string().trim().min(1).max(200).optional(),
+  vad: VadSettingsSchema.default({}),
+  poolSizes: PoolSizesSchema.default({}),
+  models: ModelChoicesSchema.default({}),
+});
+export type EngineSettings = z.infer<typeof EngineSettingsSchema>;
+
+export const defaultEngineSettings: EngineSettings = { vad: {}, poolSizes: {}, models: {} };
+
+/** Groups of engine settings that take effect only when the engine starts again. */
+export const RestartSettingSchema = z.enum(['vad', 'poolSizes', 'models']);
+export type RestartSetting = z.infer<typeof RestartSettingSchema>;
+
+/** Background behind the avatar: normal scene, transparent (for capture), or chroma-key green. */
+export const BackgroundModeSchema = z.enum(['normal', 'transparent', 'chroma']);
+export type BackgroundMode = z.infer<typeof BackgroundModeSchema>;
+
+export const RendererSettingsSchema = z.object({
+  background: BackgroundModeSchema.default('normal'),
+  micMode: z.enum(['hands-free', 'push-to-talk']).default('hands-free'),
+  /** A `MediaDeviceInfo.deviceId`; null: the system's default microphone. */
+  micDeviceId: z.string().min(1).max(500).nullable().default(null),
+  /** Name of the last avatar the user loaded; null: the built-in avatar. */
+  avatar: z.string().min(1).max(500).nullable().default(null),
+});
+export type RendererSettings = z.infer<typeof RendererSettingsSchema>;
+
+export const defaultRendererSettings: RendererSettings = RendererSettingsSchema.parse({});
