@@ -4,9 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import sirv from 'sirv';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { AppError } from '../../shared/errors.contract';
+import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { ServerMessage } from '../../shared/messages.contract';
+import { DEFAULT_MAX_VIEWERS, ShareRoleSchema, type IceSettings, type ShareServerMessage } from '../../shared/share.contract';
 import type { Engine } from '../engine/engine-api';
+import { ShareHub, type SignalConnection } from '../share/share-hub';
+import { handleWhep, isWhepPath } from '../share/whep-endpoint';
 import { decodeClientFrame, encodeServerMessage } from '../transport/wire-codec';
 
 /** Options of the headless host that serves the renderer build and the engine over WebSocket. */
@@ -21,12 +24,28 @@ export interface ServeOptions {
   token?: string;
   /** Largest accepted WebSocket message (mic frames are small; this bounds abuse). */
   maxMessageBytes?: number;
+  /** The avatar share (signaling, viewer page, WHEP). */
+  share?: ShareOptions;
+}
+
+/** Settings of the avatar share hosted next to the engine. */
+export interface ShareOptions {
+  /** STUN/TURN servers passed to both peers; none by default (loopback and LAN need none). */
+  ice?: IceSettings;
+  /** Viewer pages plus WHEP sessions at once. */
+  maxViewers?: number;
+  /** Token that may watch (viewer page, WHEP) but not drive the engine; random per start unless given. */
+  viewToken?: string;
 }
 
 export interface ServeHandle {
   url: string;
   port: number;
   token: string;
+  /** The watch-only token of `/view` and `/whep`. */
+  viewToken: string;
+  /** `http://…/view?token=<viewToken>`: the viewer page (OBS Browser Source). */
+  viewUrl: string;
   server: Server;
   close(): Promise<void>;
 }
@@ -58,6 +77,13 @@ function toBytes(data: RawData): Uint8Array {
 export async function startServeHost(options: ServeOptions): Promise<ServeHandle> {
   const host = options.host ?? '127.0.0.1';
   const token = options.token ?? randomBytes(24).toString('base64url');
+  const viewToken = options.share?.viewToken ?? randomBytes(24).toString('base64url');
+  const hub = new ShareHub({
+    ice: options.share?.ice ?? { iceServers: [], iceTransportPolicy: 'all' },
+    maxViewers: options.share?.maxViewers ?? DEFAULT_MAX_VIEWERS,
+    viewToken,
+  });
+  const canWatch = (given: string | null): boolean => tokenMatches(token, given) || tokenMatches(viewToken, given);
   const statics = sirv(options.rendererDir, {
     dev: false,
     etag: true,
@@ -67,6 +93,10 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
   });
 
   const server = createServer((req, res) => {
+    if (isWhepPath(new URL(req.url ?? '/', 'http://localhost').pathname)) {
+      void handleWhep(req, res, hub, canWatch);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end('Method not allowed');
       return;
@@ -81,12 +111,24 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? 1 << 20 });
+  const signalWss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
 
   server.on('upgrade', (req: IncomingMessage, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const refuse = (status: number, text: string): void => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
+    if (url.pathname === '/signal') {
+      // The app token shares and watches; the view token only watches.
+      const role = ShareRoleSchema.safeParse(url.searchParams.get('role'));
+      if (!role.success) return refuse(400, 'Bad Request');
+      const given = url.searchParams.get('token');
+      if (!(role.data === 'sender' ? tokenMatches(token, given) : canWatch(given))) return refuse(401, 'Unauthorized');
+      const origin = req.headers.origin;
+      if (origin && !isAllowedOrigin(origin, host)) return refuse(403, 'Forbidden');
+      signalWss.handleUpgrade(req, socket, head, (ws) => attachSignal(hub, ws, role.data));
+      return;
+    }
     if (url.pathname !== '/ws') return refuse(404, 'Not Found');
     if (!tokenMatches(token, url.searchParams.get('token'))) return refuse(401, 'Unauthorized');
     const origin = req.headers.origin;
@@ -121,19 +163,43 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
   });
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  const origin = `http://${urlHost === '0.0.0.0' ? '127.0.0.1' : urlHost}:${port}`;
   return {
-    url: `http://${urlHost === '0.0.0.0' ? '127.0.0.1' : urlHost}:${port}/?token=${token}`,
+    url: `${origin}/?token=${token}`,
     port,
     token,
+    viewToken,
+    viewUrl: `${origin}/view?token=${viewToken}`,
     server,
     close: () =>
       new Promise<void>((resolve) => {
+        hub.close();
+        for (const client of signalWss.clients) client.terminate();
+        signalWss.close();
         for (const client of wss.clients) client.terminate();
         wss.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+/** Joins a signaling socket to the share hub: JSON text frames both ways. */
+function attachSignal(hub: ShareHub, ws: WebSocket, role: 'sender' | 'viewer'): void {
+  const socket = {
+    send: (message: ShareServerMessage): void => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+    },
+    close: (code: number, reason: string): void => ws.close(code, reason),
+  };
+  const connection: SignalConnection | null = role === 'sender' ? hub.attachSender(socket) : hub.attachViewer(socket);
+  if (!connection) return;
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    if (isBinary) socket.send({ type: 'share.error', code: ErrorCode.InvalidMessage, message: 'Signaling messages are JSON text.', fatal: false });
+    else connection.handle(Buffer.from(toBytes(data)).toString('utf8'));
+  });
+  ws.on('close', () => connection.close());
+  ws.on('error', () => connection.close());
 }
 
 /** Same-host pages only: a page from another site must not drive the engine even with a token. */

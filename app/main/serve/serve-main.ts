@@ -6,6 +6,7 @@ import { createEngine } from '../engine/create-engine';
 import { openModelManager } from '../models/model-manager';
 import { withModelService } from '../models/model-service';
 import { PROFILE_NAMES, resolveProfile, type ProfileName, type ResolvedProfile } from '../engine/model-profile';
+import { DEFAULT_MAX_VIEWERS, parseIceServersJson, type IceServer } from '../../shared/share.contract';
 import { startServeHost, type ServeHandle } from './serve-host';
 import { resolveDataDir } from '../settings/data-dir';
 import { applyEngineSettings, modelPathsFromSettings } from '../settings/engine-settings-config';
@@ -15,6 +16,7 @@ import { withSettingsService } from '../settings/settings-service';
 /**
  * `npm run serve -- [--port <n>] [--lan] [--profile auto|dev|scripted] [--llm-model f.gguf] [--stt-model f.bin] [--voice f.onnx] [--data-dir d]`: the engine headless, plus the renderer build and a
  * WebSocket with the same messages as Electron IPC. Loopback only unless --lan is given.
+ * Share: `[--ice-servers '<json>'] [--ice-transport-policy all|relay] [--max-viewers <n>] [--view-token <t>]`.
  * Settings come from `<data dir>/settings.json` (AVATAR_DATA_DIR or the platform's data folder); flags win over them.
  */
 async function main(): Promise<void> {
@@ -28,6 +30,10 @@ async function main(): Promise<void> {
       'stt-model': { type: 'string' },
       voice: { type: 'string' },
       'data-dir': { type: 'string' },
+      'ice-servers': { type: 'string' },
+      'ice-transport-policy': { type: 'string', default: 'all' },
+      'max-viewers': { type: 'string', default: String(DEFAULT_MAX_VIEWERS) },
+      'view-token': { type: 'string' },
     },
   });
   const profile = values.profile as ProfileName;
@@ -38,6 +44,24 @@ async function main(): Promise<void> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`--port must be a number from 0 to 65535, got "${values.port}".`);
+    process.exit(2);
+  }
+  // Share: STUN/TURN servers for both peers (JSON like RTCConfiguration.iceServers), relay-only, viewer cap.
+  let iceServers: IceServer[] = [];
+  try {
+    iceServers = values['ice-servers'] ? parseIceServersJson(values['ice-servers']) : [];
+  } catch (error) {
+    console.error(`--ice-servers: ${(error as Error).message}`);
+    process.exit(2);
+  }
+  const iceTransportPolicy = values['ice-transport-policy'];
+  if (iceTransportPolicy !== 'all' && iceTransportPolicy !== 'relay') {
+    console.error(`--ice-transport-policy must be all or relay, got "${iceTransportPolicy}".`);
+    process.exit(2);
+  }
+  const maxViewers = Number(values['max-viewers']);
+  if (!Number.isInteger(maxViewers) || maxViewers < 1 || maxViewers > 64) {
+    console.error(`--max-viewers must be a number from 1 to 64, got "${values['max-viewers']}".`);
     process.exit(2);
   }
   if (!existsSync(join(rendererDir, 'index.html'))) {
@@ -68,7 +92,14 @@ async function main(): Promise<void> {
   );
   let handle: ServeHandle;
   try {
-    handle = await startServeHost({ engine, rendererDir, port, host: values.lan ? '0.0.0.0' : '127.0.0.1', token: values.token });
+    handle = await startServeHost({
+      engine,
+      rendererDir,
+      port,
+      host: values.lan ? '0.0.0.0' : '127.0.0.1',
+      token: values.token,
+      share: { ice: { iceServers, iceTransportPolicy }, maxViewers, viewToken: values['view-token'] },
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     console.error(
@@ -82,6 +113,8 @@ async function main(): Promise<void> {
   const started = engine.start();
   console.log('Local talking avatar: open this address in Chromium (the token is new every start):');
   console.log(handle.url);
+  console.log(`Share viewer (OBS Browser Source; add &share=1 to the app address to share at launch): ${handle.viewUrl}`);
+  console.log(`WHEP (OBS WHEP source): ${new URL('/whep', handle.url).href}  bearer token: ${handle.viewToken}`);
   started.then(
     () => console.log('Engine ready: all workers warm.'),
     (error: unknown) => console.error(`Engine failed to start: ${error instanceof Error ? error.message : String(error)}`),

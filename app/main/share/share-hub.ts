@@ -1,0 +1,235 @@
+import { randomBytes } from 'node:crypto';
+import { AppError, ErrorCode } from '../../shared/errors.contract';
+import {
+  CLOSE_BUSY,
+  CLOSE_REPLACED,
+  ShareClientMessageSchema,
+  type IceSettings,
+  type ShareClientMessage,
+  type ShareServerMessage,
+} from '../../shared/share.contract';
+
+/** One signaling socket as the hub sees it (a `ws` WebSocket in the serve host, a plain object in tests). */
+export interface SignalSocket {
+  send(message: ShareServerMessage): void;
+  close(code: number, reason: string): void;
+}
+
+/** What the host feeds into the hub for one attached socket. */
+export interface SignalConnection {
+  /** A text frame from the socket; bad input is answered with `share.error`, nothing else happens. */
+  handle(text: string): void;
+  /** The socket closed. */
+  close(): void;
+}
+
+export interface ShareHubOptions {
+  ice: IceSettings;
+  /** Viewer pages plus WHEP sessions at once. */
+  maxViewers: number;
+  /** Sent to the sender so it can show the viewer URL. */
+  viewToken: string;
+  /** How long a WHEP client waits for the sender's answer (ICE gathering included). */
+  whepAnswerTimeoutMs?: number;
+}
+
+interface PendingWhep {
+  resolve(sdp: string): void;
+  reject(error: AppError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+function newPeerId(prefix: string): string {
+  return `${prefix}-${randomBytes(9).toString('base64url')}`;
+}
+
+/**
+ * The share's rendezvous: at most one sender (the renderer that shares the avatar), several viewers
+ * and WHEP sessions up to a cap. Routes signals between the sender and each viewer by `peerId`,
+ * joins waiting viewers when a sender (re)appears, and turns a WHEP offer into a `whep.offer` that
+ * the sender answers. Holds no media: peers connect directly.
+ */
+export class ShareHub {
+  private sender: SignalSocket | null = null;
+  private readonly viewers = new Map<string, SignalSocket>();
+  private readonly whepSessions = new Set<string>();
+  private readonly pendingWhep = new Map<string, PendingWhep>();
+
+  constructor(private readonly options: ShareHubOptions) {}
+
+  get hasSender(): boolean {
+    return this.sender !== null;
+  }
+
+  get viewerCount(): number {
+    return this.viewers.size + this.whepSessions.size;
+  }
+
+  /** A sender socket; a newer sender replaces an older one (a reloaded app page). */
+  attachSender(socket: SignalSocket): SignalConnection {
+    if (this.sender) {
+      const previous = this.sender;
+      this.detachSender(previous);
+      previous.close(CLOSE_REPLACED, 'A newer sender took over');
+    }
+    this.sender = socket;
+    socket.send({ type: 'share.config', ice: this.options.ice, viewToken: this.options.viewToken, maxViewers: this.options.maxViewers });
+    for (const [peerId, viewer] of this.viewers) {
+      viewer.send({ type: 'sender.ready' });
+      socket.send({ type: 'peer.join', peerId });
+    }
+    this.reportViewers();
+    return {
+      handle: (text) => this.fromSender(socket, text),
+      close: () => this.detachSender(socket),
+    };
+  }
+
+  /** A viewer socket, or null (after a `busy` error and close) when the cap is reached. */
+  attachViewer(socket: SignalSocket): SignalConnection | null {
+    if (this.viewerCount >= this.options.maxViewers) {
+      socket.send({ type: 'share.error', ...this.busyError().toShape(), fatal: true });
+      socket.close(CLOSE_BUSY, 'busy');
+      return null;
+    }
+    const peerId = newPeerId('v');
+    this.viewers.set(peerId, socket);
+    socket.send({ type: 'share.config', ice: this.options.ice, maxViewers: this.options.maxViewers });
+    if (this.sender) {
+      socket.send({ type: 'sender.ready' });
+      this.sender.send({ type: 'peer.join', peerId });
+    } else {
+      socket.send({ type: 'sender.left' });
+    }
+    this.reportViewers();
+    return {
+      handle: (text) => this.fromViewer(peerId, socket, text),
+      close: () => {
+        if (this.viewers.get(peerId) !== socket) return;
+        this.viewers.delete(peerId);
+        this.sender?.send({ type: 'peer.leave', peerId });
+        this.reportViewers();
+      },
+    };
+  }
+
+  /**
+   * A WHEP client's offer: the sender answers it with a connection of its own. Resolves with the
+   * session id and the complete answer; fails with a typed error when nobody shares, the cap is
+   * reached or the sender does not answer in time.
+   */
+  async whepOffer(sdp: string): Promise<{ peerId: string; sdp: string }> {
+    const sender = this.sender;
+    // No sender is "no capacity right now" too: the errors contract has no narrower code.
+    if (!sender) throw new AppError(ErrorCode.PoolExhausted, 'Nothing is being shared: start sharing in the app first.', true);
+    if (this.viewerCount >= this.options.maxViewers) throw this.busyError();
+    const peerId = newPeerId('w');
+    this.whepSessions.add(peerId);
+    this.reportViewers();
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new AppError(ErrorCode.Internal, 'The sharing app did not answer the WHEP offer in time.', true)),
+          this.options.whepAnswerTimeoutMs ?? 10_000,
+        );
+        this.pendingWhep.set(peerId, { resolve, reject, timer });
+        sender.send({ type: 'whep.offer', peerId, sdp });
+      });
+      return { peerId, sdp: answer };
+    } catch (error) {
+      this.whepEnd(peerId);
+      throw error;
+    } finally {
+      const pending = this.pendingWhep.get(peerId);
+      if (pending) clearTimeout(pending.timer);
+      this.pendingWhep.delete(peerId);
+    }
+  }
+
+  /** Ends a WHEP session (DELETE); false when there is no such session. */
+  whepEnd(peerId: string): boolean {
+    if (!this.whepSessions.delete(peerId)) return false;
+    this.sender?.send({ type: 'peer.leave', peerId });
+    this.reportViewers();
+    return true;
+  }
+
+  /** Closes every socket (host shutdown). */
+  close(): void {
+    for (const pending of this.pendingWhep.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(new AppError(ErrorCode.Cancelled, 'The server is shutting down.', true));
+    }
+    this.pendingWhep.clear();
+    this.sender?.close(1001, 'server shutting down');
+    for (const viewer of this.viewers.values()) viewer.close(1001, 'server shutting down');
+    this.sender = null;
+    this.viewers.clear();
+    this.whepSessions.clear();
+  }
+
+  private busyError(): AppError {
+    return new AppError(
+      ErrorCode.PoolExhausted,
+      `The share is busy: ${this.options.maxViewers} viewer(s) already watch, which is the limit. Try again later.`,
+      true,
+    );
+  }
+
+  private detachSender(socket: SignalSocket): void {
+    if (this.sender !== socket) return;
+    this.sender = null;
+    // WHEP clients cannot be renegotiated by another sender: their sessions end with this one.
+    for (const [peerId, pending] of this.pendingWhep) {
+      clearTimeout(pending.timer);
+      pending.reject(new AppError(ErrorCode.Cancelled, 'The sharing app went away.', true));
+      this.pendingWhep.delete(peerId);
+    }
+    this.whepSessions.clear();
+    for (const viewer of this.viewers.values()) viewer.send({ type: 'sender.left' });
+  }
+
+  private reportViewers(): void {
+    this.sender?.send({ type: 'share.viewers', count: this.viewerCount });
+  }
+
+  private parse(socket: SignalSocket, text: string): ShareClientMessage | null {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      raw = undefined;
+    }
+    const parsed = ShareClientMessageSchema.safeParse(raw);
+    if (parsed.success) return parsed.data;
+    socket.send({ type: 'share.error', code: ErrorCode.InvalidMessage, message: 'Not a valid signaling message.', fatal: false });
+    return null;
+  }
+
+  private fromSender(socket: SignalSocket, text: string): void {
+    if (this.sender !== socket) return;
+    const message = this.parse(socket, text);
+    if (!message) return;
+    switch (message.type) {
+      case 'signal':
+        if (message.peerId) this.viewers.get(message.peerId)?.send({ type: 'signal', peerId: message.peerId, data: message.data });
+        return;
+      case 'whep.answer':
+        this.pendingWhep.get(message.peerId)?.resolve(message.sdp);
+        return;
+      case 'whep.error':
+        this.pendingWhep.get(message.peerId)?.reject(new AppError(ErrorCode.InvalidMessage, `The WHEP offer was refused: ${message.message}`, false));
+        return;
+    }
+  }
+
+  private fromViewer(peerId: string, socket: SignalSocket, text: string): void {
+    const message = this.parse(socket, text);
+    if (!message) return;
+    if (message.type !== 'signal') {
+      socket.send({ type: 'share.error', code: ErrorCode.Unauthorized, message: 'A viewer can only send signals.', fatal: false });
+      return;
+    }
+    this.sender?.send({ type: 'signal', peerId, data: message.data });
+  }
+}

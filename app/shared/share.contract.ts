@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { AppError, ErrorCode, ErrorCodeSchema } from './errors.contract';
+
+/**
+ * The avatar share's signaling protocol: the renderer that shares (the sender) and each viewer page
+ * talk to the engine over WebSocket `/signal?token=…&role=sender|viewer`; the engine routes
+ * offers, answers and ICE candidates between them and forwards WHEP offers to the sender.
+ */
+
+export const ShareRoleSchema = z.enum(['sender', 'viewer']);
+export type ShareRole = z.infer<typeof ShareRoleSchema>;
+
+/** One STUN or TURN server, as RTCPeerConnection takes it. */
+export const IceServerSchema = z.strictObject({
+  urls: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+export type IceServer = z.infer<typeof IceServerSchema>;
+
+export const IceServersSchema = z.array(IceServerSchema).max(16);
+
+/** What the engine tells both peers about ICE: servers, and whether to use TURN relays only. */
+export const IceSettingsSchema = z.strictObject({
+  iceServers: IceServersSchema,
+  iceTransportPolicy: z.enum(['all', 'relay']),
+});
+export type IceSettings = z.infer<typeof IceSettingsSchema>;
+
+/** Viewers and WHEP sessions at once, unless configured. */
+export const DEFAULT_MAX_VIEWERS = 4;
+
+const PeerId = z.string().min(1).max(64);
+const Sdp = z.string().min(1).max(64 * 1024);
+
+/**
+ * simple-peer's signal payloads: a session description, an ICE candidate (trickle), or a
+ * renegotiation request. Bounded strings, nothing else passes.
+ */
+export const SignalDataSchema = z.union([
+  z.strictObject({ type: z.enum(['offer', 'answer', 'pranswer', 'rollback']), sdp: Sdp }),
+  z.strictObject({
+    type: z.literal('candidate'),
+    candidate: z.strictObject({
+      candidate: z.string().max(1024),
+      sdpMLineIndex: z.number().int().min(0).max(64).nullable().optional(),
+      sdpMid: z.string().max(64).nullable().optional(),
+      usernameFragment: z.string().max(256).nullable().optional(),
+    }),
+  }),
+  z.strictObject({ type: z.literal('renegotiate'), renegotiate: z.literal(true) }),
+  z.strictObject({
+    type: z.literal('transceiverRequest'),
+    transceiverRequest: z.strictObject({ kind: z.enum(['audio', 'video']), init: z.looseObject({}).optional() }),
+  }),
+]);
+export type SignalData = z.infer<typeof SignalDataSchema>;
+
+/** Engine → sender or viewer. */
+export const ShareServerMessageSchema = z.discriminatedUnion('type', [
+  /** First message on every signaling socket. `viewToken` goes to the sender only (it shows the viewer URL). */
+  z.strictObject({ type: z.literal('share.config'), ice: IceSettingsSchema, viewToken: z.string().optional(), maxViewers: z.number().int() }),
+  /** To the sender: a viewer (a page, or a WHEP client answered through `whep.offer`) wants the stream. */
+  z.strictObject({ type: z.literal('peer.join'), peerId: PeerId }),
+  /** To the sender: that viewer is gone; close its connection. */
+  z.strictObject({ type: z.literal('peer.leave'), peerId: PeerId }),
+  /** Routed signal: to the sender it names the viewer; to a viewer `peerId` is its own id. */
+  z.strictObject({ type: z.literal('signal'), peerId: PeerId, data: SignalDataSchema }),
+  /** To the sender: a WHEP client's SDP offer; answer with `whep.answer` (non-trickle, complete candidates). */
+  z.strictObject({ type: z.literal('whep.offer'), peerId: PeerId, sdp: Sdp }),
+  /** To viewers: a sender is sharing (a join follows automatically). */
+  z.strictObject({ type: z.literal('sender.ready') }),
+  /** To viewers: the sender went away; wait, a new one is joined automatically. */
+  z.strictObject({ type: z.literal('sender.left') }),
+  /** To the sender: how many viewers and WHEP sessions are connected. */
+  z.strictObject({ type: z.literal('share.viewers'), count: z.number().int().min(0) }),
+  /** A refused request; the socket closes after it when `fatal`. */
+  z.strictObject({ type: z.literal('share.error'), code: ErrorCodeSchema, message: z.string(), fatal: z.boolean() }),
+]);
+export type ShareServerMessage = z.infer<typeof ShareServerMessageSchema>;
+
+/** Sender or viewer → engine. A viewer's `peerId` is ignored (the engine knows who it is). */
+export const ShareClientMessageSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('signal'), peerId: PeerId.optional(), data: SignalDataSchema }),
+  z.strictObject({ type: z.literal('whep.answer'), peerId: PeerId, sdp: Sdp }),
+  z.strictObject({ type: z.literal('whep.error'), peerId: PeerId, message: z.string().max(1024) }),
+]);
+export type ShareClientMessage = z.infer<typeof ShareClientMessageSchema>;
+
+/** Close code for "the viewer cap is reached": the page retries later (RFC 6455 1013, Try Again Later). */
+export const CLOSE_BUSY = 1013;
+/** Close code for "a newer sender took over" (a reloaded app page). */
+export const CLOSE_REPLACED = 4001;
+
+/** Output presets of the share: frame size, rate and the encoder's bitrate ceiling. */
+export const SHARE_PRESETS = {
+  '720p30': { width: 1280, height: 720, fps: 30, maxBitrateKbps: 4000 },
+  '1080p60': { width: 1920, height: 1080, fps: 60, maxBitrateKbps: 9000 },
+} as const;
+export type SharePresetName = keyof typeof SHARE_PRESETS;
+export const SharePresetNameSchema = z.enum(Object.keys(SHARE_PRESETS) as [SharePresetName, ...SharePresetName[]]);
+
+/** Parses the `--ice-servers` JSON (serve flag / setting); a typed error names what is wrong. */
+export function parseIceServersJson(json: string): IceServer[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (error) {
+    throw new AppError(ErrorCode.InvalidMessage, `ICE servers must be JSON, e.g. [{"urls":"stun:stun.example.org:3478"}]: ${(error as Error).message}`, false, {
+      cause: error,
+    });
+  }
+  const parsed = IceServersSchema.safeParse(raw);
+  if (!parsed.success) throw new AppError(ErrorCode.InvalidMessage, `ICE servers are not valid: ${z.prettifyError(parsed.error)}`, false);
+  return parsed.data;
+}
