@@ -12,6 +12,8 @@ import { useDiagnostics } from './ui/use-diagnostics';
 import { MicControls } from './ui/mic-controls';
 import { ModelsPanel } from './ui/models-panel';
 import { setMicDiagnosticsSource } from './state/diagnostics';
+import { SettingsPanel } from './ui/settings-panel';
+import { ShortcutsHelp } from './ui/shortcuts-help';
 
 /** Keeps the conversation usable when WebGL is unavailable. */
 class SceneBoundary extends Component<{ children: ReactNode }, { failed: string | null }> {
@@ -50,6 +52,20 @@ function createMic(runtime: Runtime): MicCapture {
 /** Microphone wiring: diagnostics, `?mic=1` autostart, M toggles, Space is push-to-talk. */
 function useMic(runtime: Runtime): MicCapture {
   const [mic] = useState(() => createMic(runtime));
+  // Mode and device are settings: applied at start and whenever they change (before ?mic=1 starts it).
+  useEffect(() => {
+    let appliedDeviceId: string | null | undefined;
+    const apply = (): void => {
+      const { micMode, micDeviceId } = runtime.settings.getSnapshot().renderer;
+      if (mic.getSnapshot().mode !== micMode) mic.setMode(micMode);
+      if (micDeviceId !== appliedDeviceId) {
+        appliedDeviceId = micDeviceId;
+        mic.selectDevice(micDeviceId);
+      }
+    };
+    apply();
+    return runtime.settings.subscribe(apply);
+  }, [mic, runtime]);
   useEffect(() => {
     setMicDiagnosticsSource(() => mic.diagnostics());
     if (new URLSearchParams(window.location.search).get('mic') === '1') void mic.start();
@@ -87,10 +103,18 @@ export function App({ runtime }: { runtime: Runtime }) {
   const ready = connection === 'open' && conversation.sessionId !== null;
   const busy = diagnostics?.state === 'thinking' || diagnostics?.state === 'speaking';
   const mic = useMic(runtime);
+  const micStatus = useSyncExternalStore(mic.subscribe, mic.getSnapshot);
+  const [dialog, setDialog] = useState<'settings' | 'shortcuts' | null>(null);
 
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent): void => {
       if (event.key === 'Escape') runtime.interrupt();
+      else if (event.key === ',' && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        setDialog('settings');
+      } else if (isTextTarget(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+      else if (event.key === ',') setDialog('settings');
+      else if (event.key === '?') setDialog('shortcuts');
     };
     window.addEventListener('keydown', onKeyDown);
     return () => window.removeEventListener('keydown', onKeyDown);
@@ -108,15 +132,27 @@ export function App({ runtime }: { runtime: Runtime }) {
           engineReady={conversation.engineReady}
           workers={conversation.workers}
         />
-        <LatencyOverlay diagnostics={diagnostics} />
+        <LatencyOverlay diagnostics={diagnostics} traces={conversation.recentTraces} />
       </main>
       <section className="conversation" aria-label="Chat">
         <ErrorBanner errors={conversation.errors} onDismiss={(id) => runtime.store.dismissError(id)} />
         <Transcript entries={conversation.entries} />
         <ModelsPanel client={runtime.client} />
-        <MicControls mic={mic} />
+        <MicControls mic={mic} settings={runtime.settings} />
         <MessageForm disabled={!ready} canStop={ready && busy} onSend={(text) => runtime.sendText(text)} onStop={() => runtime.interrupt()} />
+        <nav className="app-menu" aria-label="App">
+          <button type="button" className="secondary" title="Settings (, or Ctrl+,)" onClick={() => setDialog('settings')}>
+            Settings
+          </button>
+          <button type="button" className="secondary" title="Keyboard shortcuts (?)" onClick={() => setDialog('shortcuts')}>
+            Shortcuts
+          </button>
+        </nav>
       </section>
+      {dialog === 'settings' && (
+        <SettingsPanel settings={runtime.settings} mic={micStatus} onRefreshDevices={() => void mic.refreshDevices()} onClose={() => setDialog(null)} />
+      )}
+      {dialog === 'shortcuts' && <ShortcutsHelp onClose={() => setDialog(null)} />}
     </div>
   );
 }

@@ -52,7 +52,12 @@ export class SettingsFile {
 
   /** Saves atomically; a failure is AppError(internal) in words (the previous file stays intact). */
   save(settings: EngineSettings): Promise<void> {
-    const valid = EngineSettingsSchema.parse(settings);
+    const parsed = EngineSettingsSchema.safeParse(settings);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return Promise.reject(new AppError(ErrorCode.InvalidMessage, `These settings are not valid (${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}).`, true));
+    }
+    const valid = parsed.data;
     const run = async (): Promise<void> => {
       const temporary = `${this.path}.${process.pid}.${++this.writeCount}.tmp`;
       try {

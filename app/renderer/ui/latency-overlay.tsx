@@ -22,12 +22,14 @@ function stageMs(trace: TurnTrace, from: TraceField[], to: TraceField): number |
   return end === undefined || start === undefined ? undefined : end - start;
 }
 
-/** Small overlay: last turn's stage breakdown, fps and lip-sync offset. */
-export function LatencyOverlay({ diagnostics }: { diagnostics: Readonly<AvatarDiagnostics> | undefined }) {
-  const trace = diagnostics?.lastTurn ?? null;
-  const rows = trace
-    ? STAGES.map((stage) => ({ label: stage.label, ms: stageMs(trace, stage.from, stage.to) })).filter((row) => row.ms !== undefined)
-    : [];
+const TURNS_SHOWN = 3;
+
+/** Small overlay: fps, lip-sync offset, and the stage breakdown of the last few turns (newest first). */
+export function LatencyOverlay({ diagnostics, traces }: { diagnostics: Readonly<AvatarDiagnostics> | undefined; traces: readonly TurnTrace[] }) {
+  const shown = traces.slice(-TURNS_SHOWN).reverse();
+  const rows = STAGES.map((stage) => ({ label: stage.label, ms: shown.map((trace) => stageMs(trace, stage.from, stage.to)) })).filter((row) =>
+    row.ms.some((ms) => ms !== undefined),
+  );
   return (
     <aside className="latency-overlay" aria-label="Latency">
       <dl>
@@ -43,14 +45,34 @@ export function LatencyOverlay({ diagnostics }: { diagnostics: Readonly<AvatarDi
           <dt>out latency</dt>
           <dd>{diagnostics ? `${(diagnostics.outputLatencySec * 1000).toFixed(0)} ms` : '–'}</dd>
         </div>
-        {rows.map((row) => (
-          <div key={row.label} className="latency-row">
-            <dt>{row.label}</dt>
-            <dd>{Math.round(row.ms!)} ms</dd>
-          </div>
-        ))}
       </dl>
-      {!trace && <p className="latency-empty">No turn yet</p>}
+      {shown.length > 0 ? (
+        <table className="latency-turns">
+          <caption className="visually-hidden">Stage times of the last turns, newest first (ms)</caption>
+          <thead>
+            <tr>
+              <th scope="col">ms</th>
+              {shown.map((trace, index) => (
+                <th key={trace.turnId} scope="col" title={trace.turnId}>
+                  {index === 0 ? 'last' : `−${index}`}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.label}>
+                <th scope="row">{row.label}</th>
+                {row.ms.map((ms, index) => (
+                  <td key={shown[index]!.turnId}>{ms === undefined ? '–' : Math.round(ms)}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p className="latency-empty">No turn yet</p>
+      )}
     </aside>
   );
 }

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useSyncExternalStore } from 'react';
 import type { MicCapture } from '../audio/mic-capture';
+import type { SettingsStore } from '../state/settings-store';
 
 /** Level bar driven by requestAnimationFrame through a ref: no React render per frame. */
 function MicLevelMeter({ mic, active }: { mic: MicCapture; active: boolean }) {
@@ -35,8 +36,8 @@ function MicLevelMeter({ mic, active }: { mic: MicCapture; active: boolean }) {
   );
 }
 
-/** Mic on/off (M), mute, push-to-talk (hold Space), input device and level. */
-export function MicControls({ mic }: { mic: MicCapture }) {
+/** Mic on/off (M), mute, push-to-talk (hold Space), input device and level. Mode and device are settings (they persist). */
+export function MicControls({ mic, settings }: { mic: MicCapture; settings: SettingsStore }) {
   const status = useSyncExternalStore(mic.subscribe, mic.getSnapshot);
   const on = status.active || status.starting;
   const pushToTalk = status.mode === 'push-to-talk';
@@ -69,7 +70,7 @@ export function MicControls({ mic }: { mic: MicCapture }) {
         {hint}
       </span>
       <label className="mic-option">
-        <input type="checkbox" checked={pushToTalk} onChange={(event) => mic.setMode(event.target.checked ? 'push-to-talk' : 'hands-free')} />
+        <input type="checkbox" checked={pushToTalk} onChange={(event) => settings.updateRenderer({ micMode: event.target.checked ? 'push-to-talk' : 'hands-free' })} />
         Push to talk (Space)
       </label>
       <label className="mic-option">
@@ -77,7 +78,7 @@ export function MicControls({ mic }: { mic: MicCapture }) {
         <select
           value={status.deviceId ?? ''}
           onFocus={() => void mic.refreshDevices()}
-          onChange={(event) => mic.selectDevice(event.target.value === '' ? null : event.target.value)}
+          onChange={(event) => settings.updateRenderer({ micDeviceId: event.target.value === '' ? null : event.target.value })}
         >
           <option value="">Default microphone</option>
           {status.devices.map((device) => (
