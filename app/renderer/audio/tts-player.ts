@@ -48,6 +48,8 @@ export class TtsPlayer {
   private playheadSec = 0;
   private chunksPlayedCount = 0;
   private readonly timer: ReturnType<typeof setInterval>;
+  /** Extra outputs (the share's MediaStreamAudioDestinationNode) that hear what the speakers hear. */
+  private readonly outputTaps = new Set<AudioNode>();
 
   /** `context` defaults to a new interactive AudioContext; tests pass a fake clock. */
   constructor(
@@ -138,6 +140,16 @@ export class TtsPlayer {
     this.playheadSec = Math.min(this.playheadSec, now + FADE_SEC);
   }
 
+  /** Feeds the avatar's voice also into `node` (same context and clock as the lip-sync); returns the undo. */
+  addOutputTap(node: AudioNode): () => void {
+    this.outputTaps.add(node);
+    for (const turn of this.turns.values()) turn.gain.connect(node);
+    return () => {
+      this.outputTaps.delete(node);
+      for (const turn of this.turns.values()) turn.gain.disconnect(node);
+    };
+  }
+
   dispose(): void {
     clearInterval(this.timer);
     void this.context.close();
@@ -148,6 +160,7 @@ export class TtsPlayer {
     if (!turn) {
       const gain = this.context.createGain();
       gain.connect(this.context.destination);
+      for (const tap of this.outputTaps) gain.connect(tap);
       turn = {
         sessionId: chunk.sessionId,
         turnId: chunk.turnId,
