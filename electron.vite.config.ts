@@ -44,7 +44,8 @@ export default defineConfig({
     plugins: [react()],
     build: {
       outDir: resolve(root, 'out/renderer'),
-      rollupOptions: { input: resolve(root, 'app/renderer/index.html') },
+      // view.html: the share's viewer page (`/view`), a separate small entry without the app.
+      rollupOptions: { input: [resolve(root, 'app/renderer/index.html'), resolve(root, 'app/renderer/view.html')] },
     },
   },
 });

@@ -14,6 +14,7 @@ import { ModelsPanel } from './ui/models-panel';
 import { setMicDiagnosticsSource } from './state/diagnostics';
 import { SettingsPanel } from './ui/settings-panel';
 import { ShortcutsHelp } from './ui/shortcuts-help';
+import { SharePanel } from './share/share-panel';
 
 /** Keeps the conversation usable when WebGL is unavailable. */
 class SceneBoundary extends Component<{ children: ReactNode }, { failed: string | null }> {
@@ -139,6 +140,7 @@ export function App({ runtime }: { runtime: Runtime }) {
         <Transcript entries={conversation.entries} />
         <ModelsPanel client={runtime.client} />
         <MicControls mic={mic} settings={runtime.settings} />
+        <SharePanel runtime={runtime} />
         <MessageForm disabled={!ready} canStop={ready && busy} onSend={(text) => runtime.sendText(text)} onStop={() => runtime.interrupt()} />
         <nav className="app-menu" aria-label="App">
           <button type="button" className="secondary" title="Settings (, or Ctrl+,)" onClick={() => setDialog('settings')}>

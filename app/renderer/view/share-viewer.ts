@@ -1,0 +1,106 @@
+import SimplePeer, { type SimplePeerInstance } from 'simple-peer/simplepeer.min.js';
+import type { IceSettings, ShareServerMessage } from '../../shared/share.contract';
+import { SignalSocket } from '../share/signal-socket';
+
+/** What the viewer page is doing, for tests and OBS debugging (`window.avatarViewerStatus`). */
+export interface ViewerStatus {
+  state: 'connecting' | 'waiting' | 'negotiating' | 'playing';
+  /** Streams received since the page opened (a new one after every sender restart). */
+  streams: number;
+  error: string | null;
+}
+
+declare global {
+  interface Window {
+    avatarViewerStatus?: Readonly<ViewerStatus>;
+  }
+}
+
+/**
+ * The viewer side: joins the share through the signaling socket, answers the sender's offer with
+ * simple-peer and plays what arrives. It heals by itself: when the sender leaves it waits for the
+ * next one; when its own connection fails it rejoins with a fresh peer.
+ */
+export class ShareViewer {
+  private peer: SimplePeerInstance | null = null;
+  private ice: IceSettings = { iceServers: [], iceTransportPolicy: 'all' };
+  private status: ViewerStatus = { state: 'connecting', streams: 0, error: null };
+  private readonly socket: SignalSocket;
+
+  constructor(
+    url: string,
+    private readonly video: HTMLVideoElement,
+  ) {
+    this.publish({});
+    this.socket = new SignalSocket(url, {
+      message: (message) => this.onMessage(message),
+      status: (open) => {
+        if (!open) this.dropPeer();
+        this.publish({ state: open ? 'waiting' : 'connecting' });
+      },
+    });
+  }
+
+  private publish(patch: Partial<ViewerStatus>): void {
+    this.status = { ...this.status, ...patch };
+    window.avatarViewerStatus = this.status;
+  }
+
+  private onMessage(message: ShareServerMessage): void {
+    switch (message.type) {
+      case 'share.config':
+        this.ice = message.ice;
+        return;
+      case 'sender.left':
+        this.dropPeer();
+        this.publish({ state: 'waiting' });
+        return;
+      case 'signal':
+        // Every new offer comes from a new sender connection: start a fresh peer for it.
+        if (message.data.type === 'offer' || !this.peer) this.newPeer();
+        this.peer?.signal(message.data);
+        return;
+      case 'share.error':
+        this.publish({ error: message.message });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private newPeer(): void {
+    this.dropPeer();
+    const peer = new SimplePeer({
+      initiator: false,
+      trickle: true,
+      config: { iceServers: this.ice.iceServers, iceTransportPolicy: this.ice.iceTransportPolicy },
+    });
+    this.peer = peer;
+    this.publish({ state: 'negotiating', error: null });
+    peer.on('signal', (data) => this.socket.send({ type: 'signal', data: data as never }));
+    peer.on('stream', (stream) => {
+      this.video.srcObject = stream;
+      this.publish({ state: 'playing', streams: this.status.streams + 1 });
+      // Autoplay with sound can be refused outside OBS: then play muted rather than not at all.
+      this.video.play().catch(() => {
+        this.video.muted = true;
+        void this.video.play();
+      });
+    });
+    const failed = (): void => {
+      if (this.peer !== peer) return;
+      this.dropPeer();
+      // A fresh join gets a fresh connection from the sender.
+      this.socket.reconnect();
+    };
+    peer.on('close', failed);
+    peer.on('error', failed);
+  }
+
+  private dropPeer(): void {
+    const peer = this.peer;
+    this.peer = null;
+    peer?.destroy();
+    this.video.srcObject = null;
+  }
+}
