@@ -45,7 +45,7 @@ export default defineConfig({
     build: {
       outDir: resolve(root, 'out/renderer'),
       // view.html: the share's viewer page (`/view`), a separate small entry without the app.
-      rollupOptions: { input: [resolve(root, 'app/renderer/index.html'), resolve(root, 'app/renderer/view.html')] },
+      rollupOptions: { input: { index: resolve(root, 'app/renderer/index.html'), view: resolve(root, 'app/renderer/view.html') } },
     },
   },
 });
