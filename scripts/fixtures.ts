@@ -3,6 +3,7 @@
  * ONNX voices) into tests/fixtures/generated/ when missing. Tests call the same functions, so a
  * single test file also works on a fresh clone; running this first avoids generating in parallel.
  */
+import { ensureAvatarFixtures } from './fixtures/avatar-fixture';
 import { ensureGgufFixture } from './fixtures/gguf-fixture';
 import { ensurePiperVoiceFixture, ensureVoiceFixture } from './fixtures/voice-fixture';
 import { ensureWhisperFixture } from './fixtures/whisper-fixture';
@@ -12,6 +13,7 @@ const generators: Array<{ name: string; ensure: () => Promise<unknown> }> = [
   { name: 'whisper ggml', ensure: () => ensureWhisperFixture() },
   { name: 'VITS voice (sherpa-onnx)', ensure: () => ensureVoiceFixture() },
   { name: 'Piper-style voice', ensure: () => ensurePiperVoiceFixture() },
+  { name: 'sample avatars (VRM 1.0, VRM 0.x, ARKit and Oculus GLB)', ensure: () => ensureAvatarFixtures() },
 ];
 
 async function main(): Promise<void> {

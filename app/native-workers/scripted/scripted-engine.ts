@@ -3,7 +3,7 @@ import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { LlmRunResult, LoadSpec, RunInput, SttRunResult, TtsRunResult } from '../../shared/worker.contract';
 import type { RunContext, WorkerEngine } from '../worker-runtime';
 import { ScriptedOptionsSchema, type ScriptedOptions } from './scripted-options';
-import { scriptedReply, scriptedTokens } from './scripted-reply';
+import { scriptedReply, scriptedThinking, scriptedTokens } from './scripted-reply';
 import { synthesizeScriptedSpeech, type ScriptedSpeech } from './scripted-speech';
 import { EnergyVad } from './scripted-vad';
 
@@ -75,12 +75,12 @@ export class ScriptedEngine implements WorkerEngine {
         return { data: result };
       }
       case 'llm': {
-        const userText = [...input.messages].reverse().find((message) => message.role === 'user')?.content ?? '';
+        const { thinkMs, text: userText } = scriptedThinking([...input.messages].reverse().find((message) => message.role === 'user')?.content ?? '');
         await this.injectFailure(userText, context.signal);
         const reply = this.options.reply ?? scriptedReply(userText, this.options.replySentences);
         const tokens = scriptedTokens(reply).slice(0, input.maxTokens);
         for (let i = 0; i < tokens.length; i++) {
-          await sleepUntil(startedMs + this.options.firstTokenMs + i * this.options.tokenMs, context.signal);
+          await sleepUntil(startedMs + thinkMs + this.options.firstTokenMs + i * this.options.tokenMs, context.signal);
           context.emitChunk({ text: tokens[i] });
         }
         const result: LlmRunResult = {

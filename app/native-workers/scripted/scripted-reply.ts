@@ -25,3 +25,16 @@ export function scriptedReply(userText: string, sentences = 3): string {
 export function scriptedTokens(text: string): string[] {
   return text.match(/\s*\S+/g) ?? [];
 }
+
+/** The longest pause a "think N ms:" prefix may ask for. */
+const MAX_THINK_MS = 20_000;
+
+/**
+ * A user text starting with "think <N> ms:" holds the first token back N ms (tests see the avatar
+ * thinking before it speaks); the rest of the text is answered as usual.
+ */
+export function scriptedThinking(userText: string): { thinkMs: number; text: string } {
+  const match = /^\s*think\s+(\d+)\s*ms:\s*([\s\S]*)$/i.exec(userText);
+  if (!match) return { thinkMs: 0, text: userText };
+  return { thinkMs: Math.min(MAX_THINK_MS, Number(match[1])), text: match[2]! };
+}

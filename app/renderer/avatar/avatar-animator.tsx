@@ -1,15 +1,23 @@
 import { useFrame } from '@react-three/fiber';
-import { type RefObject, useMemo, useRef } from 'react';
-import { OculusMorph } from '../../shared/lipsync';
-import type { Viseme } from '../../shared/phoneme.contract';
+import { type RefObject, useEffect, useMemo, useRef } from 'react';
+import type { AvatarFormat } from '../../shared/lipsync';
+import { lipSyncProbe } from '../lipsync/lipsync-probe';
 import { avatarState } from '../state/avatar-state';
-import { publishDiagnostics } from '../state/diagnostics';
+import { micDiagnostics, publishDiagnostics } from '../state/diagnostics';
 import type { Runtime } from '../state/runtime';
 import type { AvatarRig } from './avatar-rig';
-import { mouthOpenness } from './face-params';
+import { getBackgroundMode } from './background-mode';
+import { EmotionState } from './emotion';
+import { FaceMixer, type FaceLayers, jawOpenness } from './face-mix';
 import { IdleMotion } from './idle-motion';
 
 const OFFSET_WINDOW = 240;
+
+/** Animation values other scene parts read each frame (written by the animator). */
+export interface SceneMotion {
+  /** The thinking look, 0..1 (the thought indicator follows it). */
+  thinking: number;
+}
 
 /**
  * The audio context time of the sample being heard right now, from the context's output
@@ -27,28 +35,49 @@ function percentile95(values: readonly number[]): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))]!;
 }
 
+const round3 = (value: number): number => Math.round(value * 1000) / 1000;
+
 /**
- * The per-frame loop: samples lip-sync on the audio clock, adds idle life, applies the weights to
- * the rig, renders, then measures how far the drawn mouth is from the heard audio and publishes
- * `window.avatarDiagnostics`. Mutates refs only: no React state changes per frame.
+ * The per-frame loop: samples lip-sync on the audio clock, layers blinks, idle life and emotion on
+ * top (face-mix.ts), applies the weights to whichever avatar is on stage, renders, then measures
+ * how far the drawn mouth is from the heard audio and publishes `window.avatarDiagnostics`.
+ * Mutates refs only: no React state changes per frame.
  */
-export function AvatarAnimator({ runtime, rigRef }: { runtime: Runtime; rigRef: RefObject<AvatarRig | null> }) {
+export function AvatarAnimator({ runtime, rigRef, motion }: { runtime: Runtime; rigRef: RefObject<AvatarRig | null>; motion: SceneMotion }) {
   const idle = useMemo(() => new IdleMotion(), []);
+  const emotion = useMemo(() => new EmotionState(), []);
   const stats = useRef({ frame: 0, frameTimesMs: [] as number[], offsetsMs: [] as number[], lastMouthOpen: 0 });
+  const mixers = useMemo(() => new Map<AvatarFormat, FaceMixer>(), []);
+  const layers = useRef<FaceLayers>({ visemes: {}, blinkLeft: 0, blinkRight: 0, browInnerUp: 0, smile: 0, emotion: 'neutral', emotionWeight: 0 });
+
+  /** The face for an audio time: lip-sync plus this frame's other layers, in the rig's names. */
+  const faceAt = useMemo(
+    () => (audioTimeSec: number) => {
+      const mouth = runtime.lipSync.sample(audioTimeSec);
+      const format = rigRef.current?.info.format ?? 'default-avatar';
+      let mixer = mixers.get(format);
+      if (!mixer) mixers.set(format, (mixer = new FaceMixer(format)));
+      layers.current.visemes = mouth.weights;
+      return { viseme: mouth.viseme, weights: mixer.mix(layers.current), mouthOpen: jawOpenness(mouth.weights) };
+    },
+    [runtime, rigRef, mixers],
+  );
+
+  useEffect(() => lipSyncProbe.attach(() => runtime.player.audibleTimeSec(), faceAt), [runtime, faceAt]);
 
   // Priority 1: this callback renders the frame itself, so it can measure after drawing.
   useFrame((three, deltaSec) => {
-    const { player, lipSync, store } = runtime;
+    const { player, store } = runtime;
     const context = player.context;
     const s = stats.current;
     const nowMs = performance.now();
+    const dtSec = Math.min(deltaSec, 0.1);
     s.frame += 1;
     s.frameTimesMs.push(nowMs);
     while (s.frameTimesMs.length > 0 && s.frameTimesMs[0]! < nowMs - 1000) s.frameTimesMs.shift();
 
     // The time used to pick the mouth shape: the audio clock corrected for output latency.
     const pickSec = player.audibleTimeSec();
-    const mouth = lipSync.sample(pickSec);
     const conversation = store.getSnapshot();
     const activeTurnId = conversation.activeTurnId;
     const audible = player.isAudible(pickSec);
@@ -59,21 +88,30 @@ export function AvatarAnimator({ runtime, rigRef }: { runtime: Runtime; rigRef: 
       turnAudioStarted: activeTurnId !== null && player.hasStarted(activeTurnId),
       listening: conversation.listening,
     });
-
-    const idleFrame = idle.update(three.clock.elapsedTime, Math.min(deltaSec, 0.1), state, s.lastMouthOpen);
-    const weights: Record<string, number> = {};
-    for (const [viseme, weight] of Object.entries(mouth.weights) as [Viseme, number][]) {
-      weights[OculusMorph[viseme]] = weight;
+    let replyText = '';
+    for (let i = conversation.entries.length - 1; i >= 0; i--) {
+      if (conversation.entries[i]!.role === 'avatar') {
+        replyText = conversation.entries[i]!.text;
+        break;
+      }
     }
-    weights.eyeBlinkLeft = idleFrame.blinkLeft;
-    weights.eyeBlinkRight = idleFrame.blinkRight;
-    weights.browInnerUp = idleFrame.browInnerUp;
-    // Smile fades while the mouth is busy with speech shapes.
-    const speechAmount = 1 - (mouth.weights.sil ?? 0);
-    weights.mouthSmile = idleFrame.smile * (1 - 0.6 * Math.min(1, speechAmount));
-    s.lastMouthOpen = mouthOpenness(weights);
 
-    rigRef.current?.apply(weights, idleFrame.pose);
+    const mic = micDiagnostics();
+    const idleFrame = idle.update(three.clock.elapsedTime, dtSec, state, s.lastMouthOpen, mic.active ? mic.level : 0);
+    emotion.update(replyText, state, dtSec);
+    const layer = layers.current;
+    layer.blinkLeft = idleFrame.blinkLeft;
+    layer.blinkRight = idleFrame.blinkRight;
+    layer.browInnerUp = idleFrame.browInnerUp;
+    layer.smile = idleFrame.smile;
+    layer.emotion = emotion.emotion;
+    layer.emotionWeight = emotion.weight;
+    motion.thinking = idleFrame.thinking;
+
+    const face = faceAt(pickSec);
+    s.lastMouthOpen = face.mouthOpen;
+    const rig = rigRef.current;
+    rig?.apply(face.weights, idleFrame.pose, dtSec);
     three.gl.render(three.scene, three.camera);
 
     // Honest A/V offset: what is heard now (the frame has just been submitted) minus the time
@@ -85,8 +123,8 @@ export function AvatarAnimator({ runtime, rigRef }: { runtime: Runtime; rigRef: 
     }
 
     const morphWeights: Record<string, number> = {};
-    for (const name of rigRef.current?.morphTargetNames ?? []) morphWeights[name] = Math.round((weights[name] ?? 0) * 1000) / 1000;
-    const lastReply = [...conversation.entries].reverse().find((entry) => entry.role === 'avatar');
+    for (const name of rig?.morphTargetNames ?? []) morphWeights[name] = round3(face.weights[name] ?? 0);
+    lipSyncProbe.recordFrame({ audioTimeMs: pickSec * 1000, viseme: face.viseme, weights: morphWeights, mouthOpen: face.mouthOpen });
     publishDiagnostics({
       state,
       fps: s.frameTimesMs.length,
@@ -94,9 +132,9 @@ export function AvatarAnimator({ runtime, rigRef }: { runtime: Runtime; rigRef: 
       audioTimeSec: context.currentTime,
       outputLatencySec: player.outputLatencySec,
       audioContextState: context.state,
-      viseme: mouth.viseme,
+      viseme: face.viseme,
       morphWeights,
-      mouthOpen: Math.round(s.lastMouthOpen * 1000) / 1000,
+      mouthOpen: round3(face.mouthOpen),
       lastTurn: conversation.lastTrace,
       avOffsetMs: Math.round(avOffsetMs * 100) / 100,
       avOffsetAbsMsP95: Math.round(percentile95(s.offsetsMs) * 100) / 100,
@@ -105,9 +143,13 @@ export function AvatarAnimator({ runtime, rigRef }: { runtime: Runtime; rigRef: 
       connection: runtime.client.status,
       engineReady: conversation.engineReady,
       sessionId: conversation.sessionId,
-      replyText: lastReply?.text ?? '',
+      replyText,
       transcript: conversation.entries.map((entry) => ({ role: entry.role, text: entry.text })),
       errors: conversation.errors.map((error) => `${error.code}: ${error.message}`),
+      avatar: rig ? { ...rig.info } : { kind: 'default', name: 'Default avatar', format: 'default-avatar' },
+      emotion: emotion.emotion,
+      emotionWeight: round3(emotion.weight),
+      background: getBackgroundMode(),
     });
   }, 1);
 

@@ -1,10 +1,14 @@
-import { Canvas } from '@react-three/fiber';
-import { useMemo, useRef } from 'react';
+import { Canvas, useThree } from '@react-three/fiber';
+import { type RefObject, useEffect, useLayoutEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 import type { Runtime } from '../state/runtime';
-import { AvatarAnimator } from './avatar-animator';
+import { AvatarAnimator, type SceneMotion } from './avatar-animator';
 import type { AvatarRig } from './avatar-rig';
+import { avatarStore } from './avatar-store';
+import { applyBackgroundFromUrl, CHROMA_KEY_COLOR, getBackgroundMode, onBackgroundModeChange } from './background-mode';
 import { DefaultAvatar } from './default-avatar';
+import type { LoadedAvatar } from './load-avatar';
 import { detectRenderQuality } from './render-quality';
+import { ThoughtIndicator } from './thought-indicator';
 
 /** Soft three-point lighting: warm key, cool fill, rim to separate the silhouette. */
 function Lights() {
@@ -19,10 +23,39 @@ function Lights() {
   );
 }
 
-/** The 3D view: the default avatar, head and shoulders, framed for a portrait. */
+/** Chroma mode paints the key colour into the canvas too, so captures of the canvas alone are keyed. */
+function BackgroundClear() {
+  const gl = useThree((three) => three.gl);
+  useEffect(() => {
+    // Mounted after the settings store published its saved mode: the URL's choice goes last.
+    applyBackgroundFromUrl();
+    const apply = (): void => {
+      if (getBackgroundMode() === 'chroma') gl.setClearColor(CHROMA_KEY_COLOR, 1);
+      else gl.setClearColor('#000000', 0);
+    };
+    apply();
+    return onBackgroundModeChange(apply);
+  }, [gl]);
+  return null;
+}
+
+/** A user avatar from a file: its scene graph as loaded, its rig published for the animator. */
+function LoadedAvatarView({ avatar, rigRef }: { avatar: LoadedAvatar; rigRef: RefObject<AvatarRig | null> }) {
+  useLayoutEffect(() => {
+    rigRef.current = avatar.rig;
+    return () => {
+      if (rigRef.current === avatar.rig) rigRef.current = null;
+    };
+  }, [avatar, rigRef]);
+  return <primitive object={avatar.root} />;
+}
+
+/** The 3D view: the default avatar or the user's, head and shoulders, framed for a portrait. */
 export function AvatarScene({ runtime }: { runtime: Runtime }) {
   const rigRef = useRef<AvatarRig | null>(null);
+  const motion = useMemo<SceneMotion>(() => ({ thinking: 0 }), []);
   const quality = useMemo(detectRenderQuality, []);
+  const { avatar } = useSyncExternalStore(avatarStore.subscribe, avatarStore.getSnapshot);
   return (
     <Canvas
       className="avatar-canvas"
@@ -33,9 +66,11 @@ export function AvatarScene({ runtime }: { runtime: Runtime }) {
       aria-label="Avatar"
       role="img"
     >
+      <BackgroundClear />
       <Lights />
-      <DefaultAvatar rigRef={rigRef} />
-      <AvatarAnimator runtime={runtime} rigRef={rigRef} />
+      {avatar ? <LoadedAvatarView key={avatar.rig.info.name} avatar={avatar} rigRef={rigRef} /> : <DefaultAvatar rigRef={rigRef} />}
+      <ThoughtIndicator motion={motion} />
+      <AvatarAnimator runtime={runtime} rigRef={rigRef} motion={motion} />
     </Canvas>
   );
 }

@@ -12,6 +12,7 @@ import {
   MeshStandardMaterial,
   SphereGeometry,
 } from 'three';
+import { AvatarFormat } from '../../shared/lipsync';
 import type { AvatarPose, AvatarRig } from './avatar-rig';
 import { buildCollarGeometry, buildEarGeometry, buildHairGeometry, buildNeckGeometry, buildTorsoGeometry } from './body-geometry';
 import { buildFaceGeometry, EYE, eyeCentre, FACE_MATERIALS, type FaceMaterial } from './face-geometry';
@@ -155,6 +156,7 @@ export function DefaultAvatar({ rigRef }: { rigRef: RefObject<AvatarRig | null> 
     const influences = mesh.morphTargetInfluences ?? [];
     const names = assets.face.morphTargetNames;
     const rig: AvatarRig = {
+      info: { kind: 'default', name: 'Default avatar', format: AvatarFormat.DefaultAvatar },
       morphTargetNames: names,
       apply(weights: Readonly<Record<string, number>>, pose: AvatarPose) {
         for (const name of names) {

@@ -9,6 +9,8 @@ export interface IdleFrame {
   blinkRight: number;
   browInnerUp: number;
   smile: number;
+  /** How far into the thinking look the face is, 0..1 (drives the thought indicator). */
+  thinking: number;
 }
 
 function smoothTowards(current: number, target: number, rate: number, dtSec: number): number {
@@ -17,7 +19,9 @@ function smoothTowards(current: number, target: number, rate: number, dtSec: num
 
 /**
  * Life when nobody is talking and while talking: blinks, breathing, small head drift, eye
- * saccades, a thinking look. Deterministic in time except for blink and saccade timing.
+ * saccades; an attentive look that follows the voice level while listening; a thinking look
+ * (eyes up and aside, head tilted, brows raised) while waiting for the first audio. States blend
+ * smoothly. Deterministic in time except for blink and saccade timing.
  */
 export class IdleMotion {
   private nextBlinkSec = 1.5;
@@ -28,8 +32,13 @@ export class IdleMotion {
   private brow = 0;
   private smile = 0.12;
   private nod = 0;
+  private thinking = 0;
+  private listening = 0;
+  private voice = 0;
+  private lastState: AvatarState = 'idle';
 
-  update(timeSec: number, dtSec: number, state: AvatarState, mouthOpen: number): IdleFrame {
+  /** `voiceLevel`: the user's microphone level 0..1 (the avatar reacts while listening). */
+  update(timeSec: number, dtSec: number, state: AvatarState, mouthOpen: number, voiceLevel = 0): IdleFrame {
     if (timeSec >= this.nextBlinkSec) {
       this.blinkStartSec = timeSec;
       // Now and then a double blink.
@@ -38,30 +47,38 @@ export class IdleMotion {
     const sinceBlink = (timeSec - this.blinkStartSec) / BLINK_SEC;
     const blink = sinceBlink >= 0 && sinceBlink <= 1 ? Math.sin(Math.PI * sinceBlink) ** 0.7 : 0;
 
-    if (timeSec >= this.nextSaccadeSec) {
-      const thinking = state === 'thinking';
+    const thinking = state === 'thinking';
+    // A new state gets a new glance at once (thinking looks up and aside straight away).
+    if (timeSec >= this.nextSaccadeSec || state !== this.lastState) {
       this.gazeTarget = thinking
-        ? { yaw: 0.18 + Math.random() * 0.1, pitch: 0.16 + Math.random() * 0.06 }
-        : { yaw: (Math.random() - 0.5) * 0.22, pitch: (Math.random() - 0.5) * 0.1 };
+        ? { yaw: 0.3 + Math.random() * 0.08, pitch: 0.3 + Math.random() * 0.06 }
+        : state === 'listening'
+          ? { yaw: (Math.random() - 0.5) * 0.08, pitch: (Math.random() - 0.5) * 0.04 }
+          : { yaw: (Math.random() - 0.5) * 0.22, pitch: (Math.random() - 0.5) * 0.1 };
       this.nextSaccadeSec = timeSec + (thinking ? 1.2 : 0.6 + Math.random() * 2.2);
     }
+    this.lastState = state;
     this.gaze.yaw = smoothTowards(this.gaze.yaw, this.gazeTarget.yaw, 30, dtSec);
     this.gaze.pitch = smoothTowards(this.gaze.pitch, this.gazeTarget.pitch, 30, dtSec);
 
-    this.brow = smoothTowards(this.brow, state === 'thinking' ? 0.55 : state === 'listening' ? 0.3 : 0, 4, dtSec);
+    this.thinking = smoothTowards(this.thinking, thinking ? 1 : 0, 5, dtSec);
+    this.listening = smoothTowards(this.listening, state === 'listening' ? 1 : 0, 5, dtSec);
+    this.voice = smoothTowards(this.voice, state === 'listening' ? voiceLevel : 0, 12, dtSec);
+    this.brow = smoothTowards(this.brow, 0.6 * this.thinking + this.listening * (0.25 + 0.35 * this.voice), 6, dtSec);
     this.smile = smoothTowards(this.smile, state === 'speaking' ? 0.2 : 0.14, 2, dtSec);
-    // Speech brings small nods with the jaw.
-    this.nod = smoothTowards(this.nod, state === 'speaking' ? mouthOpen : 0, 6, dtSec);
+    // Speech brings small nods with the jaw; listening, small nods with the voice.
+    this.nod = smoothTowards(this.nod, state === 'speaking' ? mouthOpen : this.voice * 0.6, 6, dtSec);
 
     const breath = 0.5 + 0.5 * Math.sin((timeSec * 2 * Math.PI) / 4.2);
     const pose: AvatarPose = {
-      headYaw: 0.05 * Math.sin(timeSec * 0.31) + 0.025 * Math.sin(timeSec * 0.73 + 1) + (state === 'thinking' ? 0.06 : 0),
-      headPitch: 0.025 * Math.sin(timeSec * 0.43 + 2) + 0.015 * (breath - 0.5) + 0.04 * this.nod - (state === 'thinking' ? 0.04 : 0),
-      headRoll: 0.02 * Math.sin(timeSec * 0.27 + 0.5) + (state === 'thinking' ? 0.04 : 0),
+      headYaw: 0.05 * Math.sin(timeSec * 0.31) + 0.025 * Math.sin(timeSec * 0.73 + 1) + 0.1 * this.thinking,
+      headPitch:
+        0.025 * Math.sin(timeSec * 0.43 + 2) + 0.015 * (breath - 0.5) + 0.04 * this.nod - 0.09 * this.thinking + 0.03 * this.listening,
+      headRoll: 0.02 * Math.sin(timeSec * 0.27 + 0.5) + 0.12 * this.thinking - 0.04 * this.listening,
       breath,
       gazeYaw: this.gaze.yaw,
       gazePitch: this.gaze.pitch,
     };
-    return { pose, blinkLeft: blink, blinkRight: blink, browInnerUp: this.brow, smile: this.smile };
+    return { pose, blinkLeft: blink, blinkRight: blink, browInnerUp: this.brow, smile: this.smile, thinking: this.thinking };
   }
 }

@@ -1,4 +1,6 @@
 import type { TurnTrace } from '../../shared/trace.contract';
+import type { AvatarInfo } from '../avatar/avatar-rig';
+import type { BackgroundMode } from '../avatar/background-mode';
 
 export type AvatarState = 'idle' | 'listening' | 'thinking' | 'speaking';
 
@@ -30,6 +32,12 @@ export interface AvatarDiagnostics {
   errors: string[];
   /** Microphone capture (audio/mic-capture.ts). */
   mic: MicDiagnostics;
+  /** The avatar on stage: built-in or loaded from a file, and the morph table driving its mouth. */
+  avatar: AvatarInfo;
+  /** The emotion on the face and how strongly it shows (0..1). */
+  emotion: string;
+  emotionWeight: number;
+  background: BackgroundMode;
 }
 
 /** The `mic` part of the diagnostics. */
@@ -41,6 +49,11 @@ export interface MicDiagnostics {
 }
 
 let micSource = (): MicDiagnostics => ({ active: false, level: 0, framesSent: 0 });
+
+/** The microphone's part of the current snapshot (the avatar listens to the voice level). */
+export function micDiagnostics(): MicDiagnostics {
+  return micSource();
+}
 
 /** The microphone registers where its part of every snapshot comes from. */
 export function setMicDiagnosticsSource(source: () => MicDiagnostics): void {
