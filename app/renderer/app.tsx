@@ -4,6 +4,7 @@ import { AvatarScene } from './avatar/avatar-scene';
 import type { Runtime } from './state/runtime';
 import type { ConnectionStatus } from './transport/engine-client';
 import { ErrorBanner } from './ui/error-banner';
+import { AvatarPicker } from './ui/avatar-picker';
 import { LatencyOverlay } from './ui/latency-overlay';
 import { MessageForm } from './ui/message-form';
 import { StateIndicator } from './ui/state-indicator';
@@ -134,6 +135,7 @@ export function App({ runtime }: { runtime: Runtime }) {
           workers={conversation.workers}
         />
         <LatencyOverlay diagnostics={diagnostics} traces={conversation.recentTraces} />
+        <AvatarPicker runtime={runtime} />
       </main>
       <section className="conversation" aria-label="Chat">
         <ErrorBanner errors={conversation.errors} onDismiss={(id) => runtime.store.dismissError(id)} />
