@@ -1,0 +1,144 @@
+import { request } from 'node:http';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countViewerFrames, launchShareBrowser, openSharingApp, openViewer, startShareServe, type ShareServe } from '../support/share-session';
+
+/**
+ * The avatar share end to end in real Chromium: the app page shares at launch (`&share=1`), a
+ * viewer page (`/view?token=<view token>`) receives the avatar's video at the preset size and the
+ * avatar's spoken reply, refuses wrong tokens, and heals when the sharing page restarts.
+ */
+
+let serve: ShareServe;
+let browser: Browser;
+
+beforeAll(async () => {
+  serve = await startShareServe('scripted');
+  browser = await launchShareBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+async function waitPlaying(viewer: Page, minStreams: number): Promise<void> {
+  try {
+    await viewer.waitForFunction(
+      (streams) => window.avatarViewerStatus?.state === 'playing' && window.avatarViewerStatus.streams >= streams && document.querySelector('video')!.videoWidth > 0,
+      minStreams,
+      { timeout: 20_000 },
+    );
+  } catch (error) {
+    const status = await viewer.evaluate(() => JSON.stringify(window.avatarViewerStatus)).catch(() => 'unavailable');
+    throw new Error(`The viewer did not play (status ${status}); serve output:\n${serve.output().slice(-1500)}`, { cause: error });
+  }
+}
+
+/** Status of a WebSocket upgrade to `path`. */
+function upgradeStatus(path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: serve.url.hostname,
+      port: serve.url.port,
+      path,
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      resolve(101);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function whepStatus(authorization: string | undefined): Promise<number> {
+  const response = await fetch(serve.whepUrl, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/sdp', ...(authorization ? { Authorization: authorization } : {}) },
+    body: 'v=0\r\n',
+  });
+  await response.text();
+  return response.status;
+}
+
+describe('avatar share (serve host + two Chromium pages)', () => {
+  it('refuses a wrong or missing token on /signal and /whep; the view token watches but cannot share or drive the engine', async () => {
+    const app = encodeURIComponent(serve.appToken);
+    const view = encodeURIComponent(serve.viewToken);
+    expect(await upgradeStatus('/signal?role=viewer')).toBe(401);
+    expect(await upgradeStatus('/signal?role=viewer&token=not-the-token')).toBe(401);
+    expect(await upgradeStatus('/signal?role=sender&token=not-the-token')).toBe(401);
+    expect(await upgradeStatus(`/signal?role=sender&token=${view}`)).toBe(401);
+    expect(await upgradeStatus(`/ws?token=${view}`)).toBe(401);
+    expect(await upgradeStatus(`/signal?role=somebody&token=${app}`)).toBe(400);
+    expect(await upgradeStatus(`/signal?role=viewer&token=${view}`)).toBe(101);
+    expect(await upgradeStatus(`/signal?role=viewer&token=${app}`)).toBe(101);
+
+    expect(await whepStatus(undefined)).toBe(401);
+    expect(await whepStatus('Bearer not-the-token')).toBe(401);
+    // A valid token with nobody sharing: 503, try again later.
+    expect(await whepStatus(`Bearer ${serve.viewToken}`)).toBe(503);
+  });
+
+  it('plays the shared avatar at 1280x720 with the reply audio, and rejoins when the sharing page restarts', async () => {
+    const app = await openSharingApp(browser, serve);
+    const pageErrors: string[] = [];
+    app.on('pageerror', (error) => pageErrors.push(error.message));
+    const viewer = await openViewer(browser, serve);
+    viewer.on('pageerror', (error) => pageErrors.push(error.message));
+    await waitPlaying(viewer, 1);
+
+    // Video: frames keep arriving (software WebGL on a shared machine renders a few per second), at
+    // the preset's size (the compositor draws 1280x720 whatever the window).
+    const video = await countViewerFrames(viewer, 2500);
+    expect(video.frames).toBeGreaterThanOrEqual(2);
+    expect([video.width, video.height]).toEqual([1280, 720]);
+    await expect.poll(() => app.evaluate(() => window.avatarShareStatus!.viewers)).toBe(1);
+    await expect.poll(() => app.evaluate(() => window.avatarShareStatus!.connectedPeers)).toBe(1);
+
+    // Audio: measure the received track's level at the viewer, quiet before the reply, loud while the avatar speaks.
+    await viewer.evaluate(() => {
+      const stream = document.querySelector('video')!.srcObject as MediaStream;
+      const context = new AudioContext();
+      const analyser = context.createAnalyser();
+      analyser.fftSize = 2048;
+      context.createMediaStreamSource(stream).connect(analyser);
+      const samples = new Float32Array(analyser.fftSize);
+      const levels: number[] = [];
+      (window as unknown as { levels: number[] }).levels = levels;
+      setInterval(() => {
+        analyser.getFloatTimeDomainData(samples);
+        let sum = 0;
+        for (const value of samples) sum += value * value;
+        levels.push(Math.sqrt(sum / samples.length));
+      }, 25);
+    });
+    await viewer.waitForTimeout(600);
+    const quiet = await viewer.evaluate(() => Math.max(...(window as unknown as { levels: number[] }).levels));
+    await app.waitForFunction(() => window.avatarDiagnostics?.engineReady === true, null, { timeout: 60_000 });
+    const input = app.getByLabel('Message');
+    await input.fill('Hello avatar, please say something.');
+    await input.press('Enter');
+    await app.waitForFunction(() => window.avatarDiagnostics?.state === 'speaking', null, { timeout: 30_000 });
+    await expect
+      .poll(() => viewer.evaluate(() => Math.max(...(window as unknown as { levels: number[] }).levels.slice(-40))), { timeout: 15_000 })
+      .toBeGreaterThan(0.01);
+    expect(quiet).toBeLessThan(0.003);
+
+    // The sharing page restarts: the viewer waits, then plays the new stream by itself.
+    await app.reload();
+    await app.waitForFunction(() => window.avatarShareStatus?.signaling === true, null, { timeout: 30_000 });
+    await waitPlaying(viewer, 2);
+    const again = await countViewerFrames(viewer, 2500);
+    expect(again.frames).toBeGreaterThanOrEqual(2);
+    expect(pageErrors).toEqual([]);
+    await app.close();
+    await viewer.close();
+  });
+});
