@@ -1,0 +1,90 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, startServeProcess, type ServeProcess } from './serve-process';
+
+/** Shared set-up of the avatar e2e tests: the scripted `serve` host, headless Chromium, the app page. */
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const screenshotDir = join(root, 'test-results', 'screenshots');
+
+export interface AvatarE2e {
+  serve: ServeProcess;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+export async function startAvatarE2e(): Promise<AvatarE2e> {
+  mkdirSync(screenshotDir, { recursive: true });
+  const serve = await startServeProcess('scripted');
+  const browser = await chromium.launch({
+    executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  return {
+    serve,
+    browser,
+    async close() {
+      await browser.close();
+      await serve.stop();
+    },
+  };
+}
+
+/**
+ * Waits for a condition on `window.avatarDiagnostics` (a self-contained page function: the page's
+ * CSP forbids eval); on timeout the error shows the last snapshot and the host's output.
+ */
+export async function waitForDiagnostics(e2e: AvatarE2e, page: Page, what: string, predicate: () => boolean, timeoutMs = 60_000): Promise<void> {
+  try {
+    await page.waitForFunction(predicate, null, { timeout: timeoutMs, polling: 50 });
+  } catch (error) {
+    const snapshot = await page.evaluate(() => JSON.stringify(window.avatarDiagnostics)).catch(() => 'unavailable');
+    throw new Error(`Timed out waiting for ${what}; diagnostics: ${snapshot}\nserve output:\n${e2e.serve.output().slice(-2000)}`, { cause: error });
+  }
+}
+
+/** Opens the app (optionally with a query such as `background=chroma`) and waits for a warm session. */
+export async function openApp(
+  e2e: AvatarE2e,
+  options: { query?: string; viewport?: { width: number; height: number }; beforeLoad?: (page: Page) => void } = {},
+): Promise<{ page: Page; pageErrors: string[] }> {
+  const page = await e2e.browser.newPage({ viewport: options.viewport ?? { width: 980, height: 640 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  options.beforeLoad?.(page);
+  const url = new URL(e2e.serve.url);
+  for (const [key, value] of new URLSearchParams(options.query ?? '')) url.searchParams.set(key, value);
+  await page.goto(url.href);
+  await waitForDiagnostics(
+    e2e,
+    page,
+    'a warm session',
+    () => !!window.avatarDiagnostics?.sessionId && window.avatarDiagnostics.engineReady && window.avatarDiagnostics.frame > 2,
+    120_000,
+  );
+  return { page, pageErrors };
+}
+
+/** Types a message and sends it (the scripted LLM answers "say: …" with exactly the rest). */
+export async function send(page: Page, text: string): Promise<void> {
+  const input = page.getByLabel('Message');
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+/** Waits until the reply has been spoken to its end and the avatar is idle again. */
+export async function waitForReplyEnd(e2e: AvatarE2e, page: Page, replies: number): Promise<void> {
+  await page.evaluate((count) => ((window as unknown as { expectedReplies: number }).expectedReplies = count), replies);
+  await waitForDiagnostics(
+    e2e,
+    page,
+    `the end of reply ${replies}`,
+    () =>
+      window.avatarDiagnostics?.state === 'idle' &&
+      window.avatarDiagnostics.transcript.filter((entry) => entry.role === 'avatar').length >= (window as unknown as { expectedReplies: number }).expectedReplies,
+    120_000,
+  );
+}
