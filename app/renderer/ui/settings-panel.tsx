@@ -82,7 +82,8 @@ export function SettingsPanel(props: { settings: SettingsStore; mic: MicStatus; 
   const engine = snapshot.engine;
   const [draft, setDraft] = useState<EngineDraft | null>(engine ? toDraft(engine.settings) : null);
   const [status, setStatus] = useState('');
-  const [saving, setSaving] = useState(false);
+  /** The engine snapshot when Save was pressed: the next different one is the engine's answer. */
+  const [savingFrom, setSavingFrom] = useState<typeof engine | undefined>(undefined);
   const dialogRef = useRef<HTMLDivElement>(null);
   const firstFieldRef = useRef<HTMLSelectElement>(null);
 
@@ -96,15 +97,15 @@ export function SettingsPanel(props: { settings: SettingsStore; mic: MicStatus; 
   useEffect(() => {
     if (!engine) return;
     setDraft((current) => current ?? toDraft(engine.settings));
-    if (saving) {
-      setSaving(false);
+    if (savingFrom !== undefined && engine !== savingFrom) {
+      setSavingFrom(undefined);
       setStatus(
         engine.restartRequired.length > 0
           ? `Saved. Restart the app for: ${engine.restartRequired.map((group) => RESTART_WORDS[group]).join(', ')}.`
           : 'Saved.',
       );
     }
-  }, [engine, saving]);
+  }, [engine, savingFrom]);
 
   const edit = (field: keyof EngineDraft) => (event: { target: { value: string } }) => {
     const value = event.target.value;
@@ -123,7 +124,7 @@ export function SettingsPanel(props: { settings: SettingsStore; mic: MicStatus; 
       setStatus('Not saved — not connected to the engine.');
       return;
     }
-    setSaving(true);
+    setSavingFrom(engine);
     setStatus('Saving…');
   };
 
@@ -176,7 +177,7 @@ export function SettingsPanel(props: { settings: SettingsStore; mic: MicStatus; 
           </Field>
         </fieldset>
 
-        <form onSubmit={onSubmit}>
+        <form onSubmit={onSubmit} noValidate>
           <fieldset disabled={!draft}>
             <legend>Conversation (saved by the engine{engine ? ` in ${engine.file}` : ''})</legend>
             {engine?.warning && <p className="settings-warning" role="alert">{engine.warning}</p>}
