@@ -1,6 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app';
+import { RemoteApp } from './remote/remote-app';
 import { createRuntime } from './state/runtime';
 import './styles.css';
 
@@ -9,6 +10,7 @@ const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 createRoot(root).render(
   <StrictMode>
-    <App runtime={runtime} />
+    {/* `remote=1`: a pooled renderer that serves remote talkers (serve --renderer-pool). */}
+    {new URLSearchParams(window.location.search).get('remote') === '1' ? <RemoteApp runtime={runtime} /> : <App runtime={runtime} />}
   </StrictMode>,
 );

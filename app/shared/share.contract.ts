@@ -7,7 +7,11 @@ import { AppError, ErrorCode, ErrorCodeSchema } from './errors.contract';
  * offers, answers and ICE candidates between them and forwards WHEP offers to the sender.
  */
 
-export const ShareRoleSchema = z.enum(['sender', 'viewer']);
+/**
+ * `talker` (remote conversation, talk token only) and `renderer` (a pooled avatar page, app token
+ * only) belong to the two-way remote talk: each talker is routed to one leased renderer.
+ */
+export const ShareRoleSchema = z.enum(['sender', 'viewer', 'talker', 'renderer']);
 export type ShareRole = z.infer<typeof ShareRoleSchema>;
 
 /** One STUN or TURN server, as RTCPeerConnection takes it. */
@@ -84,8 +88,35 @@ export const ShareClientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('signal'), peerId: PeerId.optional(), data: SignalDataSchema }),
   z.strictObject({ type: z.literal('whep.answer'), peerId: PeerId, sdp: Sdp }),
   z.strictObject({ type: z.literal('whep.error'), peerId: PeerId, message: z.string().max(1024) }),
+  /** A pooled renderer: avatar loaded and a fresh engine session open, so it may be leased to a talker. */
+  z.strictObject({ type: z.literal('renderer.ready') }),
 ]);
 export type ShareClientMessage = z.infer<typeof ShareClientMessageSchema>;
+
+const CaptionText = z.string().max(8000);
+const CaptionId = z.string().min(1).max(128);
+
+/**
+ * Pooled renderer → its talker, on the peer's data channel: the remote conversation as text, for
+ * captions (`&captions=1` on the viewer page) and for tests that check what the engine heard.
+ */
+export const RemoteCaptionSchema = z.discriminatedUnion('type', [
+  /** A fresh engine session serves this talker (a new lease never shares history with an old one). */
+  z.strictObject({ type: z.literal('remote.session'), sessionId: CaptionId }),
+  /** What the engine heard the talker say. */
+  z.strictObject({ type: z.literal('caption.heard'), turnId: CaptionId, text: CaptionText, final: z.boolean() }),
+  /** The avatar's reply so far. */
+  z.strictObject({ type: z.literal('caption.reply'), turnId: CaptionId, text: CaptionText }),
+  /** The turn is over; `interrupted` with `bargeIn` when the talker spoke over the avatar. */
+  z.strictObject({
+    type: z.literal('caption.ended'),
+    turnId: CaptionId,
+    status: z.enum(['complete', 'interrupted', 'failed']),
+    heardText: CaptionText,
+    bargeIn: z.boolean(),
+  }),
+]);
+export type RemoteCaption = z.infer<typeof RemoteCaptionSchema>;
 
 /** Close code for "the viewer cap is reached": the page retries later (RFC 6455 1013, Try Again Later). */
 export const CLOSE_BUSY = 1013;

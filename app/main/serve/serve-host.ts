@@ -6,9 +6,10 @@ import sirv from 'sirv';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { ServerMessage } from '../../shared/messages.contract';
-import { DEFAULT_MAX_VIEWERS, ShareRoleSchema, type IceSettings, type ShareServerMessage } from '../../shared/share.contract';
+import { DEFAULT_MAX_VIEWERS, ShareRoleSchema, type IceSettings, type ShareRole, type ShareServerMessage } from '../../shared/share.contract';
 import type { Engine } from '../engine/engine-api';
-import { ShareHub, type SignalConnection } from '../share/share-hub';
+import { RemoteTalkHub } from '../share/remote-talk-hub';
+import { ShareHub, type SignalConnection, type SignalSocket } from '../share/share-hub';
 import { handleWhep, isWhepPath } from '../share/whep-endpoint';
 import { decodeClientFrame, encodeServerMessage } from '../transport/wire-codec';
 
@@ -36,6 +37,8 @@ export interface ShareOptions {
   maxViewers?: number;
   /** Token that may watch (viewer page, WHEP) but not drive the engine; random per start unless given. */
   viewToken?: string;
+  /** Two-way remote conversation (opt-in): talkers with this token lease pooled renderers. */
+  remoteTalk?: { talkToken?: string };
 }
 
 export interface ServeHandle {
@@ -46,6 +49,11 @@ export interface ServeHandle {
   viewToken: string;
   /** `http://…/view?token=<viewToken>`: the viewer page (OBS Browser Source). */
   viewUrl: string;
+  /** The token that may talk to the avatar (`/view?token=…&talk=1`); null unless remote talk is on. */
+  talkToken: string | null;
+  talkUrl: string | null;
+  /** Pooled renderers and talkers; null unless remote talk is on. */
+  remoteTalk: RemoteTalkHub | null;
   server: Server;
   close(): Promise<void>;
 }
@@ -84,6 +92,21 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
     viewToken,
   });
   const canWatch = (given: string | null): boolean => tokenMatches(token, given) || tokenMatches(viewToken, given);
+  const talkToken = options.share?.remoteTalk ? (options.share.remoteTalk.talkToken ?? randomBytes(24).toString('base64url')) : null;
+  const talkHub = talkToken ? new RemoteTalkHub({ ice: options.share?.ice ?? { iceServers: [], iceTransportPolicy: 'all' } }) : null;
+  // Who may take which signaling role: pooled renderers run on the app token; only the talk token talks.
+  const mayConnect = (role: ShareRole, given: string | null): boolean => {
+    switch (role) {
+      case 'sender':
+        return tokenMatches(token, given);
+      case 'viewer':
+        return canWatch(given);
+      case 'renderer':
+        return talkHub !== null && tokenMatches(token, given);
+      case 'talker':
+        return talkToken !== null && tokenMatches(talkToken, given);
+    }
+  };
   const statics = sirv(options.rendererDir, {
     dev: false,
     etag: true,
@@ -123,10 +146,17 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
       const role = ShareRoleSchema.safeParse(url.searchParams.get('role'));
       if (!role.success) return refuse(400, 'Bad Request');
       const given = url.searchParams.get('token');
-      if (!(role.data === 'sender' ? tokenMatches(token, given) : canWatch(given))) return refuse(401, 'Unauthorized');
+      if (!mayConnect(role.data, given)) return refuse(401, 'Unauthorized');
       const origin = req.headers.origin;
       if (origin && !isAllowedOrigin(origin, host)) return refuse(403, 'Forbidden');
-      signalWss.handleUpgrade(req, socket, head, (ws) => attachSignal(hub, ws, role.data));
+      signalWss.handleUpgrade(req, socket, head, (ws) =>
+        attachSignal(ws, (signal) => {
+          if (role.data === 'sender') return hub.attachSender(signal);
+          if (role.data === 'viewer') return hub.attachViewer(signal);
+          if (role.data === 'renderer') return talkHub!.attachRenderer(signal);
+          return talkHub!.attachTalker(signal);
+        }),
+      );
       return;
     }
     if (url.pathname !== '/ws') return refuse(404, 'Not Found');
@@ -170,10 +200,14 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
     token,
     viewToken,
     viewUrl: `${origin}/view?token=${viewToken}`,
+    talkToken,
+    talkUrl: talkToken ? `${origin}/view?token=${talkToken}&talk=1` : null,
+    remoteTalk: talkHub,
     server,
     close: () =>
       new Promise<void>((resolve) => {
         hub.close();
+        talkHub?.close();
         for (const client of signalWss.clients) client.terminate();
         signalWss.close();
         for (const client of wss.clients) client.terminate();
@@ -184,15 +218,15 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
   };
 }
 
-/** Joins a signaling socket to the share hub: JSON text frames both ways. */
-function attachSignal(hub: ShareHub, ws: WebSocket, role: 'sender' | 'viewer'): void {
+/** Joins a signaling socket to a hub (share or remote talk): JSON text frames both ways. */
+function attachSignal(ws: WebSocket, connect: (socket: SignalSocket) => SignalConnection | null): void {
   const socket = {
     send: (message: ShareServerMessage): void => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
     },
     close: (code: number, reason: string): void => ws.close(code, reason),
   };
-  const connection: SignalConnection | null = role === 'sender' ? hub.attachSender(socket) : hub.attachViewer(socket);
+  const connection = connect(socket);
   if (!connection) return;
   ws.on('message', (data: RawData, isBinary: boolean) => {
     if (isBinary) socket.send({ type: 'share.error', code: ErrorCode.InvalidMessage, message: 'Signaling messages are JSON text.', fatal: false });

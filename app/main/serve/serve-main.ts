@@ -8,6 +8,8 @@ import { withModelService } from '../models/model-service';
 import { PROFILE_NAMES, resolveProfile, type ProfileName, type ResolvedProfile } from '../engine/model-profile';
 import { DEFAULT_MAX_VIEWERS, parseIceServersJson, type IceServer } from '../../shared/share.contract';
 import { startServeHost, type ServeHandle } from './serve-host';
+import { ChromiumRendererLauncher } from '../share/remote-chromium-launcher';
+import { RendererPool } from '../share/renderer-pool';
 import { resolveDataDir } from '../settings/data-dir';
 import { applyEngineSettings, modelPathsFromSettings } from '../settings/engine-settings-config';
 import { SettingsFile } from '../settings/settings-file';
@@ -17,6 +19,7 @@ import { withSettingsService } from '../settings/settings-service';
  * `npm run serve -- [--port <n>] [--lan] [--profile auto|dev|scripted] [--llm-model f.gguf] [--stt-model f.bin] [--voice f.onnx] [--data-dir d]`: the engine headless, plus the renderer build and a
  * WebSocket with the same messages as Electron IPC. Loopback only unless --lan is given.
  * Share: `[--ice-servers '<json>'] [--ice-transport-policy all|relay] [--max-viewers <n>] [--view-token <t>]`.
+ * Remote talk (opt-in): `--remote-talk [--renderer-pool <n>] [--talk-token <t>] [--chromium-path <p>]`.
  * Settings come from `<data dir>/settings.json` (AVATAR_DATA_DIR or the platform's data folder); flags win over them.
  */
 async function main(): Promise<void> {
@@ -34,6 +37,10 @@ async function main(): Promise<void> {
       'ice-transport-policy': { type: 'string', default: 'all' },
       'max-viewers': { type: 'string', default: String(DEFAULT_MAX_VIEWERS) },
       'view-token': { type: 'string' },
+      'remote-talk': { type: 'boolean', default: false },
+      'renderer-pool': { type: 'string', default: '1' },
+      'talk-token': { type: 'string' },
+      'chromium-path': { type: 'string' },
     },
   });
   const profile = values.profile as ProfileName;
@@ -62,6 +69,12 @@ async function main(): Promise<void> {
   const maxViewers = Number(values['max-viewers']);
   if (!Number.isInteger(maxViewers) || maxViewers < 1 || maxViewers > 64) {
     console.error(`--max-viewers must be a number from 1 to 64, got "${values['max-viewers']}".`);
+    process.exit(2);
+  }
+  // Remote talk: each talker gets one of this many pre-warmed avatar renderers (headless Chromium pages).
+  const rendererPoolSize = Number(values['renderer-pool']);
+  if (!Number.isInteger(rendererPoolSize) || rendererPoolSize < 1 || rendererPoolSize > 16) {
+    console.error(`--renderer-pool must be a number from 1 to 16, got "${values['renderer-pool']}".`);
     process.exit(2);
   }
   if (!existsSync(join(rendererDir, 'index.html'))) {
@@ -98,7 +111,12 @@ async function main(): Promise<void> {
       port,
       host: values.lan ? '0.0.0.0' : '127.0.0.1',
       token: values.token,
-      share: { ice: { iceServers, iceTransportPolicy }, maxViewers, viewToken: values['view-token'] },
+      share: {
+        ice: { iceServers, iceTransportPolicy },
+        maxViewers,
+        viewToken: values['view-token'],
+        remoteTalk: values['remote-talk'] ? { talkToken: values['talk-token'] } : undefined,
+      },
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -115,6 +133,19 @@ async function main(): Promise<void> {
   console.log(handle.url);
   console.log(`Share viewer (OBS Browser Source; add &share=1 to the app address to share at launch): ${handle.viewUrl}`);
   console.log(`WHEP (OBS WHEP source): ${new URL('/whep', handle.url).href}  bearer token: ${handle.viewToken}`);
+  let rendererPool: RendererPool | null = null;
+  if (handle.talkUrl) {
+    console.log(`Remote talk (${rendererPoolSize} at once; the talk token, not the view token): ${handle.talkUrl}`);
+    rendererPool = new RendererPool(new ChromiumRendererLauncher({ executablePath: values['chromium-path'] }), {
+      size: rendererPoolSize,
+      url: `${handle.url}&remote=1`,
+      log: (line) => console.warn(`Remote talk: ${line}`),
+    });
+    rendererPool.start().then(
+      () => console.log(`Remote talk: ${rendererPoolSize} avatar renderer(s) loading.`),
+      (error: unknown) => console.error(`Remote talk: renderers failed to start: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }
   started.then(
     () => console.log('Engine ready: all workers warm.'),
     (error: unknown) => console.error(`Engine failed to start: ${error instanceof Error ? error.message : String(error)}`),
@@ -124,6 +155,7 @@ async function main(): Promise<void> {
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    await rendererPool?.close();
     await handle.close();
     await engine.shutdown();
     process.exit(0);

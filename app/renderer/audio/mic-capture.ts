@@ -105,11 +105,14 @@ export class MicCapture {
     return { active: this.status.active, level: Math.round(this.currentLevel * 1000) / 1000, framesSent: this.sent };
   }
 
-  /** Starts capturing (no-op while active or starting); errors go to the sink in words. */
-  async start(): Promise<void> {
+  /**
+   * Starts capturing (no-op while active or starting); errors go to the sink in words. `given`
+   * takes the place of getUserMedia: a remote talker's track in a pooled renderer.
+   */
+  async start(given?: MediaStream): Promise<void> {
     if (this.status.active || this.status.starting) return;
     const media = this.media();
-    if (!media?.getUserMedia) {
+    if (!given && !media?.getUserMedia) {
       this.sink.error(ErrorCode.BadAudio, 'Microphone capture is not available in this page (it needs a secure context such as localhost).');
       return;
     }
@@ -119,15 +122,17 @@ export class MicCapture {
     let context: AudioContext | null = null;
     try {
       const deviceId = this.status.deviceId;
-      stream = await media.getUserMedia({
-        audio: {
-          echoCancellation: true,
-          noiseSuppression: true,
-          autoGainControl: true,
-          channelCount: 1,
-          ...(deviceId ? { deviceId: { exact: deviceId } } : {}),
-        },
-      });
+      stream =
+        given ??
+        (await media!.getUserMedia({
+          audio: {
+            echoCancellation: true,
+            noiseSuppression: true,
+            autoGainControl: true,
+            channelCount: 1,
+            ...(deviceId ? { deviceId: { exact: deviceId } } : {}),
+          },
+        }));
       context = new AudioContext({ latencyHint: 'interactive' });
       await context.audioWorklet.addModule(workletUrl);
       if (generation !== this.generation) throw new DOMException('superseded', 'AbortError');
