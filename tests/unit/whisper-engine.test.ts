@@ -1,7 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   audioContextFor,
   clampedPcm,
+  maxTokensFor,
   WhisperEngine,
   type NativeSegment,
   type NativeTranscribeParams,
@@ -53,7 +54,7 @@ describe('whisper engine around the native binding', () => {
   let spec: LoadSpec;
 
   beforeAll(async () => {
-    spec = { kind: 'stt', engine: 'whisper', modelName: 'fixture', modelPath: await ensureWhisperFixture(), threads: 64, options: {} };
+    spec = { kind: 'stt', engine: 'whisper', modelName: 'fixture', modelPath: await ensureWhisperFixture(), threads: 64, options: { warmUpMs: 0 } };
   });
 
   it('clamps Float32 PCM to [-1, 1], and refuses non-finite samples', () => {
@@ -68,17 +69,43 @@ describe('whisper engine around the native binding', () => {
     expect(audioContextFor(29_500, 1000)).toBe(0);
   });
 
+  it('caps the tokens of a segment by the audio length, so a repetition loop ends early', () => {
+    expect(maxTokensFor(1000)).toBe(16);
+    expect(maxTokensFor(2500)).toBe(28);
+  });
+
+  it('warms whisper.cpp up at load with one throwaway transcription, and fails the load when it fails', async () => {
+    const whisper = fakeWhisper();
+    const engine = new WhisperEngine(whisper.open);
+    let loaded = false;
+    const loading = engine.load({ ...spec, options: { warmUpMs: 1000 } }, () => undefined).then((info) => {
+      loaded = true;
+      return info;
+    });
+    await vi.waitFor(() => expect(whisper.calls).toHaveLength(1));
+    expect(loaded).toBe(false);
+    expect(whisper.calls[0]).toMatchObject({ samples: 16000, params: { audio_ctx: 150, max_tokens: 16 } });
+    whisper.calls[0]!.settle(words('noise', 0, 100));
+    expect(await loading).toMatchObject({ warmUpMs: 1000 });
+
+    const broken = fakeWhisper();
+    const failingLoad = new WhisperEngine(broken.open).load({ ...spec, options: { warmUpMs: 500 } }, () => undefined);
+    await vi.waitFor(() => expect(broken.calls).toHaveLength(1));
+    broken.calls[0]!.fail(new Error('whisper_full operation failed'));
+    await expect(failingLoad).rejects.toMatchObject({ code: 'model_invalid', message: expect.stringContaining('warm-up') });
+  });
+
   it('uses no more threads than the spec gives or the machine has, and clamps timestamps to the audio', async () => {
     const whisper = fakeWhisper();
     const engine = new WhisperEngine(whisper.open);
     const info = await engine.load({ ...spec, threads: 1 }, () => undefined);
-    expect(info).toMatchObject({ threads: 1, audioCtx: 1500, trimAudioContextMarginMs: 1000 });
+    expect(info).toMatchObject({ threads: 1, audioCtx: 1500, trimAudioContextMarginMs: 2000 });
 
     const running = engine.run(input(16000), runContext());
     await settleTurn();
     expect(whisper.calls[0]).toMatchObject({
       samples: 16000,
-      params: { strategy: 0, n_threads: 1, language: 'en', temperature: 0, temperature_inc: 0, no_context: true, audio_ctx: 100 },
+      params: { strategy: 0, n_threads: 1, language: 'en', temperature: 0, temperature_inc: 0, no_context: true, audio_ctx: 150, max_tokens: 16 },
     });
     whisper.calls[0]!.settle(words('hello', 500, 29_000));
     expect((await running).data).toEqual({ text: 'hello', segments: [{ text: 'hello', startMs: 500, endMs: 1000 }] });
@@ -87,7 +114,7 @@ describe('whisper engine around the native binding', () => {
   it('transcribes English with an English-only model whatever a run asks (no language detection pass)', async () => {
     const whisper = fakeWhisper();
     const engine = new WhisperEngine(whisper.open);
-    expect(await engine.load({ ...spec, options: { language: 'auto' } }, () => undefined)).toMatchObject({ multilingual: false, language: 'en' });
+    expect(await engine.load({ ...spec, options: { language: 'auto', warmUpMs: 0 } }, () => undefined)).toMatchObject({ multilingual: false, language: 'en' });
     const running = engine.run({ kind: 'stt', sampleRateHz: 16000, pcm: new Float32Array(1600), final: false, language: 'de' }, runContext());
     await settleTurn();
     expect(whisper.calls[0]!.params.language).toBe('en');
@@ -119,7 +146,7 @@ describe('whisper engine around the native binding', () => {
   it('reports a failed native call as a recoverable internal error, and encodes 30 s when trimming is off', async () => {
     const whisper = fakeWhisper();
     const engine = new WhisperEngine(whisper.open);
-    await engine.load({ ...spec, options: { trimAudioContextMarginMs: false } }, () => undefined);
+    await engine.load({ ...spec, options: { trimAudioContextMarginMs: false, warmUpMs: 0 } }, () => undefined);
     const failing = engine.run(input(1600), runContext());
     await settleTurn();
     expect(whisper.calls[0]!.params.audio_ctx).toBe(0);
@@ -130,7 +157,7 @@ describe('whisper engine around the native binding', () => {
   it('declares a native call that never answers hung, and stays usable', async () => {
     const whisper = fakeWhisper();
     const engine = new WhisperEngine(whisper.open);
-    await engine.load({ ...spec, options: { hangTimeoutMs: 50 } }, () => undefined);
+    await engine.load({ ...spec, options: { hangTimeoutMs: 50, warmUpMs: 0 } }, () => undefined);
 
     await expect(engine.run(input(1600), runContext())).rejects.toMatchObject({ code: 'worker_hung', recoverable: true });
     const next = engine.run(input(1600), runContext());

@@ -18,8 +18,16 @@ const WhisperOptionsSchema = z.object({
   /**
    * Encode only the utterance (whisper.cpp `audio_ctx`) plus this many ms of margin instead of a full
    * 30 s window; `false` always encodes 30 s. A short utterance then costs a fraction of the encoder.
+   * Measured on tiny.en with short Piper replies (0.6–2 s): a 1 s margin made whisper repeat them
+   * ("The sky is blue. The sky is blue. …", WER 0.61); 2 s gave WER 0.135 like 3 s, for about 25 ms more.
    */
-  trimAudioContextMarginMs: z.union([z.number().nonnegative(), z.literal(false)]).default(1000),
+  trimAudioContextMarginMs: z.union([z.number().nonnegative(), z.literal(false)]).default(2000),
+  /**
+   * At load, transcribe this many ms of quiet noise once: whisper.cpp's first call allocates its
+   * compute buffers and pages the weights in (about 1 s on a 2-core CPU instead of 0.15 s), which
+   * would otherwise land on the user's first turn. 0 skips it.
+   */
+  warmUpMs: z.number().nonnegative().default(1000),
   /** A native call that has not answered by then is declared hung (see `hangTimeoutMsFor`). */
   hangTimeoutMs: z.number().positive().optional(),
 });
@@ -41,6 +49,8 @@ export interface NativeTranscribeParams {
   no_context: boolean;
   print_progress: boolean;
   audio_ctx: number;
+  /** Tokens per segment at most (0: no limit); bounds a decoder caught in a repetition loop. */
+  max_tokens: number;
   format: 'simple';
 }
 
@@ -100,6 +110,10 @@ export class WhisperEngine implements WorkerEngine {
     this.language = summary.multilingual ? options.data.language : undefined;
     this.trimMarginMs = options.data.trimAudioContextMarginMs;
     this.hangTimeoutMs = options.data.hangTimeoutMs;
+    if (options.data.warmUpMs > 0) {
+      progress(0.8, 'warming up whisper.cpp');
+      await this.warmUp(model, options.data.warmUpMs);
+    }
     return {
       modelName: spec.modelName,
       modelPath: spec.modelPath,
@@ -112,7 +126,24 @@ export class WhisperEngine implements WorkerEngine {
       threads: this.threads,
       audioCtx: summary.hparams.nAudioCtx,
       trimAudioContextMarginMs: this.trimMarginMs,
+      warmUpMs: options.data.warmUpMs,
     };
+  }
+
+  /** One throwaway transcription with the run parameters; its text does not matter. */
+  private async warmUp(model: NativeWhisper, audioMs: number): Promise<void> {
+    const pcm = new Float32Array(Math.round((audioMs * SAMPLE_RATE_HZ) / 1000));
+    // Deterministic low noise (silence may take a shortcut through the decoder).
+    for (let i = 0, seed = 1; i < pcm.length; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      pcm[i] = ((seed / 0x7fffffff) * 2 - 1) * 0.01;
+    }
+    const signal = new AbortController().signal;
+    const outcome = await this.startNative(model, pcm, audioMs, this.paramsFor(audioMs, undefined), { signal, progress: () => undefined, emitChunk: () => undefined });
+    if (outcome.kind !== 'done') {
+      const reason = outcome.kind === 'hung' ? 'no answer' : outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+      throw new AppError(ErrorCode.ModelInvalid, `whisper.cpp failed its warm-up transcription (${reason}).`, false);
+    }
   }
 
   async run(input: RunInput, context: RunContext): Promise<{ data: SttRunResult }> {
@@ -129,19 +160,7 @@ export class WhisperEngine implements WorkerEngine {
     }
     throwIfAborted(context.signal);
 
-    const params: NativeTranscribeParams = {
-      strategy: 0,
-      n_threads: this.threads,
-      language: this.language === undefined ? 'en' : (input.language ?? this.language),
-      temperature: 0,
-      // No re-decoding at higher temperatures: bounded latency, and the same input gives the same text.
-      temperature_inc: 0,
-      // Every request is a whole utterance: no prompt from the previous one.
-      no_context: true,
-      print_progress: false,
-      audio_ctx: audioContextFor(audioMs, this.trimMarginMs),
-      format: 'simple',
-    };
+    const params = this.paramsFor(audioMs, input.language);
     context.progress(0, 'transcribing');
     const finished = await untilAborted(this.startNative(model, pcm, audioMs, params, context), context.signal);
     if (finished.kind === 'hung') {
@@ -161,6 +180,23 @@ export class WhisperEngine implements WorkerEngine {
     // Free the model only once no native call uses it.
     await this.nativeCall;
     await model.free();
+  }
+
+  private paramsFor(audioMs: number, language: string | undefined): NativeTranscribeParams {
+    return {
+      strategy: 0,
+      n_threads: this.threads,
+      language: this.language === undefined ? 'en' : (language ?? this.language),
+      temperature: 0,
+      // No re-decoding at higher temperatures: bounded latency, and the same input gives the same text.
+      temperature_inc: 0,
+      // Every request is a whole utterance: no prompt from the previous one.
+      no_context: true,
+      print_progress: false,
+      audio_ctx: audioContextFor(audioMs, this.trimMarginMs),
+      max_tokens: maxTokensFor(audioMs),
+      format: 'simple',
+    };
   }
 
   /** Starts one native transcription and tracks it in `nativeCall` until it settles (or is declared hung). */
@@ -192,6 +228,16 @@ export class WhisperEngine implements WorkerEngine {
   private hangTimeoutMsFor(audioMs: number): number {
     return this.hangTimeoutMs ?? Math.max(120_000, 20 * audioMs);
   }
+}
+
+/**
+ * Text tokens a segment of `audioMs` may hold: fast speech is about 4 words (5–6 tokens) a second.
+ * With a cut audio context, whisper can fall into repeating a short utterance ("The answer is 16.
+ * The answer is 16. …") until its 224-token text context is full, which costs seconds; this cap
+ * ends such a loop after about one repetition.
+ */
+export function maxTokensFor(audioMs: number): number {
+  return Math.ceil((audioMs / 1000) * 8) + 8;
 }
 
 /**
