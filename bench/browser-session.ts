@@ -27,15 +27,30 @@ export async function startBrowserSession(profile = 'scripted', extraArgs: strin
   };
 }
 
-/** Opens the app, waits for the engine, and sends a typed message (the reply is spoken). */
-export async function openAndAsk(session: BrowserSession, text: string, viewport = { width: 1280, height: 720 }): Promise<Page> {
+export interface OpenOptions {
+  /** Extra query parameters for the app URL (e.g. `{ quality: 'full' }`). */
+  query?: Record<string, string>;
+  /** An avatar file to load through the picker before asking. */
+  avatarPath?: string;
+}
+
+/** Opens the app, waits for the engine (and the avatar, if one is given), and sends a typed message (the reply is spoken). */
+export async function openAndAsk(session: BrowserSession, text: string, viewport = { width: 1280, height: 720 }, options: OpenOptions = {}): Promise<Page> {
   const page = await session.browser.newPage({ viewport });
   // tsx (esbuild keepNames) wraps named functions in __name(); page functions need it defined.
   await page.addInitScript({ content: 'window.__name = (fn) => fn;' });
-  await page.goto(session.url.href);
+  const url = new URL(session.url);
+  for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
+  await page.goto(url.href);
   await page.waitForFunction(() => (window as unknown as { avatarDiagnostics?: { engineReady?: boolean } }).avatarDiagnostics?.engineReady === true, null, {
     timeout: 60_000,
   });
+  if (options.avatarPath) {
+    await page.getByLabel('Avatar file').setInputFiles(options.avatarPath);
+    await page.waitForFunction(() => (window as unknown as { avatarDiagnostics?: { avatar?: { kind: string } } }).avatarDiagnostics?.avatar?.kind !== 'default', null, {
+      timeout: 60_000,
+    });
+  }
   const input = page.getByLabel('Message');
   await input.fill(text);
   await input.press('Enter');

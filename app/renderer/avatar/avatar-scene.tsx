@@ -1,5 +1,5 @@
 import { Canvas, useThree } from '@react-three/fiber';
-import { type RefObject, useEffect, useLayoutEffect, useMemo, useRef, useSyncExternalStore } from 'react';
+import { memo, type RefObject, useEffect, useLayoutEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 import type { Runtime } from '../state/runtime';
 import { AvatarAnimator, type SceneMotion } from './avatar-animator';
 import type { AvatarRig } from './avatar-rig';
@@ -7,18 +7,19 @@ import { avatarStore } from './avatar-store';
 import { applyBackgroundFromUrl, CHROMA_KEY_COLOR, getBackgroundMode, onBackgroundModeChange } from './background-mode';
 import { DefaultAvatar } from './default-avatar';
 import type { LoadedAvatar } from './load-avatar';
-import { detectRenderQuality } from './render-quality';
+import { detectRenderQuality, type RenderQuality } from './render-quality';
 import { ThoughtIndicator } from './thought-indicator';
 
 /** Soft three-point lighting: warm key, cool fill, rim to separate the silhouette. */
-function Lights() {
+function Lights({ detail }: { detail: RenderQuality['detail'] }) {
   return (
     <>
-      <hemisphereLight args={['#fff4ea', '#3a4658', 1.1]} />
+      {/* Light detail folds the faint bounce light from below into the sky light. */}
+      <hemisphereLight args={['#fff4ea', '#3a4658', detail === 'light' ? 1.25 : 1.1]} />
       <directionalLight position={[2.5, 3, 5]} intensity={2.4} color="#fff1e3" />
       <directionalLight position={[-4, 1, 3]} intensity={0.7} color="#cfe0ff" />
       <directionalLight position={[1.5, 2, -5]} intensity={1.8} color="#ffe6c8" />
-      <directionalLight position={[-2, -3, 4]} intensity={0.35} color="#ffd9c9" />
+      {detail === 'full' && <directionalLight position={[-2, -3, 4]} intensity={0.35} color="#ffd9c9" />}
     </>
   );
 }
@@ -50,8 +51,11 @@ function LoadedAvatarView({ avatar, rigRef }: { avatar: LoadedAvatar; rigRef: Re
   return <primitive object={avatar.root} />;
 }
 
-/** The 3D view: the default avatar or the user's, head and shoulders, framed for a portrait. */
-export function AvatarScene({ runtime }: { runtime: Runtime }) {
+/**
+ * The 3D view: the default avatar or the user's, head and shoulders, framed for a portrait.
+ * Memoised: the page re-renders a few times a second for its overlays, the scene need not.
+ */
+export const AvatarScene = memo(function AvatarScene({ runtime }: { runtime: Runtime }) {
   const rigRef = useRef<AvatarRig | null>(null);
   const motion = useMemo<SceneMotion>(() => ({ thinking: 0 }), []);
   const quality = useMemo(detectRenderQuality, []);
@@ -67,10 +71,10 @@ export function AvatarScene({ runtime }: { runtime: Runtime }) {
       role="img"
     >
       <BackgroundClear />
-      <Lights />
-      {avatar ? <LoadedAvatarView key={avatar.rig.info.name} avatar={avatar} rigRef={rigRef} /> : <DefaultAvatar rigRef={rigRef} />}
+      <Lights detail={quality.detail} />
+      {avatar ? <LoadedAvatarView avatar={avatar} rigRef={rigRef} /> : <DefaultAvatar rigRef={rigRef} detail={quality.detail} />}
       <ThoughtIndicator motion={motion} />
       <AvatarAnimator runtime={runtime} rigRef={rigRef} motion={motion} />
     </Canvas>
   );
-}
+});

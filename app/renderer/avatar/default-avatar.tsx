@@ -9,6 +9,7 @@ import {
   type Mesh,
   MeshBasicMaterial,
   MeshPhysicalMaterial,
+  type MeshPhysicalMaterialParameters,
   MeshStandardMaterial,
   SphereGeometry,
 } from 'three';
@@ -16,14 +17,25 @@ import { AvatarFormat } from '../../shared/lipsync';
 import type { AvatarPose, AvatarRig } from './avatar-rig';
 import { buildCollarGeometry, buildEarGeometry, buildHairGeometry, buildNeckGeometry, buildTorsoGeometry } from './body-geometry';
 import { buildFaceGeometry, EYE, eyeCentre, FACE_MATERIALS, type FaceMaterial } from './face-geometry';
+import type { RenderQuality } from './render-quality';
 
 const IRIS_ANGLE = 0.56;
 const PUPIL_ANGLE = 0.24;
 const HEAD_PIVOT_Y = -0.85;
 
-function faceMaterials(): Material[] {
+/**
+ * Light detail keeps colours and roughness but drops sheen and clearcoat: on software GL those
+ * extra lobes cost more than the rest of the fragment shader.
+ */
+function physical(light: boolean, parameters: MeshPhysicalMaterialParameters): Material {
+  if (!light) return new MeshPhysicalMaterial(parameters);
+  const { sheen: _sheen, sheenColor: _sheenColor, sheenRoughness: _sheenRoughness, clearcoat: _clearcoat, clearcoatRoughness: _clearcoatRoughness, ...standard } = parameters;
+  return new MeshStandardMaterial(standard);
+}
+
+function faceMaterials(light: boolean): Material[] {
   const byName: Record<FaceMaterial, Material> = {
-    skin: new MeshPhysicalMaterial({
+    skin: physical(light, {
       color: '#f3bf9c',
       roughness: 0.56,
       sheen: 0.5,
@@ -31,7 +43,7 @@ function faceMaterials(): Material[] {
       sheenRoughness: 0.5,
       vertexColors: true,
     }),
-    lips: new MeshPhysicalMaterial({ color: '#c9776f', roughness: 0.38, clearcoat: 0.25, clearcoatRoughness: 0.4 }),
+    lips: physical(light, { color: '#c9776f', roughness: 0.38, clearcoat: 0.25, clearcoatRoughness: 0.4 }),
     mouth: new MeshStandardMaterial({ color: '#3a1115', roughness: 1, side: DoubleSide }),
     teeth: new MeshStandardMaterial({ color: '#f4efe4', roughness: 0.32, side: DoubleSide }),
     tongue: new MeshStandardMaterial({ color: '#b9545c', roughness: 0.6, side: DoubleSide }),
@@ -85,13 +97,13 @@ interface AvatarAssets {
   materials: Record<'skin' | 'neck' | 'hair' | 'shirt' | 'collar' | 'sclera' | 'iris' | 'pupil' | 'catchlight', Material>;
 }
 
-function buildAssets(): AvatarAssets {
+function buildAssets(light: boolean): AvatarAssets {
   const face = buildFaceGeometry();
-  const materials = faceMaterials();
+  const materials = faceMaterials(light);
   return {
     face,
     faceMaterials: materials,
-    hair: buildHairGeometry(),
+    hair: buildHairGeometry(light ? 0.5 : 1),
     ear: buildEarGeometry(),
     neck: buildNeckGeometry(),
     torso: buildTorsoGeometry(),
@@ -101,15 +113,15 @@ function buildAssets(): AvatarAssets {
     pupil: buildPupilGeometry(),
     catchlight: new SphereGeometry(EYE.radius * 0.12, 12, 8),
     materials: {
-      skin: new MeshPhysicalMaterial({ color: '#efbd9b', roughness: 0.6, sheen: 0.5, sheenColor: new Color('#ff9a85') }),
+      skin: physical(light, { color: '#efbd9b', roughness: 0.6, sheen: 0.5, sheenColor: new Color('#ff9a85') }),
       // The neck sits in the head's shadow.
-      neck: new MeshPhysicalMaterial({ color: '#d9a080', roughness: 0.65, sheen: 0.4, sheenColor: new Color('#ff9a85') }),
-      hair: new MeshPhysicalMaterial({ color: '#3b2418', roughness: 0.58, sheen: 0.6, sheenColor: new Color('#8a5c3e'), sheenRoughness: 0.45 }),
+      neck: physical(light, { color: '#d9a080', roughness: 0.65, sheen: 0.4, sheenColor: new Color('#ff9a85') }),
+      hair: physical(light, { color: '#3b2418', roughness: 0.58, sheen: 0.6, sheenColor: new Color('#8a5c3e'), sheenRoughness: 0.45 }),
       shirt: new MeshStandardMaterial({ color: '#2f6f78', roughness: 0.85 }),
       collar: new MeshStandardMaterial({ color: '#285e66', roughness: 0.85 }),
-      sclera: new MeshPhysicalMaterial({ color: '#f6f2ec', roughness: 0.25, clearcoat: 1, clearcoatRoughness: 0.05 }),
-      iris: new MeshPhysicalMaterial({ vertexColors: true, roughness: 0.35, clearcoat: 1, clearcoatRoughness: 0.05 }),
-      pupil: new MeshPhysicalMaterial({ color: '#060608', roughness: 0.2, clearcoat: 1 }),
+      sclera: physical(light, { color: '#f6f2ec', roughness: 0.25, clearcoat: 1, clearcoatRoughness: 0.05 }),
+      iris: physical(light, { vertexColors: true, roughness: 0.35, clearcoat: 1, clearcoatRoughness: 0.05 }),
+      pupil: physical(light, { color: '#060608', roughness: 0.2, clearcoat: 1 }),
       catchlight: new MeshBasicMaterial({ color: '#ffffff', transparent: true, opacity: 0.9 }),
     },
   };
@@ -139,8 +151,8 @@ function Eye({ side, assets, eyeRef }: { side: 1 | -1; assets: AvatarAssets; eye
  * The built-in avatar: a stylized head and shoulders generated in code (no download), with the
  * 15 Oculus visemes, blinks, smile and brow morph targets. Exposes its rig through `rigRef`.
  */
-export function DefaultAvatar({ rigRef }: { rigRef: RefObject<AvatarRig | null> }) {
-  const assets = useMemo(buildAssets, []);
+export function DefaultAvatar({ rigRef, detail }: { rigRef: RefObject<AvatarRig | null>; detail: RenderQuality['detail'] }) {
+  const assets = useMemo(() => buildAssets(detail === 'light'), [detail]);
   const headMesh = useRef<Mesh>(null);
   const head = useRef<Group>(null);
   const body = useRef<Group>(null);

@@ -3,9 +3,15 @@ export interface RenderQuality {
   software: boolean;
   antialias: boolean;
   dpr: number | [number, number];
+  /**
+   * `full`: physically based skin (sheen), glossy eyes (clearcoat), dense hair, five lights.
+   * `light`: the same shapes and colours with standard materials, half-density hair and four lights
+   * (software GL pays for every fragment and vertex on the CPU).
+   */
+  detail: 'full' | 'light';
 }
 
-/** Probes the GL renderer once with a throwaway context. */
+/** Probes the GL renderer once with a throwaway context; `?quality=full|light` overrides the detail. */
 export function detectRenderQuality(): RenderQuality {
   let renderer = '';
   try {
@@ -19,6 +25,8 @@ export function detectRenderQuality(): RenderQuality {
     // No WebGL at all: the scene's error boundary reports it.
   }
   const software = /swiftshader|llvmpipe|software|softpipe/i.test(renderer);
+  const requested = new URLSearchParams(window.location.search).get('quality');
+  const detail = requested === 'full' || requested === 'light' ? requested : software ? 'light' : 'full';
   // Software rasterizers are pixel-bound: no multisampling, one pixel per CSS pixel.
-  return software ? { software, antialias: false, dpr: 1 } : { software, antialias: true, dpr: [1, 2] };
+  return software ? { software, antialias: false, dpr: 1, detail } : { software, antialias: true, dpr: [1, 2], detail };
 }
