@@ -162,13 +162,15 @@ const STAGES: Array<{ metric: string; from: keyof TurnTrace; to: keyof TurnTrace
   { metric: 'trace_first_audio_ms', from: 'speechEndMs', to: 'firstAudioAudibleMs' },
 ];
 
-/** Reads the probe once `wanted` turns have ended (their traces follow turn.ended at once). */
+/** Reads the probe once `wanted` turns have spoken and the last of them has ended (its trace follows at once). */
 async function collect(page: Page, wanted: number, timeoutMs: number): Promise<Probe> {
   const deadline = Date.now() + timeoutMs;
   const read = (): Promise<Probe> => page.evaluate(() => (window as unknown as { __turnProbe: Probe }).__turnProbe);
   for (;;) {
-    const ended = (await read()).server.filter((record) => record.type === 'turn.ended').length;
-    if (ended >= wanted || Date.now() > deadline) break;
+    const { server } = await read();
+    const spoken = server.filter((record) => record.type === 'tts.chunk' && record.seq === 0);
+    const lastEnded = spoken.length >= wanted && server.some((record) => record.type === 'turn.ended' && record.turnId === spoken.at(-1)!.turnId);
+    if (lastEnded || Date.now() > deadline) break;
     await page.waitForTimeout(1000);
   }
   await page.waitForTimeout(500);
