@@ -27,6 +27,15 @@ describe('planResources', () => {
     expect(plan.warnings.join(' ')).toMatch(/reduced/);
   });
 
+  it('keeps reserved cores out of the thread budget (spinning ggml threads must not hold every core)', () => {
+    const small = planResources({ cpuCores: 2, ramBytes: 16 * GB, reservedCores: 1 }, demands());
+    expect(small.kinds.stt!.threads).toBe(1);
+    expect(threadsInPhase(small, ['llm', 'tts'])).toBe(2);
+    const big = planResources({ cpuCores: 8, ramBytes: 16 * GB, reservedCores: 1 }, demands());
+    expect(big.kinds.stt!.threads).toBe(7);
+    expect(big.kinds.llm!.threads).toBe(6);
+  });
+
   it('gives spare cores to the LLM first, up to what it wants', () => {
     const plan = planResources({ cpuCores: 8, ramBytes: 16 * GB }, demands({ tts: { threads: 2 } }));
     expect(plan.kinds.llm!.threads).toBe(7);

@@ -3,6 +3,7 @@ import {
   audioContextFor,
   clampedPcm,
   maxTokensFor,
+  withoutDecoderLoops,
   WhisperEngine,
   type NativeSegment,
   type NativeTranscribeParams,
@@ -72,6 +73,14 @@ describe('whisper engine around the native binding', () => {
   it('caps the tokens of a segment by the audio length, so a repetition loop ends early', () => {
     expect(maxTokensFor(1000)).toBe(16);
     expect(maxTokensFor(2500)).toBe(28);
+  });
+
+  it('drops the sentences a decoder loop repeats, and keeps ordinary text', () => {
+    expect(withoutDecoderLoops('Spiders have 8 legs. Spiders have 8 legs. Spiders have 8 legs. Spiders')).toBe('Spiders have 8 legs.');
+    expect(withoutDecoderLoops('The answer is no. the answer is no! The answer')).toBe('The answer is no.');
+    expect(withoutDecoderLoops('Hello. How are you? I am fine.')).toBe('Hello. How are you? I am fine.');
+    expect(withoutDecoderLoops('Yes. Yes, I think so.')).toBe('Yes. Yes, I think so.');
+    expect(withoutDecoderLoops('I went to the. I went to the shop.')).toBe('I went to the. I went to the shop.');
   });
 
   it('warms whisper.cpp up at load with one throwaway transcription, and fails the load when it fails', async () => {

@@ -38,6 +38,18 @@ export interface ResolvedProfile {
 }
 
 const MB = 1e6;
+/**
+ * Silence that ends the user's turn. The endpoint is on the critical path of every reply (the
+ * VAD decides about 40 ms plus one 32 ms window after this much silence); 200 ms is the budget in
+ * measurement.md and splits none of the e2e_cpu questions at their commas (300 ms cost 100 ms more).
+ */
+const SILERO_MIN_SILENCE_MS = 200;
+/**
+ * silero reports speech only after 250 ms of it (plus two 32 ms windows), and later still on a soft
+ * first word ("What color…" was cut to "color…" with 300 ms): the utterance keeps 700 ms before
+ * the speech-start frame, which costs whisper about 20 ms.
+ */
+const SILERO_PREROLL_MS = 700;
 const REAL_PING_DEADLINE_MS = 20_000;
 /** Spoken answers: short, plain sentences (small models ramble without being told). */
 const SPOKEN_PERSONA =
@@ -98,7 +110,7 @@ export async function resolveProfile(request: ProfileRequest): Promise<ResolvedP
   const placeholders: WorkerKind[] = [];
   const workers = { ...base.workers };
 
-  workers.vad = real('silero-vad', 'silero-vad-v5', undefined, { cpuBound: false, ramBytes: 30 * MB });
+  workers.vad = real('silero-vad', 'silero-vad-v5', undefined, { cpuBound: false, ramBytes: 30 * MB, options: { minSilenceDurationMs: SILERO_MIN_SILENCE_MS } });
   summary.push('vad: silero VAD (bundled)');
 
   if (llmPath) {
@@ -129,7 +141,8 @@ export async function resolveProfile(request: ProfileRequest): Promise<ResolvedP
   // so a worker may not answer a ping for seconds on a busy CPU without being hung.
   const health = { ...base.health, pingDeadlineMs: Math.max(base.health.pingDeadlineMs, REAL_PING_DEADLINE_MS) };
   return {
-    config: { ...base, workers, health, defaultPersona: SPOKEN_PERSONA, pipeline: { ...base.pipeline, maxTokens: Math.min(base.pipeline.maxTokens, 120) } },
+    // Real runtimes keep one core for the renderer and the host (see MachineResources.reservedCores).
+    config: { ...base, machine: { reservedCores: 1, ...base.machine }, workers, health, defaultPersona: SPOKEN_PERSONA, pipeline: { ...base.pipeline, maxTokens: Math.min(base.pipeline.maxTokens, 120), utterancePrerollMs: Math.max(base.pipeline.utterancePrerollMs, SILERO_PREROLL_MS) } },
     summary,
     placeholders,
   };

@@ -8,6 +8,13 @@ export interface MachineResources {
   ramBytes: number;
   /** GPU memory the workers may use, when a GPU is reported. */
   vramBytes?: number;
+  /**
+   * Cores left to everything else (the renderer, the host, the VAD). ggml (whisper.cpp, llama.cpp)
+   * threads spin at a barrier after every graph node: when they hold every core and anything else
+   * runs, one preempted thread stalls the rest (whisper tiny.en on 2 cores under load: 2 threads
+   * p50 816 ms, max 16.9 s; 1 thread p50 565 ms, max 1.1 s).
+   */
+  reservedCores?: number;
 }
 
 /** What one kind of worker needs. */
@@ -111,7 +118,7 @@ export function planResources(machine: MachineResources, demands: readonly Worke
   }
 
   // Threads: within each phase, one or more per worker, never more in total than cores.
-  const cores = Math.max(1, machine.cpuCores);
+  const cores = Math.max(1, machine.cpuCores - (machine.reservedCores ?? 0));
   for (const phase of PHASES) {
     const present = phase.filter((kind) => plans.has(kind) && byKind.get(kind)!.cpuBound !== false);
     const workers = (): number => present.reduce((sum, kind) => sum + plans.get(kind)!.count, 0);

@@ -267,7 +267,28 @@ function toSttResult(native: NativeSegment[], audioMs: number): SttRunResult {
     const startMs = Math.min(Math.max(segment.from, 0), audioMs);
     return { text: segment.text.trim(), startMs, endMs: Math.min(Math.max(segment.to, startMs), audioMs) };
   });
-  return { text: native.map((segment) => segment.text).join('').trim(), segments };
+  return { text: withoutDecoderLoops(native.map((segment) => segment.text).join('').trim()), segments };
+}
+
+const wordsOf = (sentence: string): string => sentence.toLowerCase().replace(/[^\p{L}\p{N}' ]+/gu, '').trim();
+
+/**
+ * Drops what a decoder stuck in a loop adds after a sentence: the same sentence again ("Spiders
+ * have 8 legs. Spiders have 8 legs. Spiders"), and a cut-off start of it at the end (the token cap
+ * ends the loop mid-sentence). A cut audio context makes tiny.en do this on some short utterances;
+ * people do not say the same sentence twice in a row to an avatar.
+ */
+export function withoutDecoderLoops(text: string): string {
+  const sentences = text.split(/(?<=[.!?])\s+/);
+  const kept: string[] = [];
+  for (const [index, sentence] of sentences.entries()) {
+    const previous = kept.at(-1);
+    if (previous !== undefined && wordsOf(sentence) === wordsOf(previous)) continue;
+    const last = index === sentences.length - 1;
+    if (last && previous !== undefined && sentences.length > 2 && wordsOf(sentence) !== '' && wordsOf(previous).startsWith(wordsOf(sentence))) continue;
+    kept.push(sentence);
+  }
+  return kept.join(' ');
 }
 
 function cancelledError(): AppError {
