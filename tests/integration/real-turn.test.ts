@@ -11,9 +11,8 @@ import { devModelsOrSkipReason } from '../../app/main/models/dev-models';
 /**
  * A real spoken conversation turn on this CPU with the development models, through the CLI and the
  * same engine and warm pool as the app: eSpeak asks a question → silero VAD → whisper tiny.en →
- * SmolLM2 → chunker → the Piper voice with its own exact phoneme durations. (The voice's
- * intelligibility round trip through whisper is in piper-worker.test.ts, on fixed sentences: the
- * small LLM's replies are too short and too variable for a stable word-error gate.)
+ * SmolLM2 → chunker → the Piper voice with its own exact phoneme durations. (The reply audio's
+ * round trip through whisper, over several replies joined, is real-turn-roundtrip.test.ts.)
  */
 const dev = await devModelsOrSkipReason();
 const QUESTION = 'What is the capital of France?';
