@@ -100,6 +100,7 @@ export class ShareSender {
   private stream: MediaStream | null = null;
   private removeAudioTap: (() => void) | null = null;
   private audioDestination: MediaStreamAudioDestinationNode | null = null;
+  private silence: ConstantSourceNode | null = null;
   private ice: IceSettings = { iceServers: [], iceTransportPolicy: 'all' };
   private settings: ShareSettings | null = null;
   private readonly peers = new Map<string, PeerEntry>();
@@ -143,6 +144,12 @@ export class ShareSender {
     const context = this.player.context;
     this.audioDestination = context.createMediaStreamDestination();
     this.removeAudioTap = this.player.addOutputTap(this.audioDestination);
+    // Chromium does not render a destination with no live input, and then sends no audio packets at
+    // all between replies; receivers (OBS, jitter buffers, A/V sync) want a steady track, so feed silence.
+    this.silence = context.createConstantSource();
+    this.silence.offset.value = 0;
+    this.silence.connect(this.audioDestination);
+    this.silence.start();
     this.stream = new MediaStream([this.compositor.track, ...this.audioDestination.stream.getAudioTracks()]);
     if (settings.stamp) this.clickTimer = setInterval(() => this.click(), CLICK_EVERY_MS);
     this.socket = new SignalSocket(signalUrl(window.location, 'sender', this.token), {
@@ -164,6 +171,9 @@ export class ShareSender {
     this.socket = null;
     this.removeAudioTap?.();
     this.removeAudioTap = null;
+    this.silence?.stop();
+    this.silence?.disconnect();
+    this.silence = null;
     this.audioDestination?.disconnect();
     this.audioDestination = null;
     this.compositor?.dispose();
