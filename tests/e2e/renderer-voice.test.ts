@@ -168,4 +168,44 @@ describe.skipIf(missing !== null)(`renderer voice (fake microphone)${missing ? `
     expect(pageErrors).toEqual([]);
     await page.close();
   });
+
+  it('in push-to-talk mode (a saved setting) the engine hears the question only while Space is held', async () => {
+    const page = await browser.newPage({ viewport: { width: 980, height: 640 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.addInitScript({ content: `localStorage.setItem('avatar.settings', JSON.stringify({ micMode: 'push-to-talk' }));` });
+    const url = new URL(appUrl);
+    url.searchParams.set('mic', '1');
+    await page.goto(url.href);
+    await page.evaluate(() => {
+      const levels: number[] = [];
+      (window as unknown as { levels: number[] }).levels = levels;
+      const sample = (): void => {
+        levels.push(window.avatarDiagnostics?.mic.level ?? 0);
+        requestAnimationFrame(sample);
+      };
+      requestAnimationFrame(sample);
+    });
+    expect(await page.getByRole('checkbox', { name: 'Push to talk (Space)' }).isChecked()).toBe(true);
+
+    // Key up for longer than one loop of the question (6 s): frames flow, all silent, no turn.
+    await waitForDiagnostics(page, 'the mic sending frames', () => (window.avatarDiagnostics?.mic.framesSent ?? 0) > 10, 60_000);
+    await waitForDiagnostics(page, 'a full loop of the question', () => (window.avatarDiagnostics?.mic.framesSent ?? 0) > 350, 30_000);
+    expect(Math.max(...(await page.evaluate(() => (window as unknown as { levels: number[] }).levels)))).toBe(0);
+    expect(await page.locator('.bubble-user').count()).toBe(0);
+
+    // Held for a loop: the question is heard, endpointed and answered.
+    await page.keyboard.down('Space');
+    await expect.poll(() => page.getByRole('group', { name: 'Microphone' }).locator('.mic-hint').textContent()).toBe('Talking…');
+    // Loop (6 s) plus the question (1.5 s): the window holds one whole question wherever it starts.
+    await page.waitForTimeout(7600);
+    await page.keyboard.up('Space');
+    expect(Math.max(...(await page.evaluate(() => (window as unknown as { levels: number[] }).levels)))).toBeGreaterThan(0.3);
+    const finalUser = page.locator('.bubble-user:not(.bubble-pending)');
+    await expect.poll(() => finalUser.count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    expect(await finalUser.first().textContent()).toMatch(/spoke for/i);
+    await waitForDiagnostics(page, 'reply audio', () => window.avatarDiagnostics?.replyText !== '', 60_000);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
 });
