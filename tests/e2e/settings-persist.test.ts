@@ -129,6 +129,7 @@ describe.skipIf(missing !== null)(`settings persist${missing ? ` — skipped: ${
     writeFileSync(join(dataDir, 'settings.json'), '{"persona": ');
     const third = await browser.newPage();
     await third.goto((await startServe()).href);
+    await expect.poll(() => third.locator('.error-banner').textContent(), { timeout: 30_000 }).toMatch(/settings file was unusable/);
     await openPanel(third, ',');
     const panel3 = third.getByRole('dialog', { name: 'Settings' });
     expect(await panel3.getByRole('alert').textContent()).toMatch(/settings file was unusable \(not valid JSON.*kept as .*settings\.json\.corrupt/);

@@ -34,6 +34,18 @@ export function createRuntime(): Runtime {
   const player = new TtsPlayer(lipSync, (progress) => client.send(progress));
   const settings = new SettingsStore();
   settings.attach(client);
+  // A settings file or saved page settings that could not be read: said once, in the error banner.
+  const warned = new Set<string>();
+  const warnSettings = (): void => {
+    const { warning, engine } = settings.getSnapshot();
+    for (const text of [warning, engine?.warning]) {
+      if (!text || warned.has(text)) continue;
+      warned.add(text);
+      store.addError(ErrorCode.Internal, text);
+    }
+  };
+  warnSettings();
+  settings.subscribe(warnSettings);
 
   client.onStatus((status) => {
     if (status !== 'open') return;
