@@ -1,0 +1,176 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIC_RATE_HZ, resample } from '../../app/main/cli/spoken-turn';
+import { EmbeddedVoice } from '../../app/main/lipsync/embedded-voice';
+import { writeWavFile } from '../../app/main/lipsync/wav-file';
+import { wordErrorRate } from '../../app/main/models/ct2-whisper/wer';
+import { devModelsOrSkipReason } from '../../app/main/models/dev-models';
+import type { FaceSample, ScheduleRecord } from '../../app/renderer/lipsync/lipsync-probe';
+import { decodeBinaryFrame } from '../../app/shared/binary-frame';
+import { visemeAt, visemeSpansFromPhonemes } from '../../app/shared/lipsync';
+import type { PhonemeSpan } from '../../app/shared/phoneme.contract';
+import { CHROMIUM_ARGS, startServeProcess, type ServeProcess } from '../support/serve-process';
+
+/**
+ * A real spoken conversation in Chromium on the development models: the fake microphone plays a
+ * question (eSpeak NG, looped, with long silence after it), `npm run serve -- --profile dev` hears
+ * it (silero VAD → whisper tiny.en), SmolLM2 answers, the Piper voice speaks with its own phoneme
+ * durations, and the avatar's mouth follows that exact timeline: the `tts.chunk` messages are read
+ * off the WebSocket, the renderer's lip-sync probe records the face on the audio clock, and in the
+ * middle of every viseme of the wire timeline the face shows that viseme.
+ */
+
+const QUESTION = 'What is the capital of France?';
+const CHROMIUM_PATH = existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
+const dev = await devModelsOrSkipReason();
+
+function chromiumMissing(): string | null {
+  if (CHROMIUM_PATH) return null;
+  try {
+    return existsSync(chromium.executablePath()) ? null : 'no Chromium for playwright-core';
+  } catch {
+    return 'no Chromium for playwright-core';
+  }
+}
+const skipReason = !dev.ok ? dev.skipReason : chromiumMissing();
+
+interface WireChunk {
+  turnId: string;
+  seq: number;
+  text: string;
+  phonemes: PhonemeSpan[];
+}
+
+let serve: ServeProcess | undefined;
+let browser: Browser | undefined;
+let workDir = '';
+
+/** 1 s of silence, the question, 15 s of silence (the fake device loops it: one question per reply). */
+async function questionWav(): Promise<string> {
+  workDir = mkdtempSync(join(tmpdir(), 'dev-conversation-'));
+  const clip = (await EmbeddedVoice.create()).render(QUESTION);
+  const speech = resample(clip.pcm, clip.sampleRateHz, MIC_RATE_HZ);
+  const pcm = new Float32Array(MIC_RATE_HZ * 16 + speech.length);
+  pcm.set(speech, MIC_RATE_HZ);
+  const path = join(workDir, 'question.wav');
+  await writeWavFile(path, { pcm, sampleRateHz: MIC_RATE_HZ });
+  return path;
+}
+
+/** The tts.chunk messages (binary frames: JSON header + PCM) and turn.ended messages the page receives. */
+interface EndedTurn {
+  turnId: string;
+  status: string;
+  chunkCount: number;
+}
+
+function captureTurns(page: Page): { chunks: WireChunk[]; ended: EndedTurn[] } {
+  const chunks: WireChunk[] = [];
+  const ended: EndedTurn[] = [];
+  page.on('websocket', (socket) => {
+    socket.on('framereceived', ({ payload }) => {
+      if (typeof payload === 'string') {
+        const message = JSON.parse(payload) as EndedTurn & { type: string };
+        if (message.type === 'turn.ended') ended.push({ turnId: message.turnId, status: message.status, chunkCount: message.chunkCount });
+        return;
+      }
+      const message = decodeBinaryFrame(new Uint8Array(payload));
+      if (message.type === 'tts.chunk') {
+        chunks.push({ turnId: message.turnId as string, seq: message.seq as number, text: message.text as string, phonemes: message.phonemes as PhonemeSpan[] });
+      }
+    });
+  });
+  return { chunks, ended };
+}
+
+async function waitFor(page: Page, what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
+  try {
+    await page.waitForFunction(predicate, null, { timeout: timeoutMs, polling: 100 });
+  } catch (error) {
+    const snapshot = await page.evaluate(() => JSON.stringify({ ...window.avatarDiagnostics, morphWeights: undefined })).catch(() => 'unavailable');
+    throw new Error(`Timed out waiting for ${what}; diagnostics: ${snapshot}\nserve output:\n${(serve?.output() ?? '').slice(-2000)}`, { cause: error });
+  }
+}
+
+beforeAll(async () => {
+  if (skipReason) return;
+  const wav = await questionWav();
+  serve = await startServeProcess('dev');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+describe.skipIf(skipReason !== null)(`spoken conversation on the development models (Chromium)${skipReason ? ` (SKIPPED: ${skipReason})` : ''}`, () => {
+  it('transcribes the question, answers aloud in the Piper voice, and the mouth follows the exact timeline', { timeout: 90_000 }, async () => {
+    const page = await browser!.newPage({ viewport: { width: 800, height: 600 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    const { chunks, ended } = captureTurns(page);
+    const url = new URL(serve!.url);
+    url.searchParams.set('mic', '1');
+    await page.goto(url.href);
+    await waitFor(page, 'the lip-sync probe', () => window.avatarLipSyncProbe !== undefined, 30_000);
+    await page.evaluate(() => window.avatarLipSyncProbe!.start(4));
+
+    // The question is heard and transcribed, a reply is written and spoken to its end.
+    // (A turn may end without audio first: the fake microphone starts before the page's session.)
+    const spoken = (): EndedTurn | undefined => ended.find((turn) => turn.status === 'complete' && turn.chunkCount > 0);
+    await expect
+      .poll(() => spoken(), { timeout: 60_000, message: `a spoken reply; turns ${JSON.stringify(ended)}; serve output:\n${serve!.output().slice(-1500)}` })
+      .toBeDefined();
+    const firstTurn = spoken()!;
+    await page.waitForFunction((count) => (window.avatarDiagnostics?.chunksPlayed ?? 0) >= count && window.avatarDiagnostics!.state !== 'speaking', firstTurn.chunkCount, { timeout: 30_000, polling: 100 });
+    const samples: FaceSample[] = await page.evaluate(() => window.avatarLipSyncProbe!.stop());
+    const schedules: ScheduleRecord[] = await page.evaluate(() => window.avatarLipSyncProbe!.schedules());
+    const diagnostics = await page.evaluate(() => window.avatarDiagnostics!);
+
+    const heard = diagnostics.transcript.filter((entry) => entry.role === 'user').map((entry) => entry.text);
+    expect(Math.min(...heard.map((text) => wordErrorRate(QUESTION, text).wer)), `heard ${JSON.stringify(heard)}`).toBeLessThanOrEqual(0.34);
+    const reply = diagnostics.transcript.find((entry) => entry.role === 'avatar')!;
+    expect(reply.text.trim().length).toBeGreaterThan(0);
+    expect(diagnostics.lastTurn?.source).toBe('voice');
+    expect(diagnostics.errors).toEqual([]);
+
+    // The first turn's chunks, as sent: the Piper voice's timeline tiles each chunk from 0.
+    const turnChunks = chunks.filter((chunk) => chunk.turnId === firstTurn.turnId).sort((a, b) => a.seq - b.seq);
+    expect(turnChunks.length).toBe(firstTurn.chunkCount);
+
+    let checked = 0;
+    let agreed = 0;
+    const misses: string[] = [];
+    for (const chunk of turnChunks) {
+      expect(chunk.phonemes[0]!.startMs).toBe(0);
+      // The renderer scheduled exactly this timeline (not an estimate) at some audio-clock time.
+      const schedule = schedules.find((record) => JSON.stringify(record.phonemes) === JSON.stringify(chunk.phonemes));
+      expect(schedule, `chunk ${chunk.seq} "${chunk.text}" was scheduled with its wire timeline`).toBeDefined();
+      const baseMs = schedule!.startSec * 1000;
+      for (const span of visemeSpansFromPhonemes(chunk.phonemes)) {
+        // The middle of visemes long enough to be seen (coarticulation blends the edges).
+        if (span.endMs - span.startMs < 50) continue;
+        const middleMs = (span.startMs + span.endMs) / 2;
+        const inside = samples.filter((sample) => Math.abs(sample.audioTimeMs - baseMs - middleMs) <= 6);
+        if (inside.length === 0) continue;
+        checked += 1;
+        const expected = visemeAt(visemeSpansFromPhonemes(chunk.phonemes), middleMs);
+        if (inside.every((sample) => sample.viseme === expected)) agreed += 1;
+        else misses.push(`${chunk.seq}@${Math.round(middleMs)}ms want ${expected}, saw ${[...new Set(inside.map((s) => s.viseme))].join('/')}`);
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(5);
+    expect(agreed / checked, misses.join('; ')).toBeGreaterThanOrEqual(0.8);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+});
