@@ -50,9 +50,15 @@ export function AvatarAnimator({ runtime, rigRef, motion }: { runtime: Runtime; 
   const mixers = useMemo(() => new Map<AvatarFormat, FaceMixer>(), []);
   const layers = useRef<FaceLayers>({ visemes: {}, blinkLeft: 0, blinkRight: 0, browInnerUp: 0, smile: 0, emotion: 'neutral', emotionWeight: 0 });
 
-  /** The face for an audio time: lip-sync plus this frame's other layers, in the rig's names. */
+  /** The last frame's idle clock and audio pick time: maps an audio time to the idle clock. */
+  const frameClock = useRef({ idleSec: 0, pickSec: 0 });
+
+  /** The face for an audio time: lip-sync and blinks at that time plus this frame's other layers, in the rig's names. */
   const faceAt = useMemo(
     () => (audioTimeSec: number) => {
+      const blink = idle.blinkAt(frameClock.current.idleSec + (audioTimeSec - frameClock.current.pickSec));
+      layers.current.blinkLeft = blink;
+      layers.current.blinkRight = blink;
       const mouth = runtime.lipSync.sample(audioTimeSec);
       const format = rigRef.current?.info.format ?? 'default-avatar';
       let mixer = mixers.get(format);
@@ -60,7 +66,7 @@ export function AvatarAnimator({ runtime, rigRef, motion }: { runtime: Runtime; 
       layers.current.visemes = mouth.weights;
       return { viseme: mouth.viseme, weights: mixer.mix(layers.current), mouthOpen: jawOpenness(mouth.weights) };
     },
-    [runtime, rigRef, mixers],
+    [runtime, rigRef, mixers, idle],
   );
 
   useEffect(() => lipSyncProbe.attach(() => runtime.player.audibleTimeSec(), faceAt), [runtime, faceAt]);
@@ -99,9 +105,9 @@ export function AvatarAnimator({ runtime, rigRef, motion }: { runtime: Runtime; 
     const mic = micDiagnostics();
     const idleFrame = idle.update(three.clock.elapsedTime, dtSec, state, s.lastMouthOpen, mic.active ? mic.level : 0);
     emotion.update(replyText, state, dtSec);
+    frameClock.current.idleSec = three.clock.elapsedTime;
+    frameClock.current.pickSec = pickSec;
     const layer = layers.current;
-    layer.blinkLeft = idleFrame.blinkLeft;
-    layer.blinkRight = idleFrame.blinkRight;
     layer.browInnerUp = idleFrame.browInnerUp;
     layer.smile = idleFrame.smile;
     layer.emotion = emotion.emotion;

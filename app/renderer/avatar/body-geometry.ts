@@ -8,11 +8,10 @@ function smoothstep(edge0: number, edge1: number, x: number): number {
 
 /**
  * Stylized hair: a shell over the skull with a soft side-swept fringe. Outside the hairline the
- * shell tucks under the skin, so the edge reads as hair growing out of the head. `density` scales
- * the tessellation (light render detail uses half).
+ * shell tucks under the skin, so the edge reads as hair growing out of the head.
  */
-export function buildHairGeometry(density = 1): BufferGeometry {
-  const geometry = new SphereGeometry(1, Math.round(144 * density), Math.round(96 * density));
+export function buildHairGeometry(): BufferGeometry {
+  const geometry = new SphereGeometry(1, 144, 96);
   const position = geometry.getAttribute('position') as BufferAttribute;
   for (let i = 0; i < position.count; i += 1) {
     const sx = position.getX(i);

@@ -24,13 +24,14 @@ const PUPIL_ANGLE = 0.24;
 const HEAD_PIVOT_Y = -0.85;
 
 /**
- * Light detail keeps colours and roughness but drops sheen and clearcoat: on software GL those
- * extra lobes cost more than the rest of the fragment shader.
+ * Light detail keeps roughness but drops sheen and clearcoat: on software GL those extra lobes cost
+ * more than the rest of the fragment shader. `sheenless` is the base colour that makes up for the
+ * warmth the sheen added (hair and skin would look grey without it).
  */
-function physical(light: boolean, parameters: MeshPhysicalMaterialParameters): Material {
+function physical(light: boolean, parameters: MeshPhysicalMaterialParameters, sheenless?: string): Material {
   if (!light) return new MeshPhysicalMaterial(parameters);
   const { sheen: _sheen, sheenColor: _sheenColor, sheenRoughness: _sheenRoughness, clearcoat: _clearcoat, clearcoatRoughness: _clearcoatRoughness, ...standard } = parameters;
-  return new MeshStandardMaterial(standard);
+  return new MeshStandardMaterial(sheenless ? { ...standard, color: sheenless } : standard);
 }
 
 function faceMaterials(light: boolean): Material[] {
@@ -42,7 +43,7 @@ function faceMaterials(light: boolean): Material[] {
       sheenColor: new Color('#ff9a85'),
       sheenRoughness: 0.5,
       vertexColors: true,
-    }),
+    }, '#f7bb98'),
     lips: physical(light, { color: '#c9776f', roughness: 0.38, clearcoat: 0.25, clearcoatRoughness: 0.4 }),
     mouth: new MeshStandardMaterial({ color: '#3a1115', roughness: 1, side: DoubleSide }),
     teeth: new MeshStandardMaterial({ color: '#f4efe4', roughness: 0.32, side: DoubleSide }),
@@ -103,7 +104,7 @@ function buildAssets(light: boolean): AvatarAssets {
   return {
     face,
     faceMaterials: materials,
-    hair: buildHairGeometry(light ? 0.5 : 1),
+    hair: buildHairGeometry(),
     ear: buildEarGeometry(),
     neck: buildNeckGeometry(),
     torso: buildTorsoGeometry(),
@@ -113,10 +114,10 @@ function buildAssets(light: boolean): AvatarAssets {
     pupil: buildPupilGeometry(),
     catchlight: new SphereGeometry(EYE.radius * 0.12, 12, 8),
     materials: {
-      skin: physical(light, { color: '#efbd9b', roughness: 0.6, sheen: 0.5, sheenColor: new Color('#ff9a85') }),
+      skin: physical(light, { color: '#efbd9b', roughness: 0.6, sheen: 0.5, sheenColor: new Color('#ff9a85') }, '#f3b996'),
       // The neck sits in the head's shadow.
-      neck: physical(light, { color: '#d9a080', roughness: 0.65, sheen: 0.4, sheenColor: new Color('#ff9a85') }),
-      hair: physical(light, { color: '#3b2418', roughness: 0.58, sheen: 0.6, sheenColor: new Color('#8a5c3e'), sheenRoughness: 0.45 }),
+      neck: physical(light, { color: '#d9a080', roughness: 0.65, sheen: 0.4, sheenColor: new Color('#ff9a85') }, '#dd9f7e'),
+      hair: physical(light, { color: '#3b2418', roughness: 0.58, sheen: 0.6, sheenColor: new Color('#8a5c3e'), sheenRoughness: 0.45 }, '#55321f'),
       shirt: new MeshStandardMaterial({ color: '#2f6f78', roughness: 0.85 }),
       collar: new MeshStandardMaterial({ color: '#285e66', roughness: 0.85 }),
       sclera: physical(light, { color: '#f6f2ec', roughness: 0.25, clearcoat: 1, clearcoatRoughness: 0.05 }),

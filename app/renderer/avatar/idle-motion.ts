@@ -3,10 +3,9 @@ import type { AvatarPose } from './avatar-rig';
 
 const BLINK_SEC = 0.16;
 
+/** One frame of idle life; blinks come from `blinkAt` (sampled on any clock). */
 export interface IdleFrame {
   pose: AvatarPose;
-  blinkLeft: number;
-  blinkRight: number;
   browInnerUp: number;
   smile: number;
   /** How far into the thinking look the face is, 0..1 (drives the thought indicator). */
@@ -38,20 +37,29 @@ export class IdleMotion {
   private lastState: AvatarState = 'idle';
 
   /** `voiceLevel`: the user's microphone level 0..1 (the avatar reacts while listening). */
+  /**
+   * Eyelid closure at `timeSec` (0 open … 1 closed). Blinks are scheduled in time, not per frame,
+   * so the face can be sampled between frames (lip-sync probe) and agrees with the frames.
+   */
+  blinkAt(timeSec: number): number {
+    const startSec = timeSec >= this.nextBlinkSec ? this.nextBlinkSec : this.blinkStartSec;
+    const phase = (timeSec - startSec) / BLINK_SEC;
+    return phase >= 0 && phase <= 1 ? Math.sin(Math.PI * phase) ** 0.7 : 0;
+  }
+
   update(timeSec: number, dtSec: number, state: AvatarState, mouthOpen: number, voiceLevel = 0): IdleFrame {
-    if (timeSec >= this.nextBlinkSec) {
-      this.blinkStartSec = timeSec;
+    while (timeSec >= this.nextBlinkSec + BLINK_SEC) {
+      this.blinkStartSec = this.nextBlinkSec;
       // Now and then a double blink.
-      this.nextBlinkSec = timeSec + (Math.random() < 0.15 ? 0.35 : 2 + Math.random() * 3.5);
+      this.nextBlinkSec += Math.random() < 0.15 ? 0.35 : 2 + Math.random() * 3.5;
     }
-    const sinceBlink = (timeSec - this.blinkStartSec) / BLINK_SEC;
-    const blink = sinceBlink >= 0 && sinceBlink <= 1 ? Math.sin(Math.PI * sinceBlink) ** 0.7 : 0;
 
     const thinking = state === 'thinking';
     // A new state gets a new glance at once (thinking looks up and aside straight away).
     if (timeSec >= this.nextSaccadeSec || state !== this.lastState) {
       this.gazeTarget = thinking
-        ? { yaw: 0.3 + Math.random() * 0.08, pitch: 0.3 + Math.random() * 0.06 }
+        ? // Up and towards the thought bubble (the avatar's right).
+          { yaw: -0.3 - Math.random() * 0.08, pitch: 0.3 + Math.random() * 0.06 }
         : state === 'listening'
           ? { yaw: (Math.random() - 0.5) * 0.08, pitch: (Math.random() - 0.5) * 0.04 }
           : { yaw: (Math.random() - 0.5) * 0.22, pitch: (Math.random() - 0.5) * 0.1 };
@@ -71,14 +79,14 @@ export class IdleMotion {
 
     const breath = 0.5 + 0.5 * Math.sin((timeSec * 2 * Math.PI) / 4.2);
     const pose: AvatarPose = {
-      headYaw: 0.05 * Math.sin(timeSec * 0.31) + 0.025 * Math.sin(timeSec * 0.73 + 1) + 0.1 * this.thinking,
+      headYaw: 0.05 * Math.sin(timeSec * 0.31) + 0.025 * Math.sin(timeSec * 0.73 + 1) - 0.1 * this.thinking,
       headPitch:
         0.025 * Math.sin(timeSec * 0.43 + 2) + 0.015 * (breath - 0.5) + 0.04 * this.nod - 0.09 * this.thinking + 0.03 * this.listening,
-      headRoll: 0.02 * Math.sin(timeSec * 0.27 + 0.5) + 0.12 * this.thinking - 0.04 * this.listening,
+      headRoll: 0.02 * Math.sin(timeSec * 0.27 + 0.5) - 0.12 * this.thinking - 0.04 * this.listening,
       breath,
       gazeYaw: this.gaze.yaw,
       gazePitch: this.gaze.pitch,
     };
-    return { pose, blinkLeft: blink, blinkRight: blink, browInnerUp: this.brow, smile: this.smile, thinking: this.thinking };
+    return { pose, browInnerUp: this.brow, smile: this.smile, thinking: this.thinking };
   }
 }

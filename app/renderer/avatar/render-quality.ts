@@ -5,7 +5,7 @@ export interface RenderQuality {
   dpr: number | [number, number];
   /**
    * `full`: physically based skin (sheen), glossy eyes (clearcoat), dense hair, five lights.
-   * `light`: the same shapes and colours with standard materials, half-density hair and four lights
+   * `light`: the same shapes and colours with standard materials and four lights
    * (software GL pays for every fragment and vertex on the CPU).
    */
   detail: 'full' | 'light';

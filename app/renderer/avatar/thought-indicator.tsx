@@ -3,16 +3,20 @@ import { useLayoutEffect, useMemo, useRef } from 'react';
 import { type Group, type Mesh, MeshBasicMaterial, SphereGeometry } from 'three';
 import type { SceneMotion } from './avatar-animator';
 
-/** Thought bubble: three dots rising from the head towards a small cloud (scene units, head = 2 tall). */
+/**
+ * Thought bubble on the avatar's right (screen left, clear of the overlays): three dots rising from
+ * the head towards a small cloud (scene units, head = 2 tall, centred at the origin).
+ */
 const DOTS: ReadonlyArray<{ position: [number, number, number]; radius: number }> = [
-  { position: [0.86, 0.72, 0.4], radius: 0.045 },
-  { position: [1.0, 0.92, 0.4], radius: 0.065 },
-  { position: [1.16, 1.08, 0.4], radius: 0.085 },
+  { position: [-0.88, 0.42, 0.4], radius: 0.04 },
+  { position: [-0.98, 0.58, 0.4], radius: 0.055 },
+  { position: [-1.1, 0.74, 0.4], radius: 0.07 },
 ];
 const CLOUD: ReadonlyArray<{ position: [number, number, number]; radius: number }> = [
-  { position: [1.3, 1.22, 0.3], radius: 0.14 },
-  { position: [1.5, 1.29, 0.3], radius: 0.17 },
-  { position: [1.7, 1.22, 0.3], radius: 0.14 },
+  { position: [-1.14, 0.96, 0.3], radius: 0.11 },
+  { position: [-1.31, 1.02, 0.3], radius: 0.14 },
+  { position: [-1.49, 0.96, 0.3], radius: 0.11 },
+  { position: [-1.31, 0.9, 0.32], radius: 0.1 },
 ];
 
 /**
@@ -38,11 +42,12 @@ export function ThoughtIndicator({ motion }: { motion: SceneMotion }) {
   );
 
   useFrame((three) => {
-    const amount = motion.thinking;
+    // Shown only well into the thinking look, so it is gone as soon as speech starts.
+    const amount = Math.max(0, (motion.thinking - 0.3) / 0.7);
     const visible = amount > 0.02;
     if (group.current) group.current.visible = visible;
     if (!visible) return;
-    assets.material.opacity = 0.92 * Math.min(1, amount * 1.2);
+    assets.material.opacity = 0.92 * amount;
     const timeSec = three.clock.elapsedTime;
     dots.current.forEach((dot, index) => {
       // One dot after the other swells, like "…" being typed.
