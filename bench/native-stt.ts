@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { appRoot } from '../app/main/app-paths';
+import { decodeWavAt } from '../app/main/lipsync/wav-file';
 import { wordErrorRate } from '../app/main/models/ct2-whisper/wer';
 import { workerEntryFor } from '../app/native-workers/registry';
 import { SttRunResultSchema, type LoadSpec } from '../app/shared/worker.contract';
@@ -56,20 +57,7 @@ function utteranceAudio(text: string): { pcm: Float32Array<ArrayBuffer>; source:
   return { pcm, source: 'synthetic voiced signal' };
 }
 
-/** A mono 16-bit WAV (eSpeak NG's 22.05 kHz, jfk.wav's 16 kHz) → Float32 at 16 kHz, linear interpolation. */
-function resampleWav(wav: Buffer): Float32Array<ArrayBuffer> {
-  const sampleRateHz = wav.readUInt32LE(24);
-  const dataAt = wav.indexOf('data', 12, 'latin1') + 8;
-  const samples = new Int16Array(wav.buffer.slice(wav.byteOffset + dataAt, wav.byteOffset + dataAt + ((wav.length - dataAt) & ~1)));
-  const out = new Float32Array(Math.floor((samples.length * SAMPLE_RATE_HZ) / sampleRateHz));
-  for (let i = 0; i < out.length; i++) {
-    const position = (i * sampleRateHz) / SAMPLE_RATE_HZ;
-    const index = Math.floor(position);
-    const next = samples[Math.min(index + 1, samples.length - 1)]!;
-    out[i] = (samples[index]! + (next - samples[index]!) * (position - index)) / 32768;
-  }
-  return out;
-}
+const resampleWav = (wav: Buffer): Float32Array<ArrayBuffer> => decodeWavAt(wav, SAMPLE_RATE_HZ);
 
 /** Runs the measurements; metric names follow shared/design/measurement.md. */
 export async function measureStt(options: MeasureSttOptions = {}): Promise<BenchResult> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRoot } from '../../app/main/app-paths';
+import { decodeWavAt } from '../../app/main/lipsync/wav-file';
 import { wordErrorRate } from '../../app/main/models/ct2-whisper/wer';
 import { devModelsOrSkipReason } from '../../app/main/models/dev-models';
 import { workerEntryFor } from '../../app/native-workers/registry';
@@ -39,21 +40,7 @@ async function transcribe(worker: Worker, pcm: Float32Array<ArrayBuffer>): Promi
   return SttRunResultSchema.parse(reply.data);
 }
 
-/** Mono 16-bit PCM WAV (jfk.wav, espeak-ng --stdout) → Float32 at 16 kHz, linear interpolation. */
-function wavTo16kHz(wav: Buffer): Float32Array<ArrayBuffer> {
-  const sampleRateHz = wav.readUInt32LE(24);
-  const dataAt = wav.indexOf('data', 12, 'latin1') + 8;
-  // Streamed WAVs (espeak-ng --stdout) leave the data size unset: the samples run to the end.
-  const samples = new Int16Array(wav.buffer.slice(wav.byteOffset + dataAt, wav.byteOffset + dataAt + ((wav.length - dataAt) & ~1)));
-  const out = new Float32Array(Math.floor((samples.length * SAMPLE_RATE_HZ) / sampleRateHz));
-  for (let i = 0; i < out.length; i++) {
-    const position = (i * sampleRateHz) / SAMPLE_RATE_HZ;
-    const index = Math.floor(position);
-    const next = samples[Math.min(index + 1, samples.length - 1)]!;
-    out[i] = (samples[index]! + (next - samples[index]!) * (position - index)) / 32768;
-  }
-  return out;
-}
+const wavTo16kHz = (wav: Buffer): Float32Array<ArrayBuffer> => decodeWavAt(wav, SAMPLE_RATE_HZ);
 
 describe.skipIf(!dev.ok)(`whisper worker on the dev tiny.en model${dev.ok ? '' : ` (SKIPPED: ${dev.skipReason})`}`, () => {
   let worker: Worker;

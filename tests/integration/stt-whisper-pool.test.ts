@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRoot } from '../../app/main/app-paths';
+import { decodeWavAt } from '../../app/main/lipsync/wav-file';
 import { forkHostLauncher } from '../../app/main/pool/host-launcher';
 import { WorkerPool } from '../../app/main/pool/worker-pool';
 import { SttRunResultSchema, type SttRunInput } from '../../app/shared/worker.contract';
@@ -12,38 +13,7 @@ const SAMPLE_RATE_HZ = 16_000;
 const jfkWav = join(appRoot, '..', 'shared', 'models', 'jfk.wav');
 const espeakNg = '/usr/bin/espeak-ng';
 
-/** Mono 16-bit PCM WAV → Float32 samples at 16 kHz (linear resampling). */
-function wavTo16kHz(wav: Buffer): Float32Array {
-  let offset = 12;
-  let sampleRateHz = 0;
-  let channels = 0;
-  while (offset + 8 <= wav.length) {
-    const id = wav.toString('latin1', offset, offset + 4);
-    const size = wav.readUInt32LE(offset + 4);
-    const body = offset + 8;
-    if (id === 'fmt ') {
-      channels = wav.readUInt16LE(body + 2);
-      sampleRateHz = wav.readUInt32LE(body + 4);
-      if (wav.readUInt16LE(body + 14) !== 16) throw new Error('expected 16-bit PCM');
-    }
-    if (id === 'data') {
-      // Streamed WAVs (espeak-ng --stdout) leave the data size unset.
-      const end = Math.min(wav.length, body + size) & ~1;
-      const samples = new Int16Array(wav.buffer.slice(wav.byteOffset + body, wav.byteOffset + end));
-      if (channels !== 1) throw new Error('expected mono');
-      const out = new Float32Array(Math.floor((samples.length * SAMPLE_RATE_HZ) / sampleRateHz));
-      for (let i = 0; i < out.length; i++) {
-        const position = (i * sampleRateHz) / SAMPLE_RATE_HZ;
-        const index = Math.floor(position);
-        const next = samples[Math.min(index + 1, samples.length - 1)]!;
-        out[i] = (samples[index]! + (next - samples[index]!) * (position - index)) / 32768;
-      }
-      return out;
-    }
-    offset = body + size + (size & 1);
-  }
-  throw new Error('no data chunk');
-}
+const wavTo16kHz = (wav: Buffer): Float32Array<ArrayBuffer> => decodeWavAt(wav, SAMPLE_RATE_HZ);
 
 const sttInput = (pcm: SttRunInput['pcm'], final = true): SttRunInput => ({ kind: 'stt', sampleRateHz: 16000, pcm, final });
 

@@ -1,11 +1,11 @@
-import wavefile from 'wavefile';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { ServerMessage } from '../../shared/messages.contract';
 import type { PhonemeSpan } from '../../shared/phoneme.contract';
 import type { TurnTrace } from '../../shared/trace.contract';
 import type { EngineInstance } from '../engine/create-engine';
+import { resample } from '../lipsync/wav-file';
 
-const { WaveFile } = wavefile;
+export { resample };
 
 export const MIC_RATE_HZ = 16_000;
 const FRAME_SAMPLES = 320; // 20 ms, as the renderer's microphone worklet sends them
@@ -27,15 +27,6 @@ export interface SpokenTurn {
   trace: TurnTrace | null;
   /** An engine error sent during the turn, in words. */
   error?: string;
-}
-
-/** Band-limited (sinc) resampling of mono PCM, through wavefile. */
-export function resample(pcm: Float32Array, fromHz: number, toHz: number): Float32Array {
-  if (fromHz === toHz) return pcm;
-  const wav = new WaveFile();
-  wav.fromScratch(1, fromHz, '32f', pcm);
-  wav.toSampleRate(toHz, { method: 'sinc' });
-  return wav.getSamples(false, Float32Array) as unknown as Float32Array;
 }
 
 /**

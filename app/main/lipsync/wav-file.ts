@@ -44,6 +44,21 @@ export function decodeWav(bytes: Uint8Array): PcmClip {
   return { pcm, sampleRateHz: sampleRate };
 }
 
+/** Band-limited (sinc) resampling of mono PCM, through wavefile. */
+export function resample(pcm: Float32Array, fromHz: number, toHz: number): Float32Array {
+  if (fromHz === toHz) return pcm;
+  const wav = new WaveFile();
+  wav.fromScratch(1, fromHz, '32f', pcm);
+  wav.toSampleRate(toHz, { method: 'sinc' });
+  return wav.getSamples(false, Float32Array) as unknown as Float32Array;
+}
+
+/** WAV bytes (any layout `decodeWav` reads) → mono PCM at `sampleRateHz`, e.g. 16 kHz for whisper. */
+export function decodeWavAt(bytes: Uint8Array, sampleRateHz: number): Float32Array<ArrayBuffer> {
+  const clip = decodeWav(bytes);
+  return Float32Array.from(resample(clip.pcm, clip.sampleRateHz, sampleRateHz));
+}
+
 /** Encodes mono PCM as a 16-bit WAV file. */
 export function encodeWav(clip: PcmClip): Uint8Array {
   const ints = new Int16Array(clip.pcm.length);
