@@ -1,0 +1,185 @@
+import { loadavg } from 'node:os';
+import { createEngine, type EngineInstance } from '../app/main/engine/create-engine';
+import type { EngineConfig } from '../app/main/engine/engine-config';
+import { resolveProfile } from '../app/main/engine/model-profile';
+import { EmbeddedVoice } from '../app/main/lipsync/embedded-voice';
+import { joinReplies, SpokenTurnClient, type SpokenTurn } from '../app/main/cli/spoken-turn';
+import { wordErrorRate } from '../app/main/models/ct2-whisper/wer';
+import { devModelsOrSkipReason } from '../app/main/models/dev-models';
+import { speakableText } from '../app/main/pipeline/speakable-text';
+import { workerEntryFor } from '../app/native-workers/registry';
+import { requestWorker, startWorkerThread } from '../app/native-workers/worker-thread';
+import { SttRunResultSchema } from '../app/shared/worker.contract';
+import { quantile, round3, type Benchmark, type BenchResult } from './bench-api';
+
+/**
+ * `npm run bench -- e2e_cpu [--runs 12] [--chunking 0]`: spoken questions (eSpeak NG, known text,
+ * 1–4 s) through the real development models on this CPU, by the app's own path: createEngine with
+ * the dev profile, a warm pool, one session, 20 ms microphone frames paced in real time. Each stage
+ * comes from the engine's turn trace; the reply audio is transcribed back by whisper afterwards. The
+ * same questions also go, interleaved, through a second engine whose chunker waits for the whole
+ * reply (no streaming), for `chunking_gain_ratio`.
+ */
+
+export const QUESTIONS = [
+  'Hello, who are you?',
+  'What is the capital of France?',
+  'How many legs does a spider have?',
+  'Can you tell me a short joke?',
+  'What color is the sky on a clear day?',
+  'Why do cats purr?',
+  'What should I cook for dinner tonight?',
+  'How far away is the moon from the earth?',
+  'What is your favorite book and why do you like it?',
+  'Good morning, how are you feeling today?',
+  'Could you explain in simple words what a rainbow is made of?',
+  'What is two plus two?',
+];
+
+interface StageTimes {
+  firstAudioMs: number;
+  endpointMs: number;
+  sttMs: number;
+  llmFirstTokenMs: number;
+  ttsFirstChunkMs: number;
+  /** First token → first speakable clause released by the chunker. */
+  firstClauseMs: number;
+}
+
+function stageTimes(turn: SpokenTurn): StageTimes | undefined {
+  const trace = turn.trace;
+  if (!trace?.speechEndMs || !trace.endpointMs || !trace.sttFinalMs || !trace.llmFirstTokenMs || !trace.firstChunkTextMs || !trace.ttsFirstAudioMs) return undefined;
+  return {
+    firstAudioMs: trace.ttsFirstAudioMs - trace.speechEndMs,
+    endpointMs: trace.endpointMs - trace.speechEndMs,
+    sttMs: trace.sttFinalMs - trace.endpointMs,
+    llmFirstTokenMs: trace.llmFirstTokenMs - (trace.llmRequestMs ?? trace.sttFinalMs),
+    ttsFirstChunkMs: trace.ttsFirstAudioMs - trace.firstChunkTextMs,
+    firstClauseMs: trace.firstChunkTextMs - trace.llmFirstTokenMs,
+  };
+}
+
+async function startEngine(config: EngineConfig): Promise<EngineInstance> {
+  const engine = createEngine(config);
+  await engine.start();
+  return engine;
+}
+
+/** Whisper in its own worker thread, after the turns: the reply audio (16 kHz) transcribed back to text. */
+async function transcribeAll(modelPath: string, clips: Array<{ pcm: Float32Array<ArrayBuffer> }>): Promise<string[]> {
+  const worker = startWorkerThread(workerEntryFor('whisper'));
+  try {
+    const ready = await requestWorker(worker, { type: 'load', spec: { kind: 'stt', engine: 'whisper', modelName: 'roundtrip', modelPath, threads: 2, options: {} } }, (r) => r.type === 'ready' || r.type === 'error');
+    if (ready.type !== 'ready') throw new Error(`whisper failed to load: ${JSON.stringify(ready)}`);
+    const texts: string[] = [];
+    for (const [index, clip] of clips.entries()) {
+      const requestId = `roundtrip-${index}`;
+      const reply = await requestWorker(worker, { type: 'run', requestId, input: { kind: 'stt', sampleRateHz: 16000, pcm: clip.pcm, final: true } }, (r) => (r.type === 'result' || r.type === 'error') && r.requestId === requestId);
+      if (reply.type !== 'result') throw new Error(`whisper failed: ${JSON.stringify(reply)}`);
+      texts.push(SttRunResultSchema.parse(reply.data).text);
+    }
+    return texts;
+  } finally {
+    await worker.terminate();
+  }
+}
+
+function wer(pairs: Array<[reference: string, hypothesis: string]>): number {
+  let edits = 0;
+  let words = 0;
+  for (const [reference, hypothesis] of pairs) {
+    const result = wordErrorRate(reference, hypothesis);
+    edits += result.edits;
+    words += result.referenceWords;
+  }
+  return words === 0 ? Number.NaN : edits / words;
+}
+
+const p50 = (values: number[]): number => round3(quantile(values, 0.5));
+
+async function run(options: Record<string, string>): Promise<BenchResult> {
+  const dev = await devModelsOrSkipReason();
+  if (!dev.ok) return { models: { skipped: dev.skipReason }, runs: 0, metrics: {}, notes: [`e2e_cpu skipped: ${dev.skipReason}`] };
+  const runs = Math.max(1, Math.min(QUESTIONS.length, Number(options.runs ?? QUESTIONS.length)));
+  const compareChunking = options.chunking !== '0';
+
+  const voice = await EmbeddedVoice.create();
+  const questions = QUESTIONS.slice(0, runs).map((text) => ({ text, clip: voice.render(text) }));
+
+  const { config, summary } = await resolveProfile({ profile: 'dev' });
+  const streaming = await startEngine(config);
+  const unchunked = compareChunking
+    ? await startEngine({ ...config, pipeline: { ...config.pipeline, chunker: { ...config.pipeline.chunker, streaming: false } } })
+    : undefined;
+  const streamed: SpokenTurn[] = [];
+  const whole: SpokenTurn[] = [];
+  try {
+    const client = await SpokenTurnClient.open(streaming);
+    const wholeClient = unchunked ? await SpokenTurnClient.open(unchunked) : undefined;
+    // Warm pool: one turn each before measuring (first calls allocate buffers, page in weights).
+    const warmUp = voice.render('Hi there.');
+    await client.speak(warmUp.pcm, warmUp.sampleRateHz);
+    if (wholeClient) await wholeClient.speak(warmUp.pcm, warmUp.sampleRateHz);
+    for (const question of questions) {
+      streamed.push(await client.speak(question.clip.pcm, question.clip.sampleRateHz));
+      if (wholeClient) whole.push(await wholeClient.speak(question.clip.pcm, question.clip.sampleRateHz));
+    }
+    client.close();
+    wholeClient?.close();
+  } finally {
+    await streaming.shutdown();
+    await unchunked?.shutdown();
+  }
+  const loadDuringTurns = loadavg()[0]!;
+  const plan = Object.entries(streaming.plan?.kinds ?? {}).map(([kind, p]) => `${kind} ${p.count}×${p.threads} thread(s)`).join(', ');
+
+  const times = streamed.map(stageTimes);
+  const complete = times.filter((time): time is StageTimes => time !== undefined);
+  const wholeFirstAudio = whole.map(stageTimes).filter((time): time is StageTimes => time !== undefined).map((time) => time.firstAudioMs);
+  // What the voice was given: the chunks' speakable text (markdown removed); replies joined into
+  // clips of up to 25 s so a one-word reply does not decide the rate alone.
+  const clips = joinReplies(streamed.map((turn) => ({ pcm: turn.pcm, sampleRateHz: turn.sampleRateHz, text: turn.chunks.map((chunk) => speakableText(chunk.text)).join(' ') })));
+  const backTranscripts = await transcribeAll(dev.profile.stt.whisperGgmlPath, clips);
+
+  const firstAudio = complete.map((time) => time.firstAudioMs);
+  const metrics: Record<string, number> = {
+    first_audio_ms_p50: p50(firstAudio),
+    first_audio_ms_p95: round3(quantile(firstAudio, 0.95)),
+    endpoint_ms_p50: p50(complete.map((time) => time.endpointMs)),
+    stt_ms_p50: p50(complete.map((time) => time.sttMs)),
+    llm_first_token_ms_p50: p50(complete.map((time) => time.llmFirstTokenMs)),
+    first_clause_ms_p50: p50(complete.map((time) => time.firstClauseMs)),
+    tts_first_chunk_ms_p50: p50(complete.map((time) => time.ttsFirstChunkMs)),
+    stt_wer_ratio: round3(wer(streamed.map((turn, index) => [questions[index]!.text, turn.transcript]))),
+    tts_roundtrip_wer_ratio: round3(wer(clips.map((clip, index) => [clip.text, backTranscripts[index]!]))),
+    ...(compareChunking ? { unchunked_first_audio_ms_p50: p50(wholeFirstAudio), chunking_gain_ratio: round3(quantile(wholeFirstAudio, 0.5) / quantile(firstAudio, 0.5)) } : {}),
+    turns_complete_ratio: round3(complete.length / streamed.length),
+  };
+  return {
+    models: { profile: 'dev', ...Object.fromEntries(summary.map((line) => [line.split(':')[0]!, line.slice(line.indexOf(':') + 1).trim()])) },
+    runs: streamed.length,
+    metrics,
+    notes: [
+      `${runs} eSpeak NG questions of ${questions.map((q) => ((q.clip.pcm.length / q.clip.sampleRateHz)).toFixed(1)).join(', ')} s, paced as 20 ms microphone frames, one session (KV cache reused), after one warm-up turn`,
+      'first_audio = speech end (VAD) → first tts.chunk ready; endpoint = speech end → VAD decided; stt = endpoint → transcript; llm_first_token = request → first token; first_clause = first token → first clause released; tts_first_chunk = first clause → its audio',
+      'per question: [endpoint / stt / llm first token / first clause / tts first chunk / first audio ms]',
+      'stt_wer = transcripts vs question texts; tts_roundtrip_wer = reply audio transcribed back by whisper vs the text the voice spoke',
+      ...(compareChunking ? ['chunking_gain = first audio with the chunker waiting for the whole reply / with streaming clauses (same questions, interleaved, second engine)'] : []),
+      `resource plan: ${plan}`,
+      ...streamed.map((turn, index) => {
+        const time = times[index];
+        const stages = time ? `[${[time.endpointMs, time.sttMs, time.llmFirstTokenMs, time.firstClauseMs, time.ttsFirstChunkMs, time.firstAudioMs].map((ms) => Math.round(ms)).join(' / ')} ms]` : '[incomplete]';
+        return `Q${index + 1} ${stages} "${turn.transcript}" → "${turn.reply}" (first clause "${turn.chunks[0]?.text ?? ''}")`;
+      }),
+      ...backTranscripts.map((text, index) => `reply audio heard back (clip ${index + 1}): "${text}"`),
+      `load average (1 min) after the turns: ${loadDuringTurns.toFixed(2)}, at the end: ${loadavg()[0]!.toFixed(2)}`,
+    ],
+  };
+}
+
+const bench: Benchmark = {
+  name: 'e2e_cpu',
+  description: 'spoken questions through the real dev models (VAD → whisper → SmolLM2 → Piper), warm pool: first audio and each stage',
+  run,
+};
+export default bench;
