@@ -129,7 +129,10 @@ export function planResources(machine: MachineResources, demands: readonly Worke
       while (workers() > cores && plan.count > 1) plan.count--;
       if (plan.count < before) warnings.push(`${kind} workers reduced from ${before} to ${plan.count} so threads do not exceed ${cores} cores.`);
     }
-    if (workers() > cores) warnings.push(`${present.join(' and ')} share ${cores} core(s) with one thread each; expect slower replies.`);
+    if (workers() > cores) {
+      const kept = machine.reservedCores ? ` (${machine.reservedCores} of ${machine.cpuCores} kept for the renderer and host)` : '';
+      warnings.push(`${present.join(' and ')} share ${cores} core(s)${kept} with one thread each; expect slower replies.`);
+    }
     let spare = Math.max(0, cores - workers());
     // Spare cores go to the highest-priority kinds, up to what each worker wants.
     for (const kind of present) {
