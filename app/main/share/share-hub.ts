@@ -88,7 +88,8 @@ export class ShareHub {
   /** A viewer socket, or null (after a `busy` error and close) when the cap is reached. */
   attachViewer(socket: SignalSocket): SignalConnection | null {
     if (this.viewerCount >= this.options.maxViewers) {
-      socket.send({ type: 'share.error', ...this.busyError().toShape(), fatal: true });
+      // Code and words only: the contract's share.error is strict (no `recoverable`).
+      socket.send({ type: 'share.error', code: ErrorCode.PoolExhausted, message: this.busyError().message, fatal: true });
       socket.close(CLOSE_BUSY, 'busy');
       return null;
     }
