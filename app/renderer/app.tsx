@@ -15,6 +15,7 @@ import { ModelsPanel } from './ui/models-panel';
 import { setMicDiagnosticsSource } from './state/diagnostics';
 import { SettingsPanel } from './ui/settings-panel';
 import { ShortcutsHelp } from './ui/shortcuts-help';
+import { avatarStore } from './avatar/avatar-store';
 import { SharePanel } from './share/share-panel';
 
 /** Keeps the conversation usable when WebGL is unavailable. */
@@ -107,6 +108,17 @@ export function App({ runtime }: { runtime: Runtime }) {
   const mic = useMic(runtime);
   const micStatus = useSyncExternalStore(mic.subscribe, mic.getSnapshot);
   const [dialog, setDialog] = useState<'settings' | 'shortcuts' | null>(null);
+
+  // The last loaded avatar's name is a setting (files cannot be reopened by name: the picker loads them).
+  useEffect(
+    () =>
+      avatarStore.subscribe(() => {
+        const { avatar, loading } = avatarStore.getSnapshot();
+        const name = avatar?.rig.info.name.slice(0, 500) || null;
+        if (loading === null && name !== runtime.settings.getSnapshot().renderer.avatar) runtime.settings.updateRenderer({ avatar: name });
+      }),
+    [runtime],
+  );
 
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent): void => {

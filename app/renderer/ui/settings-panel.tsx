@@ -175,6 +175,10 @@ export function SettingsPanel(props: { settings: SettingsStore; mic: MicStatus; 
               ))}
             </select>
           </Field>
+          <p className="settings-hint">
+            Avatar: {renderer.avatar ?? 'the built-in avatar'}
+            {renderer.avatar !== null && ' (last loaded; open its file again with the avatar picker)'}
+          </p>
         </fieldset>
 
         <form onSubmit={onSubmit} noValidate>
