@@ -107,14 +107,10 @@ export const RemoteCaptionSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('caption.heard'), turnId: CaptionId, text: CaptionText, final: z.boolean() }),
   /** The avatar's reply so far. */
   z.strictObject({ type: z.literal('caption.reply'), turnId: CaptionId, text: CaptionText }),
-  /** The turn is over; `interrupted` with `bargeIn` when the talker spoke over the avatar. */
-  z.strictObject({
-    type: z.literal('caption.ended'),
-    turnId: CaptionId,
-    status: z.enum(['complete', 'interrupted', 'failed']),
-    heardText: CaptionText,
-    bargeIn: z.boolean(),
-  }),
+  /** The reply was generated (its audio may still be playing); `heardText` is what was heard if it was cut. */
+  z.strictObject({ type: z.literal('caption.ended'), turnId: CaptionId, status: z.enum(['complete', 'interrupted', 'failed']), heardText: CaptionText }),
+  /** The avatar's voice was cut: `barge-in` when the talker spoke over it (may follow `caption.ended`). */
+  z.strictObject({ type: z.literal('caption.stopped'), turnId: CaptionId, reason: z.enum(['barge-in', 'user', 'error']) }),
 ]);
 export type RemoteCaption = z.infer<typeof RemoteCaptionSchema>;
 

@@ -141,10 +141,16 @@ async function main(): Promise<void> {
       url: `${handle.url}&remote=1`,
       log: (line) => console.warn(`Remote talk: ${line}`),
     });
-    rendererPool.start().then(
-      () => console.log(`Remote talk: ${rendererPoolSize} avatar renderer(s) loading.`),
-      (error: unknown) => console.error(`Remote talk: renderers failed to start: ${error instanceof Error ? error.message : String(error)}`),
+    rendererPool.start().catch((error: unknown) =>
+      console.error(`Remote talk: renderers failed to start: ${error instanceof Error ? error.message : String(error)}`),
     );
+    // Say once when every renderer is warm (avatar drawn, engine session open): talkers get one at once.
+    const talkHub = handle.remoteTalk;
+    const readyPoll = setInterval(() => {
+      if (talkHub && talkHub.status.free + talkHub.status.talking < rendererPoolSize) return;
+      clearInterval(readyPoll);
+      console.log(`Remote talk ready: ${rendererPoolSize} avatar renderer(s) warm.`);
+    }, 250);
   }
   started.then(
     () => console.log('Engine ready: all workers warm.'),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
-import { CLOSE_BUSY, ShareClientMessageSchema, type IceSettings, type ShareClientMessage } from '../../shared/share.contract';
+import { CLOSE_BUSY, ShareClientMessageSchema, type IceSettings, type ShareClientMessage, type ShareServerMessage } from '../../shared/share.contract';
 import type { SignalConnection, SignalSocket } from './share-hub';
 
 /** Close code for a talker whose renderer went away: the page reconnects and gets another (RFC 6455 1012, Service Restart). */
@@ -31,6 +31,11 @@ export interface RemoteTalkStatus {
 
 function newId(prefix: string): string {
   return `${prefix}-${randomBytes(9).toString('base64url')}`;
+}
+
+/** `share.error` carries code and words only (the contract's object is strict: no `recoverable`). */
+function refusal(error: AppError, fatal: boolean): ShareServerMessage {
+  return { type: 'share.error', code: error.code, message: error.message, fatal };
 }
 
 function parse(socket: SignalSocket, text: string): ShareClientMessage | null {
@@ -79,7 +84,7 @@ export class RemoteTalkHub {
         if (!talker || !renderer.talkerId) return;
         this.talkers.delete(renderer.talkerId);
         const lost = new AppError(ErrorCode.WorkerCrashed, 'The avatar you were talking to stopped; reconnecting to another one.', true);
-        talker.socket.send({ type: 'share.error', ...lost.toShape(), fatal: true });
+        talker.socket.send(refusal(lost, true));
         talker.socket.close(CLOSE_RENDERER_LOST, 'renderer lost');
       },
     };
@@ -89,7 +94,7 @@ export class RemoteTalkHub {
   attachTalker(socket: SignalSocket): SignalConnection | null {
     const free = [...this.renderers.entries()].find(([, renderer]) => renderer.state === 'free');
     if (!free) {
-      socket.send({ type: 'share.error', ...this.busyError().toShape(), fatal: true });
+      socket.send(refusal(this.busyError(), true));
       socket.close(CLOSE_BUSY, 'busy');
       return null;
     }

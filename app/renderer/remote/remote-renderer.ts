@@ -45,7 +45,6 @@ interface Talk {
   /** Keeps the remote track flowing into WebAudio (Chromium feeds a remote track to an AudioContext only while a media element plays it). */
   sink: HTMLAudioElement | null;
   replies: Map<string, string>;
-  stopReasons: Map<string, string>;
 }
 
 /**
@@ -75,7 +74,7 @@ export class RemoteRenderer {
   constructor(private readonly options: RemoteRendererOptions) {
     const { runtime } = options;
     const preset = SHARE_PRESETS[options.preset];
-    this.compositor = new ShareCompositor({ source: options.canvas, width: preset.width, height: preset.height, fps: preset.fps, background: options.background });
+    this.compositor = new ShareCompositor({ source: options.canvas, width: preset.width, height: preset.height, fps: preset.fps, background: options.background, stamp: false });
     this.compositor.track.contentHint = 'detail';
     this.audioDestination = runtime.player.context.createMediaStreamDestination();
     this.removeAudioTap = runtime.player.addOutputTap(this.audioDestination);
@@ -161,7 +160,7 @@ export class RemoteRenderer {
       stream: this.stream,
       config: { iceServers: this.ice.iceServers, iceTransportPolicy: this.ice.iceTransportPolicy },
     });
-    const talk: Talk = { talkerId, peer, sink: null, replies: new Map(), stopReasons: new Map() };
+    const talk: Talk = { talkerId, peer, sink: null, replies: new Map() };
     this.talk = talk;
     this.update({ state: 'talking', talkerId, talks: this.status.talks + 1, error: null });
     this.options.runtime.player.resume();
@@ -221,18 +220,12 @@ export class RemoteRenderer {
         return;
       }
       case 'turn.stop':
-        talk.stopReasons.set(message.turnId, message.reason);
+        // A barge-in during playback comes after the turn ended (generation was already done).
+        this.caption({ type: 'caption.stopped', turnId: message.turnId, reason: message.reason });
         return;
       case 'turn.ended':
-        this.caption({
-          type: 'caption.ended',
-          turnId: message.turnId,
-          status: message.status,
-          heardText: message.heardText.slice(0, 8000),
-          bargeIn: talk.stopReasons.get(message.turnId) === 'barge-in',
-        });
+        this.caption({ type: 'caption.ended', turnId: message.turnId, status: message.status, heardText: message.heardText.slice(0, 8000) });
         talk.replies.delete(message.turnId);
-        talk.stopReasons.delete(message.turnId);
         return;
       default:
         return;

@@ -10,6 +10,15 @@ export interface ViewerStatus {
   error: string | null;
 }
 
+/** Remote talk (`&talk=1`): the viewer's microphone goes to the avatar, captions come back. */
+export interface ViewerTalkOptions {
+  microphone?: MediaStream;
+  /** Text from the sender's data channel (remote talk captions). */
+  onData?: (text: string) => void;
+  /** A refusal from the engine (busy) or null once a stream plays, for the talker to read. */
+  onError?: (message: string | null) => void;
+}
+
 declare global {
   interface Window {
     avatarViewerStatus?: Readonly<ViewerStatus>;
@@ -30,6 +39,7 @@ export class ShareViewer {
   constructor(
     url: string,
     private readonly video: HTMLVideoElement,
+    private readonly talk: ViewerTalkOptions = {},
   ) {
     this.publish({});
     this.socket = new SignalSocket(url, {
@@ -62,6 +72,7 @@ export class ShareViewer {
         return;
       case 'share.error':
         this.publish({ error: message.message });
+        this.talk.onError?.(message.message);
         return;
       default:
         return;
@@ -73,14 +84,18 @@ export class ShareViewer {
     const peer = new SimplePeer({
       initiator: false,
       trickle: true,
+      stream: this.talk.microphone,
       config: { iceServers: this.ice.iceServers, iceTransportPolicy: this.ice.iceTransportPolicy },
     });
     this.peer = peer;
+    const onData = this.talk.onData;
+    if (onData) peer.on('data', (data) => onData(typeof data === 'string' ? data : new TextDecoder().decode(data)));
     this.publish({ state: 'negotiating', error: null });
     peer.on('signal', (data) => this.socket.send({ type: 'signal', data: data as never }));
     peer.on('stream', (stream) => {
       this.video.srcObject = stream;
       this.publish({ state: 'playing', streams: this.status.streams + 1 });
+      this.talk.onError?.(null);
       // Autoplay with sound can be refused outside OBS: then play muted rather than not at all.
       this.video.play().catch(() => {
         this.video.muted = true;

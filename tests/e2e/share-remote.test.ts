@@ -1,0 +1,185 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeWav } from '../../app/main/lipsync/wav-file';
+import { synthesizeScriptedSpeech } from '../../app/native-workers/scripted/scripted-speech';
+import { countViewerFrames, launchShareBrowser, startShareServe, type ShareServe } from '../support/share-session';
+
+/**
+ * Two-way remote conversation in real Chromium: `serve --remote-talk --renderer-pool 1` keeps one
+ * pre-warmed avatar renderer (a headless Chromium page of its own). A talker page
+ * (`/view?token=<talk token>&talk=1`) sends Chromium's fake microphone, which loops a spoken
+ * question, on the peer connection; the pooled renderer's engine session (scripted profile: energy
+ * VAD, an STT that reports the utterance length) hears it and the avatar answers with video, voice
+ * and captions. The looped question comes back while the avatar talks: a barge-in. A second talker
+ * is told the avatar is busy, and gets a fresh session once the first leaves.
+ */
+
+const SAMPLE_RATE_HZ = 16_000;
+
+function hasChromium(): boolean {
+  if (existsSync('/usr/bin/chromium')) return true;
+  try {
+    return existsSync(chromium.executablePath());
+  } catch {
+    return false;
+  }
+}
+const missing = hasChromium() ? null : 'no Chromium for playwright-core';
+
+let serve: ShareServe;
+let talkUrl: URL;
+let browser: Browser;
+let workDir = '';
+
+/** 0.5 s of silence, a spoken question, 4 s of silence (the loop's gap lets the reply start before the question returns). */
+function writeQuestionWav(): string {
+  workDir = mkdtempSync(join(tmpdir(), 'avatar-remote-'));
+  const question = synthesizeScriptedSpeech('Hello there avatar how is the weather today', SAMPLE_RATE_HZ).pcm;
+  const pcm = new Float32Array(Math.round(SAMPLE_RATE_HZ * 4.5) + question.length);
+  pcm.set(question, SAMPLE_RATE_HZ / 2);
+  const path = join(workDir, 'question.wav');
+  writeFileSync(path, encodeWav({ pcm, sampleRateHz: SAMPLE_RATE_HZ }));
+  return path;
+}
+
+/** Resolves with the printed talk address once serve also says its renderer pool is warm. */
+async function waitForTalkReady(): Promise<URL> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    const talk = /^Remote talk \(.*?(http:\/\/\S+\/view\?token=\S+&talk=1)$/m.exec(serve.output());
+    if (talk && /^Remote talk ready:/m.test(serve.output())) return new URL(talk[1]!);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`serve did not report a warm renderer pool:\n${serve.output().slice(-2000)}`);
+}
+
+/** Status of a WebSocket upgrade to `path`. */
+function upgradeStatus(path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: serve.url.hostname,
+      port: serve.url.port,
+      path,
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      resolve(101);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function openTalker(query = ''): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
+  // tsx (esbuild keepNames) wraps named functions in __name(); page functions need it defined.
+  await page.addInitScript({ content: 'window.__name = (fn) => fn;' });
+  await page.goto(`${talkUrl.href}${query}`);
+  return page;
+}
+
+async function waitFor(page: Page, what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
+  try {
+    await page.waitForFunction(predicate, null, { timeout: timeoutMs, polling: 200 });
+  } catch (error) {
+    const status = await page.evaluate(() => JSON.stringify({ viewer: window.avatarViewerStatus, talk: window.avatarTalkStatus })).catch(() => 'unavailable');
+    throw new Error(`Timed out waiting for ${what}; page status ${status}\nserve output:\n${serve.output().slice(-2000)}`, { cause: error });
+  }
+}
+
+/** Loudest RMS of the received audio (the avatar's voice) over `durationMs`, measured with an AnalyserNode. */
+function receivedAudioRms(page: Page, durationMs: number): Promise<number> {
+  return page.evaluate(
+    (ms) =>
+      new Promise<number>((resolve) => {
+        const stream = document.querySelector('video')!.srcObject as MediaStream;
+        const context = new AudioContext();
+        const analyser = context.createAnalyser();
+        analyser.fftSize = 2048;
+        context.createMediaStreamSource(stream).connect(analyser);
+        const samples = new Float32Array(analyser.fftSize);
+        let loudest = 0;
+        const timer = setInterval(() => {
+          analyser.getFloatTimeDomainData(samples);
+          let sum = 0;
+          for (const sample of samples) sum += sample * sample;
+          loudest = Math.max(loudest, Math.sqrt(sum / samples.length));
+        }, 20);
+        setTimeout(() => {
+          clearInterval(timer);
+          void context.close();
+          resolve(loudest);
+        }, ms);
+      }),
+    durationMs,
+  );
+}
+
+beforeAll(async () => {
+  if (missing) return;
+  const wav = writeQuestionWav();
+  serve = await startShareServe('scripted', ['--remote-talk', '--renderer-pool', '1']);
+  talkUrl = await waitForTalkReady();
+  browser = await launchShareBrowser(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+describe.skipIf(missing !== null)(`remote talk (fake microphone → pooled renderer → avatar reply)${missing ? ` — skipped: ${missing}` : ''}`, () => {
+  it('only the talk token talks and only the app token registers a renderer', async () => {
+    const talkToken = talkUrl.searchParams.get('token')!;
+    expect(talkToken).not.toBe(serve.viewToken);
+    expect(await upgradeStatus(`/signal?role=talker&token=${encodeURIComponent(serve.viewToken)}`)).toBe(401);
+    expect(await upgradeStatus(`/signal?role=talker&token=${encodeURIComponent(serve.appToken)}`)).toBe(401);
+    expect(await upgradeStatus(`/signal?role=renderer&token=${encodeURIComponent(talkToken)}`)).toBe(401);
+    expect(await upgradeStatus(`/signal?role=viewer&token=${encodeURIComponent(talkToken)}`)).toBe(401);
+  });
+
+  it('a remote talker speaks and gets an answer; barge-in works; a second talker is busy, then gets a fresh session', async () => {
+    const first = await openTalker('&captions=1');
+    await waitFor(first, 'the avatar stream at the talker', () => window.avatarViewerStatus?.state === 'playing' && document.querySelector('video')!.videoWidth > 0, 30_000);
+    expect((await first.evaluate(() => window.avatarTalkStatus!)).microphone).toBe('on');
+
+    // The pooled renderer's own engine session heard the question and the avatar answers.
+    await waitFor(first, 'a transcript and a reply', () => (window.avatarTalkStatus?.heard.length ?? 0) > 0 && (window.avatarTalkStatus?.reply.length ?? 0) > 0, 30_000);
+    const talk = await first.evaluate(() => window.avatarTalkStatus!);
+    expect(talk.sessionId).toMatch(/.+/);
+    expect(talk.heard[0]).toMatch(/spoke for \d/i);
+    // The answer is heard at the talker: the avatar's voice arrives on the received track, with moving video.
+    expect(await receivedAudioRms(first, 3000)).toBeGreaterThan(0.01);
+    // (Software WebGL on a shared machine draws a few frames per second.)
+    expect((await countViewerFrames(first, 2500)).frames).toBeGreaterThanOrEqual(2);
+    // Captions show on the page with `captions=1`.
+    expect(await first.getByRole('log').textContent()).toContain('Avatar:');
+
+    // The looped question returns while the avatar talks: the remote speaker barges in.
+    await waitFor(first, 'a barge-in by the remote talker', () => (window.avatarTalkStatus?.bargeIns ?? 0) > 0, 30_000);
+
+    // Capacity is one conversation: a second talker is told so.
+    const second = await openTalker();
+    await waitFor(second, 'a busy answer', () => /busy/i.test(window.avatarViewerStatus?.error ?? ''), 15_000);
+    expect(await second.getByRole('log').textContent()).toMatch(/busy/i);
+    expect((await second.evaluate(() => window.avatarViewerStatus!)).state).not.toBe('playing');
+
+    // The first talker leaves: the renderer goes back to the pool with a new engine session, and the waiting talker gets it.
+    await first.close();
+    await waitFor(second, 'the freed renderer', () => window.avatarViewerStatus?.state === 'playing' && window.avatarTalkStatus?.sessionId !== null, 30_000);
+    const fresh = await second.evaluate(() => window.avatarTalkStatus!);
+    expect(fresh.sessionId).not.toBe(talk.sessionId);
+    await waitFor(second, 'the second talker heard', () => (window.avatarTalkStatus?.heard.length ?? 0) > 0, 30_000);
+    await second.close();
+  });
+});
