@@ -8,6 +8,7 @@ import {
   type Material,
   type Mesh,
   MeshBasicMaterial,
+  MeshLambertMaterial,
   MeshPhysicalMaterial,
   type MeshPhysicalMaterialParameters,
   MeshStandardMaterial,
@@ -118,8 +119,9 @@ function buildAssets(light: boolean): AvatarAssets {
       // The neck sits in the head's shadow.
       neck: physical(light, { color: '#d9a080', roughness: 0.65, sheen: 0.4, sheenColor: new Color('#ff9a85') }, '#dd9f7e'),
       hair: physical(light, { color: '#3b2418', roughness: 0.58, sheen: 0.6, sheenColor: new Color('#8a5c3e'), sheenRoughness: 0.45 }, '#55321f'),
-      shirt: new MeshStandardMaterial({ color: '#2f6f78', roughness: 0.85 }),
-      collar: new MeshStandardMaterial({ color: '#285e66', roughness: 0.85 }),
+      // Rough cloth has almost no highlight: light detail shades it diffuse only (it is the largest area).
+      shirt: light ? new MeshLambertMaterial({ color: '#2f6f78' }) : new MeshStandardMaterial({ color: '#2f6f78', roughness: 0.85 }),
+      collar: light ? new MeshLambertMaterial({ color: '#285e66' }) : new MeshStandardMaterial({ color: '#285e66', roughness: 0.85 }),
       sclera: physical(light, { color: '#f6f2ec', roughness: 0.25, clearcoat: 1, clearcoatRoughness: 0.05 }),
       iris: physical(light, { vertexColors: true, roughness: 0.35, clearcoat: 1, clearcoatRoughness: 0.05 }),
       pupil: physical(light, { color: '#060608', roughness: 0.2, clearcoat: 1 }),
