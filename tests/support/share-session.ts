@@ -72,8 +72,8 @@ export function launchShareBrowser(extraArgs: string[] = []): Promise<Browser> {
 }
 
 /** The app page sharing at launch (`&share=1` plus any extra query), once its signaling socket is open. */
-export async function openSharingApp(browser: Browser, serve: ShareServe, query = ''): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 980, height: 640 } });
+export async function openSharingApp(browser: Browser, serve: ShareServe, query = '', viewport = { width: 980, height: 640 }): Promise<Page> {
+  const page = await browser.newPage({ viewport });
   // tsx (esbuild keepNames) wraps named functions in __name(); page functions need it defined.
   await page.addInitScript({ content: 'window.__name = (fn) => fn;' });
   await page.goto(`${serve.url.href}&share=1${query}`);

@@ -1,5 +1,5 @@
 import { addAfterEffect, advance } from '@react-three/fiber';
-import { drawStamp, wallClockMs32 } from './share-stamp';
+import { drawStamp, wallClockMs } from './share-stamp';
 
 /** Chroma-key green for OBS's Chroma Key filter (`&background=chroma`). */
 export const CHROMA_KEY_COLOR = '#00ff00';
@@ -12,8 +12,8 @@ export interface CompositorOptions {
   fps: number;
   /** CSS colour behind the avatar (WebRTC video has no alpha). */
   background: string;
-  /** Optional measurement stamp: `flash()` says whether this frame carries the click. */
-  stamp?: { flash(): boolean };
+  /** Draw the capture-time stamp (measurement only). */
+  stamp: boolean;
 }
 
 /**
@@ -82,7 +82,7 @@ export class ShareCompositor {
       const drawHeight = source.height * scale;
       context.drawImage(source, (width - drawWidth) / 2, (height - drawHeight) / 2, drawWidth, drawHeight);
     }
-    if (this.options.stamp) drawStamp(context, wallClockMs32(), this.options.stamp.flash());
+    if (this.options.stamp) drawStamp(context, wallClockMs());
     this.track.requestFrame();
     this.framesDrawn += 1;
   }

@@ -2,6 +2,7 @@ import SimplePeer, { type SimplePeerInstance } from 'simple-peer/simplepeer.min.
 import { SHARE_PRESETS, type IceSettings, type SharePresetName, type ShareServerMessage } from '../../shared/share.contract';
 import type { TtsPlayer } from '../audio/tts-player';
 import { ShareCompositor } from './share-compositor';
+import { wallClockMs } from './share-stamp';
 import { SignalSocket, signalUrl } from './signal-socket';
 
 /** `detail` keeps the resolution (a face), `motion` keeps the frame rate. */
@@ -32,6 +33,8 @@ export interface ShareStatus {
   framesDrawn: number;
   /** The viewer page address (watch-only token), once the engine sent it. */
   viewUrl: string | null;
+  /** Stamp mode: wall-clock times at which the last clicks entered the shared audio. */
+  clickWallMs: number[];
   error: string | null;
 }
 
@@ -52,6 +55,7 @@ const IDLE: ShareStatus = {
   bitrateKbps: 0,
   framesDrawn: 0,
   viewUrl: null,
+  clickWallMs: [],
   error: null,
 };
 
@@ -106,7 +110,6 @@ export class ShareSender {
   private readonly peers = new Map<string, PeerEntry>();
   private statsTimer: ReturnType<typeof setInterval> | undefined;
   private clickTimer: ReturnType<typeof setInterval> | undefined;
-  private clickAtSec = -Infinity;
 
   constructor(
     private readonly player: TtsPlayer,
@@ -134,7 +137,7 @@ export class ShareSender {
         height: preset.height,
         fps: preset.fps,
         background: settings.background,
-        stamp: settings.stamp ? { flash: () => this.flashNow() } : undefined,
+        stamp: settings.stamp,
       });
     } catch (error) {
       this.update({ ...IDLE, error: error instanceof Error ? error.message : String(error) });
@@ -345,7 +348,10 @@ export class ShareSender {
     });
   }
 
-  /** A short click on the shared audio only (not the speakers), paired with a flash in the video. */
+  /**
+   * Stamp mode: a short click on the shared audio only (not the speakers), with the wall-clock time
+   * it enters the stream, so a receiver can compare audio latency with the stamped video's.
+   */
   private click(): void {
     const destination = this.audioDestination;
     if (!destination) return;
@@ -359,12 +365,7 @@ export class ShareSender {
     oscillator.start(atSec);
     oscillator.stop(atSec + 0.03);
     oscillator.onended = () => gain.disconnect();
-    this.clickAtSec = atSec;
-  }
-
-  /** The frame drawn now carries the click when the audio clock is inside it. */
-  private flashNow(): boolean {
-    const now = this.player.context.currentTime;
-    return now >= this.clickAtSec && now < this.clickAtSec + 0.1;
+    const atWallMs = wallClockMs() + (atSec - context.currentTime) * 1000;
+    this.update({ clickWallMs: [...this.status.clickWallMs.slice(-31), atWallMs] });
   }
 }
