@@ -2,18 +2,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { rendererDir } from '../app-paths';
-import { createEngine } from '../engine/create-engine';
-import { openModelManager } from '../models/model-manager';
-import { withModelService } from '../models/model-service';
-import { PROFILE_NAMES, resolveProfile, type ProfileName, type ResolvedProfile } from '../engine/model-profile';
+import { composeAppEngine, type AppEngine } from '../engine/compose-app-engine';
+import { PROFILE_NAMES, type ProfileName } from '../engine/model-profile';
 import { DEFAULT_MAX_VIEWERS, parseIceServersJson, type IceServer } from '../../shared/share.contract';
 import { startServeHost, type ServeHandle } from './serve-host';
 import { ChromiumRendererLauncher } from '../share/remote-chromium-launcher';
 import { RendererPool } from '../share/renderer-pool';
 import { resolveDataDir } from '../settings/data-dir';
-import { applyEngineSettings, modelPathsFromSettings } from '../settings/engine-settings-config';
-import { SettingsFile } from '../settings/settings-file';
-import { withSettingsService } from '../settings/settings-service';
 
 /**
  * `npm run serve -- [--port <n>] [--lan] [--profile auto|dev|scripted] [--llm-model f.gguf] [--stt-model f.bin] [--voice f.onnx] [--data-dir d]`: the engine headless, plus the renderer build and a
@@ -38,7 +33,7 @@ async function main(): Promise<void> {
       'max-viewers': { type: 'string', default: String(DEFAULT_MAX_VIEWERS) },
       'view-token': { type: 'string' },
       'remote-talk': { type: 'boolean', default: false },
-      'renderer-pool': { type: 'string', default: '1' },
+      'renderer-pool': { type: 'string' },
       'talk-token': { type: 'string' },
       'chromium-path': { type: 'string' },
     },
@@ -72,7 +67,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   // Remote talk: each talker gets one of this many pre-warmed avatar renderers (headless Chromium pages).
-  const rendererPoolSize = Number(values['renderer-pool']);
+  if (values['renderer-pool'] !== undefined && !values['remote-talk']) {
+    console.error('--renderer-pool only applies with --remote-talk (remote conversations are opt-in).');
+    process.exit(2);
+  }
+  const rendererPoolSize = Number(values['renderer-pool'] ?? '1');
   if (!Number.isInteger(rendererPoolSize) || rendererPoolSize < 1 || rendererPoolSize > 16) {
     console.error(`--renderer-pool must be a number from 1 to 16, got "${values['renderer-pool']}".`);
     process.exit(2);
@@ -81,28 +80,21 @@ async function main(): Promise<void> {
     console.error(`The renderer is not built (${rendererDir} has no index.html): run \`npm run build\` first.`);
     process.exit(1);
   }
-  const settingsFile = new SettingsFile(resolveDataDir({ explicitDir: values['data-dir'] }));
-  const settings = await settingsFile.load();
-  if (settings.warning) console.warn(settings.warning);
-  const chosen = await modelPathsFromSettings(settings.settings.models, async (id) => (await openModelManager()).resolve(id));
-  for (const warning of chosen.warnings) console.warn(warning);
-  let resolved: ResolvedProfile;
+  let composed: AppEngine;
   try {
-    resolved = await resolveProfile({
+    composed = await composeAppEngine({
       profile,
-      llmModelPath: values['llm-model'] ?? chosen.paths.llmModelPath,
-      sttModelPath: values['stt-model'] ?? chosen.paths.sttModelPath,
-      voiceModelPath: values.voice ?? chosen.paths.voiceModelPath,
+      dataDir: resolveDataDir({ explicitDir: values['data-dir'] }),
+      llmModelPath: values['llm-model'],
+      sttModelPath: values['stt-model'],
+      voiceModelPath: values.voice,
     });
   } catch (error) {
     console.error((error as Error).message);
     process.exit(1);
   }
-  const config = applyEngineSettings(resolved.config, settings.settings);
-  const withSettings = withSettingsService(createEngine(config), { file: settingsFile, startedWith: settings, defaultPersona: resolved.config.defaultPersona });
-  const engine = withModelService(withSettings, await openModelManager(), () =>
-    Object.values(config.workers).flatMap((worker) => (worker.modelPath ? [worker.modelPath] : [])),
-  );
+  for (const warning of composed.warnings) console.warn(warning);
+  const { engine, summary } = composed;
   let handle: ServeHandle;
   try {
     handle = await startServeHost({
@@ -127,7 +119,7 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  for (const line of resolved.summary) console.log(`  ${line}`);
+  for (const line of summary) console.log(`  ${line}`);
   const started = engine.start();
   console.log('Local talking avatar: open this address in Chromium (the token is new every start):');
   console.log(handle.url);
