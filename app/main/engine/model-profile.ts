@@ -50,6 +50,12 @@ const SILERO_MIN_SILENCE_MS = 200;
  * the speech-start frame, which costs whisper about 20 ms.
  */
 const SILERO_PREROLL_MS = 700;
+/**
+ * The first clause is what the user waits for: the LLM generates it and the voice synthesizes it
+ * before any sound (on 2 CPU cores Piper needs about 45 ms per word, SmolLM2 about 30 ms per token),
+ * so it ends at a comma after 2 words or at a word boundary after 6 instead of 3 and 8.
+ */
+const FIRST_CLAUSE = { firstChunkMinWords: 2, firstChunkMaxWords: 6 };
 const REAL_PING_DEADLINE_MS = 20_000;
 /** Spoken answers: short, plain sentences (small models ramble without being told). */
 const SPOKEN_PERSONA =
@@ -142,7 +148,7 @@ export async function resolveProfile(request: ProfileRequest): Promise<ResolvedP
   const health = { ...base.health, pingDeadlineMs: Math.max(base.health.pingDeadlineMs, REAL_PING_DEADLINE_MS) };
   return {
     // Real runtimes keep one core for the renderer and the host (see MachineResources.reservedCores).
-    config: { ...base, machine: { reservedCores: 1, ...base.machine }, workers, health, defaultPersona: SPOKEN_PERSONA, pipeline: { ...base.pipeline, maxTokens: Math.min(base.pipeline.maxTokens, 120), utterancePrerollMs: Math.max(base.pipeline.utterancePrerollMs, SILERO_PREROLL_MS) } },
+    config: { ...base, machine: { reservedCores: 1, ...base.machine }, workers, health, defaultPersona: SPOKEN_PERSONA, pipeline: { ...base.pipeline, maxTokens: Math.min(base.pipeline.maxTokens, 120), utterancePrerollMs: Math.max(base.pipeline.utterancePrerollMs, SILERO_PREROLL_MS), chunker: { ...base.pipeline.chunker, ...FIRST_CLAUSE } } },
     summary,
     placeholders,
   };
