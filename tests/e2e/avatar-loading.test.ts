@@ -82,6 +82,21 @@ describe('user avatars through the file picker (Chromium)', () => {
     // Back to the built-in avatar.
     await page.getByRole('button', { name: 'Default avatar' }).click();
     await waitForDiagnostics(e2e, page, 'the default avatar', () => window.avatarDiagnostics?.avatar.kind === 'default');
+
+    // A file dropped onto the stage loads too.
+    await page.evaluate(
+      async ({ base64, name }) => {
+        const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], name, { type: 'model/gltf-binary' }));
+        const stage = document.querySelector('.stage')!;
+        stage.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        stage.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      },
+      { base64: readFileSync(fixtures.arkit).toString('base64'), name: 'dropped-arkit.glb' },
+    );
+    await waitForDiagnostics(e2e, page, 'the dropped avatar', () => window.avatarDiagnostics?.avatar.name === 'dropped-arkit');
+    expect(await avatarOnStage(page)).toEqual({ kind: 'gltf', name: 'dropped-arkit', format: 'arkit' });
     expect(pageErrors).toEqual([]);
     await page.close();
   });

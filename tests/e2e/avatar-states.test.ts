@@ -67,7 +67,7 @@ describe('avatar states and layered expression (Chromium)', () => {
 
     // The scripted LLM waits 6 s before its first token: the avatar thinks visibly meanwhile.
     // Long open vowels in the reply give the speaking capture a clearly open mouth.
-    await send(page, 'think 6000 ms: say: Aaaaah, I think the answer is a laaaarge one. Aaaaall of it.');
+    await send(page, 'think 6000 ms: say: Aaaaaaaaaaaah, I think the answer is laaaaaaaaaarge. Aaaaaaaaaaaall of it.');
     await waitForDiagnostics(e2e, page, 'the thinking look', () => window.avatarDiagnostics?.state === 'thinking' && window.avatarDiagnostics.morphWeights.browInnerUp! > 0.5);
     const thinking = await page.screenshot({ path: full('thinking') });
     expect((await page.evaluate(() => window.avatarDiagnostics!)).state).toBe('thinking');
@@ -141,6 +141,30 @@ describe('avatar states and layered expression (Chromium)', () => {
     if (wideOpen.length > 0 && closed.length > 0) {
       expect(Math.max(...wideOpen.map((sample) => sample.weights.mouthSmile ?? 0))).toBeLessThan(Math.max(...closed.map((sample) => sample.weights.mouthSmile ?? 0)));
     }
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows the chroma key #00FF00 or nothing behind the avatar, by URL and by the settings event', async () => {
+    const { page, pageErrors } = await openApp(e2e, { query: 'background=chroma' });
+    await waitForDiagnostics(e2e, page, 'chroma mode', () => window.avatarDiagnostics?.background === 'chroma');
+    const stage = (await page.locator('.stage').boundingBox())!;
+    // A stage corner away from the overlays and the avatar: pure key green, in the page and in the canvas.
+    const corner = { x: Math.round(stage.x + stage.width * 0.95), y: Math.round(stage.y + stage.height * 0.55), width: 1, height: 1 };
+    const pixel = await scratch.evaluate(async (base64) => {
+      const bitmap = await createImageBitmap(await (await fetch(`data:image/png;base64,${base64}`)).blob());
+      const canvas = new OffscreenCanvas(1, 1);
+      const context = canvas.getContext('2d')!;
+      context.drawImage(bitmap, 0, 0);
+      return [...context.getImageData(0, 0, 1, 1).data];
+    }, (await page.screenshot({ clip: corner })).toString('base64'));
+    expect(pixel.slice(0, 3)).toEqual([0, 255, 0]);
+    expect(await page.evaluate(() => document.documentElement.dataset.background)).toBe('chroma');
+
+    // The settings panel announces its choice with the `avatar-background` event.
+    await page.evaluate(() => window.dispatchEvent(new CustomEvent('avatar-background', { detail: 'transparent' })));
+    await waitForDiagnostics(e2e, page, 'transparent mode', () => window.avatarDiagnostics?.background === 'transparent');
+    expect(await page.evaluate(() => getComputedStyle(document.querySelector('.stage')!).backgroundImage)).toBe('none');
     expect(pageErrors).toEqual([]);
     await page.close();
   });
