@@ -74,6 +74,18 @@ describe('remote-talk hub', () => {
     expect(late.closedWith).toBe(CLOSE_BUSY);
   });
 
+  it('serves several talkers at once, each on a renderer of its own', () => {
+    const hub = new RemoteTalkHub({ ice: ICE });
+    const renderers = [readyRenderer(hub), readyRenderer(hub)];
+    const talkers = [new RecordingSocket(), new RecordingSocket()];
+    for (const talker of talkers) expect(hub.attachTalker(talker)).not.toBeNull();
+    expect(renderers.map((renderer) => renderer.socket.ofType('peer.join').length)).toEqual([1, 1]);
+    expect(hub.status).toEqual({ renderers: 2, free: 0, talking: 2 });
+    const third = new RecordingSocket();
+    expect(hub.attachTalker(third)).toBeNull();
+    expect((third.last() as { message: string }).message).toMatch(/2 of 2/);
+  });
+
   it('returns the renderer to the pool only after it reset (renderer.ready), then leases it again', () => {
     const hub = new RemoteTalkHub({ ice: ICE });
     const renderer = readyRenderer(hub);
