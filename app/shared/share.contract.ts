@@ -62,8 +62,14 @@ export type SignalData = z.infer<typeof SignalDataSchema>;
 
 /** Engine → sender or viewer. */
 export const ShareServerMessageSchema = z.discriminatedUnion('type', [
-  /** First message on every signaling socket. `viewToken` goes to the sender only (it shows the viewer URL). */
-  z.strictObject({ type: z.literal('share.config'), ice: IceSettingsSchema, viewToken: z.string().optional(), maxViewers: z.number().int() }),
+  /** First message on every signaling socket. `viewToken` (and `talkToken` with remote talk on) go to the sender only (it shows the links). */
+  z.strictObject({
+    type: z.literal('share.config'),
+    ice: IceSettingsSchema,
+    viewToken: z.string().optional(),
+    talkToken: z.string().optional(),
+    maxViewers: z.number().int(),
+  }),
   /** To the sender: a viewer (a page, or a WHEP client answered through `whep.offer`) wants the stream. */
   z.strictObject({ type: z.literal('peer.join'), peerId: PeerId }),
   /** To the sender: that viewer is gone; close its connection. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CLOSE_BUSY, ShareServerMessageSchema, type ShareServerMessage } from '../../app/shared/share.contract';
 import { CLOSE_RENDERER_LOST, RemoteTalkHub } from '../../app/main/share/remote-talk-hub';
 import { RendererPool, type PooledRendererHandle, type RendererLauncher } from '../../app/main/share/renderer-pool';
+import { ShareHub } from '../../app/main/share/share-hub';
 
 /** A signaling socket as the hub sees it; every message must pass the contract the pages validate with. */
 class RecordingSocket {
@@ -112,6 +113,18 @@ describe('remote-talk hub', () => {
     expect(talker.last()).toMatchObject({ type: 'share.error', fatal: true });
     expect(talker.closedWith).toBe(CLOSE_RENDERER_LOST);
     expect(hub.status).toEqual({ renderers: 0, free: 0, talking: 0 });
+  });
+
+  it('shows the talk token to the sharing app only, never to a viewer', () => {
+    const share = new ShareHub({ ice: ICE, maxViewers: 2, viewToken: 'view-token', talkToken: 'talk-token' });
+    const sender = new RecordingSocket();
+    share.attachSender(sender);
+    expect(sender.ofType('share.config')[0]).toMatchObject({ viewToken: 'view-token', talkToken: 'talk-token' });
+    const viewer = new RecordingSocket();
+    share.attachViewer(viewer);
+    const config = viewer.ofType('share.config')[0]!;
+    expect(config.talkToken).toBeUndefined();
+    expect(config.viewToken).toBeUndefined();
   });
 
   it('answers bad input with a typed error and changes nothing', () => {

@@ -86,13 +86,14 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
   const host = options.host ?? '127.0.0.1';
   const token = options.token ?? randomBytes(24).toString('base64url');
   const viewToken = options.share?.viewToken ?? randomBytes(24).toString('base64url');
+  const talkToken = options.share?.remoteTalk ? (options.share.remoteTalk.talkToken ?? randomBytes(24).toString('base64url')) : null;
   const hub = new ShareHub({
     ice: options.share?.ice ?? { iceServers: [], iceTransportPolicy: 'all' },
     maxViewers: options.share?.maxViewers ?? DEFAULT_MAX_VIEWERS,
     viewToken,
+    talkToken: talkToken ?? undefined,
   });
   const canWatch = (given: string | null): boolean => tokenMatches(token, given) || tokenMatches(viewToken, given);
-  const talkToken = options.share?.remoteTalk ? (options.share.remoteTalk.talkToken ?? randomBytes(24).toString('base64url')) : null;
   const talkHub = talkToken ? new RemoteTalkHub({ ice: options.share?.ice ?? { iceServers: [], iceTransportPolicy: 'all' } }) : null;
   // Who may take which signaling role: pooled renderers run on the app token; only the talk token talks.
   const mayConnect = (role: ShareRole, given: string | null): boolean => {

@@ -29,6 +29,8 @@ export interface ShareHubOptions {
   maxViewers: number;
   /** Sent to the sender so it can show the viewer URL. */
   viewToken: string;
+  /** Sent to the sender when remote talk is on, so it can show the talk URL. */
+  talkToken?: string;
   /** How long a WHEP client waits for the sender's answer (ICE gathering included). */
   whepAnswerTimeoutMs?: number;
 }
@@ -73,7 +75,13 @@ export class ShareHub {
       previous.close(CLOSE_REPLACED, 'A newer sender took over');
     }
     this.sender = socket;
-    socket.send({ type: 'share.config', ice: this.options.ice, viewToken: this.options.viewToken, maxViewers: this.options.maxViewers });
+    socket.send({
+      type: 'share.config',
+      ice: this.options.ice,
+      viewToken: this.options.viewToken,
+      talkToken: this.options.talkToken,
+      maxViewers: this.options.maxViewers,
+    });
     for (const [peerId, viewer] of this.viewers) {
       viewer.send({ type: 'sender.ready' });
       socket.send({ type: 'peer.join', peerId });

@@ -92,6 +92,11 @@ export function SharePanel({ runtime }: { runtime: Runtime }) {
           Viewer link
         </a>
       ) : null}
+      {status.active && status.talkUrl ? (
+        <a className="mic-hint share-view-link" href={status.talkUrl} target="_blank" rel="noreferrer" title="Another browser talks to the avatar (microphone)">
+          Talk link
+        </a>
+      ) : null}
     </div>
   );
 }

@@ -33,6 +33,8 @@ export interface ShareStatus {
   framesDrawn: number;
   /** The viewer page address (watch-only token), once the engine sent it. */
   viewUrl: string | null;
+  /** The remote-talk page address (talk token), when the host offers remote talk. */
+  talkUrl: string | null;
   /** Stamp mode: wall-clock times at which the last clicks entered the shared audio. */
   clickWallMs: number[];
   error: string | null;
@@ -55,6 +57,7 @@ const IDLE: ShareStatus = {
   bitrateKbps: 0,
   framesDrawn: 0,
   viewUrl: null,
+  talkUrl: null,
   clickWallMs: [],
   error: null,
 };
@@ -163,7 +166,7 @@ export class ShareSender {
       },
     });
     this.statsTimer = setInterval(() => void this.sampleStats(), STATS_EVERY_MS);
-    this.update({ ...IDLE, active: true, preset: settings.preset, viewUrl: this.status.viewUrl });
+    this.update({ ...IDLE, active: true, preset: settings.preset, viewUrl: this.status.viewUrl, talkUrl: this.status.talkUrl });
   }
 
   stop(): void {
@@ -182,7 +185,7 @@ export class ShareSender {
     this.compositor?.dispose();
     this.compositor = null;
     this.stream = null;
-    this.update({ ...IDLE, viewUrl: this.status.viewUrl });
+    this.update({ ...IDLE, viewUrl: this.status.viewUrl, talkUrl: this.status.talkUrl });
   }
 
   private update(patch: Partial<ShareStatus>): void {
@@ -202,6 +205,7 @@ export class ShareSender {
         if (message.viewToken) {
           this.update({ viewUrl: `${window.location.origin}/view?token=${encodeURIComponent(message.viewToken)}` });
         }
+        if (message.talkToken) this.update({ talkUrl: `${window.location.origin}/view?token=${encodeURIComponent(message.talkToken)}&talk=1` });
         return;
       case 'peer.join':
         this.openViewerPeer(message.peerId);
