@@ -37,6 +37,10 @@ export const VadRunInputSchema = z.object({
   streamId: z.string().min(1),
   sampleRateHz: z.literal(16000),
   pcm,
+  /** Live sensitivity (settings): speech probability above which a frame is speech; absent: the load options. Applied from the next utterance. */
+  threshold: z.number().gt(0).lt(1).optional(),
+  /** Live end-of-utterance silence (settings); absent: the load options. Applied from the next utterance. */
+  minSilenceMs: z.number().nonnegative().optional(),
 });
 export const VadEventSchema = z.object({
   event: z.enum(['speech-start', 'speech-end']),

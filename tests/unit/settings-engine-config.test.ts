@@ -6,20 +6,15 @@ import { defaultEngineConfig } from '../../app/main/engine/engine-config';
 import { applyEngineSettings, modelPathsFromSettings } from '../../app/main/settings/engine-settings-config';
 
 describe('engine settings at start', () => {
-  it('sets worker counts, VAD options per VAD engine and the default persona; absent settings change nothing', () => {
+  it('sets worker counts and the default persona; VAD sensitivity stays out of the load options (it is live); absent settings change nothing', () => {
     const base = defaultEngineConfig();
     expect(applyEngineSettings(base, { vad: {}, poolSizes: {}, models: {} }).workers.llm).toEqual(base.workers.llm);
     const scripted = applyEngineSettings(base, { persona: 'Be brief.', vad: { threshold: 0.25, minSilenceMs: 700 }, poolSizes: { llm: 1, tts: 3 }, models: {} });
     expect(scripted.workers.llm.count).toBe(1);
     expect(scripted.workers.tts.count).toBe(3);
     expect(scripted.workers.stt.count).toBe(base.workers.stt.count);
-    expect(scripted.workers.vad.options).toMatchObject({ vadThreshold: 0.01, vadMinSilenceMs: 700, loadMs: 50 });
+    expect(scripted.workers.vad).toEqual(base.workers.vad);
     expect(scripted.defaultPersona).toBe('Be brief.');
-    const silero = applyEngineSettings(
-      { ...base, workers: { ...base.workers, vad: { engine: 'silero-vad', modelName: 'silero', count: 1 } } },
-      { vad: { threshold: 0.6, minSilenceMs: 400 }, poolSizes: {}, models: {} },
-    );
-    expect(silero.workers.vad.options).toEqual({ threshold: 0.6, minSilenceDurationMs: 400 });
     expect(base.workers.tts.count).toBe(2); // the base config is not mutated
   });
 

@@ -3,6 +3,7 @@ import { forkHostLauncher, type HostLauncher } from '../pool/host-launcher';
 import type { MachineResources } from '../pool/resource-plan';
 import type { PoolHealthConfig } from '../pool/worker-pool';
 import { defaultChunkerOptions, type ChunkerOptions } from '../pipeline/clause-chunker';
+import type { VadSensitivity } from '../pipeline/vad.stage';
 
 /**
  * One worker kind: which engine implementation, which model, how many warm workers. A real engine
@@ -63,6 +64,8 @@ export interface EngineConfig {
   shutdownTimeoutMs: number;
   /** Traces kept per session. */
   maxTracesPerSession: number;
+  /** The VAD sensitivity settings now, read for every mic frame (they change while the engine runs). */
+  vadSensitivity?: () => VadSensitivity;
   /** Measurements that are not messages (benches). */
   onDiagnostic?(event: EngineDiagnostic): void;
 }

@@ -145,7 +145,7 @@ export class Session {
 
   private startMic(): void {
     this.mic = new AsyncQueue<MicFrame>(this.controller.signal);
-    const outputs = vadStage({ pool: this.pool, sessionId: this.id })(this.mic, this.controller.signal);
+    const outputs = vadStage({ pool: this.pool, sessionId: this.id, sensitivity: this.config.vadSensitivity })(this.mic, this.controller.signal);
     void (async () => {
       try {
         for await (const output of outputs) this.onVad(output);

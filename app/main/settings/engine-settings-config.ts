@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { EngineSettings, ModelChoices } from '../../shared/settings.contract';
 import type { WorkerKind } from '../../shared/worker.contract';
-import type { EngineConfig, WorkerKindConfig } from '../engine/engine-config';
+import type { EngineConfig } from '../engine/engine-config';
 
 /** Model files chosen in the settings, as `resolveProfile` takes them. */
 export interface SettingsModelPaths {
@@ -44,29 +44,15 @@ export async function modelPathsFromSettings(
   return { paths, warnings };
 }
 
-/** Scripted VAD energy per unit of speech probability: probability 0.5 ⇔ its default RMS threshold 0.02. */
-const SCRIPTED_RMS_PER_PROBABILITY = 0.04;
-
-function vadOptions(worker: WorkerKindConfig, vad: EngineSettings['vad']): Record<string, unknown> {
-  const options = { ...worker.options };
-  if (worker.engine === 'silero-vad') {
-    if (vad.threshold !== undefined) options.threshold = vad.threshold;
-    if (vad.minSilenceMs !== undefined) options.minSilenceDurationMs = vad.minSilenceMs;
-  } else if (worker.engine === 'scripted') {
-    // The placeholder VAD thresholds frame energy; its probability is RMS / (2 · threshold).
-    if (vad.threshold !== undefined) options.vadThreshold = vad.threshold * SCRIPTED_RMS_PER_PROBABILITY;
-    if (vad.minSilenceMs !== undefined) options.vadMinSilenceMs = vad.minSilenceMs;
-  }
-  return options;
-}
-
-/** The engine config with the settings that act at start: pool sizes, VAD sensitivity, persona. */
+/**
+ * The engine config with the settings that act at start: pool sizes and persona. VAD sensitivity is
+ * not a load option: it travels with every mic frame (`EngineConfig.vadSensitivity`), so it stays live.
+ */
 export function applyEngineSettings(config: EngineConfig, settings: EngineSettings): EngineConfig {
   const workers = { ...config.workers };
   for (const kind of ['llm', 'stt', 'tts'] as const satisfies readonly WorkerKind[]) {
     const count = settings.poolSizes[kind];
     if (count !== undefined) workers[kind] = { ...workers[kind], count };
   }
-  workers.vad = { ...workers.vad, options: vadOptions(workers.vad, settings.vad) };
   return { ...config, workers, ...(settings.persona !== undefined ? { defaultPersona: settings.persona } : {}) };
 }

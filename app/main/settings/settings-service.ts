@@ -1,6 +1,6 @@
 import { AppError } from '../../shared/errors.contract';
 import type { ClientMessage, ServerMessage } from '../../shared/messages.contract';
-import { RestartSettingSchema, type EngineSettings, type RestartSetting } from '../../shared/settings.contract';
+import { RestartSettingSchema, type EngineSettings, type RestartSetting, type VadSettings } from '../../shared/settings.contract';
 import type { Engine, EngineConnection } from '../engine/engine-api';
 import type { EngineInstance } from '../engine/create-engine';
 import type { LoadedSettings, SettingsFile } from './settings-file';
@@ -23,17 +23,20 @@ export interface SettingsServiceOptions {
   startedWith: LoadedSettings;
   /** The profile's persona, used when the persona setting is cleared. */
   defaultPersona: string;
+  /** Takes new VAD sensitivity while running (the engine's `vadSensitivity`); without it VAD changes wait for a restart. */
+  onVadChange?: (vad: VadSettings) => void;
 }
 
 /**
  * Puts the engine settings behind client messages: `settings.get` and `settings.set` (saved
  * atomically) answer with `settings.current`, broadcast to every client. What can change live does:
  * the persona becomes the system prompt of the next turn in every session that did not bring its
- * own, and new sessions get the persona and voice. VAD, pool sizes and models are load options of
- * the warm workers: they are saved and reported as needing a restart.
+ * own, new sessions get the persona and voice, and VAD sensitivity (with `onVadChange`) reaches the
+ * next utterance. Pool sizes and models are load options of the warm workers: they are saved and
+ * reported as needing a restart.
  */
 export function withSettingsService(engine: EngineInstance, options: SettingsServiceOptions): Engine {
-  const { file, startedWith, defaultPersona } = options;
+  const { file, startedWith, defaultPersona, onVadChange } = options;
   let current: EngineSettings = startedWith.settings;
   let warning = startedWith.warning;
   const clients = new Set<(message: ServerMessage) => void>();
@@ -41,7 +44,7 @@ export function withSettingsService(engine: EngineInstance, options: SettingsSer
   const followers = new Set<string>();
 
   const restartRequired = (): RestartSetting[] =>
-    RestartSettingSchema.options.filter((group) => !sameGroup(current[group], startedWith.settings[group]));
+    RestartSettingSchema.options.filter((group) => !(group === 'vad' && onVadChange) && !sameGroup(current[group], startedWith.settings[group]));
 
   const snapshot = (): ServerMessage => ({
     type: 'settings.current',
@@ -71,6 +74,7 @@ export function withSettingsService(engine: EngineInstance, options: SettingsSer
     current = settings;
     warning = undefined;
     if (personaChanged) applyPersona();
+    onVadChange?.(current.vad);
     const message = snapshot();
     for (const client of clients) client(message);
   }

@@ -66,7 +66,7 @@ export class ScriptedEngine implements WorkerEngine {
     const startedMs = performance.now();
     switch (input.kind) {
       case 'vad':
-        return { data: this.vad.process(input.streamId, input.pcm, input.sampleRateHz) };
+        return { data: this.vad.process(input.streamId, input.pcm, input.sampleRateHz, input) };
       case 'stt': {
         const durationMs = (input.pcm.length * 1000) / input.sampleRateHz;
         await sleepUntil(startedMs + this.options.sttMs, context.signal);

@@ -3,6 +3,9 @@ import type { VadRunResult } from '../../shared/worker.contract';
 interface StreamState {
   positionMs: number;
   speaking: boolean;
+  /** RMS threshold and end silence in use; a new sensitivity takes over between utterances. */
+  thresholdRms: number;
+  minSilenceMs: number;
   runStartMs: number;
   runMs: number;
 }
@@ -15,17 +18,32 @@ export interface EnergyVadOptions {
   vadProbability: 'energy' | 'state';
 }
 
+/** A run's live sensitivity (the settings): speech probability threshold and end silence. */
+export interface EnergyVadSensitivity {
+  threshold?: number | undefined;
+  minSilenceMs?: number | undefined;
+}
+
+/** RMS per unit of speech probability: probability 0.5 ⇔ the default RMS threshold 0.02. */
+const RMS_PER_PROBABILITY = 0.04;
+
 /** Energy-threshold VAD with independent state per stream: speech after a run of loud frames, silence after a quiet hangover. */
 export class EnergyVad {
   private readonly streams = new Map<string, StreamState>();
 
   constructor(private readonly options: EnergyVadOptions) {}
 
-  process(streamId: string, pcm: Float32Array, sampleRateHz: number): VadRunResult {
+  process(streamId: string, pcm: Float32Array, sampleRateHz: number, sensitivity: EnergyVadSensitivity = {}): VadRunResult {
+    const thresholdRms = sensitivity.threshold !== undefined ? sensitivity.threshold * RMS_PER_PROBABILITY : this.options.vadThreshold;
+    const minSilenceMs = sensitivity.minSilenceMs ?? this.options.vadMinSilenceMs;
     let state = this.streams.get(streamId);
     if (!state) {
-      state = { positionMs: 0, speaking: false, runStartMs: 0, runMs: 0 };
+      state = { positionMs: 0, speaking: false, thresholdRms, minSilenceMs, runStartMs: 0, runMs: 0 };
       this.streams.set(streamId, state);
+    }
+    if (!state.speaking) {
+      state.thresholdRms = thresholdRms;
+      state.minSilenceMs = minSilenceMs;
     }
     const frameSamples = Math.max(1, Math.round((this.options.vadFrameMs * sampleRateHz) / 1000));
     const events: VadRunResult['events'] = [];
@@ -36,13 +54,13 @@ export class EnergyVad {
       for (let i = start; i < end; i++) energy += pcm[i]! * pcm[i]!;
       const rms = Math.sqrt(energy / (end - start));
       const frameMs = ((end - start) * 1000) / sampleRateHz;
-      probability = Math.min(1, rms / (2 * this.options.vadThreshold));
-      const loud = rms >= this.options.vadThreshold;
+      probability = Math.min(1, rms / (2 * state.thresholdRms));
+      const loud = rms >= state.thresholdRms;
       // A run counts frames that disagree with the current state.
       if (loud !== state.speaking) {
         if (state.runMs === 0) state.runStartMs = state.positionMs;
         state.runMs += frameMs;
-        const needed = state.speaking ? this.options.vadMinSilenceMs : this.options.vadMinSpeechMs;
+        const needed = state.speaking ? state.minSilenceMs : this.options.vadMinSpeechMs;
         if (state.runMs >= needed) {
           state.speaking = loud;
           events.push({ event: loud ? 'speech-start' : 'speech-end', atMs: state.runStartMs });

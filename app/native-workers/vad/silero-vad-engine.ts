@@ -56,9 +56,19 @@ async function checkSileroModel(modelPath: string): Promise<void> {
   }
 }
 
+/** The options a run may change (the settings' VAD sensitivity). */
+interface SileroTuning {
+  threshold: number;
+  minSilenceDurationMs: number;
+}
+
 /** One microphone stream: its detector, the samples not yet fed, and where it is in time. */
 interface VadStream {
   detector: SherpaVad;
+  /** The sensitivity the detector was built with. */
+  tuning: SileroTuning;
+  /** Samples of the stream fed before this detector was built (sherpa counts from its own first sample). */
+  detectorStartSamples: number;
   pending: Float32Array;
   samplesFed: number;
   speaking: boolean;
@@ -68,7 +78,8 @@ interface VadStream {
  * Silero VAD (v5) run by sherpa-onnx's voice activity detector, one detector per stream. Audio is
  * fed in whole 32 ms windows so each event is placed at the window where the detector changed its
  * mind. sherpa does not expose silero's per-window probability: `probability` is 1 while the stream
- * is in speech and 0 otherwise.
+ * is in speech and 0 otherwise. A run may carry a new threshold or end silence (the settings); sherpa
+ * fixes both per detector, so the stream gets a new detector at its next pause between utterances.
  */
 export class SileroVadEngine implements WorkerEngine {
   private config: SherpaVadConfig | null = null;
@@ -98,13 +109,23 @@ export class SileroVadEngine implements WorkerEngine {
       debug: false,
     };
     // Build one detector now so a broken model fails the load, not the first frame.
-    this.createDetector();
+    this.createDetector(this.loadTuning());
     return { engine: 'silero-vad', model: modelPath, windowMs: (WINDOW_SAMPLES * 1000) / SAMPLE_RATE_HZ, ...options.data };
   }
 
   async run(input: RunInput, _context: RunContext): Promise<{ data: unknown }> {
     if (input.kind !== 'vad') throw new AppError(ErrorCode.InvalidMessage, `The VAD worker cannot run "${input.kind}" requests.`, true);
-    const stream = this.streamFor(input.streamId);
+    const tuning: SileroTuning = {
+      threshold: input.threshold ?? this.options.threshold,
+      minSilenceDurationMs: input.minSilenceMs ?? this.options.minSilenceDurationMs,
+    };
+    const stream = this.streamFor(input.streamId, tuning);
+    // Never inside an utterance: its end must not move, nor its start be forgotten, mid-sentence.
+    if (!stream.speaking && (stream.tuning.threshold !== tuning.threshold || stream.tuning.minSilenceDurationMs !== tuning.minSilenceDurationMs)) {
+      stream.detector = this.createDetector(tuning);
+      stream.tuning = tuning;
+      stream.detectorStartSamples = stream.samplesFed;
+    }
     const events: VadRunResult['events'] = [];
     const samples = concat(stream.pending, input.pcm);
     let offset = 0;
@@ -137,7 +158,7 @@ export class SileroVadEngine implements WorkerEngine {
     let segmentEndSamples: number | null = null;
     while (!stream.detector.isEmpty()) {
       const segment = stream.detector.front(false);
-      segmentEndSamples = segment.start + segment.samples.length;
+      segmentEndSamples = stream.detectorStartSamples + segment.start + segment.samples.length;
       stream.detector.pop();
     }
     if (!detected && stream.speaking) {
@@ -146,19 +167,24 @@ export class SileroVadEngine implements WorkerEngine {
     stream.speaking = detected;
   }
 
-  private streamFor(streamId: string): VadStream {
+  private streamFor(streamId: string, tuning: SileroTuning): VadStream {
     let stream = this.streams.get(streamId);
     if (!stream) {
-      stream = { detector: this.createDetector(), pending: new Float32Array(0), samplesFed: 0, speaking: false };
+      stream = { detector: this.createDetector(tuning), tuning, detectorStartSamples: 0, pending: new Float32Array(0), samplesFed: 0, speaking: false };
       this.streams.set(streamId, stream);
     }
     return stream;
   }
 
-  private createDetector(): SherpaVad {
+  private loadTuning(): SileroTuning {
+    return { threshold: this.options.threshold, minSilenceDurationMs: this.options.minSilenceDurationMs };
+  }
+
+  private createDetector(tuning: SileroTuning): SherpaVad {
     if (!this.config) throw new AppError(ErrorCode.ModelMissing, 'The VAD model is not loaded.', true);
     const { Vad } = loadSherpaVad();
-    return new Vad(this.config, BUFFER_SECONDS);
+    const sileroVad = { ...this.config.sileroVad, threshold: tuning.threshold, minSilenceDuration: tuning.minSilenceDurationMs / 1000 };
+    return new Vad({ ...this.config, sileroVad }, BUFFER_SECONDS);
   }
 }
 
