@@ -86,15 +86,16 @@ const bench: Benchmark = {
           video.requestVideoFrameCallback(onFrame);
 
           const audio = new AudioContext();
+          // An onset: the first loud sample after 0.3 s without one (clicks come once a second).
           const source = `class Onset extends AudioWorkletProcessor {
-            constructor() { super(); this.quiet = 0; }
+            constructor() { super(); this.lastLoudSec = -1; }
             process(inputs) {
               const samples = inputs[0] && inputs[0][0];
               if (samples) for (let i = 0; i < samples.length; i++) {
-                const level = Math.abs(samples[i]);
-                if (level > 0.25 && this.quiet > sampleRate * 0.3) { this.port.postMessage(currentTime + i / sampleRate); this.quiet = 0; }
-                else if (level < 0.05) this.quiet++;
-                else this.quiet = 0;
+                if (Math.abs(samples[i]) < 0.3) continue;
+                const atSec = currentTime + i / sampleRate;
+                if (this.lastLoudSec < 0 || atSec - this.lastLoudSec > 0.3) this.port.postMessage(atSec);
+                this.lastLoudSec = atSec;
               }
               return true;
             }
@@ -144,6 +145,8 @@ const bench: Benchmark = {
           sender_render_fps_p50: round3(quantile(renderFps, 0.5)),
           received_height_px_p50: round3(quantile(received.frames.map((frame) => frame.height), 0.5)),
           stamp_decoded_ratio: round3(latencies.length / Math.max(1, received.frames.length)),
+          clicks_sent_count: clicks.length,
+          clicks_heard_count: received.onsetsWallMs.length,
         },
         notes: [
           'Frames carry their capture time (wall clock) as a stamp; glass-to-glass = receiver expectedDisplayTime - stamp.',
