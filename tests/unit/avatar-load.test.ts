@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Mesh } from 'three';
+import { Box3, type Mesh, Vector3 } from 'three';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError, ErrorCode } from '../../app/shared/errors.contract';
 import type { AvatarPose } from '../../app/renderer/avatar/avatar-rig';
@@ -77,6 +77,19 @@ describe('loadAvatar', () => {
     const oculus = await loadAvatar(bytesOf(paths.oculus), 'sample-oculus.glb');
     expect(oculus.rig.info.format).toBe('oculus');
     expect(oculus.rig.morphTargetNames).toContain('viseme_PP');
+  });
+
+  it('turns every avatar to face the camera (+z), VRM 0.x included', async () => {
+    for (const [kind, path] of Object.entries(paths)) {
+      const avatar = await loadAvatar(bytesOf(path), `${kind}.glb`);
+      avatar.root.updateMatrixWorld(true);
+      let mouthZ = Number.NaN;
+      avatar.root.traverse((object) => {
+        const mesh = object as Mesh;
+        if (mesh.isMesh && (mesh.material as { name?: string }).name === 'mouth') mouthZ = new Box3().setFromObject(mesh).getCenter(new Vector3()).z;
+      });
+      expect(mouthZ, kind).toBeGreaterThan(0.5);
+    }
   });
 
   it('reads a .gltf whose buffers are embedded as data: URIs', async () => {
