@@ -5,7 +5,7 @@ import { lipSyncProbe } from '../lipsync/lipsync-probe';
 import { avatarState } from '../state/avatar-state';
 import { micDiagnostics, publishDiagnostics } from '../state/diagnostics';
 import type { Runtime } from '../state/runtime';
-import type { AvatarRig } from './avatar-rig';
+import type { AvatarInfo, AvatarRig } from './avatar-rig';
 import { getBackgroundMode } from './background-mode';
 import { EmotionState } from './emotion';
 import { FaceMixer, type FaceLayers, jawOpenness } from './face-mix';
@@ -36,6 +36,9 @@ function percentile95(values: readonly number[]): number {
 }
 
 const round3 = (value: number): number => Math.round(value * 1000) / 1000;
+
+/** Before the first avatar has mounted: the built-in one is on its way. */
+const NO_AVATAR: AvatarInfo = Object.freeze({ kind: 'default', name: 'Default avatar', format: 'default-avatar' });
 
 /**
  * The per-frame loop: samples lip-sync on the audio clock, layers blinks, idle life and emotion on
@@ -152,7 +155,7 @@ export function AvatarAnimator({ runtime, rigRef, motion }: { runtime: Runtime; 
       replyText,
       transcript: conversation.entries.map((entry) => ({ role: entry.role, text: entry.text })),
       errors: conversation.errors.map((error) => `${error.code}: ${error.message}`),
-      avatar: rig ? { ...rig.info } : { kind: 'default', name: 'Default avatar', format: 'default-avatar' },
+      avatar: rig?.info ?? NO_AVATAR,
       emotion: emotion.emotion,
       emotionWeight: round3(emotion.weight),
       background: getBackgroundMode(),
