@@ -1,9 +1,10 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { IPC_FROM_RENDERER, IPC_TO_RENDERER } from '../main/electron/ipc-channels';
+import { IPC_FROM_RENDERER, IPC_SHARE_ENDPOINT, IPC_TO_RENDERER } from '../main/electron/ipc-channels';
 
 /**
- * The renderer's only door to the engine: send a message, listen for messages. Messages are
- * validated in the main process; Float32Array fields pass by structured clone.
+ * The renderer's only door to the engine: send a message, listen for messages, and ask where the
+ * desktop share server listens. Messages are validated in the main process (the share endpoint in
+ * the renderer); Float32Array fields pass by structured clone.
  */
 contextBridge.exposeInMainWorld('avatarBridge', {
   send(message: unknown): void {
@@ -13,5 +14,8 @@ contextBridge.exposeInMainWorld('avatarBridge', {
     const listener = (_event: IpcRendererEvent, message: unknown): void => callback(message);
     ipcRenderer.on(IPC_TO_RENDERER, listener);
     return () => ipcRenderer.off(IPC_TO_RENDERER, listener);
+  },
+  shareEndpoint(): Promise<unknown> {
+    return ipcRenderer.invoke(IPC_SHARE_ENDPOINT);
   },
 });

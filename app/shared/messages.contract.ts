@@ -253,3 +253,17 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 export type WorkerStatus = z.infer<typeof WorkerStatusSchema>;
+
+/**
+ * The desktop app's share server, as Electron main tells its window (preload `shareEndpoint()`):
+ * pages served by `serve` share through their own host instead.
+ */
+export const ShareEndpointSchema = z.object({
+  /** `ws://127.0.0.1:<port>/signal`: where the window takes the sender role. */
+  signalUrl: z.string().url().startsWith('ws://'),
+  /** The app token of the share server (sender role); never given to viewers. */
+  token: z.string().min(16),
+  /** The viewer page with the watch-only token (`http://…/view?token=…`). */
+  viewUrl: z.string().url().startsWith('http://'),
+});
+export type ShareEndpoint = z.infer<typeof ShareEndpointSchema>;

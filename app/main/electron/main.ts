@@ -1,21 +1,26 @@
-import { app, BrowserWindow, ipcMain, session, shell, type IpcMainEvent, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, session, shell, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { ServerMessage } from '../../shared/messages.contract';
 import { parseClientMessage } from '../../shared/validate';
 import { appRoot, rendererDir } from '../app-paths';
-import { createEngine, defaultEngineConfig } from '../engine/create-engine';
+import { composeAppEngine, type AppEngine } from '../engine/compose-app-engine';
+import { defaultEngineConfig } from '../engine/create-engine';
 import type { Engine, EngineConnection } from '../engine/engine-api';
-import { resolveProfile } from '../engine/model-profile';
-import { openModelManager } from '../models/model-manager';
-import { withModelService } from '../models/model-service';
-import { IPC_FROM_RENDERER, IPC_TO_RENDERER } from './ipc-channels';
+import { resolveDataDir } from '../settings/data-dir';
+import { startDesktopShare, type DesktopShare } from './desktop-share';
+import { IPC_FROM_RENDERER, IPC_SHARE_ENDPOINT, IPC_TO_RENDERER } from './ipc-channels';
 import { utilityHostLauncher } from './utility-host-launcher';
 
-/** The Electron shell: one window, the IPC bridge to the engine, and locked-down permissions. */
+/**
+ * The Electron shell: one window, the IPC bridge to the engine, the share server, and locked-down
+ * permissions. `--lan` opts the share server in to LAN viewers (loopback only otherwise).
+ */
 
 let engine: Engine | undefined;
+/** The share server (started with the app; null when it could not listen). */
+let share: Promise<DesktopShare | null> = Promise.resolve(null);
 const rendererUrl = pathToFileURL(join(rendererDir, 'index.html')).href;
 const connections = new Map<number, EngineConnection>();
 
@@ -85,17 +90,43 @@ ipcMain.on(IPC_FROM_RENDERER, (event: IpcMainEvent, raw: unknown) => {
   }
 });
 
+ipcMain.handle(IPC_SHARE_ENDPOINT, async (event: IpcMainInvokeEvent) => {
+  if (!event.senderFrame || !isOwnPage(event.senderFrame.url)) return null;
+  return (await share)?.endpoint ?? null;
+});
+
 app.on('web-contents-created', (_event, contents) => {
   contents.on('will-attach-webview', (event) => event.preventDefault());
 });
 
 app.whenReady().then(async () => {
   installPermissionHandlers();
-  const { config, summary } = await resolveProfile({ profile: 'auto', base: { ...defaultEngineConfig(), launcher: utilityHostLauncher } });
-  for (const line of summary) console.log(line);
-  engine = withModelService(createEngine(config), await openModelManager(), () =>
-    Object.values(config.workers).flatMap((worker) => (worker.modelPath ? [worker.modelPath] : [])),
+  share = startDesktopShare({ rendererDir, lan: app.commandLine.hasSwitch('lan') }).then(
+    (started) => {
+      console.log(`Share viewer (OBS Browser Source): ${started.endpoint.viewUrl}`);
+      return started;
+    },
+    (error: unknown) => {
+      console.error(`The share server could not start: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    },
   );
+  let composed: AppEngine;
+  try {
+    composed = await composeAppEngine({
+      profile: 'auto',
+      dataDir: resolveDataDir(),
+      base: { ...defaultEngineConfig(), launcher: utilityHostLauncher },
+    });
+  } catch (error) {
+    dialog.showErrorBox('Local Talking Avatar cannot start', error instanceof Error ? error.message : String(error));
+    app.exit(1);
+    return;
+  }
+  // Settings warnings also reach the window (settings.current says them); the log keeps them too.
+  for (const warning of composed.warnings) console.warn(warning);
+  for (const line of composed.summary) console.log(line);
+  engine = composed.engine;
   createWindow();
   await engine.start();
 });
@@ -107,5 +138,5 @@ app.on('before-quit', (event) => {
   if (shuttingDown) return;
   shuttingDown = true;
   event.preventDefault();
-  (engine?.shutdown() ?? Promise.resolve()).finally(() => app.exit(0));
+  Promise.allSettled([share.then((started) => started?.close()), engine?.shutdown()]).finally(() => app.exit(0));
 });

@@ -15,7 +15,8 @@ import { decodeClientFrame, encodeServerMessage } from '../transport/wire-codec'
 
 /** Options of the headless host that serves the renderer build and the engine over WebSocket. */
 export interface ServeOptions {
-  engine: Engine;
+  /** null: share only, no engine WebSocket (the desktop app's window reaches its engine over IPC). */
+  engine: Engine | null;
   rendererDir: string;
   /** 0 picks a free port. */
   port: number;
@@ -27,6 +28,11 @@ export interface ServeOptions {
   maxMessageBytes?: number;
   /** The avatar share (signaling, viewer page, WHEP). */
   share?: ShareOptions;
+  /**
+   * Page origins not served here that may still open `/signal` (the desktop window's file:// page
+   * sends "null"); the token decides as always.
+   */
+  signalOrigins?: string[];
 }
 
 /** Settings of the avatar share hosted next to the engine. */
@@ -149,7 +155,7 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
       const given = url.searchParams.get('token');
       if (!mayConnect(role.data, given)) return refuse(401, 'Unauthorized');
       const origin = req.headers.origin;
-      if (origin && !isAllowedOrigin(origin, host)) return refuse(403, 'Forbidden');
+      if (origin && !isAllowedOrigin(origin, host) && !options.signalOrigins?.includes(origin)) return refuse(403, 'Forbidden');
       signalWss.handleUpgrade(req, socket, head, (ws) =>
         attachSignal(ws, (signal) => {
           if (role.data === 'sender') return hub.attachSender(signal);
@@ -160,7 +166,7 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
       );
       return;
     }
-    if (url.pathname !== '/ws') return refuse(404, 'Not Found');
+    if (url.pathname !== '/ws' || !options.engine) return refuse(404, 'Not Found');
     if (!tokenMatches(token, url.searchParams.get('token'))) return refuse(401, 'Unauthorized');
     const origin = req.headers.origin;
     if (origin && !isAllowedOrigin(origin, host)) return refuse(403, 'Forbidden');
@@ -171,7 +177,7 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
     const send = (message: ServerMessage): void => {
       if (ws.readyState === ws.OPEN) ws.send(encodeServerMessage(message));
     };
-    const connection = options.engine.connect(send);
+    const connection = options.engine!.connect(send);
     ws.on('message', (data: RawData, isBinary: boolean) => {
       try {
         const bytes = toBytes(data);

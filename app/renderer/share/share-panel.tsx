@@ -1,6 +1,7 @@
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { SHARE_PRESETS, SharePresetNameSchema, type SharePresetName } from '../../shared/share.contract';
 import type { Runtime } from '../state/runtime';
+import { desktopShareEndpoint } from '../transport/electron-engine-client';
 import { CHROMA_KEY_COLOR } from './share-compositor';
 import { ShareSender, type ShareContentHint, type ShareSettings } from './share-sender';
 
@@ -26,11 +27,34 @@ function settingsFromUrl(params: URLSearchParams): ShareSettings & { autostart: 
   };
 }
 
+/**
+ * Where the share signals: in Electron the desktop app's own share server (asked through the
+ * preload), else the `serve` host that served this page with the page's token.
+ */
+function useShareServer(params: URLSearchParams): { token: string; origin: string } | null {
+  const [server, setServer] = useState(() => {
+    const token = params.get('token');
+    return !window.avatarBridge && token ? { token, origin: window.location.origin } : null;
+  });
+  useEffect(() => {
+    const bridge = window.avatarBridge;
+    if (!bridge) return;
+    let live = true;
+    void desktopShareEndpoint(bridge).then((endpoint) => {
+      if (live && endpoint) setServer({ token: endpoint.token, origin: new URL(endpoint.viewUrl).origin });
+    });
+    return () => {
+      live = false;
+    };
+  }, []);
+  return server;
+}
+
 /** Share control: start/stop the WebRTC share of the avatar, preset, viewers and the viewer address. */
 export function SharePanel({ runtime }: { runtime: Runtime }) {
   const [params] = useState(() => new URLSearchParams(window.location.search));
-  const token = params.get('token');
-  const [sender] = useState(() => (token ? new ShareSender(runtime.player, token, avatarCanvas) : null));
+  const server = useShareServer(params);
+  const sender = useMemo(() => (server ? new ShareSender(runtime.player, server.token, avatarCanvas, server.origin) : null), [server, runtime.player]);
   const [initial] = useState(() => settingsFromUrl(params));
   const [preset, setPreset] = useState<SharePresetName>(initial.preset);
   const [hint, setHint] = useState<ShareContentHint>(initial.contentHint);
@@ -45,7 +69,7 @@ export function SharePanel({ runtime }: { runtime: Runtime }) {
   if (!sender || !status) {
     return (
       <div className="mic-controls share-panel" role="group" aria-label="Share">
-        <span className="mic-hint">Sharing needs the browser host (npm run serve).</span>
+        <span className="mic-hint">Sharing needs a share server (the desktop app's, or npm run serve).</span>
       </div>
     );
   }

@@ -118,6 +118,8 @@ export class ShareSender {
     private readonly player: TtsPlayer,
     private readonly token: string,
     private readonly canvas: () => HTMLCanvasElement | null,
+    /** The share server's http origin: the page's own under `serve`, the desktop share server in Electron. */
+    private readonly serverOrigin: string = window.location.origin,
   ) {
     window.avatarShareStatus = this.status;
   }
@@ -158,7 +160,7 @@ export class ShareSender {
     this.silence.start();
     this.stream = new MediaStream([this.compositor.track, ...this.audioDestination.stream.getAudioTracks()]);
     if (settings.stamp) this.clickTimer = setInterval(() => this.click(), CLICK_EVERY_MS);
-    this.socket = new SignalSocket(signalUrl(window.location, 'sender', this.token), {
+    this.socket = new SignalSocket(signalUrl(new URL(this.serverOrigin), 'sender', this.token), {
       message: (message) => this.onMessage(message),
       status: (open) => {
         if (!open) this.closePeers();
@@ -203,9 +205,9 @@ export class ShareSender {
       case 'share.config':
         this.ice = message.ice;
         if (message.viewToken) {
-          this.update({ viewUrl: `${window.location.origin}/view?token=${encodeURIComponent(message.viewToken)}` });
+          this.update({ viewUrl: `${this.serverOrigin}/view?token=${encodeURIComponent(message.viewToken)}` });
         }
-        if (message.talkToken) this.update({ talkUrl: `${window.location.origin}/view?token=${encodeURIComponent(message.talkToken)}&talk=1` });
+        if (message.talkToken) this.update({ talkUrl: `${this.serverOrigin}/view?token=${encodeURIComponent(message.talkToken)}&talk=1` });
         return;
       case 'peer.join':
         this.openViewerPeer(message.peerId);

@@ -10,8 +10,8 @@ import {
 const RETRY_MS = 1000;
 const BUSY_RETRY_MS = 5000;
 
-/** The signaling address of the `serve` host that served this page, for a role and token. */
-export function signalUrl(location: Location, role: ShareRole, token: string): string {
+/** The signaling address of a share server (the `serve` host that served this page, or the desktop app's), for a role and token. */
+export function signalUrl(location: Pick<Location, 'protocol' | 'host'>, role: ShareRole, token: string): string {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   return `${scheme}://${location.host}/signal?role=${role}&token=${encodeURIComponent(token)}`;
 }

@@ -1,4 +1,4 @@
-import type { ClientMessage, ServerMessage } from '../../shared/messages.contract';
+import { ShareEndpointSchema, type ClientMessage, type ServerMessage, type ShareEndpoint } from '../../shared/messages.contract';
 import type { ConnectionStatus, EngineClient } from './engine-client';
 import { ListenerSet } from './listener-set';
 import { validateIncoming } from './validate-incoming';
@@ -7,6 +7,15 @@ import { validateIncoming } from './validate-incoming';
 export interface AvatarBridge {
   send(message: unknown): void;
   onMessage(callback: (message: unknown) => void): () => void;
+  /** The desktop share server's endpoint, or null (older preloads lack it). */
+  shareEndpoint?(): Promise<unknown>;
+}
+
+/** Asks the Electron shell where its share server listens; null without one or on a reply that does not validate. */
+export async function desktopShareEndpoint(bridge: AvatarBridge): Promise<ShareEndpoint | null> {
+  if (typeof bridge.shareEndpoint !== 'function') return null;
+  const parsed = ShareEndpointSchema.safeParse(await bridge.shareEndpoint().catch(() => null));
+  return parsed.success ? parsed.data : null;
 }
 
 /** Engine client over Electron IPC; messages are plain objects, PCM passes by structured clone. */

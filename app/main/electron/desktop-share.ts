@@ -1,0 +1,39 @@
+import type { ShareEndpoint } from '../../shared/messages.contract';
+import { startServeHost, type ServeHandle } from '../serve/serve-host';
+
+export interface DesktopShareOptions {
+  /** The renderer build: the viewer page (`/view`) comes from it. */
+  rendererDir: string;
+  /** Listen on every interface (the user opted in); loopback otherwise. */
+  lan?: boolean;
+  /** 0 (default) picks a free port. */
+  port?: number;
+}
+
+export interface DesktopShare {
+  /** What the window needs to share (signaling address and app token) and the viewer address. */
+  endpoint: ShareEndpoint;
+  handle: ServeHandle;
+  close(): Promise<void>;
+}
+
+/** The window's page is a file:// page: Chromium sends "null" as its origin (older builds "file://"). */
+const FILE_PAGE_ORIGINS = ['null', 'file://'];
+
+/**
+ * The desktop app's share server: the same host as `serve` (`/signal`, `/view`, `/whep`, a random
+ * app token and a watch-only view token) but without the engine WebSocket, because the window talks
+ * to the engine over IPC and nothing else should. Plain Node, so tests run it without Electron.
+ */
+export async function startDesktopShare(options: DesktopShareOptions): Promise<DesktopShare> {
+  const handle = await startServeHost({
+    engine: null,
+    rendererDir: options.rendererDir,
+    port: options.port ?? 0,
+    host: options.lan ? '0.0.0.0' : '127.0.0.1',
+    signalOrigins: FILE_PAGE_ORIGINS,
+  });
+  // Even on the LAN, the window itself signals over loopback.
+  const signalUrl = `ws://127.0.0.1:${handle.port}/signal`;
+  return { endpoint: { signalUrl, token: handle.token, viewUrl: handle.viewUrl }, handle, close: () => handle.close() };
+}
