@@ -3,7 +3,7 @@ import { createEngine, type EngineInstance } from '../app/main/engine/create-eng
 import type { EngineConfig } from '../app/main/engine/engine-config';
 import { resolveProfile } from '../app/main/engine/model-profile';
 import { EmbeddedVoice } from '../app/main/lipsync/embedded-voice';
-import { joinReplies, SpokenTurnClient, type SpokenTurn } from '../app/main/cli/spoken-turn';
+import { joinReplies, MIC_RATE_HZ, resample, SpokenTurnClient, type SpokenTurn } from '../app/main/cli/spoken-turn';
 import { wordErrorRate } from '../app/main/models/ct2-whisper/wer';
 import { devModelsOrSkipReason } from '../app/main/models/dev-models';
 import { speakableText } from '../app/main/pipeline/speakable-text';
@@ -65,20 +65,24 @@ async function startEngine(config: EngineConfig): Promise<EngineInstance> {
   return engine;
 }
 
-/** Whisper in its own worker thread, after the turns: the reply audio (16 kHz) transcribed back to text. */
-async function transcribeAll(modelPath: string, clips: Array<{ pcm: Float32Array<ArrayBuffer> }>): Promise<string[]> {
+/**
+ * Whisper in its own worker thread (threads as the engine's plan), after the turns: 16 kHz clips
+ * transcribed, with the time of each request.
+ */
+async function transcribeAll(modelPath: string, threads: number, clips: Array<{ pcm: Float32Array<ArrayBuffer> }>): Promise<Array<{ text: string; ms: number }>> {
   const worker = startWorkerThread(workerEntryFor('whisper'));
   try {
-    const ready = await requestWorker(worker, { type: 'load', spec: { kind: 'stt', engine: 'whisper', modelName: 'roundtrip', modelPath, threads: 2, options: {} } }, (r) => r.type === 'ready' || r.type === 'error');
+    const ready = await requestWorker(worker, { type: 'load', spec: { kind: 'stt', engine: 'whisper', modelName: 'isolated', modelPath, threads, options: { dropRepeatedSentences: false } } }, (r) => r.type === 'ready' || r.type === 'error');
     if (ready.type !== 'ready') throw new Error(`whisper failed to load: ${JSON.stringify(ready)}`);
-    const texts: string[] = [];
+    const results: Array<{ text: string; ms: number }> = [];
     for (const [index, clip] of clips.entries()) {
-      const requestId = `roundtrip-${index}`;
+      const requestId = `isolated-${index}`;
+      const startedMs = performance.now();
       const reply = await requestWorker(worker, { type: 'run', requestId, input: { kind: 'stt', sampleRateHz: 16000, pcm: clip.pcm, final: true } }, (r) => (r.type === 'result' || r.type === 'error') && r.requestId === requestId);
       if (reply.type !== 'result') throw new Error(`whisper failed: ${JSON.stringify(reply)}`);
-      texts.push(SttRunResultSchema.parse(reply.data).text);
+      results.push({ text: SttRunResultSchema.parse(reply.data).text, ms: performance.now() - startedMs });
     }
-    return texts;
+    return results;
   } finally {
     await worker.terminate();
   }
@@ -139,7 +143,18 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   // What the voice was given: the chunks' speakable text (markdown removed); replies joined into
   // clips of up to 25 s so a one-word reply does not decide the rate alone.
   const clips = joinReplies(streamed.map((turn) => ({ pcm: turn.pcm, sampleRateHz: turn.sampleRateHz, text: turn.chunks.map((chunk) => speakableText(chunk.text)).join(' ') })));
-  const backTranscripts = await transcribeAll(dev.profile.stt.whisperGgmlPath, clips);
+  // The same questions transcribed in isolation (a worker thread, no engine, nothing else running),
+  // padded like the engine's utterances (pre-roll before, endpoint silence after): the engine path's
+  // STT against the bare runtime, in the same run.
+  const utterances = questions.map(({ clip }) => {
+    const speech = resample(clip.pcm, clip.sampleRateHz, MIC_RATE_HZ);
+    const pcm = new Float32Array(Math.round(MIC_RATE_HZ * (config.pipeline.utterancePrerollMs + 250) / 1000) + speech.length);
+    pcm.set(speech, Math.round((MIC_RATE_HZ * config.pipeline.utterancePrerollMs) / 1000));
+    return { pcm };
+  });
+  const transcribed = await transcribeAll(dev.profile.stt.whisperGgmlPath, streaming.plan?.kinds.stt?.threads ?? 1, [...clips, ...utterances]);
+  const backTranscripts = transcribed.slice(0, clips.length).map((result) => result.text);
+  const isolatedSttMs = transcribed.slice(clips.length).map((result) => result.ms);
 
   const firstAudio = complete.map((time) => time.firstAudioMs);
   const metrics: Record<string, number> = {
@@ -147,6 +162,8 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
     first_audio_ms_p95: round3(quantile(firstAudio, 0.95)),
     endpoint_ms_p50: p50(complete.map((time) => time.endpointMs)),
     stt_ms_p50: p50(complete.map((time) => time.sttMs)),
+    stt_isolated_ms_p50: p50(isolatedSttMs),
+    stt_engine_over_isolated_ratio: round3(quantile(complete.map((time) => time.sttMs), 0.5) / quantile(isolatedSttMs, 0.5)),
     llm_first_token_ms_p50: p50(complete.map((time) => time.llmFirstTokenMs)),
     first_clause_ms_p50: p50(complete.map((time) => time.firstClauseMs)),
     tts_first_chunk_ms_p50: p50(complete.map((time) => time.ttsFirstChunkMs)),
@@ -163,6 +180,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       `${runs} eSpeak NG questions of ${questions.map((q) => ((q.clip.pcm.length / q.clip.sampleRateHz)).toFixed(1)).join(', ')} s, paced as 20 ms microphone frames, one session (KV cache reused), after one warm-up turn`,
       'first_audio = speech end (VAD) → first tts.chunk ready; endpoint = speech end → VAD decided; stt = endpoint → transcript; llm_first_token = request → first token; first_clause = first token → first clause released; tts_first_chunk = first clause → its audio',
       'per question: [endpoint / stt / llm first token / first clause / tts first chunk / first audio ms]',
+      'stt_isolated = the same questions (padded like utterances) transcribed by a bare whisper worker after the turns; stt_engine_over_isolated = stt p50 / stt_isolated p50',
       'stt_wer = transcripts vs question texts; tts_roundtrip_wer = reply audio transcribed back by whisper vs the text the voice spoke',
       ...(compareChunking ? ['chunking_gain = first audio with the chunker waiting for the whole reply / with streaming clauses (same questions, interleaved, second engine)'] : []),
       `resource plan: ${plan}`,

@@ -32,7 +32,7 @@ describe.skipIf(!dev.ok)(`the engine's spoken replies transcribed back${dev.ok ?
     whisper = startWorkerThread(workerEntryFor('whisper'));
     const [, ready] = await Promise.all([
       engine.start(),
-      requestWorker(whisper, { type: 'load', spec: { kind: 'stt', engine: 'whisper', modelName: 'roundtrip', modelPath: dev.ok ? dev.profile.stt.whisperGgmlPath : '', threads: 1, options: {} } }, (r) => r.type === 'ready' || r.type === 'error'),
+      requestWorker(whisper, { type: 'load', spec: { kind: 'stt', engine: 'whisper', modelName: 'roundtrip', modelPath: dev.ok ? dev.profile.stt.whisperGgmlPath : '', threads: 1, options: { dropRepeatedSentences: false } } }, (r) => r.type === 'ready' || r.type === 'error'),
     ]);
     if (ready.type !== 'ready') throw new Error(`whisper did not load: ${JSON.stringify(ready)}`);
     const voice = await EmbeddedVoice.create();

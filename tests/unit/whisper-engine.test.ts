@@ -83,6 +83,19 @@ describe('whisper engine around the native binding', () => {
     expect(withoutDecoderLoops('I went to the. I went to the shop.')).toBe('I went to the. I went to the shop.');
   });
 
+  it('drops a decoder loop from a transcript unless told the speech may repeat itself', async () => {
+    const loop = 'The sky is blue. The sky is blue. The sky';
+    for (const [dropRepeatedSentences, expected] of [[true, 'The sky is blue.'], [false, loop]] as const) {
+      const whisper = fakeWhisper();
+      const engine = new WhisperEngine(whisper.open);
+      await engine.load({ ...spec, options: { warmUpMs: 0, dropRepeatedSentences } }, () => undefined);
+      const running = engine.run(input(16000), runContext());
+      await vi.waitFor(() => expect(whisper.calls).toHaveLength(1));
+      whisper.calls[0]!.settle(words(loop, 0, 1000));
+      expect((await running).data).toMatchObject({ text: expected });
+    }
+  });
+
   it('warms whisper.cpp up at load with one throwaway transcription, and fails the load when it fails', async () => {
     const whisper = fakeWhisper();
     const engine = new WhisperEngine(whisper.open);

@@ -28,6 +28,11 @@ const WhisperOptionsSchema = z.object({
    * would otherwise land on the user's first turn. 0 skips it.
    */
   warmUpMs: z.number().nonnegative().default(1000),
+  /**
+   * Drop a sentence that repeats the one before it (a decoder loop, see `withoutDecoderLoops`). Off
+   * for transcribing speech that may really repeat itself (a small LLM's reply read back).
+   */
+  dropRepeatedSentences: z.boolean().default(true),
   /** A native call that has not answered by then is declared hung (see `hangTimeoutMsFor`). */
   hangTimeoutMs: z.number().positive().optional(),
 });
@@ -79,6 +84,7 @@ export class WhisperEngine implements WorkerEngine {
   private language: string | undefined;
   private trimMarginMs: number | false = false;
   private hangTimeoutMs: number | undefined;
+  private dropRepeats = true;
   /** Settles when the native transcription in progress (possibly for a cancelled run) is over. */
   private nativeCall: Promise<void> | undefined;
 
@@ -110,6 +116,7 @@ export class WhisperEngine implements WorkerEngine {
     this.language = summary.multilingual ? options.data.language : undefined;
     this.trimMarginMs = options.data.trimAudioContextMarginMs;
     this.hangTimeoutMs = options.data.hangTimeoutMs;
+    this.dropRepeats = options.data.dropRepeatedSentences;
     if (options.data.warmUpMs > 0) {
       progress(0.8, 'warming up whisper.cpp');
       await this.warmUp(model, options.data.warmUpMs);
@@ -170,7 +177,7 @@ export class WhisperEngine implements WorkerEngine {
       const reason = finished.error instanceof Error ? finished.error.message : String(finished.error);
       throw new AppError(ErrorCode.Internal, `whisper.cpp failed to transcribe (${reason}).`, true, { cause: finished.error });
     }
-    return { data: toSttResult(finished.segments, audioMs) };
+    return { data: toSttResult(finished.segments, audioMs, this.dropRepeats) };
   }
 
   async unload(): Promise<void> {
@@ -262,12 +269,13 @@ export function clampedPcm(pcm: Float32Array): Float32Array {
 }
 
 /** Timestamps a model hallucinates past the audio are clamped to it. */
-function toSttResult(native: NativeSegment[], audioMs: number): SttRunResult {
+function toSttResult(native: NativeSegment[], audioMs: number, dropRepeats: boolean): SttRunResult {
   const segments = native.map((segment) => {
     const startMs = Math.min(Math.max(segment.from, 0), audioMs);
     return { text: segment.text.trim(), startMs, endMs: Math.min(Math.max(segment.to, startMs), audioMs) };
   });
-  return { text: withoutDecoderLoops(native.map((segment) => segment.text).join('').trim()), segments };
+  const text = native.map((segment) => segment.text).join('').trim();
+  return { text: dropRepeats ? withoutDecoderLoops(text) : text, segments };
 }
 
 const wordsOf = (sentence: string): string => sentence.toLowerCase().replace(/[^\p{L}\p{N}' ]+/gu, '').trim();
