@@ -55,6 +55,11 @@ describe('loadAvatar', () => {
     expect(influence(avatar, 'Fcl_MTH_A')).toBeCloseTo(0.8);
     expect(influence(avatar, 'Fcl_EYE_Close_L')).toBeCloseTo(1);
     expect(influence(avatar, 'Fcl_MTH_O')).toBe(0);
+    // The sample's emotions are authored to block mouth and blink; speech and blinks still show.
+    avatar.rig.apply({ aa: 1, blinkLeft: 1, happy: 1 }, POSE, 1 / 60);
+    expect(influence(avatar, 'Fcl_MTH_A')).toBeCloseTo(1);
+    expect(influence(avatar, 'Fcl_EYE_Close_L')).toBeCloseTo(1);
+    expect(influence(avatar, 'Fcl_ALL_Joy')).toBeCloseTo(1);
     // Framed like the default head: about 2 units tall around the origin.
     avatar.root.updateMatrixWorld(true);
     expect(avatar.root.scale.x).toBeGreaterThan(5);

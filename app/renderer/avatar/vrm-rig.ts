@@ -19,6 +19,9 @@ const VRM0_TO_THREE_VRM: Readonly<Record<string, string>> = {
 
 const RAD_TO_DEG = 180 / Math.PI;
 
+/** three-vrm's names for the emotion presets of both VRM versions. */
+const EMOTION_PRESETS = ['happy', 'angry', 'sad', 'relaxed', 'surprised'] as const;
+
 /**
  * Drives a VRM (0.x or 1.0) through three-vrm: weights become expression values, the pose goes to
  * the normalized head and neck bones and the look-at, then `vrm.update()` runs once per frame.
@@ -35,6 +38,15 @@ export class VrmRig implements AvatarRig {
     wanted: readonly string[],
   ) {
     const manager = vrm.expressionManager;
+    // Emotion presets authored to block the mouth or the blink would freeze lip-sync or blinks
+    // while an emotion shows; the face mixer already damps emotions during speech instead.
+    for (const preset of EMOTION_PRESETS) {
+      const expression = manager?.getExpression(preset);
+      if (expression) {
+        expression.overrideMouth = 'none';
+        expression.overrideBlink = 'none';
+      }
+    }
     this.expressions = wanted.flatMap((name) => {
       const expression = info.kind === 'vrm0' ? (VRM0_TO_THREE_VRM[name] ?? name) : name;
       return manager?.getExpression(expression) ? [{ name, expression }] : [];
