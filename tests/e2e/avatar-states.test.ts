@@ -65,9 +65,9 @@ describe('avatar states and layered expression (Chromium)', () => {
     const idle = await page.screenshot({ path: full('idle') });
     expect((await page.evaluate(() => window.avatarDiagnostics!)).state).toBe('idle');
 
-    // The scripted LLM waits 6 s before its first token: the avatar thinks visibly meanwhile.
+    // The scripted LLM waits 4 s before its first token: the avatar thinks visibly meanwhile.
     // Long open vowels in the reply give the speaking capture a clearly open mouth.
-    await send(page, 'think 6000 ms: say: Aaaaaaaaaaaah, I think the answer is laaaaaaaaaarge. Aaaaaaaaaaaall of it.');
+    await send(page, 'think 4000 ms: say: Aaaaaaaaaaaah, I think the answer is laaaaaaaaaarge. Aaaaaaaaaaaall of it.');
     await waitForDiagnostics(e2e, page, 'the thinking look', () => window.avatarDiagnostics?.state === 'thinking' && window.avatarDiagnostics.morphWeights.browInnerUp! > 0.5);
     const thinking = await page.screenshot({ path: full('thinking') });
     expect((await page.evaluate(() => window.avatarDiagnostics!)).state).toBe('thinking');
