@@ -1,4 +1,5 @@
 import { addAfterEffect, advance } from '@react-three/fiber';
+import { packedFrameWidth, type SharePacking } from './alpha-pack';
 import { drawStamp, wallClockMs } from './share-stamp';
 
 /** Chroma-key green for OBS's Chroma Key filter (`&background=chroma`). */
@@ -10,10 +11,20 @@ export interface CompositorOptions {
   width: number;
   height: number;
   fps: number;
-  /** CSS colour behind the avatar (WebRTC video has no alpha). */
+  /** CSS colour behind the avatar (WebRTC video has no alpha); unused when alpha-packed. */
   background: string;
   /** Draw the capture-time stamp (measurement only). */
   stamp: boolean;
+  /** `alpha`: colour left, alpha as grey right, in a frame twice as wide (alpha-pack.ts). */
+  packing?: SharePacking;
+}
+
+/** Where a source of `sourceWidth`×`sourceHeight` lands, whole and centred, in a `width`×`height` frame. */
+function containRect(sourceWidth: number, sourceHeight: number, width: number, height: number): [number, number, number, number] {
+  const scale = Math.min(width / sourceWidth, height / sourceHeight);
+  const drawWidth = sourceWidth * scale;
+  const drawHeight = sourceHeight * scale;
+  return [(width - drawWidth) / 2, (height - drawHeight) / 2, drawWidth, drawHeight];
 }
 
 /**
@@ -27,6 +38,8 @@ export class ShareCompositor {
   readonly canvas: HTMLCanvasElement;
   readonly track: CanvasCaptureMediaStreamTrack;
   private readonly context: CanvasRenderingContext2D;
+  /** Alpha-packed only: the avatar's coverage turned white, drawn into the frame's right half. */
+  private readonly mask: CanvasRenderingContext2D | null = null;
   private readonly frameIntervalMs: number;
   private lastDrawMs = -Infinity;
   private framesDrawn = 0;
@@ -36,11 +49,18 @@ export class ShareCompositor {
 
   constructor(private readonly options: CompositorOptions) {
     this.canvas = document.createElement('canvas');
-    this.canvas.width = options.width;
+    this.canvas.width = packedFrameWidth(options.width, options.packing ?? 'none');
     this.canvas.height = options.height;
     const context = this.canvas.getContext('2d', { alpha: false });
     if (!context) throw new Error('This browser cannot draw the shared video (no 2D canvas).');
     this.context = context;
+    if (options.packing === 'alpha') {
+      const mask = document.createElement('canvas');
+      mask.width = options.width;
+      mask.height = options.height;
+      this.mask = mask.getContext('2d');
+      if (!this.mask) throw new Error('This browser cannot draw the shared video (no 2D canvas).');
+    }
     this.track = this.canvas.captureStream(0).getVideoTracks()[0] as CanvasCaptureMediaStreamTrack;
     this.frameIntervalMs = 1000 / options.fps;
     this.removeAfterEffect = addAfterEffect((timestampMs) => this.draw(timestampMs));
@@ -72,18 +92,30 @@ export class ShareCompositor {
     this.lastDrawMs = nowMs;
     const { width, height } = this.options;
     const context = this.context;
-    context.fillStyle = this.options.background;
-    context.fillRect(0, 0, width, height);
+    // Packed: black under the colour is premultiplication, black in the alpha half is transparent.
+    context.fillStyle = this.mask ? '#000' : this.options.background;
+    context.fillRect(0, 0, this.canvas.width, height);
     const source = this.options.source();
     if (source && source.width > 0 && source.height > 0) {
-      // Contain: the whole avatar, centred, scaled to the shared frame.
-      const scale = Math.min(width / source.width, height / source.height);
-      const drawWidth = source.width * scale;
-      const drawHeight = source.height * scale;
-      context.drawImage(source, (width - drawWidth) / 2, (height - drawHeight) / 2, drawWidth, drawHeight);
+      const rect = containRect(source.width, source.height, width, height);
+      context.drawImage(source, ...rect);
+      if (this.mask) this.drawAlpha(source, rect);
     }
     if (this.options.stamp) drawStamp(context, wallClockMs());
     this.track.requestFrame();
     this.framesDrawn += 1;
+  }
+
+  /** The avatar's alpha as grey into the right half: its pixels filled white keep only their coverage, then over black. */
+  private drawAlpha(source: HTMLCanvasElement, rect: [number, number, number, number]): void {
+    const mask = this.mask!;
+    const { width, height } = this.options;
+    mask.globalCompositeOperation = 'source-over';
+    mask.clearRect(0, 0, width, height);
+    mask.drawImage(source, ...rect);
+    mask.globalCompositeOperation = 'source-in';
+    mask.fillStyle = '#fff';
+    mask.fillRect(0, 0, width, height);
+    this.context.drawImage(mask.canvas, width, 0);
   }
 }

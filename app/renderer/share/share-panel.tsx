@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { SHARE_PRESETS, SharePresetNameSchema, type SharePresetName } from '../../shared/share.contract';
 import type { Runtime } from '../state/runtime';
 import { desktopShareEndpoint } from '../transport/electron-engine-client';
+import { packingFromParam, type SharePacking } from './alpha-pack';
 import { CHROMA_KEY_COLOR } from './share-compositor';
 import { ShareSender, type ShareContentHint, type ShareSettings } from './share-sender';
 
@@ -13,7 +14,8 @@ function avatarCanvas(): HTMLCanvasElement | null {
 /**
  * Settings from the page address: `share=1` starts at launch (OBS setups and tests need no click),
  * `sharePreset=720p30|1080p60`, `shareHint=detail|motion`, `background=chroma` (#00FF00 behind the
- * avatar), `shareStamp=1` (measurement stamps for the `webrtc` bench).
+ * avatar), `pack=alpha` (colour and alpha side by side, for a transparent viewer), `shareStamp=1`
+ * (measurement stamps for the `webrtc` bench).
  */
 function settingsFromUrl(params: URLSearchParams): ShareSettings & { autostart: boolean } {
   const preset = SharePresetNameSchema.safeParse(params.get('sharePreset'));
@@ -24,6 +26,7 @@ function settingsFromUrl(params: URLSearchParams): ShareSettings & { autostart: 
     contentHint: params.get('shareHint') === 'motion' ? 'motion' : 'detail',
     background,
     stamp: params.get('shareStamp') === '1',
+    packing: packingFromParam(params.get('pack')),
   };
 }
 
@@ -58,6 +61,7 @@ export function SharePanel({ runtime }: { runtime: Runtime }) {
   const [initial] = useState(() => settingsFromUrl(params));
   const [preset, setPreset] = useState<SharePresetName>(initial.preset);
   const [hint, setHint] = useState<ShareContentHint>(initial.contentHint);
+  const [packing, setPacking] = useState<SharePacking>(initial.packing ?? 'none');
 
   useEffect(() => {
     if (!sender) return;
@@ -76,7 +80,7 @@ export function SharePanel({ runtime }: { runtime: Runtime }) {
 
   const toggle = (): void => {
     if (status.active) sender.stop();
-    else sender.start({ ...initial, preset, contentHint: hint });
+    else sender.start({ ...initial, preset, contentHint: hint, packing });
   };
   const summary = !status.active
     ? ''
@@ -106,6 +110,13 @@ export function SharePanel({ runtime }: { runtime: Runtime }) {
         <select value={hint} disabled={status.active} onChange={(event) => setHint(event.target.value as ShareContentHint)}>
           <option value="detail">sharpness</option>
           <option value="motion">smooth motion</option>
+        </select>
+      </label>
+      <label className="mic-option" title="Alpha packed: colour and transparency side by side (twice as wide); the viewer page shows it transparent">
+        Alpha
+        <select value={packing} disabled={status.active} onChange={(event) => setPacking(packingFromParam(event.target.value))}>
+          <option value="none">none</option>
+          <option value="alpha">packed</option>
         </select>
       </label>
       <span className="mic-hint" aria-live="polite">

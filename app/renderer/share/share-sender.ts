@@ -1,6 +1,7 @@
 import SimplePeer, { type SimplePeerInstance } from 'simple-peer/simplepeer.min.js';
 import { SHARE_PRESETS, type IceSettings, type SharePresetName, type ShareServerMessage } from '../../shared/share.contract';
 import type { TtsPlayer } from '../audio/tts-player';
+import type { SharePacking } from './alpha-pack';
 import { ShareCompositor } from './share-compositor';
 import { wallClockMs } from './share-stamp';
 import { SignalSocket, signalUrl } from './signal-socket';
@@ -15,6 +16,8 @@ export interface ShareSettings {
   background: string;
   /** Draw the measurement stamps (`webrtc` bench). */
   stamp: boolean;
+  /** `alpha`: colour and alpha side by side in a frame twice as wide, for a transparent viewer (alpha-pack.ts). */
+  packing?: SharePacking;
 }
 
 /** What the share panel and tests see (`window.avatarShareStatus`). */
@@ -143,6 +146,7 @@ export class ShareSender {
         fps: preset.fps,
         background: settings.background,
         stamp: settings.stamp,
+        packing: settings.packing,
       });
     } catch (error) {
       this.update({ ...IDLE, error: error instanceof Error ? error.message : String(error) });
