@@ -84,6 +84,28 @@ describe('desktop share server', () => {
     sender.ws.close();
   });
 
+  it('has no remote talk unless opted in; with it, the pooled renderer page registers from the server\'s own address', async () => {
+    expect(share.pooledRendererUrl).toBeNull();
+    const pooledWithout = `${share.endpoint.signalUrl}?role=renderer&token=${encodeURIComponent(share.endpoint.token)}`;
+    await expect(openSignal(pooledWithout, `http://127.0.0.1:${share.handle.port}`)).rejects.toThrow('HTTP 401');
+
+    const talk = await startDesktopShare({ rendererDir, remoteTalk: true });
+    try {
+      const origin = `http://127.0.0.1:${talk.handle.port}`;
+      expect(talk.pooledRendererUrl).toBe(`${origin}/?token=${talk.endpoint.token}&remote=1`);
+      const page = await fetch(talk.pooledRendererUrl!);
+      expect(await page.text()).toContain('<title>avatar</title>');
+      const renderer = await openSignal(`${talk.endpoint.signalUrl}?role=renderer&token=${encodeURIComponent(talk.endpoint.token)}`, origin);
+      renderer.ws.close();
+      const talkToken = talk.handle.talkToken!;
+      const talker = await openSignal(`${talk.endpoint.signalUrl}?role=talker&token=${encodeURIComponent(talkToken)}`, origin);
+      talker.ws.close();
+      await expect(openSignal(`${talk.endpoint.signalUrl}?role=renderer&token=${encodeURIComponent(talkToken)}`, origin)).rejects.toThrow('HTTP 401');
+    } finally {
+      await talk.close();
+    }
+  });
+
   it('listens on every interface only when the user opts in to the LAN', async () => {
     const lan = await startDesktopShare({ rendererDir, lan: true });
     try {

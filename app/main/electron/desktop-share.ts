@@ -8,12 +8,19 @@ export interface DesktopShareOptions {
   lan?: boolean;
   /** 0 (default) picks a free port. */
   port?: number;
+  /** Remote talk (opt-in): talkers with the talk token lease pooled renderers. */
+  remoteTalk?: boolean;
 }
 
 export interface DesktopShare {
   /** What the window needs to share (signaling address and app token) and the viewer address. */
   endpoint: ShareEndpoint;
   handle: ServeHandle;
+  /**
+   * The pooled renderer page (`/?token=…&remote=1` from this server, so it finds the remote-talk hub
+   * at its own address); null unless remote talk is on.
+   */
+  pooledRendererUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -32,8 +39,14 @@ export async function startDesktopShare(options: DesktopShareOptions): Promise<D
     port: options.port ?? 0,
     host: options.lan ? '0.0.0.0' : '127.0.0.1',
     signalOrigins: FILE_PAGE_ORIGINS,
+    ...(options.remoteTalk ? { share: { remoteTalk: {} } } : {}),
   });
   // Even on the LAN, the window itself signals over loopback.
   const signalUrl = `ws://127.0.0.1:${handle.port}/signal`;
-  return { endpoint: { signalUrl, token: handle.token, viewUrl: handle.viewUrl }, handle, close: () => handle.close() };
+  return {
+    endpoint: { signalUrl, token: handle.token, viewUrl: handle.viewUrl },
+    handle,
+    pooledRendererUrl: handle.talkUrl ? `${handle.url}&remote=1` : null,
+    close: () => handle.close(),
+  };
 }

@@ -9,23 +9,35 @@ import { composeAppEngine, type AppEngine } from '../engine/compose-app-engine';
 import { defaultEngineConfig } from '../engine/create-engine';
 import type { Engine, EngineConnection } from '../engine/engine-api';
 import { resolveDataDir } from '../settings/data-dir';
+import { RendererPool } from '../share/renderer-pool';
 import { startDesktopShare, type DesktopShare } from './desktop-share';
 import { IPC_FROM_RENDERER, IPC_SHARE_ENDPOINT, IPC_TO_RENDERER } from './ipc-channels';
+import { HiddenWindowRendererLauncher } from './renderer-pool-windows';
 import { utilityHostLauncher } from './utility-host-launcher';
 
 /**
  * The Electron shell: one window, the IPC bridge to the engine, the share server, and locked-down
- * permissions. `--lan` opts the share server in to LAN viewers (loopback only otherwise).
+ * permissions. `--lan` opts the share server in to LAN viewers (loopback only otherwise);
+ * `--remote-talk` opts in to remote conversations, served by one pooled hidden window.
  */
 
 let engine: Engine | undefined;
 /** The share server (started with the app; null when it could not listen). */
 let share: Promise<DesktopShare | null> = Promise.resolve(null);
+/** Remote talk: the pooled renderer page's address (served by the share server) and its hidden windows. */
+let pooledPage: string | null = null;
+let rendererPool: RendererPool | null = null;
+const preloadPath = join(appRoot, 'out', 'preload', 'preload.cjs');
 const rendererUrl = pathToFileURL(join(rendererDir, 'index.html')).href;
 const connections = new Map<number, EngineConnection>();
 
 function isOwnPage(url: string): boolean {
   return url.split(/[?#]/)[0] === rendererUrl;
+}
+
+/** Pages that may talk to the engine: the window, and pooled renderers (remote talk) from the share server. */
+function mayUseEngine(url: string): boolean {
+  return isOwnPage(url) || (pooledPage !== null && url.split(/[?#]/)[0] === pooledPage.split(/[?#]/)[0] && new URL(url).searchParams.get('remote') === '1');
 }
 
 function connectionFor(contents: WebContents): EngineConnection {
@@ -52,7 +64,7 @@ function createWindow(): void {
     backgroundColor: '#101418',
     title: 'Local Talking Avatar',
     webPreferences: {
-      preload: join(appRoot, 'out', 'preload', 'preload.cjs'),
+      preload: preloadPath,
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
@@ -81,7 +93,7 @@ function installPermissionHandlers(): void {
 }
 
 ipcMain.on(IPC_FROM_RENDERER, (event: IpcMainEvent, raw: unknown) => {
-  if (!event.senderFrame || !isOwnPage(event.senderFrame.url)) return;
+  if (!event.senderFrame || !mayUseEngine(event.senderFrame.url)) return;
   try {
     connectionFor(event.sender).handle(parseClientMessage(raw));
   } catch (error) {
@@ -101,9 +113,10 @@ app.on('web-contents-created', (_event, contents) => {
 
 app.whenReady().then(async () => {
   installPermissionHandlers();
-  share = startDesktopShare({ rendererDir, lan: app.commandLine.hasSwitch('lan') }).then(
+  share = startDesktopShare({ rendererDir, lan: app.commandLine.hasSwitch('lan'), remoteTalk: app.commandLine.hasSwitch('remote-talk') }).then(
     (started) => {
       console.log(`Share viewer (OBS Browser Source): ${started.endpoint.viewUrl}`);
+      if (started.handle.talkUrl) console.log(`Remote talk (the talk token): ${started.handle.talkUrl}`);
       return started;
     },
     (error: unknown) => {
@@ -128,6 +141,16 @@ app.whenReady().then(async () => {
   for (const line of composed.summary) console.log(line);
   engine = composed.engine;
   createWindow();
+  const started = await share;
+  if (started?.pooledRendererUrl) {
+    pooledPage = started.pooledRendererUrl;
+    rendererPool = new RendererPool(new HiddenWindowRendererLauncher(preloadPath), {
+      size: 1,
+      url: started.pooledRendererUrl,
+      log: (line) => console.warn(`Remote talk: ${line}`),
+    });
+    rendererPool.start().catch((error: unknown) => console.error(`Remote talk: the renderer failed to start: ${error instanceof Error ? error.message : String(error)}`));
+  }
   await engine.start();
 });
 
@@ -138,5 +161,5 @@ app.on('before-quit', (event) => {
   if (shuttingDown) return;
   shuttingDown = true;
   event.preventDefault();
-  Promise.allSettled([share.then((started) => started?.close()), engine?.shutdown()]).finally(() => app.exit(0));
+  Promise.allSettled([rendererPool?.close(), share.then((started) => started?.close()), engine?.shutdown()]).finally(() => app.exit(0));
 });
