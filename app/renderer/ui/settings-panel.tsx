@@ -192,10 +192,10 @@ export function SettingsPanel(props: { settings: SettingsStore; mic: MicStatus; 
             <Field label="Voice" hint="Speaker name for the voice, e.g. en-gb. Empty: the voice's default. New conversations.">
               <input value={draft?.voice ?? ''} onChange={edit('voice')} />
             </Field>
-            <Field label="Voice detection threshold" hint="0.05 … 0.95; lower hears quieter speech. Empty: default. Needs a restart.">
+            <Field label="Voice detection threshold" hint="0.05 … 0.95; lower hears quieter speech. Empty: default. Applies from the next utterance.">
               <input type="number" min={0.05} max={0.95} step={0.05} value={draft?.vadThreshold ?? ''} onChange={edit('vadThreshold')} />
             </Field>
-            <Field label="Silence that ends a turn (ms)" hint="50 … 5000. Empty: default. Needs a restart.">
+            <Field label="Silence that ends a turn (ms)" hint="50 … 5000. Empty: default. Applies from the next utterance.">
               <input type="number" min={50} max={5000} step={50} value={draft?.vadMinSilenceMs ?? ''} onChange={edit('vadMinSilenceMs')} />
             </Field>
             <div className="settings-row">
