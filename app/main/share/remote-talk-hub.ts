@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
-import { CLOSE_BUSY, ShareClientMessageSchema, type IceSettings, type ShareClientMessage, type ShareServerMessage } from '../../shared/share.contract';
-import type { SignalConnection, SignalSocket } from './share-hub';
+import { CLOSE_BUSY, type IceSettings } from '../../shared/share.contract';
+import { newPeerId, parseShareClientMessage, shareError, type SignalConnection, type SignalSocket } from './share-hub';
 
 /** Close code for a talker whose renderer went away: the page reconnects and gets another (RFC 6455 1012, Service Restart). */
 export const CLOSE_RENDERER_LOST = 1012;
@@ -29,28 +28,6 @@ export interface RemoteTalkStatus {
   talking: number;
 }
 
-function newId(prefix: string): string {
-  return `${prefix}-${randomBytes(9).toString('base64url')}`;
-}
-
-/** `share.error` carries code and words only (the contract's object is strict: no `recoverable`). */
-function refusal(error: AppError, fatal: boolean): ShareServerMessage {
-  return { type: 'share.error', code: error.code, message: error.message, fatal };
-}
-
-function parse(socket: SignalSocket, text: string): ShareClientMessage | null {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    raw = undefined;
-  }
-  const parsed = ShareClientMessageSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  socket.send({ type: 'share.error', code: ErrorCode.InvalidMessage, message: 'Not a valid signaling message.', fatal: false });
-  return null;
-}
-
 /**
  * The two-way remote conversation's rendezvous: pooled renderer pages (each with the avatar loaded
  * and its own engine session) register here; every talker (a viewer page that sends its
@@ -71,7 +48,7 @@ export class RemoteTalkHub {
 
   /** A pooled renderer page (app token). It is leased only after its first `renderer.ready`. */
   attachRenderer(socket: SignalSocket): SignalConnection {
-    const rendererId = newId('r');
+    const rendererId = newPeerId('r');
     const renderer: PooledRenderer = { socket, state: 'warming', talkerId: null };
     this.renderers.set(rendererId, renderer);
     socket.send({ type: 'share.config', ice: this.options.ice, maxViewers: 1 });
@@ -84,7 +61,7 @@ export class RemoteTalkHub {
         if (!talker || !renderer.talkerId) return;
         this.talkers.delete(renderer.talkerId);
         const lost = new AppError(ErrorCode.WorkerCrashed, 'The avatar you were talking to stopped; reconnecting to another one.', true);
-        talker.socket.send(refusal(lost, true));
+        talker.socket.send(shareError(lost, true));
         talker.socket.close(CLOSE_RENDERER_LOST, 'renderer lost');
       },
     };
@@ -94,12 +71,12 @@ export class RemoteTalkHub {
   attachTalker(socket: SignalSocket): SignalConnection | null {
     const free = [...this.renderers.entries()].find(([, renderer]) => renderer.state === 'free');
     if (!free) {
-      socket.send(refusal(this.busyError(), true));
+      socket.send(shareError(this.busyError(), true));
       socket.close(CLOSE_BUSY, 'busy');
       return null;
     }
     const [rendererId, renderer] = free;
-    const talkerId = newId('t');
+    const talkerId = newPeerId('t');
     const talker: Talker = { socket, rendererId };
     this.talkers.set(talkerId, talker);
     renderer.state = 'leased';
@@ -142,7 +119,7 @@ export class RemoteTalkHub {
   }
 
   private fromRenderer(renderer: PooledRenderer, text: string): void {
-    const message = parse(renderer.socket, text);
+    const message = parseShareClientMessage(renderer.socket, text);
     if (!message) return;
     switch (message.type) {
       case 'renderer.ready':
@@ -159,7 +136,7 @@ export class RemoteTalkHub {
   }
 
   private fromTalker(talkerId: string, talker: Talker, text: string): void {
-    const message = parse(talker.socket, text);
+    const message = parseShareClientMessage(talker.socket, text);
     if (!message) return;
     if (message.type !== 'signal') {
       talker.socket.send({ type: 'share.error', code: ErrorCode.Unauthorized, message: 'A talker can only send signals.', fatal: false });

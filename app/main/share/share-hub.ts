@@ -41,8 +41,27 @@ interface PendingWhep {
   timer: ReturnType<typeof setTimeout>;
 }
 
-function newPeerId(prefix: string): string {
+export function newPeerId(prefix: string): string {
   return `${prefix}-${randomBytes(9).toString('base64url')}`;
+}
+
+/** `share.error` carries code and words only (the contract's object is strict: no `recoverable`). */
+export function shareError(error: AppError, fatal: boolean): ShareServerMessage {
+  return { type: 'share.error', code: error.code, message: error.message, fatal };
+}
+
+/** A signaling message from `socket`, or null after answering it with a non-fatal `share.error`. */
+export function parseShareClientMessage(socket: SignalSocket, text: string): ShareClientMessage | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    raw = undefined;
+  }
+  const parsed = ShareClientMessageSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  socket.send({ type: 'share.error', code: ErrorCode.InvalidMessage, message: 'Not a valid signaling message.', fatal: false });
+  return null;
 }
 
 /**
@@ -96,8 +115,7 @@ export class ShareHub {
   /** A viewer socket, or null (after a `busy` error and close) when the cap is reached. */
   attachViewer(socket: SignalSocket): SignalConnection | null {
     if (this.viewerCount >= this.options.maxViewers) {
-      // Code and words only: the contract's share.error is strict (no `recoverable`).
-      socket.send({ type: 'share.error', code: ErrorCode.PoolExhausted, message: this.busyError().message, fatal: true });
+      socket.send(shareError(this.busyError(), true));
       socket.close(CLOSE_BUSY, 'busy');
       return null;
     }
@@ -202,22 +220,9 @@ export class ShareHub {
     this.sender?.send({ type: 'share.viewers', count: this.viewerCount });
   }
 
-  private parse(socket: SignalSocket, text: string): ShareClientMessage | null {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      raw = undefined;
-    }
-    const parsed = ShareClientMessageSchema.safeParse(raw);
-    if (parsed.success) return parsed.data;
-    socket.send({ type: 'share.error', code: ErrorCode.InvalidMessage, message: 'Not a valid signaling message.', fatal: false });
-    return null;
-  }
-
   private fromSender(socket: SignalSocket, text: string): void {
     if (this.sender !== socket) return;
-    const message = this.parse(socket, text);
+    const message = parseShareClientMessage(socket, text);
     if (!message) return;
     switch (message.type) {
       case 'signal':
@@ -233,7 +238,7 @@ export class ShareHub {
   }
 
   private fromViewer(peerId: string, socket: SignalSocket, text: string): void {
-    const message = this.parse(socket, text);
+    const message = parseShareClientMessage(socket, text);
     if (!message) return;
     if (message.type !== 'signal') {
       socket.send({ type: 'share.error', code: ErrorCode.Unauthorized, message: 'A viewer can only send signals.', fatal: false });
