@@ -1,28 +1,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PhonemeSpan } from '../../shared/phoneme.contract';
-import type { TurnTrace } from '../../shared/trace.contract';
 import { createEngine } from '../engine/create-engine';
 import { PROFILE_NAMES, resolveProfile, type ProfileName } from '../engine/model-profile';
 import { readWavFile, writeWavFile } from '../lipsync/wav-file';
 import { parseStringOptions, UsageError, type CliCommand } from './cli-command';
-import { SpokenTurnClient } from './spoken-turn';
+import { SpokenTurnClient, type SpokenTurn } from './spoken-turn';
 
 export { resample } from './spoken-turn';
 
-/** What `turn.json` holds; times relative to the start of reply.wav. */
-export interface TurnJson {
-  transcript: string;
-  reply: string;
-  heard: string;
-  status: string;
-  sampleRateHz: number;
-  durationMs: number;
-  phonemes: PhonemeSpan[];
-  chunks: Array<{ seq: number; text: string; startMs: number; endMs: number; timing?: string }>;
-  trace: TurnTrace | null;
-  models: string[];
-}
+/** What `turn.json` holds: the spoken turn without its audio (that is reply.wav), plus the models that ran; times relative to the start of reply.wav. */
+export type TurnJson = Omit<SpokenTurn, 'pcm' | 'error'> & { models: string[] };
 
 /**
  * Runs one spoken turn through the same engine and warm pool as the app: the question's audio goes
@@ -44,24 +31,14 @@ async function runTurn(args: readonly string[]): Promise<void> {
   try {
     client = await SpokenTurnClient.open(engine);
     const turn = await client.speak(question.pcm, question.sampleRateHz, { paced: options.fast === undefined });
-    const result: TurnJson = {
-      transcript: turn.transcript,
-      reply: turn.reply,
-      heard: turn.heard,
-      status: turn.status,
-      sampleRateHz: turn.sampleRateHz,
-      durationMs: turn.durationMs,
-      phonemes: turn.phonemes,
-      chunks: turn.chunks,
-      trace: turn.trace,
-      models: summary,
-    };
+    const { pcm, error, ...spoken } = turn;
+    const result: TurnJson = { ...spoken, models: summary };
     await mkdir(options.out, { recursive: true });
-    await writeWavFile(join(options.out, 'reply.wav'), { pcm: turn.pcm, sampleRateHz: turn.sampleRateHz });
+    await writeWavFile(join(options.out, 'reply.wav'), { pcm, sampleRateHz: turn.sampleRateHz });
     await writeFile(join(options.out, 'turn.json'), JSON.stringify(result, null, 2) + '\n');
     console.log(`transcript: ${result.transcript}`);
     console.log(`reply (${result.status}, ${(result.durationMs / 1000).toFixed(1)} s of audio): ${result.reply}`);
-    if (turn.error) console.error(`engine error: ${turn.error}`);
+    if (error) console.error(`engine error: ${error}`);
   } finally {
     client?.close();
     await engine.shutdown();
