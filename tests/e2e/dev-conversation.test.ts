@@ -48,12 +48,15 @@ let serve: ServeProcess | undefined;
 let browser: Browser | undefined;
 let workDir = '';
 
-/** 1 s of silence, the question, 15 s of silence (the fake device loops it: one question per reply). */
+/**
+ * 1 s of silence, the question, 30 s of silence: the fake device loops it, and the reply (to the
+ * first pass, the engine being warm) ends long before the question comes round and barges in.
+ */
 async function questionWav(): Promise<string> {
   workDir = mkdtempSync(join(tmpdir(), 'dev-conversation-'));
   const clip = (await EmbeddedVoice.create()).render(QUESTION);
   const speech = resample(clip.pcm, clip.sampleRateHz, MIC_RATE_HZ);
-  const pcm = new Float32Array(MIC_RATE_HZ * 16 + speech.length);
+  const pcm = new Float32Array(MIC_RATE_HZ * 31 + speech.length);
   pcm.set(speech, MIC_RATE_HZ);
   const path = join(workDir, 'question.wav');
   await writeWavFile(path, { pcm, sampleRateHz: MIC_RATE_HZ });
@@ -104,7 +107,13 @@ beforeAll(async () => {
     headless: true,
     args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`],
   });
-}, 120_000);
+  // The engine warms its workers (models loaded, first calls made) before the looped question
+  // starts playing into a page with the microphone on: otherwise the first passes go unheard.
+  const warm = await browser.newPage();
+  await warm.goto(serve.url.href);
+  await warm.waitForFunction(() => window.avatarDiagnostics?.engineReady === true, null, { timeout: 110_000, polling: 200 });
+  await warm.close();
+}, 180_000);
 
 afterAll(async () => {
   await browser?.close();
