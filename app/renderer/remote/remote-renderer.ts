@@ -4,6 +4,7 @@ import { SHARE_PRESETS, type IceSettings, type RemoteCaption, type SharePresetNa
 import { MicCapture } from '../audio/mic-capture';
 import { ShareCompositor } from '../share/share-compositor';
 import { SignalSocket, signalUrl } from '../share/signal-socket';
+import { tuneVideoSenders } from '../share/video-senders';
 import type { Runtime } from '../state/runtime';
 
 /** What a pooled renderer is doing (`window.avatarRemoteStatus`, for tests and serve's pages). */
@@ -165,7 +166,8 @@ export class RemoteRenderer {
     this.update({ state: 'talking', talkerId, talks: this.status.talks + 1, error: null });
     this.options.runtime.player.resume();
     peer.on('signal', (data) => this.socket.send({ type: 'signal', peerId: talkerId, data: data as never }));
-    peer._pc.addEventListener('signalingstatechange', () => void this.tuneVideo(peer._pc));
+    // Keep the face sharp: resolution over frame rate, and a bitrate ceiling that allows it.
+    peer._pc.addEventListener('signalingstatechange', () => void tuneVideoSenders(peer._pc, this.options.preset, 'maintain-resolution'));
     peer.on('stream', (remote) => this.hear(talk, remote));
     peer.on('connect', () => {
       const sessionId = this.options.runtime.store.getSnapshot().sessionId;
@@ -235,22 +237,5 @@ export class RemoteRenderer {
   private caption(caption: RemoteCaption): void {
     const peer = this.talk?.peer;
     if (peer?.connected) peer.send(JSON.stringify(caption));
-  }
-
-  /** Keep the face sharp: resolution over frame rate, and a bitrate ceiling that allows it. */
-  private async tuneVideo(pc: RTCPeerConnection): Promise<void> {
-    if (pc.signalingState === 'closed') return;
-    const preset = SHARE_PRESETS[this.options.preset];
-    for (const sender of pc.getSenders()) {
-      if (sender.track?.kind !== 'video') continue;
-      const parameters = sender.getParameters();
-      if (parameters.encodings.length === 0) continue;
-      for (const encoding of parameters.encodings) {
-        encoding.maxBitrate = preset.maxBitrateKbps * 1000;
-        encoding.maxFramerate = preset.fps;
-      }
-      parameters.degradationPreference = 'maintain-resolution';
-      await sender.setParameters(parameters).catch(() => undefined);
-    }
   }
 }

@@ -5,6 +5,7 @@ import type { SharePacking } from './alpha-pack';
 import { ShareCompositor } from './share-compositor';
 import { wallClockMs } from './share-stamp';
 import { SignalSocket, signalUrl } from './signal-socket';
+import { tuneVideoSenders } from './video-senders';
 
 /** `detail` keeps the resolution (a face), `motion` keeps the frame rate. */
 export type ShareContentHint = 'detail' | 'motion';
@@ -305,20 +306,8 @@ export class ShareSender {
   /** Bitrate ceiling, frame rate and what to give up under pressure (resolution for `motion`, rate for `detail`). */
   private async tuneSenders(pc: RTCPeerConnection): Promise<void> {
     const settings = this.settings;
-    if (!settings || pc.signalingState === 'closed') return;
-    const preset = SHARE_PRESETS[settings.preset];
-    for (const sender of pc.getSenders()) {
-      if (sender.track?.kind !== 'video') continue;
-      const parameters = sender.getParameters();
-      if (parameters.encodings.length === 0) continue;
-      for (const encoding of parameters.encodings) {
-        encoding.maxBitrate = preset.maxBitrateKbps * 1000;
-        encoding.maxFramerate = preset.fps;
-        encoding.scaleResolutionDownBy = 1;
-      }
-      parameters.degradationPreference = settings.contentHint === 'detail' ? 'maintain-resolution' : 'maintain-framerate';
-      await sender.setParameters(parameters).catch(() => undefined);
-    }
+    if (!settings) return;
+    await tuneVideoSenders(pc, settings.preset, settings.contentHint === 'detail' ? 'maintain-resolution' : 'maintain-framerate');
   }
 
   private countConnected(): void {
