@@ -1,10 +1,8 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, startServeProcess, type ServeProcess } from '../support/serve-process';
+import { type AvatarE2e, openApp, openPage, root, startAvatarE2e, waitForDiagnostics } from '../support/avatar-e2e';
+import { upgradeStatus } from '../support/serve-process';
 
 /**
  * The whole vertical slice in a real Chromium: the `serve` host (real engine, warm workers) serves
@@ -12,7 +10,6 @@ import { CHROMIUM_ARGS, startServeProcess, type ServeProcess } from '../support/
  * is spoken on the AudioContext clock and the avatar's mouth follows it.
  */
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const resultsDir = join(root, 'test-results');
 
 /** What the test reads from `window.avatarDiagnostics` on every sample. */
@@ -23,87 +20,23 @@ interface Sample {
   chunksPlayed: number;
 }
 
-let serveHandle: ServeProcess | undefined;
-let appUrl: URL;
-let browser: Browser;
+let e2e: AvatarE2e;
 
 /**
- * Starts `npm run serve -- --port 0 --profile scripted` and resolves with the address it prints.
  * The scripted workers speak deterministic text with exact phoneme timelines, so this test is about
  * the renderer; AVATAR_PROFILE=auto runs the same slice on the real models.
  */
-async function startServe(): Promise<URL> {
-  serveHandle = await startServeProcess(process.env.AVATAR_PROFILE ?? 'scripted');
-  return serveHandle.url;
-}
-
-/** Status of a WebSocket upgrade request to /ws with the given query string. */
-function upgradeStatus(query: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({
-      host: appUrl.hostname,
-      port: appUrl.port,
-      path: `/ws${query}`,
-      headers: {
-        Connection: 'Upgrade',
-        Upgrade: 'websocket',
-        'Sec-WebSocket-Version': '13',
-        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
-      },
-    });
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('upgrade', (_res, socket) => {
-      socket.destroy();
-      resolve(101);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/**
- * Waits for a condition on `window.avatarDiagnostics` (a self-contained page function: the page's
- * CSP forbids eval, so no predicate strings); on timeout the error shows the last snapshot.
- */
-async function waitForDiagnostics(page: Page, what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
-  try {
-    await page.waitForFunction(predicate, null, { timeout: timeoutMs, polling: 'raf' });
-  } catch (error) {
-    const snapshot = await page.evaluate(() => JSON.stringify(window.avatarDiagnostics)).catch(() => 'unavailable');
-    throw new Error(`Timed out waiting for ${what}; diagnostics: ${snapshot}\nserve output:\n${(serveHandle?.output() ?? '').slice(-2000)}`, { cause: error });
-  }
-}
-
-async function openPage(url: string): Promise<{ page: Page; pageErrors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 980, height: 640 } });
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(url);
-  return { page, pageErrors };
-}
-
 beforeAll(async () => {
-  mkdirSync(resultsDir, { recursive: true });
-  appUrl = await startServe();
-  browser = await chromium.launch({
-    executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
+  e2e = await startAvatarE2e({ profile: process.env.AVATAR_PROFILE ?? 'scripted' });
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await serveHandle?.stop();
+  await e2e?.close();
 });
 
 describe('renderer slice (serve host + Chromium)', () => {
   it('answers typed text with a streamed reply, speech and a moving mouth', async () => {
-    const { page, pageErrors } = await openPage(appUrl.href);
-    await waitForDiagnostics(page, 'a warm session', () => !!window.avatarDiagnostics?.sessionId && window.avatarDiagnostics.engineReady && window.avatarDiagnostics.frame > 3, 120_000);
+    const { page, pageErrors } = await openApp(e2e);
 
     const idle = await page.evaluate(() => window.avatarDiagnostics!);
     expect(idle.state).toBe('idle');
@@ -137,7 +70,7 @@ describe('renderer slice (serve host + Chromium)', () => {
     await expect.poll(() => transcript.textContent(), { timeout: 60_000 }).toContain('Hello avatar, how are you today?');
 
     // A screenshot while the mouth is open.
-    await waitForDiagnostics(page, 'an open mouth while speaking', () => window.avatarDiagnostics?.state === 'speaking' && window.avatarDiagnostics.mouthOpen > 0.25, 120_000);
+    await waitForDiagnostics(e2e, page, 'an open mouth while speaking', () => window.avatarDiagnostics?.state === 'speaking' && window.avatarDiagnostics.mouthOpen > 0.25, 120_000, 'raf');
     // Frames are slow under software GL: keep the capture whose frame shows the widest mouth.
     let best: { open: number; image: Uint8Array } = { open: -1, image: new Uint8Array() };
     for (let attempt = 0; attempt < 6; attempt += 1) {
@@ -151,6 +84,7 @@ describe('renderer slice (serve host + Chromium)', () => {
 
     // The reply finishes: every chunk played, back to idle.
     await waitForDiagnostics(
+      e2e,
       page,
       'the end of the reply',
       () => window.avatarDiagnostics?.state === 'idle' && window.avatarDiagnostics.chunksPlayed > 0 && window.avatarDiagnostics.replyText.length > 0,
@@ -175,7 +109,7 @@ describe('renderer slice (serve host + Chromium)', () => {
     // widest and narrowest sampled frames), and rests closed once the reply is over.
     expect(Math.max(...openness)).toBeGreaterThan(0.25);
     expect(Math.max(...openness) - Math.min(...openness)).toBeGreaterThan(0.15);
-    await waitForDiagnostics(page, 'a closed mouth after the reply', () => (window.avatarDiagnostics?.mouthOpen ?? 1) < 0.01, 30_000);
+    await waitForDiagnostics(e2e, page, 'a closed mouth after the reply', () => (window.avatarDiagnostics?.mouthOpen ?? 1) < 0.01, 30_000);
     // More than one mouth shape (frames are few under software GL on a busy machine).
     expect(new Set(speaking.map((s) => s.viseme)).size).toBeGreaterThanOrEqual(2);
     expect(pageErrors).toEqual([]);
@@ -183,31 +117,31 @@ describe('renderer slice (serve host + Chromium)', () => {
   });
 
   it('stops talking when the user presses Stop, keeping what was heard', async () => {
-    const { page, pageErrors } = await openPage(appUrl.href);
-    await waitForDiagnostics(page, 'a warm session', () => !!window.avatarDiagnostics?.sessionId && window.avatarDiagnostics.engineReady, 120_000);
+    const { page, pageErrors } = await openApp(e2e);
     const input = page.getByLabel('Message');
     await input.fill('Please tell me a long story about the sea.');
     await input.press('Enter');
-    await waitForDiagnostics(page, 'speech', () => window.avatarDiagnostics?.state === 'speaking', 120_000);
+    await waitForDiagnostics(e2e, page, 'speech', () => window.avatarDiagnostics?.state === 'speaking', 120_000);
 
     await page.getByRole('button', { name: 'Stop' }).click();
-    await waitForDiagnostics(page, 'silence', () => window.avatarDiagnostics?.state === 'idle', 30_000);
+    await waitForDiagnostics(e2e, page, 'silence', () => window.avatarDiagnostics?.state === 'idle', 30_000);
     await expect.poll(() => page.getByRole('log').textContent(), { timeout: 15_000 }).toContain('(interrupted)');
     const stopped = await page.evaluate(() => window.avatarDiagnostics!);
     expect(stopped.transcript.at(-1)?.role).toBe('avatar');
     // The mouth comes to rest once the audio is cut.
-    await waitForDiagnostics(page, 'a closed mouth', () => (window.avatarDiagnostics?.mouthOpen ?? 1) < 0.01, 30_000);
+    await waitForDiagnostics(e2e, page, 'a closed mouth', () => (window.avatarDiagnostics?.mouthOpen ?? 1) < 0.01, 30_000);
     expect(pageErrors).toEqual([]);
     await page.close();
   });
 
   it('refuses the engine WebSocket without the right token', async () => {
-    expect(await upgradeStatus(`?token=${appUrl.searchParams.get('token')}`)).toBe(101);
-    expect([401, 403]).toContain(await upgradeStatus('?token=not-the-token'));
-    expect([401, 403]).toContain(await upgradeStatus(''));
+    const appUrl = e2e.serve.url;
+    expect(await upgradeStatus(appUrl, `/ws?token=${appUrl.searchParams.get('token')}`)).toBe(101);
+    expect([401, 403]).toContain(await upgradeStatus(appUrl, '/ws?token=not-the-token'));
+    expect([401, 403]).toContain(await upgradeStatus(appUrl, '/ws'));
 
     // A page opened without the token says so instead of silently doing nothing.
-    const { page, pageErrors } = await openPage(`${appUrl.origin}/`);
+    const { page, pageErrors } = await openPage(e2e, `${appUrl.origin}/`);
     await expect.poll(() => page.getByRole('status', { name: 'Avatar state' }).textContent(), { timeout: 30_000 }).toMatch(
       /Disconnected|Connecting/,
     );

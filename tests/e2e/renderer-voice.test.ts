@@ -1,11 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, startServeProcess, type ServeProcess } from '../support/serve-process';
+import { appHref, type AvatarE2e, openPage, root, startAvatarE2e, waitForDiagnostics } from '../support/avatar-e2e';
+import { chromiumMissingReason, fakeMicrophoneArgs } from '../support/serve-process';
 
 /**
  * Voice through the whole app: Chromium's fake microphone plays a spoken question (looped), the
@@ -15,23 +14,11 @@ import { CHROMIUM_ARGS, startServeProcess, type ServeProcess } from '../support/
  * avatar talks, which is a barge-in.
  */
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM_PATH = existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
-
 function hasSox(): boolean {
   return spawnSync('sox', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-function hasChromium(): boolean {
-  if (CHROMIUM_PATH) return true;
-  try {
-    return existsSync(chromium.executablePath());
-  } catch {
-    return false;
-  }
-}
-
-const missing = !hasSox() ? 'sox is not installed' : !hasChromium() ? 'no Chromium for playwright-core' : null;
+const missing = !hasSox() ? 'sox is not installed' : chromiumMissingReason();
 
 interface Sample {
   state: string;
@@ -39,9 +26,7 @@ interface Sample {
   chunksPlayed: number;
 }
 
-let serveHandle: ServeProcess | undefined;
-let appUrl: URL;
-let browser: Browser;
+let e2e: AvatarE2e;
 let workDir = '';
 
 /**
@@ -64,47 +49,19 @@ function makeQuestionWav(): string {
   return wav;
 }
 
-async function startServe(): Promise<URL> {
-  serveHandle = await startServeProcess('scripted');
-  return serveHandle.url;
-}
-
-/** Waits for a condition on `window.avatarDiagnostics` (page function: the CSP forbids eval). */
-async function waitForDiagnostics(page: Page, what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
-  try {
-    await page.waitForFunction(predicate, null, { timeout: timeoutMs, polling: 'raf' });
-  } catch (error) {
-    const snapshot = await page.evaluate(() => JSON.stringify(window.avatarDiagnostics)).catch(() => 'unavailable');
-    throw new Error(`Timed out waiting for ${what}; diagnostics: ${snapshot}\nserve output:\n${(serveHandle?.output() ?? '').slice(-2000)}`, { cause: error });
-  }
-}
-
 beforeAll(async () => {
   if (missing) return;
-  const wav = makeQuestionWav();
-  appUrl = await startServe();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`],
-  });
+  e2e = await startAvatarE2e({ browserArgs: fakeMicrophoneArgs(makeQuestionWav()) });
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await serveHandle?.stop();
+  await e2e?.close();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
 describe.skipIf(missing !== null)(`renderer voice (fake microphone)${missing ? ` — skipped: ${missing}` : ''}`, () => {
   it('hears a spoken question, answers it aloud, and stops when the user talks over it', async () => {
-    mkdirSync(join(root, 'test-results'), { recursive: true });
-    const page = await browser.newPage({ viewport: { width: 980, height: 640 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    const url = new URL(appUrl);
-    url.searchParams.set('mic', '1');
-    await page.goto(url.href);
+    const { page, pageErrors } = await openPage(e2e, appHref(e2e, 'mic=1'));
 
     // Sample every animation frame from inside the page.
     await page.evaluate(() => {
@@ -118,7 +75,7 @@ describe.skipIf(missing !== null)(`renderer voice (fake microphone)${missing ? `
       requestAnimationFrame(sample);
     });
 
-    await waitForDiagnostics(page, 'the mic sending frames', () => (window.avatarDiagnostics?.mic.framesSent ?? 0) > 10, 120_000);
+    await waitForDiagnostics(e2e, page, 'the mic sending frames', () => (window.avatarDiagnostics?.mic.framesSent ?? 0) > 10, 120_000);
     const early = await page.evaluate(() => window.avatarDiagnostics!.mic);
     expect(early.active).toBe(true);
     expect(await page.getByRole('button', { name: 'Mic on' }).getAttribute('aria-pressed')).toBe('true');
@@ -129,8 +86,8 @@ describe.skipIf(missing !== null)(`renderer voice (fake microphone)${missing ? `
     expect(await finalUser.first().textContent()).toMatch(/spoke for/i);
 
     // The reply is spoken with a moving mouth.
-    await waitForDiagnostics(page, 'reply audio', () => (window.avatarDiagnostics?.chunksPlayed ?? 0) > 0 && window.avatarDiagnostics!.replyText.length > 0, 120_000);
-    await waitForDiagnostics(page, 'an open mouth', () => (window.avatarDiagnostics?.mouthOpen ?? 0) > 0.15, 60_000);
+    await waitForDiagnostics(e2e, page, 'reply audio', () => (window.avatarDiagnostics?.chunksPlayed ?? 0) > 0 && window.avatarDiagnostics!.replyText.length > 0, 120_000);
+    await waitForDiagnostics(e2e, page, 'an open mouth', () => (window.avatarDiagnostics?.mouthOpen ?? 0) > 0.15, 60_000, 'raf');
     await page.screenshot({ path: join(root, 'test-results', 'renderer-voice.png') });
 
     // Frames keep flowing at about 50 per second.
@@ -141,18 +98,18 @@ describe.skipIf(missing !== null)(`renderer voice (fake microphone)${missing ? `
 
     // The looped question comes back while the avatar talks: a barge-in cuts the reply short.
     await expect.poll(() => page.getByRole('log').textContent(), { timeout: 60_000 }).toContain('(interrupted)');
-    await waitForDiagnostics(page, 'a barge-in in a turn trace', () => window.avatarDiagnostics?.lastTurn?.bargeInMs !== undefined, 60_000);
+    await waitForDiagnostics(e2e, page, 'a barge-in in a turn trace', () => window.avatarDiagnostics?.lastTurn?.bargeInMs !== undefined, 60_000);
     const interrupted = await page.evaluate(() => window.avatarDiagnostics!.lastTurn!);
     expect(interrupted.source).toBe('voice');
     expect(interrupted.audioStoppedMs).toBeGreaterThanOrEqual(interrupted.bargeInMs!);
 
     // Mute keeps the stream going but silent; M turns the microphone off.
     await page.getByRole('button', { name: 'Mute' }).click();
-    await waitForDiagnostics(page, 'a silent meter while muted', () => window.avatarDiagnostics?.mic.level === 0, 10_000);
+    await waitForDiagnostics(e2e, page, 'a silent meter while muted', () => window.avatarDiagnostics?.mic.level === 0, 10_000);
     const muted = await page.evaluate(() => window.avatarDiagnostics!.mic.framesSent);
     await expect.poll(() => page.evaluate(() => window.avatarDiagnostics!.mic.framesSent), { timeout: 10_000 }).toBeGreaterThan(muted + 10);
     await page.keyboard.press('m');
-    await waitForDiagnostics(page, 'the mic off', () => window.avatarDiagnostics?.mic.active === false, 10_000);
+    await waitForDiagnostics(e2e, page, 'the mic off', () => window.avatarDiagnostics?.mic.active === false, 10_000);
     expect(await page.getByRole('button', { name: 'Mic off' }).getAttribute('aria-pressed')).toBe('false');
     const off = await page.evaluate(() => window.avatarDiagnostics!.mic.framesSent);
     expect(off).toBeGreaterThan(muted);
@@ -170,13 +127,9 @@ describe.skipIf(missing !== null)(`renderer voice (fake microphone)${missing ? `
   });
 
   it('in push-to-talk mode (a saved setting) the engine hears the question only while Space is held', async () => {
-    const page = await browser.newPage({ viewport: { width: 980, height: 640 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.addInitScript({ content: `localStorage.setItem('avatar.settings', JSON.stringify({ micMode: 'push-to-talk' }));` });
-    const url = new URL(appUrl);
-    url.searchParams.set('mic', '1');
-    await page.goto(url.href);
+    const { page, pageErrors } = await openPage(e2e, appHref(e2e, 'mic=1'), {
+      beforeLoad: (p) => p.addInitScript({ content: `localStorage.setItem('avatar.settings', JSON.stringify({ micMode: 'push-to-talk' }));` }),
+    });
     await page.evaluate(() => {
       const levels: number[] = [];
       (window as unknown as { levels: number[] }).levels = levels;
@@ -189,8 +142,8 @@ describe.skipIf(missing !== null)(`renderer voice (fake microphone)${missing ? `
     expect(await page.getByRole('checkbox', { name: 'Push to talk (Space)' }).isChecked()).toBe(true);
 
     // Key up for longer than one loop of the question (6 s): frames flow, all silent, no turn.
-    await waitForDiagnostics(page, 'the mic sending frames', () => (window.avatarDiagnostics?.mic.framesSent ?? 0) > 10, 60_000);
-    await waitForDiagnostics(page, 'a full loop of the question', () => (window.avatarDiagnostics?.mic.framesSent ?? 0) > 350, 30_000);
+    await waitForDiagnostics(e2e, page, 'the mic sending frames', () => (window.avatarDiagnostics?.mic.framesSent ?? 0) > 10, 60_000);
+    await waitForDiagnostics(e2e, page, 'a full loop of the question', () => (window.avatarDiagnostics?.mic.framesSent ?? 0) > 350, 30_000);
     expect(Math.max(...(await page.evaluate(() => (window as unknown as { levels: number[] }).levels)))).toBe(0);
     expect(await page.locator('.bubble-user').count()).toBe(0);
 
@@ -204,7 +157,7 @@ describe.skipIf(missing !== null)(`renderer voice (fake microphone)${missing ? `
     const finalUser = page.locator('.bubble-user:not(.bubble-pending)');
     await expect.poll(() => finalUser.count(), { timeout: 60_000 }).toBeGreaterThan(0);
     expect(await finalUser.first().textContent()).toMatch(/spoke for/i);
-    await waitForDiagnostics(page, 'reply audio', () => window.avatarDiagnostics?.replyText !== '', 60_000);
+    await waitForDiagnostics(e2e, page, 'reply audio', () => window.avatarDiagnostics?.replyText !== '', 60_000);
     expect(pageErrors).toEqual([]);
     await page.close();
   });

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, startServeProcess, type ServeProcess } from '../support/serve-process';
+import { chromiumMissingReason, launchChromium, startServeProcess, type ServeProcess } from '../support/serve-process';
 
 /**
  * Settings survive: display and microphone settings a page reload (localStorage), the engine's
@@ -11,18 +11,7 @@ import { CHROMIUM_ARGS, startServeProcess, type ServeProcess } from '../support/
  * Everything is set through the settings panel, with the keyboard where the app offers a shortcut.
  */
 
-const CHROMIUM_PATH = existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
-
-function hasChromium(): boolean {
-  if (CHROMIUM_PATH) return true;
-  try {
-    return existsSync(chromium.executablePath());
-  } catch {
-    return false;
-  }
-}
-
-const missing = hasChromium() ? null : 'no Chromium for playwright-core';
+const missing = chromiumMissingReason();
 const PERSONA = 'You are Captain Ava, a cheerful pirate. Answer in one short sentence.';
 
 let dataDir = '';
@@ -47,7 +36,7 @@ async function openPanel(page: Page, how: ',' | 'Control+,'): Promise<void> {
 beforeAll(async () => {
   if (missing) return;
   dataDir = mkdtempSync(join(tmpdir(), 'avatar-settings-e2e-'));
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -1,12 +1,12 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../app/main/lipsync/wav-file';
 import { synthesizeScriptedSpeech } from '../../app/native-workers/scripted/scripted-speech';
-import { countViewerFrames, launchShareBrowser, startShareServe, type ShareServe } from '../support/share-session';
+import { chromiumMissingReason, fakeMicrophoneArgs, upgradeStatus } from '../support/serve-process';
+import { countViewerFrames, launchShareBrowser, openViewer, startShareServe, type ShareServe } from '../support/share-session';
 
 /**
  * Two-way remote conversation in real Chromium: `serve --remote-talk --renderer-pool 1` keeps one
@@ -20,15 +20,7 @@ import { countViewerFrames, launchShareBrowser, startShareServe, type ShareServe
 
 const SAMPLE_RATE_HZ = 16_000;
 
-function hasChromium(): boolean {
-  if (existsSync('/usr/bin/chromium')) return true;
-  try {
-    return existsSync(chromium.executablePath());
-  } catch {
-    return false;
-  }
-}
-const missing = hasChromium() ? null : 'no Chromium for playwright-core';
+const missing = chromiumMissingReason();
 
 let serve: ShareServe;
 let talkUrl: URL;
@@ -57,34 +49,9 @@ async function waitForTalkReady(): Promise<URL> {
   throw new Error(`serve did not report a warm renderer pool:\n${serve.output().slice(-2000)}`);
 }
 
-/** Status of a WebSocket upgrade to `path`. */
-function upgradeStatus(path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({
-      host: serve.url.hostname,
-      port: serve.url.port,
-      path,
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' },
-    });
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('upgrade', (_res, socket) => {
-      socket.destroy();
-      resolve(101);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function openTalker(query = ''): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
-  // tsx (esbuild keepNames) wraps named functions in __name(); page functions need it defined.
-  await page.addInitScript({ content: 'window.__name = (fn) => fn;' });
-  await page.goto(`${talkUrl.href}${query}`);
-  return page;
+/** A talker is a viewer page on the talk address. */
+function openTalker(query = ''): Promise<Page> {
+  return openViewer(browser, { viewUrl: talkUrl }, query);
 }
 
 async function waitFor(page: Page, what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
@@ -129,7 +96,7 @@ beforeAll(async () => {
   const wav = writeQuestionWav();
   serve = await startShareServe('scripted', ['--remote-talk', '--renderer-pool', '1']);
   talkUrl = await waitForTalkReady();
-  browser = await launchShareBrowser(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`]);
+  browser = await launchShareBrowser(fakeMicrophoneArgs(wav));
 });
 
 afterAll(async () => {
@@ -142,10 +109,10 @@ describe.skipIf(missing !== null)(`remote talk (fake microphone → pooled rende
   it('only the talk token talks and only the app token registers a renderer', async () => {
     const talkToken = talkUrl.searchParams.get('token')!;
     expect(talkToken).not.toBe(serve.viewToken);
-    expect(await upgradeStatus(`/signal?role=talker&token=${encodeURIComponent(serve.viewToken)}`)).toBe(401);
-    expect(await upgradeStatus(`/signal?role=talker&token=${encodeURIComponent(serve.appToken)}`)).toBe(401);
-    expect(await upgradeStatus(`/signal?role=renderer&token=${encodeURIComponent(talkToken)}`)).toBe(401);
-    expect(await upgradeStatus(`/signal?role=viewer&token=${encodeURIComponent(talkToken)}`)).toBe(401);
+    expect(await upgradeStatus(serve.url, `/signal?role=talker&token=${encodeURIComponent(serve.viewToken)}`)).toBe(401);
+    expect(await upgradeStatus(serve.url, `/signal?role=talker&token=${encodeURIComponent(serve.appToken)}`)).toBe(401);
+    expect(await upgradeStatus(serve.url, `/signal?role=renderer&token=${encodeURIComponent(talkToken)}`)).toBe(401);
+    expect(await upgradeStatus(serve.url, `/signal?role=viewer&token=${encodeURIComponent(talkToken)}`)).toBe(401);
   });
 
   it('a remote talker speaks and gets an answer; barge-in works; a second talker is busy, then gets a fresh session', async () => {

@@ -1,6 +1,6 @@
-import { request } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { upgradeStatus } from '../support/serve-process';
 import { countViewerFrames, launchShareBrowser, openSharingApp, openViewer, startShareServe, type ShareServe } from '../support/share-session';
 
 /**
@@ -35,28 +35,6 @@ async function waitPlaying(viewer: Page, minStreams: number): Promise<void> {
   }
 }
 
-/** Status of a WebSocket upgrade to `path`. */
-function upgradeStatus(path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({
-      host: serve.url.hostname,
-      port: serve.url.port,
-      path,
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' },
-    });
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('upgrade', (_res, socket) => {
-      socket.destroy();
-      resolve(101);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 async function whepStatus(authorization: string | undefined): Promise<number> {
   const response = await fetch(serve.whepUrl, {
     method: 'POST',
@@ -71,14 +49,14 @@ describe('avatar share (serve host + two Chromium pages)', () => {
   it('refuses a wrong or missing token on /signal and /whep; the view token watches but cannot share or drive the engine', async () => {
     const app = encodeURIComponent(serve.appToken);
     const view = encodeURIComponent(serve.viewToken);
-    expect(await upgradeStatus('/signal?role=viewer')).toBe(401);
-    expect(await upgradeStatus('/signal?role=viewer&token=not-the-token')).toBe(401);
-    expect(await upgradeStatus('/signal?role=sender&token=not-the-token')).toBe(401);
-    expect(await upgradeStatus(`/signal?role=sender&token=${view}`)).toBe(401);
-    expect(await upgradeStatus(`/ws?token=${view}`)).toBe(401);
-    expect(await upgradeStatus(`/signal?role=somebody&token=${app}`)).toBe(400);
-    expect(await upgradeStatus(`/signal?role=viewer&token=${view}`)).toBe(101);
-    expect(await upgradeStatus(`/signal?role=viewer&token=${app}`)).toBe(101);
+    expect(await upgradeStatus(serve.url, '/signal?role=viewer')).toBe(401);
+    expect(await upgradeStatus(serve.url, '/signal?role=viewer&token=not-the-token')).toBe(401);
+    expect(await upgradeStatus(serve.url, '/signal?role=sender&token=not-the-token')).toBe(401);
+    expect(await upgradeStatus(serve.url, `/signal?role=sender&token=${view}`)).toBe(401);
+    expect(await upgradeStatus(serve.url, `/ws?token=${view}`)).toBe(401);
+    expect(await upgradeStatus(serve.url, `/signal?role=somebody&token=${app}`)).toBe(400);
+    expect(await upgradeStatus(serve.url, `/signal?role=viewer&token=${view}`)).toBe(101);
+    expect(await upgradeStatus(serve.url, `/signal?role=viewer&token=${app}`)).toBe(101);
 
     expect(await whepStatus(undefined)).toBe(401);
     expect(await whepStatus('Bearer not-the-token')).toBe(401);

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, startServeProcess, type ServeProcess } from './serve-process';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, startServeProcess, type ServeProcess } from './serve-process';
 
 /** Shared set-up of the avatar e2e tests: the scripted `serve` host, headless Chromium, the app page. */
 
@@ -15,14 +15,11 @@ export interface AvatarE2e {
   close(): Promise<void>;
 }
 
-export async function startAvatarE2e(): Promise<AvatarE2e> {
+/** The `serve` host (scripted profile unless told) and headless Chromium (with `browserArgs`, e.g. a fake microphone). */
+export async function startAvatarE2e(options: { profile?: string; browserArgs?: string[] } = {}): Promise<AvatarE2e> {
   mkdirSync(screenshotDir, { recursive: true });
-  const serve = await startServeProcess('scripted');
-  const browser = await chromium.launch({
-    executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
+  const serve = await startServeProcess(options.profile ?? 'scripted');
+  const browser = await launchChromium(options.browserArgs);
   return {
     serve,
     browser,
@@ -37,27 +34,49 @@ export async function startAvatarE2e(): Promise<AvatarE2e> {
  * Waits for a condition on `window.avatarDiagnostics` (a self-contained page function: the page's
  * CSP forbids eval); on timeout the error shows the last snapshot and the host's output.
  */
-export async function waitForDiagnostics(e2e: AvatarE2e, page: Page, what: string, predicate: () => boolean, timeoutMs = 60_000): Promise<void> {
+export async function waitForDiagnostics(
+  e2e: AvatarE2e,
+  page: Page,
+  what: string,
+  predicate: () => boolean,
+  timeoutMs = 60_000,
+  // 'raf' checks every drawn frame, for a state that may last only a frame or two.
+  polling: number | 'raf' = 50,
+): Promise<void> {
   try {
-    await page.waitForFunction(predicate, null, { timeout: timeoutMs, polling: 50 });
+    await page.waitForFunction(predicate, null, { timeout: timeoutMs, polling });
   } catch (error) {
     const snapshot = await page.evaluate(() => JSON.stringify(window.avatarDiagnostics)).catch(() => 'unavailable');
     throw new Error(`Timed out waiting for ${what}; diagnostics: ${snapshot}\nserve output:\n${e2e.serve.output().slice(-2000)}`, { cause: error });
   }
 }
 
-/** Opens the app (optionally with a query such as `background=chroma`) and waits for a warm session. */
-export async function openApp(
-  e2e: AvatarE2e,
-  options: { query?: string; viewport?: { width: number; height: number }; beforeLoad?: (page: Page) => void } = {},
-): Promise<{ page: Page; pageErrors: string[] }> {
+export interface PageOptions {
+  viewport?: { width: number; height: number };
+  /** Runs on the new page before it loads (listeners, init scripts); a returned promise is awaited. */
+  beforeLoad?: (page: Page) => unknown;
+}
+
+/** The app's address on this host with extra query parameters (e.g. `background=chroma&mic=1`). */
+export function appHref(e2e: AvatarE2e, query = ''): string {
+  const url = new URL(e2e.serve.url);
+  for (const [key, value] of new URLSearchParams(query)) url.searchParams.set(key, value);
+  return url.href;
+}
+
+/** A new page at `href`, collecting its uncaught errors; waits for nothing. */
+export async function openPage(e2e: AvatarE2e, href: string, options: PageOptions = {}): Promise<{ page: Page; pageErrors: string[] }> {
   const page = await e2e.browser.newPage({ viewport: options.viewport ?? { width: 980, height: 640 } });
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
-  options.beforeLoad?.(page);
-  const url = new URL(e2e.serve.url);
-  for (const [key, value] of new URLSearchParams(options.query ?? '')) url.searchParams.set(key, value);
-  await page.goto(url.href);
+  await options.beforeLoad?.(page);
+  await page.goto(href);
+  return { page, pageErrors };
+}
+
+/** Opens the app (optionally with a query such as `background=chroma`) and waits for a warm session. */
+export async function openApp(e2e: AvatarE2e, options: PageOptions & { query?: string } = {}): Promise<{ page: Page; pageErrors: string[] }> {
+  const { page, pageErrors } = await openPage(e2e, appHref(e2e, options.query), options);
   await waitForDiagnostics(
     e2e,
     page,

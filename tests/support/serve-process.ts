@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
 
-/** The `serve` host as a child process and headless Chromium flags, for e2e tests and browser benches. */
+/** The `serve` host as a child process and headless Chromium, for e2e tests and browser benches. */
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -19,6 +22,32 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
+/** The system Chromium where there is one; otherwise playwright-core's own download, if any. */
+export const CHROMIUM_PATH = existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
+
+function bundledChromiumExists(): boolean {
+  try {
+    return existsSync(chromium.executablePath());
+  } catch {
+    return false;
+  }
+}
+
+/** Why Chromium tests cannot run on this machine, or null when they can (for `describe.skipIf`). */
+export function chromiumMissingReason(): string | null {
+  return CHROMIUM_PATH || bundledChromiumExists() ? null : 'no Chromium for playwright-core';
+}
+
+/** Headless Chromium with CHROMIUM_ARGS plus `extraArgs`. */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+/** Chromium flags for a fake microphone that loops `wavPath` and is granted without asking. */
+export function fakeMicrophoneArgs(wavPath: string): string[] {
+  return ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wavPath}`];
+}
+
 export interface ServeProcess {
   child: ChildProcess;
   url: URL;
@@ -27,9 +56,14 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `npm run serve -- --port 0 --profile <profile>` and resolves once it prints its address. */
-export function startServeProcess(profile: string): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [join(root, 'scripts', 'serve.mjs'), '--port', '0', '--profile', profile], {
+const APP_ADDRESS = /^(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m;
+
+/**
+ * Starts `npm run serve -- --port 0 --profile <profile> [extraArgs]` and resolves once it printed its
+ * address and, for hosts that print more (the share's addresses), once `ready(output)` holds too.
+ */
+export function startServeProcess(profile: string, extraArgs: readonly string[] = [], ready: (output: string) => boolean = () => true): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [join(root, 'scripts', 'serve.mjs'), '--port', '0', '--profile', profile, ...extraArgs], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -43,11 +77,33 @@ export function startServeProcess(profile: string): Promise<ServeProcess> {
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      const match = /^(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m.exec(output);
-      if (match) resolve({ child, url: new URL(match[1]!), output: () => output, stop });
+      const match = APP_ADDRESS.exec(output);
+      if (match && ready(output)) resolve({ child, url: new URL(match[1]!), output: () => output, stop });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing its address:\n${output}`)));
+  });
+}
+
+/** HTTP status of a WebSocket upgrade to `path` on the host at `url` (101 when it upgrades). */
+export function upgradeStatus(url: URL, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: url.hostname,
+      port: url.port,
+      path,
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      resolve(101);
+    });
+    req.on('error', reject);
+    req.end();
   });
 }

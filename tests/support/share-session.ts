@@ -1,20 +1,14 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, type ServeProcess } from './serve-process';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, startServeProcess, type ServeProcess } from './serve-process';
 
 /** A `serve` host with the share enabled, headless Chromium, and the pages of a share (tests and the `webrtc` bench). */
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
  * Chromium hides host addresses behind mDNS names unless the page has camera/mic permission; two
  * headless pages on one machine then cannot reach each other. Real host candidates (no STUN is
  * configured, so only host candidates exist) keep the test on this machine's own interfaces.
  */
-export const SHARE_CHROMIUM_ARGS = [...CHROMIUM_ARGS, '--disable-features=WebRtcHideLocalIpsWithMdns'];
+const SHARE_CHROMIUM_FLAGS = ['--disable-features=WebRtcHideLocalIpsWithMdns'];
 
 export interface ShareServe extends ServeProcess {
   /** `/view?token=<view token>` as printed by the host. */
@@ -24,69 +18,44 @@ export interface ShareServe extends ServeProcess {
   whepUrl: URL;
 }
 
+const VIEW_ADDRESS = /(http:\/\/127\.0\.0\.1:\d+\/view\?token=\S+)/;
+const WHEP_ADDRESS = /^WHEP.*?(http:\/\/\S+)\s+bearer token: (\S+)$/m;
+
 /** `npm run serve -- --port 0 --profile <profile> [extra flags]`, resolved once it printed the app, viewer and WHEP lines. */
-export function startShareServe(profile: string, extraArgs: string[] = []): Promise<ShareServe> {
-  const child = spawn(process.execPath, [join(root, 'scripts', 'serve.mjs'), '--port', '0', '--profile', profile, ...extraArgs], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+export async function startShareServe(profile: string, extraArgs: string[] = []): Promise<ShareServe> {
+  const serve = await startServeProcess(profile, extraArgs, (output) => VIEW_ADDRESS.test(output) && WHEP_ADDRESS.test(output));
+  const viewUrl = new URL(VIEW_ADDRESS.exec(serve.output())![1]!);
+  return {
+    ...serve,
+    viewUrl,
+    viewToken: viewUrl.searchParams.get('token')!,
+    appToken: serve.url.searchParams.get('token')!,
+    whepUrl: new URL(WHEP_ADDRESS.exec(serve.output())![1]!),
   };
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const app = /^(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m.exec(output);
-      const view = /(http:\/\/127\.0\.0\.1:\d+\/view\?token=\S+)/.exec(output);
-      const whep = /^WHEP.*?(http:\/\/\S+)\s+bearer token: (\S+)$/m.exec(output);
-      if (!app || !view || !whep) return;
-      const url = new URL(app[1]!);
-      const viewUrl = new URL(view[1]!);
-      resolve({
-        child,
-        url,
-        viewUrl,
-        viewToken: viewUrl.searchParams.get('token')!,
-        appToken: url.searchParams.get('token')!,
-        whepUrl: new URL(whep[1]!),
-        output: () => output,
-        stop,
-      });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing its addresses:\n${output}`)));
-  });
 }
 
 export function launchShareBrowser(extraArgs: string[] = []): Promise<Browser> {
-  return chromium.launch({
-    executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
-    headless: true,
-    args: [...SHARE_CHROMIUM_ARGS, ...extraArgs],
-  });
+  return launchChromium([...SHARE_CHROMIUM_FLAGS, ...extraArgs]);
+}
+
+async function openSharePage(browser: Browser, href: string, viewport: { width: number; height: number }): Promise<Page> {
+  const page = await browser.newPage({ viewport });
+  // tsx (esbuild keepNames) wraps named functions in __name(); page functions need it defined.
+  await page.addInitScript({ content: 'window.__name = (fn) => fn;' });
+  await page.goto(href);
+  return page;
 }
 
 /** The app page sharing at launch (`&share=1` plus any extra query), once its signaling socket is open. */
 export async function openSharingApp(browser: Browser, serve: ShareServe, query = '', viewport = { width: 980, height: 640 }): Promise<Page> {
-  const page = await browser.newPage({ viewport });
-  // tsx (esbuild keepNames) wraps named functions in __name(); page functions need it defined.
-  await page.addInitScript({ content: 'window.__name = (fn) => fn;' });
-  await page.goto(`${serve.url.href}&share=1${query}`);
+  const page = await openSharePage(browser, `${serve.url.href}&share=1${query}`, viewport);
   await page.waitForFunction(() => window.avatarShareStatus?.signaling === true, null, { timeout: 60_000 });
   return page;
 }
 
-/** The viewer page (`/view?token=…`), once it plays a stream. */
-export async function openViewer(browser: Browser, serve: ShareServe, query = ''): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
-  await page.addInitScript({ content: 'window.__name = (fn) => fn;' });
-  await page.goto(`${serve.viewUrl.href}${query}`);
-  return page;
+/** A viewer page (`/view?token=…`, or the talk address `…&talk=1` as `viewUrl`) plus any extra query. */
+export function openViewer(browser: Browser, serve: Pick<ShareServe, 'viewUrl'>, query = ''): Promise<Page> {
+  return openSharePage(browser, `${serve.viewUrl.href}${query}`, { width: 640, height: 360 });
 }
 
 /** Video frames the viewer presents during `durationMs`, and the decoded size (requestVideoFrameCallback). */
