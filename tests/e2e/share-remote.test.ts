@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../app/main/lipsync/wav-file';
 import { synthesizeScriptedSpeech } from '../../app/native-workers/scripted/scripted-speech';
 import { chromiumMissingReason, fakeMicrophoneArgs, upgradeStatus } from '../support/serve-process';
-import { countViewerFrames, launchShareBrowser, openViewer, startShareServe, type ShareServe } from '../support/share-session';
+import { countViewerFrames, launchShareBrowser, loudestReceivedAudio, meterReceivedAudio, openViewer, startShareServe, type ShareServe } from '../support/share-session';
 
 /**
  * Two-way remote conversation in real Chromium: `serve --remote-talk --renderer-pool 1` keeps one
@@ -63,34 +63,6 @@ async function waitFor(page: Page, what: string, predicate: () => boolean, timeo
   }
 }
 
-/** Loudest RMS of the received audio (the avatar's voice) over `durationMs`, measured with an AnalyserNode. */
-function receivedAudioRms(page: Page, durationMs: number): Promise<number> {
-  return page.evaluate(
-    (ms) =>
-      new Promise<number>((resolve) => {
-        const stream = document.querySelector('video')!.srcObject as MediaStream;
-        const context = new AudioContext();
-        const analyser = context.createAnalyser();
-        analyser.fftSize = 2048;
-        context.createMediaStreamSource(stream).connect(analyser);
-        const samples = new Float32Array(analyser.fftSize);
-        let loudest = 0;
-        const timer = setInterval(() => {
-          analyser.getFloatTimeDomainData(samples);
-          let sum = 0;
-          for (const sample of samples) sum += sample * sample;
-          loudest = Math.max(loudest, Math.sqrt(sum / samples.length));
-        }, 20);
-        setTimeout(() => {
-          clearInterval(timer);
-          void context.close();
-          resolve(loudest);
-        }, ms);
-      }),
-    durationMs,
-  );
-}
-
 beforeAll(async () => {
   if (missing) return;
   const wav = writeQuestionWav();
@@ -126,7 +98,9 @@ describe.skipIf(missing !== null)(`remote talk (fake microphone → pooled rende
     expect(talk.sessionId).toMatch(/.+/);
     expect(talk.heard[0]).toMatch(/spoke for \d/i);
     // The answer is heard at the talker: the avatar's voice arrives on the received track, with moving video.
-    expect(await receivedAudioRms(first, 3000)).toBeGreaterThan(0.01);
+    await meterReceivedAudio(first);
+    await first.waitForTimeout(3000);
+    expect(await loudestReceivedAudio(first)).toBeGreaterThan(0.01);
     // (Software WebGL on a shared machine draws a few frames per second.)
     expect((await countViewerFrames(first, 2500)).frames).toBeGreaterThanOrEqual(2);
     // Captions show on the page with `captions=1`.

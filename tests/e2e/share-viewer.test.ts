@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upgradeStatus } from '../support/serve-process';
-import { countViewerFrames, launchShareBrowser, openSharingApp, openViewer, startShareServe, type ShareServe } from '../support/share-session';
+import { countViewerFrames, launchShareBrowser, loudestReceivedAudio, meterReceivedAudio, openSharingApp, openViewer, startShareServe, type ShareServe } from '../support/share-session';
 
 /**
  * The avatar share end to end in real Chromium: the app page shares at launch (`&share=1`), a
@@ -81,31 +81,16 @@ describe('avatar share (serve host + two Chromium pages)', () => {
     await expect.poll(() => app.evaluate(() => window.avatarShareStatus!.connectedPeers)).toBe(1);
 
     // Audio: measure the received track's level at the viewer, quiet before the reply, loud while the avatar speaks.
-    await viewer.evaluate(() => {
-      const stream = document.querySelector('video')!.srcObject as MediaStream;
-      const context = new AudioContext();
-      const analyser = context.createAnalyser();
-      analyser.fftSize = 2048;
-      context.createMediaStreamSource(stream).connect(analyser);
-      const samples = new Float32Array(analyser.fftSize);
-      const levels: number[] = [];
-      (window as unknown as { levels: number[] }).levels = levels;
-      setInterval(() => {
-        analyser.getFloatTimeDomainData(samples);
-        let sum = 0;
-        for (const value of samples) sum += value * value;
-        levels.push(Math.sqrt(sum / samples.length));
-      }, 25);
-    });
+    await meterReceivedAudio(viewer);
     await viewer.waitForTimeout(600);
-    const quiet = await viewer.evaluate(() => Math.max(...(window as unknown as { levels: number[] }).levels));
+    const quiet = await loudestReceivedAudio(viewer);
     await app.waitForFunction(() => window.avatarDiagnostics?.engineReady === true, null, { timeout: 60_000 });
     const input = app.getByLabel('Message');
     await input.fill('Hello avatar, please say something.');
     await input.press('Enter');
     await app.waitForFunction(() => window.avatarDiagnostics?.state === 'speaking', null, { timeout: 30_000 });
     await expect
-      .poll(() => viewer.evaluate(() => Math.max(...(window as unknown as { levels: number[] }).levels.slice(-40))), { timeout: 15_000 })
+      .poll(() => loudestReceivedAudio(viewer, 1000), { timeout: 15_000 })
       .toBeGreaterThan(0.01);
     expect(quiet).toBeLessThan(0.003);
 

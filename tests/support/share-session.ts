@@ -80,3 +80,33 @@ export function countViewerFrames(page: Page, durationMs: number): Promise<{ fra
     durationMs,
   );
 }
+
+/** The RMS levels the viewer page measured of its received audio (the avatar's voice), one every 25 ms. */
+interface AudioMeterWindow {
+  receivedAudioLevels: number[];
+}
+
+/** Starts measuring the level of the audio the viewer page receives, with an AnalyserNode on the video's stream. */
+export async function meterReceivedAudio(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const stream = document.querySelector('video')!.srcObject as MediaStream;
+    const context = new AudioContext();
+    const analyser = context.createAnalyser();
+    analyser.fftSize = 2048;
+    context.createMediaStreamSource(stream).connect(analyser);
+    const samples = new Float32Array(analyser.fftSize);
+    const levels: number[] = [];
+    (window as unknown as AudioMeterWindow).receivedAudioLevels = levels;
+    setInterval(() => {
+      analyser.getFloatTimeDomainData(samples);
+      let sum = 0;
+      for (const value of samples) sum += value * value;
+      levels.push(Math.sqrt(sum / samples.length));
+    }, 25);
+  });
+}
+
+/** The loudest level measured since meterReceivedAudio, or over the last `lastMs` only. */
+export function loudestReceivedAudio(page: Page, lastMs?: number): Promise<number> {
+  return page.evaluate((count) => Math.max(0, ...(window as unknown as AudioMeterWindow).receivedAudioLevels.slice(-count)), lastMs === undefined ? 0 : Math.ceil(lastMs / 25));
+}
