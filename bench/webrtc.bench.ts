@@ -1,20 +1,83 @@
+import { loadavg } from 'node:os';
 import { quantile, round3, type Benchmark } from './bench-api';
 import { STAMP_LAYOUT } from '../app/renderer/share/share-stamp';
-import { launchShareBrowser, openSharingApp, startShareServe } from '../tests/support/share-session';
+import type { Browser, Page } from 'playwright-core';
+import { launchShareBrowser, startShareServe, type ShareServe } from '../tests/support/share-session';
 
 /**
- * `npm run bench -- webrtc [--seconds 10] [--preset 720p30|1080p60] [--viewport 980x640]`: the avatar share between two
- * headless Chromium pages on this machine (host ICE candidates only). The sender draws its
- * wall-clock capture time into every frame and emits a click into the shared audio each second;
- * the viewer page decodes each presented frame's stamp (requestVideoFrameCallback) and detects
- * the clicks in an AudioWorklet, both against the same machine clock (timeOrigin + now).
+ * `npm run bench -- webrtc [--seconds 10] [--preset 720p30|1080p60] [--viewport 980x640] [--pack alpha]`: the
+ * avatar share between two headless Chromium pages on this machine (host ICE candidates only). The
+ * sender draws its wall-clock capture time into every frame and emits a click into the shared audio
+ * each second; the viewer page decodes each presented frame's stamp (requestVideoFrameCallback) and
+ * detects the clicks in an AudioWorklet, both against the same machine clock (timeOrigin + now).
+ *
+ * Two senders in one run, one after the other: the avatar as the app renders it, and a
+ * transport-only sender (`transport_` metrics) with the same compositor, stamps, preset and encoder
+ * settings but a cheap scene (light detail in a 320x200 window), so the WebRTC path's own latency
+ * shows apart from software WebGL's. WebRTC's own counters and the viewer's receive times split
+ * glass-to-glass further: on a busy 2-core machine nearly all of it lies between drawing the frame and
+ * the encoder (a canvas capture track takes the canvas when the page paints, and the page's frames
+ * wait for the GPU process, SwiftShader, shared by both pages); encoding, pacing, the jitter buffer
+ * and decoding take tens of milliseconds.
  */
 
 interface ReceiverResult {
   firstFrameMs: number | null;
-  frames: { displayWallMs: number; glassToGlassMs: number | null; height: number }[];
+  frames: {
+    displayWallMs: number;
+    glassToGlassMs: number | null;
+    /** Stamp → last packet received (capture, encode, network), and received → expected display (jitter buffer, decode, display). */
+    stampToReceivedMs: number | null;
+    receivedToDisplayMs: number | null;
+    width: number;
+    height: number;
+  }[];
   onsetsWallMs: number[];
 }
+
+/** One sender's page query and window size. */
+interface SenderSetup {
+  query: string;
+  viewport: { width: number; height: number };
+}
+
+/**
+ * Page init script: keeps every RTCPeerConnection the page makes (simple-peer holds them privately),
+ * so the bench can read the encoder's and the receiver's own timing counters.
+ */
+const RECORD_PEER_CONNECTIONS = `(() => {
+  const Native = window.RTCPeerConnection;
+  const made = [];
+  window.__peerConnections = made;
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) { super(...args); made.push(this); }
+  };
+})();`;
+
+/** Totals of the connected peer's video RTP stream (`outbound-rtp` on the sender, `inbound-rtp` on the viewer) and its media source. */
+function videoRtpStats(page: Page, type: 'inbound-rtp' | 'outbound-rtp'): Promise<Record<string, number>> {
+  return page.evaluate(async (type) => {
+    const connections = (window as unknown as { __peerConnections: RTCPeerConnection[] }).__peerConnections;
+    const totals: Record<string, number> = {};
+    for (const pc of connections) {
+      if (pc.connectionState !== 'connected') continue;
+      (await pc.getStats()).forEach((stats: Record<string, unknown>) => {
+        const ours = stats.kind === 'video' && (stats.type === type || stats.type === 'media-source');
+        if (!ours) return;
+        for (const [key, value] of Object.entries(stats)) if (typeof value === 'number') totals[key] = value;
+      });
+    }
+    return totals;
+  }, type);
+}
+
+/** `total / count` in milliseconds (WebRTC stats keep seconds), NaN without a count. */
+function meanMs(totalSec: number | undefined, count: number | undefined): number {
+  return count ? round3(((totalSec ?? 0) / count) * 1000) : Number.NaN;
+}
+
+/** The cheap scene of the transport-only sender. */
+const TRANSPORT_VIEWPORT = { width: 320, height: 200 };
 
 /** Pairs each click with the first onset heard after it; its latency minus the video's around then is the skew. */
 function audioVideoSkews(clicksWallMs: number[], onsetsWallMs: number[], frames: ReceiverResult['frames']): { audioMs: number[]; skewMs: number[] } {
@@ -31,128 +94,181 @@ function audioVideoSkews(clicksWallMs: number[], onsetsWallMs: number[], frames:
   return { audioMs, skewMs };
 }
 
+/** Shares from one sender page to one viewer page for `seconds` and measures what the viewer sees and hears. */
+async function measureShare(browser: Browser, serve: ShareServe, sender: SenderSetup, seconds: number): Promise<Record<string, number>> {
+  const app = await browser.newPage({ viewport: sender.viewport });
+  // tsx (esbuild keepNames) wraps named functions in __name(); page functions need it defined.
+  await app.addInitScript({ content: 'window.__name = (fn) => fn;' });
+  await app.addInitScript({ content: RECORD_PEER_CONNECTIONS });
+  await app.goto(`${serve.url.href}&share=1${sender.query}`);
+  await app.waitForFunction(() => window.avatarShareStatus?.signaling === true, null, { timeout: 60_000 });
+  // The AudioWorklet module comes from a blob: the viewer's CSP allows only its own scripts.
+  const viewerContext = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 720 } });
+  try {
+    const viewer = await viewerContext.newPage();
+    await viewer.addInitScript({ content: 'window.__name = (fn) => fn;' });
+    await viewer.addInitScript({ content: RECORD_PEER_CONNECTIONS });
+    await viewer.addInitScript(() => {
+      document.addEventListener('DOMContentLoaded', () => {
+        const video = document.querySelector('video')!;
+        video.requestVideoFrameCallback((_now, metadata) => {
+          (window as unknown as { firstFrameMs: number }).firstFrameMs = metadata.expectedDisplayTime;
+        });
+      });
+    });
+    // unpack=none: the stamp is read from the received frame itself, packed or not.
+    await viewer.goto(`${serve.viewUrl.href}&unpack=none`);
+    await viewer.waitForFunction(() => (window as unknown as { firstFrameMs?: number }).firstFrameMs !== undefined, null, { timeout: 60_000 });
+
+    const renderFps: number[] = [];
+    const sampler = setInterval(() => {
+      void app.evaluate(() => window.avatarDiagnostics?.fps ?? 0).then((fps) => renderFps.push(fps), () => undefined);
+    }, 1000);
+    const received = await viewer.evaluate(
+      async ({ layout, durationMs }) => {
+        const video = document.querySelector('video')!;
+        const result: ReceiverResult = { firstFrameMs: (window as unknown as { firstFrameMs: number }).firstFrameMs, frames: [], onsetsWallMs: [] };
+        const stampWidth = layout.bits * layout.cellPx;
+        const canvas = new OffscreenCanvas(stampWidth, layout.cellPx);
+        const context = canvas.getContext('2d', { willReadFrequently: true })!;
+        const onFrame = (_now: number, metadata: VideoFrameCallbackMetadata): void => {
+          context.drawImage(video, 0, 0, stampWidth, layout.cellPx, 0, 0, stampWidth, layout.cellPx);
+          const pixels = context.getImageData(0, 0, stampWidth, layout.cellPx).data;
+          let value = 0;
+          for (let bit = 0; bit < layout.bits; bit++) {
+            const index = (Math.floor(layout.cellPx / 2) * stampWidth + bit * layout.cellPx + Math.floor(layout.cellPx / 2)) * 4;
+            value = value * 2 + ((pixels[index]! + pixels[index + 1]! + pixels[index + 2]!) / 3 > 128 ? 1 : 0);
+          }
+          const displayWallMs = performance.timeOrigin + metadata.expectedDisplayTime;
+          // The stamp is the capture time modulo 2^32 ms; anything outside 0..10 s is a misread.
+          const latencyMs = (((displayWallMs - value) % 2 ** 32) + 2 ** 32) % 2 ** 32;
+          const valid = latencyMs < 10_000;
+          const receivedWallMs = metadata.receiveTime === undefined ? null : performance.timeOrigin + metadata.receiveTime;
+          result.frames.push({
+            displayWallMs,
+            glassToGlassMs: valid ? latencyMs : null,
+            stampToReceivedMs: valid && receivedWallMs !== null ? latencyMs - (displayWallMs - receivedWallMs) : null,
+            receivedToDisplayMs: receivedWallMs === null ? null : displayWallMs - receivedWallMs,
+            width: metadata.width,
+            height: metadata.height,
+          });
+          video.requestVideoFrameCallback(onFrame);
+        };
+        video.requestVideoFrameCallback(onFrame);
+
+        const audio = new AudioContext();
+        // An onset: the first loud sample after 0.3 s without one (clicks come once a second).
+        const source = `class Onset extends AudioWorkletProcessor {
+          constructor() { super(); this.lastLoudSec = -1; }
+          process(inputs) {
+            const samples = inputs[0] && inputs[0][0];
+            if (samples) for (let i = 0; i < samples.length; i++) {
+              if (Math.abs(samples[i]) < 0.3) continue;
+              const atSec = currentTime + i / sampleRate;
+              if (this.lastLoudSec < 0 || atSec - this.lastLoudSec > 0.3) this.port.postMessage(atSec);
+              this.lastLoudSec = atSec;
+            }
+            return true;
+          }
+        }
+        registerProcessor('onset', Onset);`;
+        await audio.audioWorklet.addModule(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+        const onset = new AudioWorkletNode(audio, 'onset');
+        audio.createMediaStreamSource(video.srcObject as MediaStream).connect(onset).connect(audio.destination);
+        onset.port.onmessage = (event: MessageEvent<number>) => {
+          // Heard time of that sample: the output timestamp maps the audio clock onto performance.now().
+          const stamp = audio.getOutputTimestamp();
+          const heardMs =
+            stamp.performanceTime && stamp.contextTime !== undefined
+              ? stamp.performanceTime + (event.data - stamp.contextTime) * 1000
+              : performance.now() - (audio.currentTime - event.data - audio.outputLatency) * 1000;
+          result.onsetsWallMs.push(performance.timeOrigin + heardMs);
+        };
+        await new Promise((resolve) => setTimeout(resolve, durationMs));
+        await audio.close();
+        return result;
+      },
+      { layout: STAMP_LAYOUT, durationMs: seconds * 1000 },
+    );
+    clearInterval(sampler);
+    const clicks = await app.evaluate(() => window.avatarShareStatus!.clickWallMs);
+    const sent = await videoRtpStats(app, 'outbound-rtp');
+    const got = await videoRtpStats(viewer, 'inbound-rtp');
+
+    const latencies = received.frames.flatMap((frame) => (frame.glassToGlassMs === null ? [] : [frame.glassToGlassMs]));
+    const fpsPerSecond: number[] = [];
+    const times = received.frames.map((frame) => frame.displayWallMs);
+    for (let start = times[0]!; start + 1000 <= times.at(-1)!; start += 1000) {
+      fpsPerSecond.push(times.filter((time) => time >= start && time < start + 1000).length);
+    }
+    const { audioMs, skewMs } = audioVideoSkews(clicks, received.onsetsWallMs, received.frames);
+    return {
+      glass_to_glass_ms_p50: round3(quantile(latencies, 0.5)),
+      glass_to_glass_ms_p95: round3(quantile(latencies, 0.95)),
+      stamp_to_received_ms_p50: round3(quantile(received.frames.flatMap((frame) => (frame.stampToReceivedMs === null ? [] : [frame.stampToReceivedMs])), 0.5)),
+      received_to_display_ms_p50: round3(quantile(received.frames.flatMap((frame) => (frame.receivedToDisplayMs === null ? [] : [frame.receivedToDisplayMs])), 0.5)),
+      received_fps_p50: round3(quantile(fpsPerSecond, 0.5)),
+      audio_video_skew_ms_p95: round3(quantile(skewMs.map(Math.abs), 0.95)),
+      time_to_first_frame_ms: round3(received.firstFrameMs ?? Number.NaN),
+      audio_glass_to_glass_ms_p50: round3(quantile(audioMs, 0.5)),
+      sender_render_fps_p50: round3(quantile(renderFps, 0.5)),
+      received_height_px_p50: round3(quantile(received.frames.map((frame) => frame.height), 0.5)),
+      received_width_px_p50: round3(quantile(received.frames.map((frame) => frame.width), 0.5)),
+      stamp_decoded_ratio: round3(latencies.length / Math.max(1, received.frames.length)),
+      frames_received_count: received.frames.length,
+      // Where the time goes, from WebRTC's own counters (means over the connection's life).
+      sender_encode_ms_mean: meanMs(sent.totalEncodeTime, sent.framesEncoded),
+      sender_packet_send_delay_ms_mean: meanMs(sent.totalPacketSendDelay, sent.packetsSent),
+      sender_frames_captured_count: sent.frames ?? Number.NaN,
+      sender_frames_encoded_count: sent.framesEncoded ?? Number.NaN,
+      receiver_jitter_buffer_ms_mean: meanMs(got.jitterBufferDelay, got.jitterBufferEmittedCount),
+      receiver_decode_ms_mean: meanMs(got.totalDecodeTime, got.framesDecoded),
+      receiver_processing_ms_mean: meanMs(got.totalProcessingDelay, got.framesDecoded),
+      receiver_frames_dropped_count: got.framesDropped ?? Number.NaN,
+      clicks_sent_count: clicks.length,
+      clicks_heard_count: received.onsetsWallMs.length,
+    };
+  } finally {
+    await viewerContext.close();
+    await app.close();
+  }
+}
+
 const bench: Benchmark = {
   name: 'webrtc',
-  description: 'avatar share sender -> viewer page on loopback: glass-to-glass, received fps, A/V skew, first frame',
+  description: 'avatar share sender -> viewer page on loopback, avatar sender and transport-only sender: glass-to-glass, received fps, A/V skew, first frame',
   async run(options) {
     const seconds = Number(options.seconds ?? 10);
     const preset = options.preset ?? '720p30';
+    const pack = options.pack === 'alpha' ? '&pack=alpha' : '';
     const serve = await startShareServe('scripted');
     const browser = await launchShareBrowser();
     try {
       // The app window's size sets the avatar's WebGL cost (software rendering); the share scales it to the preset.
       const [width, height] = (options.viewport ?? '980x640').split('x').map(Number);
-      const app = await openSharingApp(browser, serve, `&shareStamp=1&sharePreset=${preset}`, { width: width!, height: height! });
-      // The AudioWorklet module comes from a blob: the viewer's CSP allows only its own scripts.
-      const viewerContext = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 720 } });
-      const viewer = await viewerContext.newPage();
-      await viewer.addInitScript({ content: 'window.__name = (fn) => fn;' });
-      await viewer.addInitScript(() => {
-        document.addEventListener('DOMContentLoaded', () => {
-          const video = document.querySelector('video')!;
-          video.requestVideoFrameCallback((_now, metadata) => {
-            (window as unknown as { firstFrameMs: number }).firstFrameMs = metadata.expectedDisplayTime;
-          });
-        });
-      });
-      await viewer.goto(serve.viewUrl.href);
-      await viewer.waitForFunction(() => (window as unknown as { firstFrameMs?: number }).firstFrameMs !== undefined, null, { timeout: 60_000 });
-
-      const renderFps: number[] = [];
-      const sampler = setInterval(() => {
-        void app.evaluate(() => window.avatarDiagnostics?.fps ?? 0).then((fps) => renderFps.push(fps), () => undefined);
-      }, 1000);
-      const received = await viewer.evaluate(
-        async ({ layout, durationMs }) => {
-          const video = document.querySelector('video')!;
-          const result: ReceiverResult = { firstFrameMs: (window as unknown as { firstFrameMs: number }).firstFrameMs, frames: [], onsetsWallMs: [] };
-          const stampWidth = layout.bits * layout.cellPx;
-          const canvas = new OffscreenCanvas(stampWidth, layout.cellPx);
-          const context = canvas.getContext('2d', { willReadFrequently: true })!;
-          const onFrame = (_now: number, metadata: VideoFrameCallbackMetadata): void => {
-            context.drawImage(video, 0, 0, stampWidth, layout.cellPx, 0, 0, stampWidth, layout.cellPx);
-            const pixels = context.getImageData(0, 0, stampWidth, layout.cellPx).data;
-            let value = 0;
-            for (let bit = 0; bit < layout.bits; bit++) {
-              const index = (Math.floor(layout.cellPx / 2) * stampWidth + bit * layout.cellPx + Math.floor(layout.cellPx / 2)) * 4;
-              value = value * 2 + ((pixels[index]! + pixels[index + 1]! + pixels[index + 2]!) / 3 > 128 ? 1 : 0);
-            }
-            const displayWallMs = performance.timeOrigin + metadata.expectedDisplayTime;
-            // The stamp is the capture time modulo 2^32 ms; anything outside 0..10 s is a misread.
-            const latencyMs = (((displayWallMs - value) % 2 ** 32) + 2 ** 32) % 2 ** 32;
-            result.frames.push({ displayWallMs, glassToGlassMs: latencyMs < 10_000 ? latencyMs : null, height: metadata.height });
-            video.requestVideoFrameCallback(onFrame);
-          };
-          video.requestVideoFrameCallback(onFrame);
-
-          const audio = new AudioContext();
-          // An onset: the first loud sample after 0.3 s without one (clicks come once a second).
-          const source = `class Onset extends AudioWorkletProcessor {
-            constructor() { super(); this.lastLoudSec = -1; }
-            process(inputs) {
-              const samples = inputs[0] && inputs[0][0];
-              if (samples) for (let i = 0; i < samples.length; i++) {
-                if (Math.abs(samples[i]) < 0.3) continue;
-                const atSec = currentTime + i / sampleRate;
-                if (this.lastLoudSec < 0 || atSec - this.lastLoudSec > 0.3) this.port.postMessage(atSec);
-                this.lastLoudSec = atSec;
-              }
-              return true;
-            }
-          }
-          registerProcessor('onset', Onset);`;
-          await audio.audioWorklet.addModule(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
-          const onset = new AudioWorkletNode(audio, 'onset');
-          audio.createMediaStreamSource(video.srcObject as MediaStream).connect(onset).connect(audio.destination);
-          onset.port.onmessage = (event: MessageEvent<number>) => {
-            // Heard time of that sample: the output timestamp maps the audio clock onto performance.now().
-            const stamp = audio.getOutputTimestamp();
-            const heardMs =
-              stamp.performanceTime && stamp.contextTime !== undefined
-                ? stamp.performanceTime + (event.data - stamp.contextTime) * 1000
-                : performance.now() - (audio.currentTime - event.data - audio.outputLatency) * 1000;
-            result.onsetsWallMs.push(performance.timeOrigin + heardMs);
-          };
-          await new Promise((resolve) => setTimeout(resolve, durationMs));
-          await audio.close();
-          return result;
-        },
-        { layout: STAMP_LAYOUT, durationMs: seconds * 1000 },
-      );
-      clearInterval(sampler);
-      const clicks = await app.evaluate(() => window.avatarShareStatus!.clickWallMs);
-
-      const latencies = received.frames.flatMap((frame) => (frame.glassToGlassMs === null ? [] : [frame.glassToGlassMs]));
-      const fpsPerSecond: number[] = [];
-      const times = received.frames.map((frame) => frame.displayWallMs);
-      for (let start = times[0]!; start + 1000 <= times.at(-1)!; start += 1000) {
-        fpsPerSecond.push(times.filter((time) => time >= start && time < start + 1000).length);
-      }
-      const { audioMs, skewMs } = audioVideoSkews(clicks, received.onsetsWallMs, received.frames);
+      const query = `&shareStamp=1&sharePreset=${preset}${pack}`;
+      const avatar = await measureShare(browser, serve, { query, viewport: { width: width!, height: height! } }, seconds);
+      const transport = await measureShare(browser, serve, { query: `${query}&quality=light`, viewport: TRANSPORT_VIEWPORT }, seconds);
+      const metrics: Record<string, number> = { ...avatar };
+      for (const [key, value] of Object.entries(transport)) metrics[`transport_${key}`] = value;
+      metrics.transport_vs_avatar_glass_to_glass_p50_ratio = round3(transport.glass_to_glass_ms_p50! / avatar.glass_to_glass_ms_p50!);
       return {
         models: {
           avatar: 'default avatar, idle motion (scripted profile)',
-          renderer: `Chromium headless, SwiftShader WebGL, app window ${width}x${height}; share preset ${preset}, VP8/Opus, host candidates on this machine`,
+          renderer: `Chromium headless, SwiftShader WebGL, app window ${width}x${height}; share preset ${preset}${pack ? ' alpha-packed' : ''}, VP8/Opus, host candidates on this machine`,
+          transport: `the same share from a light-detail scene in a ${TRANSPORT_VIEWPORT.width}x${TRANSPORT_VIEWPORT.height} window (transport_ metrics)`,
         },
-        runs: received.frames.length,
-        metrics: {
-          glass_to_glass_ms_p50: round3(quantile(latencies, 0.5)),
-          glass_to_glass_ms_p95: round3(quantile(latencies, 0.95)),
-          received_fps_p50: round3(quantile(fpsPerSecond, 0.5)),
-          audio_video_skew_ms_p95: round3(quantile(skewMs.map(Math.abs), 0.95)),
-          time_to_first_frame_ms: round3(received.firstFrameMs ?? Number.NaN),
-          audio_glass_to_glass_ms_p50: round3(quantile(audioMs, 0.5)),
-          sender_render_fps_p50: round3(quantile(renderFps, 0.5)),
-          received_height_px_p50: round3(quantile(received.frames.map((frame) => frame.height), 0.5)),
-          stamp_decoded_ratio: round3(latencies.length / Math.max(1, received.frames.length)),
-          clicks_sent_count: clicks.length,
-          clicks_heard_count: received.onsetsWallMs.length,
-        },
+        runs: avatar.frames_received_count! + transport.frames_received_count!,
+        metrics,
         notes: [
           'Frames carry their capture time (wall clock) as a stamp; glass-to-glass = receiver expectedDisplayTime - stamp.',
           'A/V skew = click latency (sender stream -> receiver heard) - median video latency around it.',
           'time_to_first_frame_ms: from opening the viewer page to its first presented frame (page load, signaling, ICE, DTLS, keyframe).',
           'The received frame rate cannot exceed the sender render rate (sender_render_fps_p50, software WebGL on a shared CPU).',
+          'glass-to-glass = stamp_to_received (sender: capture, encode, pacing, network) + received_to_display (viewer: jitter buffer, decode, display), from requestVideoFrameCallback receiveTime.',
+          'sender_encode_ms_mean, sender_packet_send_delay_ms_mean (pacer), receiver_jitter_buffer_ms_mean, receiver_decode_ms_mean and receiver_processing_ms_mean (first packet received -> decoded) are WebRTC stats totals over frames; glass-to-glass minus them is capture and display.',
+          'transport_*: same compositor, stamps, preset and encoder settings, cheap scene: the WebRTC path without the avatar render cost.',
+          `load average at the end: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`,
         ],
       };
     } finally {
