@@ -49,8 +49,22 @@ export interface PipelineConfig {
   maxHistoryMessages: number;
 }
 
+/**
+ * Partial transcripts while the user speaks: about every `everyMs` of new speech, when the
+ * session's STT worker is free, the audio so far is transcribed and sent as `transcript {final:false}`.
+ * Only for STT engines in `sttEngines`: ones that stop a decode at once when cancelled. whisper.cpp's
+ * native call runs to its end, so an interim decode in flight at speech-end would delay the final one.
+ */
+export interface InterimTranscriptConfig {
+  enabled: boolean;
+  everyMs: number;
+  sttEngines: readonly string[];
+}
+
 export interface EngineConfig {
   workers: Record<WorkerKind, WorkerKindConfig>;
+  /** Absent: final transcripts only. */
+  interimTranscripts?: InterimTranscriptConfig;
   /** Cores, RAM and VRAM the workers may use; detected from the OS when absent. */
   machine?: Partial<MachineResources>;
   /** Starts runtime host processes; the Electron shell injects a utilityProcess launcher. */
@@ -70,7 +84,10 @@ export interface EngineConfig {
   onDiagnostic?(event: EngineDiagnostic): void;
 }
 
-export type EngineDiagnostic = { type: 'llm-tokens-after-abort'; sessionId: string; turnId: string; count: number };
+export type EngineDiagnostic =
+  | { type: 'llm-tokens-after-abort'; sessionId: string; turnId: string; count: number }
+  /** An interim STT run was still in flight when the utterance ended: it was cancelled so the final run starts at once. */
+  | { type: 'interim-stt-cancelled'; sessionId: string; turnId: string | undefined };
 
 /** The LoadSpec a worker of `kind` loads under `config`. */
 export function loadSpecFor(kind: WorkerKind, config: WorkerKindConfig, threads: number): LoadSpec {
@@ -122,6 +139,7 @@ export function defaultEngineConfig(overrides: Partial<EngineConfig> = {}): Engi
     hostRestartDelayMs: 200,
     shutdownTimeoutMs: 5000,
     maxTracesPerSession: 50,
+    interimTranscripts: { enabled: true, everyMs: 1000, sttEngines: ['scripted'] },
     ...overrides,
   };
 }

@@ -3,7 +3,7 @@ import type { ServerMessage } from '../../shared/messages.contract';
 import type { TurnTrace } from '../../shared/trace.contract';
 import type { ChatMessage } from '../../shared/worker.contract';
 import { AsyncQueue } from '../pipeline/async-queue';
-import { sttStage, type Utterance } from '../pipeline/stt.stage';
+import { leaseSttIfIdle, sttStage, transcribeInterim, type Utterance } from '../pipeline/stt.stage';
 import { vadStage, type MicFrame, type VadOutput } from '../pipeline/vad.stage';
 import { once } from '../pipeline/stage';
 import type { WorkerPool } from '../pool/worker-pool';
@@ -13,6 +13,16 @@ import { Turn, type TurnSource } from './turn';
 const MIC_RATE_HZ = 16000;
 /** A frame counts as speech while it is within -20 dB of the utterance's loudest frame. */
 const VOICED_FRACTION_OF_PEAK = 0.1;
+
+function concatPcm(frames: readonly Float32Array<ArrayBuffer>[]): Float32Array<ArrayBuffer> {
+  const pcm = new Float32Array(frames.reduce((sum, frame) => sum + frame.length, 0));
+  let offset = 0;
+  for (const frame of frames) {
+    pcm.set(frame, offset);
+    offset += frame.length;
+  }
+  return pcm;
+}
 
 function frameRms(pcm: Float32Array): number {
   let energy = 0;
@@ -32,6 +42,17 @@ interface UtteranceState {
   /** The avatar was speaking when this speech started (a candidate barge-in). */
   overlapsTurn: Turn | undefined;
   bargedIn: boolean;
+  /** End of the last frame the VAD has judged in this utterance. */
+  heardUntilStreamMs: number;
+  /**
+   * The id of the turn this utterance will become, reserved by its first interim transcript (turn
+   * ids are otherwise made at speech-end), so partial and final transcripts name the same turn.
+   */
+  turnId: string | undefined;
+  /** The interim STT run being started or in flight; aborted when the utterance ends. */
+  interim: AbortController | undefined;
+  /** Audio up to here went to the last interim run. */
+  interimUntilStreamMs: number;
 }
 
 /**
@@ -101,6 +122,7 @@ export class Session {
 
   /** Ends the session: its turn stops, the mic loop ends, its workers forget it. */
   async close(): Promise<void> {
+    this.utterance?.interim?.abort();
     this.turn?.stop('user');
     this.controller.abort();
     this.mic?.end();
@@ -109,8 +131,12 @@ export class Session {
     this.pool.endSession(this.id);
   }
 
-  private createTurn(source: TurnSource, timestamps: Partial<TurnTrace>): Turn {
-    return new Turn(`${this.id}-t${this.nextTurn++}`, source, {
+  private reserveTurnId(): string {
+    return `${this.id}-t${this.nextTurn++}`;
+  }
+
+  private createTurn(source: TurnSource, timestamps: Partial<TurnTrace>, id = this.reserveTurnId()): Turn {
+    return new Turn(id, source, {
       sessionId: this.id,
       pool: this.pool,
       config: this.config,
@@ -177,6 +203,10 @@ export class Session {
           speechStartMs: nowMs - (frameEndMs - event.atMs),
           overlapsTurn: speaking,
           bargedIn: false,
+          heardUntilStreamMs: frameEndMs,
+          turnId: undefined,
+          interim: undefined,
+          interimUntilStreamMs: event.atMs,
         };
         this.utterance = utterance;
       } else if (event.event === 'speech-end' && utterance) {
@@ -186,6 +216,7 @@ export class Session {
       }
     }
     if (utterance) {
+      utterance.heardUntilStreamMs = frameEndMs;
       // Some VADs report their speaking state (hangover included) as the probability; the frame's
       // loudness relative to the utterance tells a short noise from sustained speech.
       const rms = frameRms(frame.pcm);
@@ -206,24 +237,60 @@ export class Session {
       // Talking without pause for too long: transcribe what we have.
       this.utterance = undefined;
       this.endUtterance(utterance, frameEndMs, nowMs, nowMs);
+    } else {
+      this.maybeInterim(utterance);
     }
+  }
+
+  /** About every `everyMs` of new speech, when the STT worker is free: a partial transcript of the speech so far. */
+  private maybeInterim(utterance: UtteranceState): void {
+    const interim = this.config.interimTranscripts;
+    if (!interim?.enabled || !interim.sttEngines.includes(this.config.workers.stt.engine)) return;
+    if (utterance.interim || utterance.heardUntilStreamMs - utterance.interimUntilStreamMs < interim.everyMs) return;
+    const controller = new AbortController();
+    utterance.interim = controller;
+    void (async () => {
+      try {
+        const lease = await leaseSttIfIdle(this.pool, this.id);
+        if (!lease) return; // Busy (another session's turn): the next frame tries again.
+        if (controller.signal.aborted || this.utterance !== utterance) {
+          lease.release();
+          return;
+        }
+        utterance.interimUntilStreamMs = utterance.heardUntilStreamMs;
+        const input: Utterance = { pcm: concatPcm(utterance.frames), sampleRateHz: 16000 };
+        const text = await transcribeInterim(lease, input, { pool: this.pool, sessionId: this.id }, controller.signal);
+        // The utterance ended (its final transcript comes from its own run) or the session closed: too late.
+        if (controller.signal.aborted || this.utterance !== utterance || !text) return;
+        utterance.turnId ??= this.reserveTurnId();
+        this.send({ type: 'transcript', sessionId: this.id, turnId: utterance.turnId, text, final: false });
+      } catch {
+        // A failed or cancelled partial is only a missed preview: the final run reports real failures.
+      } finally {
+        if (utterance.interim === controller) utterance.interim = undefined;
+      }
+    })();
   }
 
   private endUtterance(utterance: UtteranceState, endStreamMs: number, speechEndMs: number, endpointMs: number): void {
     this.preroll.length = 0;
+    if (utterance.interim) {
+      // The final run must not wait for a partial one: cancel it in the worker, drop its result.
+      utterance.interim.abort();
+      this.config.onDiagnostic?.({ type: 'interim-stt-cancelled', sessionId: this.id, turnId: utterance.turnId });
+    }
     // Loud frames, not the VAD's hangover, measure how long the user spoke.
     const speechMs = Math.min(endStreamMs, utterance.voicedUntilStreamMs) - utterance.startStreamMs;
     const minimumMs = utterance.overlapsTurn && !utterance.bargedIn ? this.config.pipeline.minBargeInSpeechMs : this.config.pipeline.minUtteranceMs;
-    if (speechMs < minimumMs) return; // Noise, a cough, a click: not a turn.
-    const total = utterance.frames.reduce((sum, pcm) => sum + pcm.length, 0);
-    const pcm = new Float32Array(total);
-    let offset = 0;
-    for (const frame of utterance.frames) {
-      pcm.set(frame, offset);
-      offset += frame.length;
+    if (speechMs < minimumMs) {
+      // Noise, a cough, a click: not a turn. A partial transcript already shown for it is withdrawn
+      // by an empty final one (no turn.started follows for that id).
+      if (utterance.turnId) this.send({ type: 'transcript', sessionId: this.id, turnId: utterance.turnId, text: '', final: true });
+      return;
     }
+    const pcm = concatPcm(utterance.frames);
     this.turn?.stop('user');
-    const turn = this.createTurn('voice', { speechStartMs: utterance.speechStartMs, speechEndMs, endpointMs });
+    const turn = this.createTurn('voice', { speechStartMs: utterance.speechStartMs, speechEndMs, endpointMs }, utterance.turnId);
     this.enqueue(turn, async () => {
       turn.announce();
       const input: Utterance = { pcm, sampleRateHz: 16000 };

@@ -1,5 +1,5 @@
 import type { SttRunResult } from '../../shared/worker.contract';
-import type { WorkerPool } from '../pool/worker-pool';
+import type { Lease, WorkerPool } from '../pool/worker-pool';
 import type { Stage } from './stage';
 
 /** One finished user utterance (16 kHz mono). */
@@ -14,20 +14,49 @@ export interface SttStageOptions {
   language?: string;
 }
 
+async function transcribe(lease: Lease, utterance: Utterance, final: boolean, options: SttStageOptions, signal: AbortSignal): Promise<string> {
+  const result = (await lease.worker.run(
+    { kind: 'stt', sampleRateHz: utterance.sampleRateHz, pcm: utterance.pcm, final, ...(options.language ? { language: options.language } : {}) },
+    { signal },
+  )) as SttRunResult;
+  return result.text.trim();
+}
+
 /** Utterances → final transcripts. */
 export function sttStage(options: SttStageOptions): Stage<Utterance, string> {
-  return async function* transcribe(utterances, signal) {
+  return async function* transcribeAll(utterances, signal) {
     for await (const utterance of utterances) {
       const lease = await options.pool.lease('stt', options.sessionId, signal);
       try {
-        const result = (await lease.worker.run(
-          { kind: 'stt', sampleRateHz: utterance.sampleRateHz, pcm: utterance.pcm, final: true, ...(options.language ? { language: options.language } : {}) },
-          { signal },
-        )) as SttRunResult;
-        yield result.text.trim();
+        yield await transcribe(lease, utterance, true, options, signal);
       } finally {
         lease.release();
       }
     }
   };
+}
+
+/**
+ * An STT worker for the session only if one is free right now: an interim run must never queue in
+ * front of (or behind) a final one. The pool hands out a free worker with an already resolved
+ * promise, which wins the race against the resolved `undefined`; a waiting lease loses and is withdrawn.
+ */
+export async function leaseSttIfIdle(pool: WorkerPool, sessionId: string): Promise<Lease | undefined> {
+  const waiting = new AbortController();
+  const leased = pool.lease('stt', sessionId, waiting.signal);
+  const lease = await Promise.race([leased, Promise.resolve(undefined)]);
+  if (lease) return lease;
+  waiting.abort();
+  // A worker freed between the race and the abort still resolves the lease: give it straight back.
+  leased.then((late) => late.release(), () => undefined);
+  return undefined;
+}
+
+/** One partial transcription of the speech so far on a lease from `leaseSttIfIdle`; `signal` cancels it in the worker. */
+export async function transcribeInterim(lease: Lease, utterance: Utterance, options: SttStageOptions, signal: AbortSignal): Promise<string> {
+  try {
+    return await transcribe(lease, utterance, false, options, signal);
+  } finally {
+    lease.release();
+  }
 }

@@ -137,9 +137,18 @@ export class ConversationStore {
     }
   }
 
+  /**
+   * The user's words for a turn: partial transcripts (pending) while they speak, each replacing the
+   * last, then the final one in the same place. An empty final transcript means no words (noise, or
+   * audio STT could not make out): the line goes.
+   */
   private setUserSpeech(turnId: string, text: string, pending: boolean): void {
     const entries = [...this.state.entries];
     const index = entries.findIndex((entry) => entry.role === 'user' && entry.turnId === turnId);
+    if (!pending && !text) {
+      if (index >= 0) this.update({ entries: entries.filter((_, i) => i !== index) });
+      return;
+    }
     const entry: TranscriptEntry = { id: index >= 0 ? entries[index]!.id : this.id(), role: 'user', text, turnId, pending };
     if (index >= 0) entries[index] = entry;
     else entries.push(entry);

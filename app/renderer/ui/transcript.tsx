@@ -13,8 +13,9 @@ export function Transcript({ entries }: { entries: readonly TranscriptEntry[] })
     <ol className="transcript" role="log" aria-label="Conversation" aria-live="polite">
       {entries.length === 0 && <li className="transcript-empty">Say hello — type a message below.</li>}
       {entries.map((entry) => (
-        <li key={entry.id} className={`bubble bubble-${entry.role}${entry.pending ? ' bubble-pending' : ''}`}>
-          <span className="bubble-who">{entry.role === 'user' ? 'You' : 'Avatar'}</span>
+        <li key={entry.id} className={`bubble bubble-${entry.role}${entry.pending ? ' bubble-pending' : ''}`} data-provisional={entry.role === 'user' && entry.pending ? 'true' : undefined}>
+          {/* A pending user line is a partial transcript: provisional until the final one replaces it. */}
+          <span className="bubble-who">{entry.role === 'user' ? (entry.pending ? 'You (still listening…)' : 'You') : 'Avatar'}</span>
           <span className="bubble-text">{entry.text}</span>
           {entry.interrupted && <span className="bubble-note"> (interrupted)</span>}
         </li>
