@@ -73,6 +73,14 @@ describe.skipIf(missing !== null)(`renderer voice (fake microphone)${missing ? `
         requestAnimationFrame(sample);
       };
       requestAnimationFrame(sample);
+      // Partial transcripts are on screen only while the user speaks: record every one as it appears.
+      const provisional: Array<{ text: string; fontStyle: string }> = [];
+      (window as unknown as { provisional: typeof provisional }).provisional = provisional;
+      new MutationObserver(() => {
+        for (const text of document.querySelectorAll('[data-provisional="true"] .bubble-text')) {
+          provisional.push({ text: text.textContent ?? '', fontStyle: getComputedStyle(text).fontStyle });
+        }
+      }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
     });
 
     await waitForDiagnostics(e2e, page, 'the mic sending frames', () => (window.avatarDiagnostics?.mic.framesSent ?? 0) > 10, 120_000);
@@ -84,6 +92,10 @@ describe.skipIf(missing !== null)(`renderer voice (fake microphone)${missing ? `
     const finalUser = page.locator('.bubble-user:not(.bubble-pending)');
     await expect.poll(() => finalUser.count(), { timeout: 120_000 }).toBeGreaterThan(0);
     expect(await finalUser.first().textContent()).toMatch(/spoke for/i);
+    // While the question was being spoken, its partial transcript showed, styled as provisional.
+    const provisional = await page.evaluate(() => (window as unknown as { provisional: Array<{ text: string; fontStyle: string }> }).provisional);
+    expect(provisional.length).toBeGreaterThan(0);
+    expect(provisional[0]).toMatchObject({ text: expect.stringMatching(/spoke for/i), fontStyle: 'italic' });
 
     // The reply is spoken with a moving mouth.
     await waitForDiagnostics(e2e, page, 'reply audio', () => (window.avatarDiagnostics?.chunksPlayed ?? 0) > 0 && window.avatarDiagnostics!.replyText.length > 0, 120_000);
