@@ -86,6 +86,29 @@ describe('engine: interim transcripts while the user speaks', () => {
     const trace = engine.session(sessionId)!.traces.find((t) => t.turnId === ended.turnId)!;
     expect(trace.sttFinalMs! - trace.endpointMs!).toBeLessThan(1.6 * STT_MS);
   }, 20_000);
+
+  it('withdraws a partial transcript with an empty final one when the utterance turns out to be noise', async () => {
+    const from = client.messages.length;
+    // A 60 ms click, then a long hum: loud enough for the VAD, too far below the click to count as speech.
+    const tone = (amplitude: number, durationMs: number) =>
+      micFrames('speech', durationMs).map((frame) => frame.map((sample) => (sample / 0.3) * amplitude) as Float32Array<ArrayBuffer>);
+    micSeq = sendMic(client, sessionId, tone(0.9, 60), micSeq);
+    const hum = tone(0.05, 1800);
+    for (let i = 0; i < hum.length; i += 5) {
+      micSeq = sendMic(client, sessionId, hum.slice(i, i + 5), micSeq);
+      await sleep(100);
+    }
+    micSeq = sendMic(client, sessionId, micFrames('silence', 400), micSeq);
+    const withdrawn = (await client.waitFor((m) => m.type === 'transcript' && m.final, 10_000, from)) as Transcript;
+    await sleep(300);
+
+    const transcripts = transcriptsFrom(from);
+    expect(transcripts.length).toBeGreaterThanOrEqual(2);
+    expect(transcripts.at(-1)).toEqual({ type: 'transcript', sessionId, turnId: withdrawn.turnId, text: '', final: true });
+    expect(transcripts.slice(0, -1).every((t) => !t.final && t.turnId === withdrawn.turnId)).toBe(true);
+    // Not a turn: nothing started for that id.
+    expect(client.messages.slice(from).some((m) => m.type === 'turn.started')).toBe(false);
+  }, 20_000);
 });
 
 describe('engine: interim transcripts off', () => {
