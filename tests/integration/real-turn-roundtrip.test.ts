@@ -19,7 +19,7 @@ import { SttRunResultSchema } from '../../app/shared/worker.contract';
  * the rate alone.
  */
 const dev = await devModelsOrSkipReason();
-const QUESTIONS = ['What is the capital of France?', 'How many legs does a spider have?', 'Can you tell me a short joke?'];
+const QUESTIONS = ['What color is the sky on a clear day?', 'How many legs does a spider have?', 'Can you tell me a short joke?'];
 
 describe.skipIf(!dev.ok)(`the engine's spoken replies transcribed back${dev.ok ? '' : ` (SKIPPED: ${dev.skipReason})`}`, () => {
   let engine: EngineInstance;
@@ -28,7 +28,8 @@ describe.skipIf(!dev.ok)(`the engine's spoken replies transcribed back${dev.ok ?
 
   beforeAll(async () => {
     const { config } = await resolveProfile({ profile: 'dev' });
-    engine = createEngine(config);
+    // Greedy decoding: the same replies every run, so the test measures the voice, not sampling luck.
+    engine = createEngine({ ...config, pipeline: { ...config.pipeline, temperature: 0 } });
     whisper = startWorkerThread(workerEntryFor('whisper'));
     const [, ready] = await Promise.all([
       engine.start(),

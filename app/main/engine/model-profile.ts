@@ -57,9 +57,13 @@ const SILERO_PREROLL_MS = 700;
  */
 const FIRST_CLAUSE = { firstChunkMinWords: 2, firstChunkMaxWords: 6 };
 const REAL_PING_DEADLINE_MS = 20_000;
-/** Spoken answers: short, plain sentences (small models ramble without being told). */
+/**
+ * Spoken answers: short, plain sentences (small models ramble without being told), in English —
+ * the voices speak English, and SmolLM2 sometimes answered a question about France in French,
+ * which the English voice turns into noise.
+ */
 const SPOKEN_PERSONA =
-  'You are Ava, a friendly 3D avatar who talks with people out loud. Keep every answer short: one or two ' +
+  'You are Ava, a friendly 3D avatar who talks with people out loud. Always answer in English. Keep every answer short: one or two ' +
   'spoken sentences, no lists, no markdown, no emoji. If you do not know something, say so plainly.';
 
 function fileBytes(path: string): number {
