@@ -3,10 +3,10 @@ import { basename } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LlamaRunResult } from '../app/native-workers/llm/llama-engine';
 import { workerEntryFor } from '../app/native-workers/registry';
-import { FromWorkerSchema, type ChatMessage, type FromWorker, type LoadSpec, type ToWorker } from '../app/shared/worker.contract';
+import { type ChatMessage, type LoadSpec, type ToWorker } from '../app/shared/worker.contract';
 import { ensureGgufFixture, type GgufFixtureVariant } from '../scripts/fixtures/gguf-fixture';
 import { quantile, round3, type BenchResult } from './bench-api';
-import { startWorkerThread as startWorker } from '../app/native-workers/worker-thread';
+import { requestWorker as request, startWorkerThread as startWorker } from '../app/native-workers/worker-thread';
 
 /**
  * Measures the llama worker the way the engine uses it: one worker thread, one conversation whose
@@ -51,21 +51,6 @@ interface TurnTiming {
 }
 
 
-function request(worker: Worker, message: ToWorker, accept: (reply: FromWorker) => boolean, onReply?: (reply: FromWorker) => void): Promise<FromWorker> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (raw: unknown): void => {
-      const reply = FromWorkerSchema.parse(raw);
-      onReply?.(reply);
-      if (!accept(reply)) return;
-      worker.off('message', onMessage);
-      worker.off('error', reject);
-      resolve(reply);
-    };
-    worker.on('message', onMessage);
-    worker.once('error', reject);
-    worker.postMessage(message);
-  });
-}
 
 let nextRequest = 1;
 

@@ -15,11 +15,20 @@ export function startWorkerThread(entry: string): Worker {
   return new Worker(code, { eval: true });
 }
 
-/** Posts `message` and resolves with the first validated reply that `accept` takes. */
-export function requestWorker(worker: Worker, message: ToWorker, accept: (reply: FromWorker) => boolean): Promise<FromWorker> {
+/**
+ * Posts `message` and resolves with the first validated reply that `accept` takes; `onReply` sees
+ * every validated reply before that (streamed chunks, progress).
+ */
+export function requestWorker(
+  worker: Worker,
+  message: ToWorker,
+  accept: (reply: FromWorker) => boolean,
+  onReply?: (reply: FromWorker) => void,
+): Promise<FromWorker> {
   return new Promise((resolve, reject) => {
     const onMessage = (raw: unknown): void => {
       const reply = FromWorkerSchema.parse(raw);
+      onReply?.(reply);
       if (!accept(reply)) return;
       worker.off('message', onMessage);
       worker.off('error', reject);

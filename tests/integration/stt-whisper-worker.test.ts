@@ -16,24 +16,14 @@ import {
   type ToWorker,
 } from '../../app/shared/worker.contract';
 import { ensureWhisperFixture } from '../../scripts/fixtures/whisper-fixture';
-import { startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
+import { requestWorker, startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
 
 const SAMPLE_RATE_HZ = 16_000;
 
 
+/** Also posts deliberately malformed messages (the worker must refuse them in words). */
 function send(worker: Worker, message: ToWorker | Record<string, unknown>, accept: (reply: FromWorker) => boolean): Promise<FromWorker> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (raw: unknown): void => {
-      const reply = FromWorkerSchema.parse(raw);
-      if (!accept(reply)) return;
-      worker.off('message', onMessage);
-      worker.off('error', reject);
-      resolve(reply);
-    };
-    worker.on('message', onMessage);
-    worker.once('error', reject);
-    worker.postMessage(message);
-  });
+  return requestWorker(worker, message as ToWorker, accept);
 }
 
 const loadSpec = (modelPath: string): LoadSpec => ({ kind: 'stt', engine: 'whisper', modelName: 'whisper fixture', modelPath, threads: 1, options: {} });
