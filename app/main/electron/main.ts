@@ -11,6 +11,7 @@ import type { Engine, EngineConnection } from '../engine/engine-api';
 import { resolveDataDir } from '../settings/data-dir';
 import { RendererPool } from '../share/renderer-pool';
 import { startDesktopShare, type DesktopShare } from './desktop-share';
+import { installProcessGuard } from '../serve/process-guard';
 import { IPC_FROM_RENDERER, IPC_SHARE_ENDPOINT, IPC_TO_RENDERER } from './ipc-channels';
 import { HiddenWindowRendererLauncher } from './renderer-pool-windows';
 import { utilityHostLauncher } from './utility-host-launcher';
@@ -109,6 +110,15 @@ ipcMain.handle(IPC_SHARE_ENDPOINT, async (event: IpcMainInvokeEvent) => {
 
 app.on('web-contents-created', (_event, contents) => {
   contents.on('will-attach-webview', (event) => event.preventDefault());
+});
+
+// An error escaping a handler is logged and the app keeps running; one that corrupts the engine quits cleanly.
+installProcessGuard({
+  log: (line) => console.error(line),
+  onFatal: (reason) => {
+    dialog.showErrorBox('Local Talking Avatar must close', `The app stopped because ${reason}.`);
+    app.quit();
+  },
 });
 
 app.whenReady().then(async () => {

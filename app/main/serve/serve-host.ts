@@ -1,7 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import type { Duplex } from 'node:stream';
 import sirv from 'sirv';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
@@ -12,6 +13,7 @@ import { RemoteTalkHub } from '../share/remote-talk-hub';
 import { ShareHub, type SignalConnection, type SignalSocket } from '../share/share-hub';
 import { handleWhep, isWhepPath } from '../share/whep-endpoint';
 import { decodeClientFrame, encodeServerMessage } from '../transport/wire-codec';
+import { parseRequestTarget } from './request-target';
 
 /** Options of the headless host that serves the renderer build and the engine over WebSocket. */
 export interface ServeOptions {
@@ -74,6 +76,15 @@ const SECURITY_HEADERS: Record<string, string> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
 };
 
+/** A plain-text answer with the security headers, unless an earlier step already answered. */
+function plainAnswer(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', ...headers }).end(text);
+}
+
 function tokenMatches(expected: string, given: string | null): boolean {
   if (!given) return false;
   const a = Buffer.from(expected);
@@ -122,32 +133,51 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
     },
   });
 
-  const server = createServer((req, res) => {
-    if (isWhepPath(new URL(req.url ?? '/', 'http://localhost').pathname)) {
-      void handleWhep(req, res, hub, canWatch);
+  const handleRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = parseRequestTarget(req.url);
+    if (!url) {
+      plainAnswer(res, 400, 'Bad request target: only paths (origin-form) are served here.');
+      return;
+    }
+    if (isWhepPath(url.pathname)) {
+      await handleWhep(req, res, url.pathname, hub, canWatch);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD' }).end('Method not allowed');
+      plainAnswer(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
       return;
     }
-    if (req.url === '/healthz') {
-      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+    if (url.pathname === '/healthz') {
+      plainAnswer(res, 200, 'ok');
       return;
     }
-    statics(req, res, () => {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found');
+    statics(req, res, () => plainAnswer(res, 404, 'Not found'));
+  };
+  // Every request's failure is answered at this boundary; nothing a client sends reaches the process.
+  const server = createServer((req, res) => {
+    handleRequest(req, res).catch((error: unknown) => {
+      const appError = AppError.from(error);
+      plainAnswer(res, appError.code === ErrorCode.InvalidMessage ? 400 : 500, appError.message);
     });
+  });
+  // CONNECT (a proxy tunnel) is nothing this host offers; unanswered, Node would just drop the socket.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? 1 << 20 });
   const signalWss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
 
-  server.on('upgrade', (req: IncomingMessage, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const refuse = (status: number, text: string): void => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
+    const url = parseRequestTarget(req.url);
+    if (!url) return refuse(400, 'Bad Request');
     if (url.pathname === '/signal') {
       // The app token shares and watches; the view token only watches.
       const role = ShareRoleSchema.safeParse(url.searchParams.get('role'));
@@ -171,6 +201,14 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
     const origin = req.headers.origin;
     if (origin && !isAllowedOrigin(origin, host)) return refuse(403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  };
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      upgrade(req, socket, head);
+    } catch {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+    }
   });
 
   wss.on('connection', (ws: WebSocket) => {

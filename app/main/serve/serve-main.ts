@@ -5,6 +5,7 @@ import { rendererDir } from '../app-paths';
 import { composeAppEngine, type AppEngine } from '../engine/compose-app-engine';
 import { PROFILE_NAMES, type ProfileName } from '../engine/model-profile';
 import { DEFAULT_MAX_VIEWERS, parseIceServersJson, type IceServer } from '../../shared/share.contract';
+import { installProcessGuard } from './process-guard';
 import { startServeHost, type ServeHandle } from './serve-host';
 import { ChromiumRendererLauncher } from '../share/remote-chromium-launcher';
 import { RendererPool } from '../share/renderer-pool';
@@ -150,16 +151,24 @@ async function main(): Promise<void> {
   );
 
   let stopping = false;
-  const stop = async (): Promise<void> => {
+  const stop = async (exitCode = 0): Promise<void> => {
     if (stopping) return;
     stopping = true;
     await rendererPool?.close();
     await handle.close();
     await engine.shutdown();
-    process.exit(0);
+    process.exit(exitCode);
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
+  // Errors that escape a request are logged and the host keeps serving; a corrupt engine shuts down cleanly.
+  installProcessGuard({
+    log: (line) => console.error(line),
+    onFatal: (reason) => {
+      console.error(`Shutting down: ${reason}.`);
+      void stop(1);
+    },
+  });
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
+import { decodePathSegment } from '../serve/request-target';
 import type { ShareHub } from './share-hub';
 
 /** Largest accepted SDP offer (a browser's offer is a few KB). */
@@ -15,22 +16,40 @@ function bearerToken(req: IncomingMessage): string | null {
   return match ? match[1]! : null;
 }
 
+class BodyTooLargeError extends AppError {
+  constructor(maxBytes: number) {
+    super(ErrorCode.InvalidMessage, `The SDP offer is larger than ${maxBytes} bytes.`, false);
+  }
+}
+
 function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes) return Promise.reject(new BodyTooLargeError(maxBytes));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > maxBytes) {
-        reject(new AppError(ErrorCode.InvalidMessage, `The SDP offer is larger than ${maxBytes} bytes.`, false));
-        req.destroy();
+        req.off('data', onData);
+        reject(new BodyTooLargeError(maxBytes));
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/**
+ * 413 for an oversized body: the answer goes out first, the rest of the body is drained for a moment
+ * (so the client reads the status instead of a reset) and the connection then closes.
+ */
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse, message: string): void {
+  res.writeHead(413, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' }).end(message);
+  req.resume();
+  setTimeout(() => req.destroy(), 1000).unref();
 }
 
 function statusOf(error: AppError): number {
@@ -58,10 +77,10 @@ function plain(res: ServerResponse, status: number, text: string, headers: Recor
 export async function handleWhep(
   req: IncomingMessage,
   res: ServerResponse,
+  pathname: string,
   hub: ShareHub,
   acceptsToken: (token: string | null) => boolean,
 ): Promise<void> {
-  const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
   if (!acceptsToken(bearerToken(req))) {
     plain(res, 401, 'A valid bearer token is required (Authorization: Bearer <token>).', { 'WWW-Authenticate': 'Bearer' });
     return;
@@ -79,14 +98,15 @@ export async function handleWhep(
         .writeHead(201, { 'Content-Type': 'application/sdp', Location: `/whep/${answer.peerId}`, 'Cache-Control': 'no-store' })
         .end(answer.sdp);
     } catch (error) {
+      if (error instanceof BodyTooLargeError) return refuseTooLarge(req, res, error.message);
       const appError = AppError.from(error);
       plain(res, statusOf(appError), appError.message, statusOf(appError) === 503 ? { 'Retry-After': '2' } : {});
     }
     return;
   }
-  const peerId = decodeURIComponent(pathname.slice('/whep/'.length));
+  const peerId = decodePathSegment(pathname.slice('/whep/'.length));
   if (req.method === 'DELETE') {
-    if (hub.whepEnd(peerId)) plain(res, 200, 'Session ended.');
+    if (peerId !== null && hub.whepEnd(peerId)) plain(res, 200, 'Session ended.');
     else plain(res, 404, 'No such WHEP session.');
     return;
   }
