@@ -26,8 +26,7 @@ let binary = electronBinary();
 if (!binary && !process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) {
   console.log('Fetching the Electron binary (once)…');
   const installer = join(dirname(require.resolve('electron/package.json')), 'install.js');
-  const fetched = spawnSync(process.execPath, [installer], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10 * 60_000 });
-  if (fetched.status !== 0) console.error(String(fetched.stderr ?? '').trim().split('\n').slice(-1)[0] ?? '');
+  spawnSync(process.execPath, [installer], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10 * 60_000 });
   delete require.cache[require.resolve('electron')];
   binary = electronBinary();
 }
