@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
+import { WORKER_ENTRIES } from './app/native-workers/registry';
 
 const root = import.meta.dirname;
 
@@ -14,16 +15,10 @@ export default defineConfig({
       outDir: 'out/main',
       rollupOptions: {
         input: {
-          'electron-main': resolve(root, 'app/main/electron/main.ts'),
-          serve: resolve(root, 'app/main/serve/serve-main.ts'),
-          'runtime-host': resolve(root, 'app/main/pool/runtime-host.ts'),
-          'scripted.worker': resolve(root, 'app/native-workers/scripted/scripted.worker.ts'),
-          'espeak.worker': resolve(root, 'app/native-workers/tts/espeak.worker.ts'),
-          'sherpa-vits.worker': resolve(root, 'app/native-workers/tts/sherpa-vits.worker.ts'),
-          'piper.worker': resolve(root, 'app/native-workers/piper/piper.worker.ts'),
-          'silero-vad.worker': resolve(root, 'app/native-workers/vad/silero-vad.worker.ts'),
-          'whisper.worker': resolve(root, 'app/native-workers/stt/whisper.worker.ts'),
-          'llama.worker': resolve(root, 'app/native-workers/llm/llama.worker.ts'),
+          'electron-main': resolve(root, 'app/hosts/electron/main.ts'),
+          serve: resolve(root, 'app/hosts/serve/serve-main.ts'),
+          'runtime-host': resolve(root, 'app/engine/pool/runtime-host.ts'),
+          ...Object.fromEntries(Object.values(WORKER_ENTRIES).map((entry) => [entry.buildName, resolve(root, entry.sourcePath)])),
         },
         output: { entryFileNames: '[name].js', format: 'es' },
       },

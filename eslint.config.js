@@ -13,12 +13,25 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'electron', message: 'Only app/main/electron/ and app/preload/ may import electron.' }] },
+        { paths: [{ name: 'electron', message: 'Only app/hosts/electron/ and app/preload/ may import electron.' }] },
       ],
     },
   },
   {
-    files: ['app/main/electron/**', 'app/preload/**'],
+    // The engine is plain Node that its hosts use; it never reaches back into a host.
+    files: ['app/engine/**', 'app/shared/**', 'app/native-workers/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'Only app/hosts/electron/ and app/preload/ may import electron.' }],
+          patterns: [{ group: ['**/hosts/**'], message: 'The engine, contracts and workers never import a host (app/hosts).' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['app/hosts/electron/**', 'app/preload/**'],
     rules: { 'no-restricted-imports': 'off' },
   },
   {

@@ -1,8 +1,8 @@
 import { loadavg } from 'node:os';
 import type { Benchmark } from './bench-api';
 import { quantile, round3 } from './bench-api';
-import { createEngine } from '../app/main/engine/create-engine';
-import { defaultEngineConfig, type EngineConfig } from '../app/main/engine/engine-config';
+import { createEngine } from '../app/engine/create-engine';
+import { defaultEngineConfig, type EngineConfig } from '../app/engine/engine-config';
 import type { ServerMessage } from '../app/shared/messages.contract';
 
 /**

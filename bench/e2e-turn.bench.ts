@@ -144,7 +144,7 @@ export function audibleAtMs(start: StartRecord): number {
 function makeQuestionWav(dir: string, trailingSilenceSec: number): { wav: string; speechSec: number } {
   const raw = join(dir, 'q-raw.wav');
   const wav = join(dir, 'q.wav');
-  const say = spawnSync('npx', ['tsx', 'app/main/cli/cli.ts', 'say', '--text', QUESTION, '--out', raw], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const say = spawnSync('npx', ['tsx', 'app/hosts/cli/cli.ts', 'say', '--text', QUESTION, '--out', raw], { cwd: root, encoding: 'utf8', timeout: 120_000 });
   if (say.status !== 0 || !existsSync(raw)) throw new Error(`cli say failed (${say.status}): ${say.stderr}`);
   const sox = spawnSync('sox', [raw, '-r', '16000', '-c', '1', '-b', '16', wav, 'pad', String(LEAD_SILENCE_SEC), String(trailingSilenceSec)], { encoding: 'utf8' });
   if (sox.status !== 0) throw new Error(`sox failed (is sox installed?): ${sox.stderr}`);

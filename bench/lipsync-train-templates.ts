@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { EmbeddedVoice } from '../app/main/lipsync/embedded-voice';
-import { trainVisemeClassifier } from '../app/main/lipsync/viseme-classifier-training';
+import { EmbeddedVoice } from '../app/engine/lipsync/embedded-voice';
+import { trainVisemeClassifier } from '../app/engine/lipsync/viseme-classifier-training';
 import { AUDIO_VISEME_HOP_MS, audioVisemeFeatures } from '../app/shared/lipsync/audio-visemes';
 import { visemeAt, visemeSpansFromPhonemes } from '../app/shared/lipsync/viseme-spans';
 import { TEMPLATE_TRAINING_SENTENCES, TRAINING_RENDERINGS } from './lipsync-sentences';

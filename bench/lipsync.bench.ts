@@ -1,5 +1,5 @@
-import { EmbeddedVoice } from '../app/main/lipsync/embedded-voice';
-import { alignTextToAudio, DEFAULT_TEXT_ALIGNER_OPTIONS } from '../app/main/lipsync/text-aligner';
+import { EmbeddedVoice } from '../app/engine/lipsync/embedded-voice';
+import { alignTextToAudio, DEFAULT_TEXT_ALIGNER_OPTIONS } from '../app/engine/lipsync/text-aligner';
 import { estimateVisemesFromAudio, estimateVisemesFromVolume } from '../app/shared/lipsync/audio-visemes';
 import { visemeAt, visemeSpansFromPhonemes, type VisemeSpan } from '../app/shared/lipsync/viseme-spans';
 import { EMBEDDED_VOICE_VISEME_CLASSIFIER } from '../app/shared/lipsync/viseme-classifier-model';
@@ -9,7 +9,7 @@ import { quantile, round3, type Benchmark } from './bench-api';
 import { dominantOnsets, frameAgreement, mean, onsetErrorsMs, speechRangeMs } from './lipsync-metrics';
 import { BENCH_SENTENCES, TRAINING_RENDERINGS } from './lipsync-sentences';
 import { synthesizeWithTruth } from './native-piper';
-import { devModelsOrSkipReason } from '../app/main/models/dev-models';
+import { devModelsOrSkipReason } from '../app/engine/models/dev-models';
 
 /**
  * `npm run bench -- lipsync [--sentences N]`: lip-sync timing accuracy against exact ground truth.

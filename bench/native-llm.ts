@@ -2,7 +2,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { basename } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LlamaRunResult } from '../app/native-workers/llm/llama-engine';
-import { workerEntryFor } from '../app/native-workers/registry';
+import { workerEntryFor } from '../app/engine/pool/worker-entry';
 import { type ChatMessage, type LoadSpec, type ToWorker } from '../app/shared/worker.contract';
 import { ensureGgufFixture, type GgufFixtureVariant } from '../scripts/fixtures/gguf-fixture';
 import { quantile, round3, type BenchResult } from './bench-api';

@@ -1,7 +1,7 @@
 import { loadavg } from 'node:os';
-import { devModelsOrSkipReason } from '../app/main/models/dev-models';
+import { devModelsOrSkipReason } from '../app/engine/models/dev-models';
 import { PiperVoice } from '../app/native-workers/piper/piper-voice';
-import { workerEntryFor } from '../app/native-workers/registry';
+import { workerEntryFor } from '../app/engine/pool/worker-entry';
 import { AppError, ErrorCode } from '../app/shared/errors.contract';
 import type { PhonemeSpan } from '../app/shared/phoneme.contract';
 import { TtsRunResultSchema, type LoadSpec } from '../app/shared/worker.contract';

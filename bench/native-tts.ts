@@ -1,5 +1,5 @@
 import { loadavg } from 'node:os';
-import { workerEntryFor } from '../app/native-workers/registry';
+import { workerEntryFor } from '../app/engine/pool/worker-entry';
 import { EspeakSynthesizer } from '../app/native-workers/tts/espeak-wasm';
 import { refineWithSilence, spansFromOnsets, toMillisecondSpans } from '../app/native-workers/tts/phoneme-timeline';
 import { alignToReference } from '../app/shared/lipsync/reference-alignment';

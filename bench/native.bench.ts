@@ -1,6 +1,6 @@
-import { devModelsOrSkipReason } from '../app/main/models/dev-models';
-import { createEngine } from '../app/main/engine/create-engine';
-import { defaultEngineConfig, type EngineConfig } from '../app/main/engine/engine-config';
+import { devModelsOrSkipReason } from '../app/engine/models/dev-models';
+import { createEngine } from '../app/engine/create-engine';
+import { defaultEngineConfig, type EngineConfig } from '../app/engine/engine-config';
 import type { ServerMessage } from '../app/shared/messages.contract';
 import { ensureGgufFixture } from '../scripts/fixtures/gguf-fixture';
 import { quantile, round3, type Benchmark, type BenchResult } from './bench-api';

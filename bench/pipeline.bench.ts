@@ -1,9 +1,9 @@
 import { loadavg } from 'node:os';
 import type { Benchmark } from './bench-api';
 import { quantile, round3 } from './bench-api';
-import { createEngine, type EngineInstance } from '../app/main/engine/create-engine';
-import { defaultEngineConfig, type EngineConfig } from '../app/main/engine/engine-config';
-import { ClauseChunker } from '../app/main/pipeline/clause-chunker';
+import { createEngine, type EngineInstance } from '../app/engine/create-engine';
+import { defaultEngineConfig, type EngineConfig } from '../app/engine/engine-config';
+import { ClauseChunker } from '../app/engine/pipeline/clause-chunker';
 import { scriptedReply, scriptedTokens } from '../app/native-workers/scripted/scripted-reply';
 import type { ServerMessage } from '../app/shared/messages.contract';
 

@@ -1,8 +1,8 @@
 import { loadavg } from 'node:os';
 import type { Benchmark } from './bench-api';
 import { quantile, round3 } from './bench-api';
-import { forkHostLauncher } from '../app/main/pool/host-launcher';
-import { WorkerPool, type PoolConfig } from '../app/main/pool/worker-pool';
+import { forkHostLauncher } from '../app/engine/pool/host-launcher';
+import { WorkerPool, type PoolConfig } from '../app/engine/pool/worker-pool';
 import type { LoadSpec, WorkerKind } from '../app/shared/worker.contract';
 
 /**

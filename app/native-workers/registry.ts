@@ -1,10 +1,8 @@
-import { entryPath } from '../main/app-paths';
-
 /**
- * Worker entry per engine implementation. Each entry is a worker_thread script that calls
- * `serveWorker(...)`; its build name must also be listed in electron.vite.config.ts (main inputs).
+ * The one list of worker entries: each is a worker_thread script that calls `serveWorker(...)`.
+ * electron.vite.config.ts builds every entry here; the pool resolves them (app/engine/pool/worker-entry.ts).
  */
-const WORKER_ENTRIES: Record<string, { buildName: string; sourcePath: string }> = {
+export const WORKER_ENTRIES: Readonly<Record<string, { buildName: string; sourcePath: string }>> = {
   scripted: { buildName: 'scripted.worker', sourcePath: 'app/native-workers/scripted/scripted.worker.ts' },
   espeak: { buildName: 'espeak.worker', sourcePath: 'app/native-workers/tts/espeak.worker.ts' },
   'sherpa-vits': { buildName: 'sherpa-vits.worker', sourcePath: 'app/native-workers/tts/sherpa-vits.worker.ts' },
@@ -17,11 +15,4 @@ const WORKER_ENTRIES: Record<string, { buildName: string; sourcePath: string }> 
 /** True when a worker implementation named `engine` is part of this build. */
 export function hasWorkerEngine(engine: string): boolean {
   return engine in WORKER_ENTRIES;
-}
-
-/** Resolves the worker script that runs `engine`; throws a clear error for an unknown engine. */
-export function workerEntryFor(engine: string): string {
-  const entry = WORKER_ENTRIES[engine];
-  if (!entry) throw new Error(`Unknown worker engine "${engine}" (known: ${Object.keys(WORKER_ENTRIES).join(', ')})`);
-  return entryPath(entry.buildName, entry.sourcePath);
 }

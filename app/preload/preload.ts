@@ -1,12 +1,13 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { IPC_FROM_RENDERER, IPC_SHARE_ENDPOINT, IPC_TO_RENDERER } from '../main/electron/ipc-channels';
+import type { AvatarBridge } from '../shared/bridge.contract';
+import { IPC_FROM_RENDERER, IPC_SHARE_ENDPOINT, IPC_TO_RENDERER } from '../shared/ipc-channels';
 
 /**
  * The renderer's only door to the engine: send a message, listen for messages, and ask where the
  * desktop share server listens. Messages are validated in the main process (the share endpoint in
  * the renderer); Float32Array fields pass by structured clone.
  */
-contextBridge.exposeInMainWorld('avatarBridge', {
+const bridge: AvatarBridge = {
   send(message: unknown): void {
     ipcRenderer.send(IPC_FROM_RENDERER, message);
   },
@@ -18,4 +19,5 @@ contextBridge.exposeInMainWorld('avatarBridge', {
   shareEndpoint(): Promise<unknown> {
     return ipcRenderer.invoke(IPC_SHARE_ENDPOINT);
   },
-});
+};
+contextBridge.exposeInMainWorld('avatarBridge', bridge);

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rendererDir } from '../../app/main/app-paths';
-import { startDesktopShare, type DesktopShare } from '../../app/main/electron/desktop-share';
+import { rendererDir } from '../../app/engine/app-paths';
+import { startDesktopShare, type DesktopShare } from '../../app/hosts/electron/desktop-share';
 import { countViewerFrames, launchShareBrowser } from '../support/share-session';
 
 /**

@@ -38,7 +38,7 @@ function makeQuestionWav(): string {
   workDir = mkdtempSync(join(tmpdir(), 'avatar-voice-'));
   const raw = join(workDir, 'q-raw.wav');
   const wav = join(workDir, 'q.wav');
-  const say = spawnSync('npx', ['tsx', 'app/main/cli/cli.ts', 'say', '--text', 'What is the weather like today?', '--out', raw], {
+  const say = spawnSync('npx', ['tsx', 'app/hosts/cli/cli.ts', 'say', '--text', 'What is the weather like today?', '--out', raw], {
     cwd: root,
     encoding: 'utf8',
     timeout: 120_000,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeWav } from '../../app/main/lipsync/wav-file';
+import { encodeWav } from '../../app/engine/lipsync/wav-file';
 import { synthesizeScriptedSpeech } from '../../app/native-workers/scripted/scripted-speech';
 import { chromiumMissingReason, fakeMicrophoneArgs, upgradeStatus } from '../support/serve-process';
 import { countViewerFrames, launchShareBrowser, loudestReceivedAudio, meterReceivedAudio, openViewer, startShareServe, type ShareServe } from '../support/share-session';

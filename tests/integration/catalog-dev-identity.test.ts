@@ -1,9 +1,9 @@
 import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { digestOfFile, sha256OfFile } from '../../app/main/models/file-hash';
-import { loadCatalog } from '../../app/main/models/model-catalog';
-import { resolveCatalogPath } from '../../app/main/models/model-paths';
-import { devModelsOrSkipReason } from '../../app/main/models/dev-models';
+import { digestOfFile, sha256OfFile } from '../../app/engine/models/file-hash';
+import { loadCatalog } from '../../app/engine/models/model-catalog';
+import { resolveCatalogPath } from '../../app/engine/models/model-paths';
+import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
 
 /**
  * Catalog truth: where a development model file is byte-identical to an upstream file the catalog

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientMessage, ServerMessage } from '../../app/shared/messages.contract';
 import type { EngineSettings } from '../../app/shared/settings.contract';
-import { composeAppEngine, type AppEngine } from '../../app/main/engine/compose-app-engine';
-import type { EngineConnection } from '../../app/main/engine/engine-api';
+import { composeAppEngine, type AppEngine } from '../../app/engine/compose-app-engine';
+import type { EngineConnection } from '../../app/engine/engine-api';
 import { micFrames } from './engine-harness';
 
 /** The one composition of `serve` and Electron main: settings file → config → engine + services. */

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ShareEndpointSchema } from '../../app/shared/messages.contract';
 import { ShareServerMessageSchema, type ShareServerMessage } from '../../app/shared/share.contract';
-import { startDesktopShare, type DesktopShare } from '../../app/main/electron/desktop-share';
+import { startDesktopShare, type DesktopShare } from '../../app/hosts/electron/desktop-share';
 import { desktopShareEndpoint } from '../../app/renderer/transport/electron-engine-client';
 
 /** The Electron app's share server (plain Node, so it runs here without the Electron binary). */

@@ -4,7 +4,7 @@
  */
 import { getLlama, LlamaChatSession } from 'node-llama-cpp';
 import { describe, expect, it } from 'vitest';
-import { devModelsOrSkipReason } from '../../app/main/models/dev-models';
+import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
 
 const dev = await devModelsOrSkipReason();
 

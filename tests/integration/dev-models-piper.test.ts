@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { devModelsOrSkipReason } from '../../app/main/models/dev-models';
-import { sha256OfFile } from '../../app/main/models/file-hash';
+import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
+import { sha256OfFile } from '../../app/engine/models/file-hash';
 
 const dev = await devModelsOrSkipReason();
 

@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initWhisper, type WhisperContext } from '@fugood/whisper.node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appRoot } from '../../app/main/app-paths';
-import { convertCt2WhisperToGgml } from '../../app/main/models/ct2-whisper/convert-ct2-whisper';
-import { wordErrorRate } from '../../app/main/models/ct2-whisper/wer';
-import { devModelsOrSkipReason, readDevManifest } from '../../app/main/models/dev-models';
-import { sha256OfFile } from '../../app/main/models/file-hash';
+import { appRoot } from '../../app/engine/app-paths';
+import { convertCt2WhisperToGgml } from '../../app/engine/models/ct2-whisper/convert-ct2-whisper';
+import { wordErrorRate } from '../../app/engine/models/ct2-whisper/wer';
+import { devModelsOrSkipReason, readDevManifest } from '../../app/engine/models/dev-models';
+import { sha256OfFile } from '../../app/engine/models/file-hash';
 
 const dev = await devModelsOrSkipReason();
 const jfkWav = join(appRoot, '..', 'shared', 'models', 'jfk.wav');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineInstance } from '../../app/main/engine/create-engine';
+import type { EngineInstance } from '../../app/engine/create-engine';
 import type { ServerMessage } from '../../app/shared/messages.contract';
 import { micFrames, scriptedConfig, sendMic, startEngine, TestClient } from './engine-harness';
 

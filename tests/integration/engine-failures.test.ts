@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineInstance } from '../../app/main/engine/create-engine';
+import type { EngineInstance } from '../../app/engine/create-engine';
 import { AppError } from '../../app/shared/errors.contract';
 import type { ServerMessage } from '../../app/shared/messages.contract';
 import { scriptedConfig, startEngine, TestClient } from './engine-harness';

@@ -1,7 +1,7 @@
 import type { ClientMessage, ServerMessage } from '../../app/shared/messages.contract';
 import type { WorkerKind } from '../../app/shared/worker.contract';
-import { createEngine, type EngineInstance } from '../../app/main/engine/create-engine';
-import { defaultEngineConfig, type EngineConfig, type WorkerKindConfig } from '../../app/main/engine/engine-config';
+import { createEngine, type EngineInstance } from '../../app/engine/create-engine';
+import { defaultEngineConfig, type EngineConfig, type WorkerKindConfig } from '../../app/engine/engine-config';
 
 /** Test harness: a real engine (real host process, real worker threads) on the scripted engine. */
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineInstance } from '../../app/main/engine/create-engine';
-import type { EngineDiagnostic } from '../../app/main/engine/engine-config';
+import type { EngineInstance } from '../../app/engine/create-engine';
+import type { EngineDiagnostic } from '../../app/engine/engine-config';
 import type { ServerMessage } from '../../app/shared/messages.contract';
 import { micFrames, scriptedConfig, sendMic, startEngine, TestClient } from './engine-harness';
 

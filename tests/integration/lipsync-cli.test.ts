@@ -9,7 +9,7 @@ import { VISEMES } from '../../app/shared/phoneme.contract';
 import { mean, onsetErrorsMs } from '../../bench/lipsync-metrics';
 
 const run = promisify(execFile);
-const cli = join(import.meta.dirname, '../../app/main/cli/cli.ts');
+const cli = join(import.meta.dirname, '../../app/hosts/cli/cli.ts');
 
 /** Runs `npm run cli -- …` the way the script does (tsx), as a child process. */
 async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forkHostLauncher } from '../../app/main/pool/host-launcher';
-import { WorkerHandle } from '../../app/main/pool/worker-handle';
-import { WorkerPool, type PoolConfig } from '../../app/main/pool/worker-pool';
-import { workerEntryFor } from '../../app/native-workers/registry';
+import { forkHostLauncher } from '../../app/engine/pool/host-launcher';
+import { WorkerHandle } from '../../app/engine/pool/worker-handle';
+import { WorkerPool, type PoolConfig } from '../../app/engine/pool/worker-pool';
+import { workerEntryFor } from '../../app/engine/pool/worker-entry';
 import type { LlamaRunResult } from '../../app/native-workers/llm/llama-engine';
 import { ErrorCode } from '../../app/shared/errors.contract';
 import type { ChatMessage, LlmRunInput, LoadSpec } from '../../app/shared/worker.contract';

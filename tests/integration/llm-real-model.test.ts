@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import type { LlamaRunResult } from '../../app/native-workers/llm/llama-engine';
-import { workerEntryFor } from '../../app/native-workers/registry';
+import { workerEntryFor } from '../../app/engine/pool/worker-entry';
 import type { ChatMessage, FromWorker } from '../../app/shared/worker.contract';
 import { requestWorker as send, startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
-import { devModelsOrSkipReason } from '../../app/main/models/dev-models';
+import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
 
 /**
  * A real instruct model end to end (its own chat template, a natural stop, KV reuse): the

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../app/shared/errors.contract';
 import { FromWorkerSchema, type ChatMessage, type FromWorker, type LoadSpec } from '../../app/shared/worker.contract';
 import type { LlamaRunResult } from '../../app/native-workers/llm/llama-engine';
-import { workerEntryFor } from '../../app/native-workers/registry';
+import { workerEntryFor } from '../../app/engine/pool/worker-entry';
 import { ensureGgufFixture } from '../../scripts/fixtures/gguf-fixture';
 
 const workerEntry = workerEntryFor('llama');

@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogSchema } from '../../app/shared/catalog.contract';
 import type { ServerMessage } from '../../app/shared/messages.contract';
-import type { Engine } from '../../app/main/engine/engine-api';
-import { createModelManager } from '../../app/main/models/model-manager';
-import { withModelService } from '../../app/main/models/model-service';
+import type { Engine } from '../../app/engine/engine-api';
+import { createModelManager } from '../../app/engine/models/model-manager';
+import { createModelService } from '../../app/engine/models/model-service';
+import { engineWithServices } from '../../app/engine/engine-with-services';
 import { scriptedConfig, startEngine } from './engine-harness';
 
 /** Model downloads driven by client messages, with progress to every client, over the real engine. */
@@ -62,7 +63,7 @@ beforeAll(async () => {
     ],
   });
   const manager = createModelManager({ dir: mkdtempSync(join(tmpdir(), 'models-')), catalog, freeBytes: async () => 1e12, progressIntervalMs: 0 });
-  engine = withModelService(await startEngine(scriptedConfig()), manager, () => []);
+  engine = engineWithServices(await startEngine(scriptedConfig()), { models: createModelService(manager, () => []) });
 });
 
 afterAll(async () => {

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CatalogSchema, type Catalog, type CatalogEntry, type PullProgress } from '../../app/shared/catalog.contract';
 import { AppError, ErrorCode } from '../../app/shared/errors.contract';
-import { createModelManager, type ModelManagerOptions } from '../../app/main/models/model-manager';
+import { createModelManager, type ModelManagerOptions } from '../../app/engine/models/model-manager';
 
 const run = promisify(execFile);
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -480,7 +480,7 @@ describe('import', () => {
 });
 
 describe('models CLI', () => {
-  const cli = join(process.cwd(), 'app', 'main', 'models', 'models-cli.ts');
+  const cli = join(process.cwd(), 'app', 'hosts', 'cli', 'models-cli.ts');
 
   async function runCli(args: string[], catalogPath: string) {
     return run(process.execPath, ['--import', 'tsx', cli, ...args], {

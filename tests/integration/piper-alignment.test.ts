@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import protobuf from 'protobufjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { devModelsOrSkipReason } from '../../app/main/models/dev-models';
+import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
 import { ensureAlignedModel } from '../../app/native-workers/piper/piper-aligned-model';
 import { inspectPiperGraph } from '../../app/native-workers/piper/piper-alignment-patch';
 import { PiperPhonemizer } from '../../app/native-workers/piper/piper-phonemizer';

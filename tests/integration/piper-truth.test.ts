@@ -4,7 +4,7 @@
  * when the dev models cannot be fetched.
  */
 import { describe, expect, it } from 'vitest';
-import { devModelsOrSkipReason } from '../../app/main/models/dev-models';
+import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
 import { synthesizeWithTruth } from '../../bench/native-piper';
 
 const dev = await devModelsOrSkipReason();

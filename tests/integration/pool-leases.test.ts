@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forkHostLauncher } from '../../app/main/pool/host-launcher';
-import { WorkerPool } from '../../app/main/pool/worker-pool';
+import { forkHostLauncher } from '../../app/engine/pool/host-launcher';
+import { WorkerPool } from '../../app/engine/pool/worker-pool';
 import type { LoadSpec, WorkerKind } from '../../app/shared/worker.contract';
-import type { EngineInstance } from '../../app/main/engine/create-engine';
-import { createEngine } from '../../app/main/engine/create-engine';
+import type { EngineInstance } from '../../app/engine/create-engine';
+import { createEngine } from '../../app/engine/create-engine';
 import { scriptedConfig, TestClient } from './engine-harness';
 
 const spec = (kind: WorkerKind, options: Record<string, unknown> = {}): LoadSpec => ({ kind, engine: 'scripted', modelName: `scripted-${kind}`, threads: 1, options });

@@ -1,13 +1,13 @@
 import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { joinReplies, SpokenTurnClient, type SpokenTurn } from '../../app/main/cli/spoken-turn';
-import { createEngine, type EngineInstance } from '../../app/main/engine/create-engine';
-import { resolveProfile } from '../../app/main/engine/model-profile';
-import { EmbeddedVoice } from '../../app/main/lipsync/embedded-voice';
-import { wordErrorRate } from '../../app/main/models/ct2-whisper/wer';
-import { devModelsOrSkipReason } from '../../app/main/models/dev-models';
-import { speakableText } from '../../app/main/pipeline/speakable-text';
-import { workerEntryFor } from '../../app/native-workers/registry';
+import { joinReplies, SpokenTurnClient, type SpokenTurn } from '../../app/hosts/cli/spoken-turn';
+import { createEngine, type EngineInstance } from '../../app/engine/create-engine';
+import { resolveProfile } from '../../app/engine/model-profile';
+import { EmbeddedVoice } from '../../app/engine/lipsync/embedded-voice';
+import { wordErrorRate } from '../../app/engine/models/ct2-whisper/wer';
+import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
+import { speakableText } from '../../app/engine/pipeline/speakable-text';
+import { workerEntryFor } from '../../app/engine/pool/worker-entry';
 import { requestWorker, startWorkerThread } from '../../app/native-workers/worker-thread';
 import { SttRunResultSchema } from '../../app/shared/worker.contract';
 

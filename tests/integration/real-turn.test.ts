@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appRoot } from '../../app/main/app-paths';
-import type { TurnJson } from '../../app/main/cli/turn-command';
-import { wordErrorRate } from '../../app/main/models/ct2-whisper/wer';
-import { devModelsOrSkipReason } from '../../app/main/models/dev-models';
+import { appRoot } from '../../app/engine/app-paths';
+import type { TurnJson } from '../../app/hosts/cli/turn-command';
+import { wordErrorRate } from '../../app/engine/models/ct2-whisper/wer';
+import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
 
 /**
  * A real spoken conversation turn on this CPU with the development models, through the CLI and the
@@ -18,7 +18,7 @@ const dev = await devModelsOrSkipReason();
 const QUESTION = 'What is the capital of France?';
 
 function cli(args: string[]): string {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(appRoot, 'app/main/cli/cli.ts'), ...args], {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(appRoot, 'app/hosts/cli/cli.ts'), ...args], {
     cwd: appRoot,
     encoding: 'utf8',
     timeout: 300_000,

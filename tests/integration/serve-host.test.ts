@@ -6,8 +6,8 @@ import WebSocket from 'ws';
 import { decodeBinaryFrame, encodeBinaryFrame } from '../../app/shared/binary-frame';
 import type { ServerMessage } from '../../app/shared/messages.contract';
 import { parseServerMessage } from '../../app/shared/validate';
-import type { EngineInstance } from '../../app/main/engine/create-engine';
-import { startServeHost, type ServeHandle } from '../../app/main/serve/serve-host';
+import type { EngineInstance } from '../../app/engine/create-engine';
+import { startServeHost, type ServeHandle } from '../../app/hosts/serve/serve-host';
 import { scriptedConfig, startEngine } from './engine-harness';
 
 /** The `serve` host over a real socket, with the real engine (host process + worker threads). */

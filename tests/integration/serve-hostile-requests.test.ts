@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { EngineInstance } from '../../app/main/engine/create-engine';
-import { startDesktopShare, type DesktopShare } from '../../app/main/electron/desktop-share';
-import { startServeHost, type ServeHandle } from '../../app/main/serve/serve-host';
+import type { EngineInstance } from '../../app/engine/create-engine';
+import { startDesktopShare, type DesktopShare } from '../../app/hosts/electron/desktop-share';
+import { startServeHost, type ServeHandle } from '../../app/hosts/serve/serve-host';
 import { rawRequest, requestHead, UPGRADE_HEADERS } from '../support/raw-http';
 import { scriptedConfig, startEngine } from './engine-harness';
 

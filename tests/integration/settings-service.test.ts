@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientMessage, ServerMessage } from '../../app/shared/messages.contract';
 import type { EngineSettings } from '../../app/shared/settings.contract';
-import type { Engine, EngineConnection } from '../../app/main/engine/engine-api';
-import type { EngineInstance } from '../../app/main/engine/create-engine';
-import { SettingsFile } from '../../app/main/settings/settings-file';
-import { withSettingsService } from '../../app/main/settings/settings-service';
-import { scriptedConfig, startEngine } from './engine-harness';
+import type { Engine, EngineConnection } from '../../app/engine/engine-api';
+import { createEngine, type EngineInstance } from '../../app/engine/create-engine';
+import { SettingsFile } from '../../app/engine/settings/settings-file';
+import { createSettingsService } from '../../app/engine/settings/settings-service';
+import { engineWithServices } from '../../app/engine/engine-with-services';
+import { scriptedConfig } from './engine-harness';
 
 /** Settings through the real engine (scripted workers in a real host process). */
 
@@ -53,8 +54,10 @@ let file: SettingsFile;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'avatar-settings-service-'));
   file = new SettingsFile(dir);
-  engine = await startEngine(scriptedConfig({}, { defaultPersona: DEFAULT_PERSONA }));
-  service = withSettingsService(engine, { file, startedWith: { settings: { vad: {}, poolSizes: {}, models: {} } }, defaultPersona: DEFAULT_PERSONA });
+  engine = createEngine(scriptedConfig({}, { defaultPersona: DEFAULT_PERSONA }), { openingSession: (request) => settings.sessionDefaults(request) });
+  await engine.start();
+  const settings = createSettingsService(engine, { file, startedWith: { settings: { vad: {}, poolSizes: {}, models: {} } }, defaultPersona: DEFAULT_PERSONA });
+  service = engineWithServices(engine, { settings });
 });
 
 afterAll(async () => {

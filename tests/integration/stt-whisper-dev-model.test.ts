@@ -3,11 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appRoot } from '../../app/main/app-paths';
-import { decodeWavAt } from '../../app/main/lipsync/wav-file';
-import { wordErrorRate } from '../../app/main/models/ct2-whisper/wer';
-import { devModelsOrSkipReason } from '../../app/main/models/dev-models';
-import { workerEntryFor } from '../../app/native-workers/registry';
+import { appRoot } from '../../app/engine/app-paths';
+import { decodeWavAt } from '../../app/engine/lipsync/wav-file';
+import { wordErrorRate } from '../../app/engine/models/ct2-whisper/wer';
+import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
+import { workerEntryFor } from '../../app/engine/pool/worker-entry';
 import { SttRunResultSchema, type SttRunResult } from '../../app/shared/worker.contract';
 import { startWorkerThread as startSourceWorker, requestWorker as send } from '../../app/native-workers/worker-thread';
 

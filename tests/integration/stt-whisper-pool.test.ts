@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appRoot } from '../../app/main/app-paths';
-import { decodeWavAt } from '../../app/main/lipsync/wav-file';
-import { forkHostLauncher } from '../../app/main/pool/host-launcher';
-import { WorkerPool } from '../../app/main/pool/worker-pool';
+import { appRoot } from '../../app/engine/app-paths';
+import { decodeWavAt } from '../../app/engine/lipsync/wav-file';
+import { forkHostLauncher } from '../../app/engine/pool/host-launcher';
+import { WorkerPool } from '../../app/engine/pool/worker-pool';
 import { SttRunResultSchema, type SttRunInput } from '../../app/shared/worker.contract';
 import { ensureWhisperFixture } from '../../scripts/fixtures/whisper-fixture';
 

@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workerEntryFor } from '../../app/native-workers/registry';
+import { workerEntryFor } from '../../app/engine/pool/worker-entry';
 import {
   FromWorkerSchema,
   SttRunResultSchema,

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workerEntryFor } from '../../app/native-workers/registry';
+import { workerEntryFor } from '../../app/engine/pool/worker-entry';
 import type { PhonemeSpan } from '../../app/shared/phoneme.contract';
 import { TtsRunResultSchema, type FromWorker, type LoadSpec } from '../../app/shared/worker.contract';
 import { startWorkerThread as startSourceWorker, requestWorker as request } from '../../app/native-workers/worker-thread';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workerEntryFor } from '../../app/native-workers/registry';
+import { workerEntryFor } from '../../app/engine/pool/worker-entry';
 import { FromWorkerSchema, TtsRunResultSchema, type FromWorker, type LoadSpec, type ToWorker } from '../../app/shared/worker.contract';
 import { FIXTURE_LEXICON, FIXTURE_SAMPLES_PER_TOKEN, FIXTURE_SAMPLE_RATE_HZ, PIPER_FIXTURE_SAMPLES_PER_TOKEN, ensurePiperVoiceFixture, ensureVoiceFixture, type VoiceFixture } from '../../scripts/fixtures/voice-fixture';
 import { startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';

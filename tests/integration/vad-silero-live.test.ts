@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resample } from '../../app/main/lipsync/wav-file';
-import { workerEntryFor } from '../../app/native-workers/registry';
+import { resample } from '../../app/engine/lipsync/wav-file';
+import { workerEntryFor } from '../../app/engine/pool/worker-entry';
 import { EspeakSynthesizer } from '../../app/native-workers/tts/espeak-wasm';
 import { startWorkerThread, requestWorker } from '../../app/native-workers/worker-thread';
 import { VadRunResultSchema, type LoadSpec, type VadRunResult } from '../../app/shared/worker.contract';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workerEntryFor } from '../../app/native-workers/registry';
+import { workerEntryFor } from '../../app/engine/pool/worker-entry';
 import { EspeakSynthesizer } from '../../app/native-workers/tts/espeak-wasm';
 import { ensureVoiceFixture } from '../../scripts/fixtures/voice-fixture';
 import { VadRunResultSchema, type LoadSpec, type ToWorker, type VadRunResult } from '../../app/shared/worker.contract';

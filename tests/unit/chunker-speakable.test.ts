@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { speakableText } from '../../app/main/pipeline/speakable-text';
+import { speakableText } from '../../app/engine/pipeline/speakable-text';
 
 describe('speakableText (what the TTS says for a chunk)', () => {
   it('drops markdown emphasis, headings and bullets', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClauseChunker, defaultChunkerOptions } from '../../app/main/pipeline/clause-chunker';
+import { ClauseChunker, defaultChunkerOptions } from '../../app/engine/pipeline/clause-chunker';
 
 /** Feeds `text` as an LLM would (word-sized deltas) and returns every chunk released. */
 function chunkStreamed(text: string, options = defaultChunkerOptions): { chunks: string[]; releasedAfterDelta: number[] } {

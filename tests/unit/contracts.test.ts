@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeBinaryFrame, encodeBinaryFrame } from '../../app/shared/binary-frame';
 import { AppError, ErrorCode } from '../../app/shared/errors.contract';
 import { parseClientMessage, parseServerMessage } from '../../app/shared/validate';
-import { decodeClientFrame, encodeServerMessage } from '../../app/main/transport/wire-codec';
+import { decodeClientFrame, encodeServerMessage } from '../../app/shared/wire-codec';
 
 function expectInvalid(run: () => unknown, fragment: RegExp): void {
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BYTE_TO_CHAR, tokenToBytes } from '../../app/main/models/ct2-whisper/gpt2-bytes';
+import { BYTE_TO_CHAR, tokenToBytes } from '../../app/engine/models/ct2-whisper/gpt2-bytes';
 import { AppError } from '../../app/shared/errors.contract';
 
 describe('GPT-2 byte-level token decoding', () => {

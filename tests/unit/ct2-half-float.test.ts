@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { float32ToHalfBits, fromHalfArray, halfBitsToFloat32, toHalfArray } from '../../app/main/models/ct2-whisper/half-float';
+import { float32ToHalfBits, fromHalfArray, halfBitsToFloat32, toHalfArray } from '../../app/engine/models/ct2-whisper/half-float';
 
 describe('binary16 conversion', () => {
   it('encodes known values', () => {

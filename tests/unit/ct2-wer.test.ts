@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeWords, wordErrorRate } from '../../app/main/models/ct2-whisper/wer';
+import { normalizeWords, wordErrorRate } from '../../app/engine/models/ct2-whisper/wer';
 
 describe('word error rate', () => {
   it('normalizes case, punctuation and apostrophes', () => {

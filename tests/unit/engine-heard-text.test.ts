@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { heardPrefix, heardText, type ChunkPlayback } from '../../app/main/engine/heard-text';
+import { heardPrefix, heardText, type ChunkPlayback } from '../../app/engine/conversation/heard-text';
 
 const chunks = [
   { seq: 0, text: 'Hello there friend.', durationMs: 1000 },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { llmWindow } from '../../app/main/engine/llm-window';
+import { llmWindow } from '../../app/engine/conversation/llm-window';
 import type { ChatMessage } from '../../app/shared/worker.contract';
 
 function history(turns: number): ChatMessage[] {

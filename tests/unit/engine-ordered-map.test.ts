@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { orderedMap } from '../../app/main/pipeline/ordered-map';
+import { orderedMap } from '../../app/engine/pipeline/ordered-map';
 
 async function* items<T>(values: T[]): AsyncIterable<T> {
   for (const value of values) yield value;

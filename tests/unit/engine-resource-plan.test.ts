@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../app/shared/errors.contract';
-import { planResources, type WorkerDemand } from '../../app/main/pool/resource-plan';
+import { planResources, type WorkerDemand } from '../../app/engine/pool/resource-plan';
 
 const GB = 1e9;
 const demands = (overrides: Partial<Record<WorkerDemand['kind'], Partial<WorkerDemand>>> = {}): WorkerDemand[] =>
@@ -94,8 +94,8 @@ describe('planResources', () => {
 
 describe('createEngine resource planning', () => {
   it('plans worker counts and threads from the machine before anything starts', async () => {
-    const { createEngine } = await import('../../app/main/engine/create-engine');
-    const { defaultEngineConfig } = await import('../../app/main/engine/engine-config');
+    const { createEngine } = await import('../../app/engine/create-engine');
+    const { defaultEngineConfig } = await import('../../app/engine/engine-config');
     const config = defaultEngineConfig({ machine: { cpuCores: 2, ramBytes: 8 * GB } });
     config.workers.llm = { ...config.workers.llm, engine: 'llama', modelName: 'small-llm', count: 2, ramBytes: 2 * GB, cpuBound: true };
     config.workers.tts = { ...config.workers.tts, engine: 'sherpa-vits', modelName: 'voice', count: 1, ramBytes: 0.2 * GB, cpuBound: true };
@@ -106,8 +106,8 @@ describe('createEngine resource planning', () => {
   });
 
   it('fails start() with model_too_large instead of crashing', async () => {
-    const { createEngine } = await import('../../app/main/engine/create-engine');
-    const { defaultEngineConfig } = await import('../../app/main/engine/engine-config');
+    const { createEngine } = await import('../../app/engine/create-engine');
+    const { defaultEngineConfig } = await import('../../app/engine/engine-config');
     const config = defaultEngineConfig({ machine: { cpuCores: 2, ramBytes: 1 * GB } });
     config.workers.llm = { ...config.workers.llm, modelName: 'huge-llm', ramBytes: 40 * GB };
     const engine = createEngine(config);

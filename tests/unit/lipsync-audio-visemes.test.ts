@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { trainVisemeClassifier } from '../../app/main/lipsync/viseme-classifier-training';
+import { trainVisemeClassifier } from '../../app/engine/lipsync/viseme-classifier-training';
 import { AUDIO_VISEME_HOP_MS, audioVisemeFeatures, estimateVisemesFromAudio } from '../../app/shared/lipsync/audio-visemes';
 import { visemeAt, type VisemeSpan } from '../../app/shared/lipsync/viseme-spans';
 import type { Viseme } from '../../app/shared/phoneme.contract';

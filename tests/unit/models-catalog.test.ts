@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModelKind, ModelTier, type CatalogEntry } from '../../app/shared/catalog.contract';
-import { loadCatalog } from '../../app/main/models/model-catalog';
-import { resolveCatalogPath } from '../../app/main/models/model-paths';
+import { loadCatalog } from '../../app/engine/models/model-catalog';
+import { resolveCatalogPath } from '../../app/engine/models/model-paths';
 
 describe('the shipped model catalog', () => {
   it('validates and recommends an STT, an LLM and a voice for every tier', async () => {

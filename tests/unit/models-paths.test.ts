@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ModelFormat } from '../../app/shared/catalog.contract';
-import { detectFormat } from '../../app/main/models/model-format';
-import { resolveCatalogPath, resolveModelsDir } from '../../app/main/models/model-paths';
-import { formatProgress } from '../../app/main/models/progress-format';
+import { detectFormat } from '../../app/engine/models/model-format';
+import { resolveCatalogPath, resolveModelsDir } from '../../app/engine/models/model-paths';
+import { formatProgress } from '../../app/engine/models/progress-format';
 
 describe('models folder', () => {
   const home = '/home/ada';

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ModelRegistry } from '../../app/main/models/model-registry';
+import { ModelRegistry } from '../../app/engine/models/model-registry';
 
 describe('installed-models list', () => {
   let dir: string;

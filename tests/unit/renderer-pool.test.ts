@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CLOSE_BUSY, ShareServerMessageSchema, type ShareServerMessage } from '../../app/shared/share.contract';
-import { CLOSE_RENDERER_LOST, RemoteTalkHub } from '../../app/main/share/remote-talk-hub';
-import { RendererPool, type PooledRendererHandle, type RendererLauncher } from '../../app/main/share/renderer-pool';
-import { ShareHub } from '../../app/main/share/share-hub';
+import { CLOSE_RENDERER_LOST, RemoteTalkHub } from '../../app/engine/share/remote-talk-hub';
+import { RendererPool, type PooledRendererHandle, type RendererLauncher } from '../../app/engine/share/renderer-pool';
+import { ShareHub } from '../../app/engine/share/share-hub';
 
 /** A signaling socket as the hub sees it; every message must pass the contract the pages validate with. */
 class RecordingSocket {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 /** The host's policy for escaped errors, in a child process (an escaped error must not reach vitest). */
 
-const guard = join(__dirname, '..', '..', 'app', 'main', 'serve', 'process-guard.ts');
+const guard = join(__dirname, '..', '..', 'app', 'hosts', 'serve', 'process-guard.ts');
 
 function runChild(body: string): { status: number | null; stdout: string; stderr: string } {
   const script = `

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultEngineConfig } from '../../app/main/engine/engine-config';
-import { applyEngineSettings, modelPathsFromSettings } from '../../app/main/settings/engine-settings-config';
+import { defaultEngineConfig } from '../../app/engine/engine-config';
+import { applyEngineSettings, modelPathsFromSettings } from '../../app/engine/settings/engine-settings-config';
 
 describe('engine settings at start', () => {
   it('sets worker counts and the default persona; VAD sensitivity stays out of the load options (it is live); absent settings change nothing', () => {

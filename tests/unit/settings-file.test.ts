@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError, ErrorCode } from '../../app/shared/errors.contract';
 import { defaultEngineSettings, type EngineSettings } from '../../app/shared/settings.contract';
-import { resolveDataDir } from '../../app/main/settings/data-dir';
-import { SettingsFile } from '../../app/main/settings/settings-file';
+import { resolveDataDir } from '../../app/engine/settings/data-dir';
+import { SettingsFile } from '../../app/engine/settings/settings-file';
 
 let dir = '';
 beforeEach(() => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError, ErrorCode } from '../../app/shared/errors.contract';
 import { CLOSE_BUSY, CLOSE_REPLACED, parseIceServersJson, type ShareServerMessage } from '../../app/shared/share.contract';
-import { ShareHub } from '../../app/main/share/share-hub';
+import { ShareHub } from '../../app/engine/share/share-hub';
 
 /** A signaling socket that records what the hub sends and how it was closed. */
 class RecordingSocket {

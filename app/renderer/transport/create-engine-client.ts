@@ -1,4 +1,5 @@
-import { type AvatarBridge, ElectronEngineClient } from './electron-engine-client';
+import type { AvatarBridge } from '../../shared/bridge.contract';
+import { ElectronEngineClient } from './electron-engine-client';
 import type { EngineClient } from './engine-client';
 import { WebSocketEngineClient } from './websocket-engine-client';
 

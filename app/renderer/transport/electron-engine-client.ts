@@ -1,15 +1,9 @@
 import { ShareEndpointSchema, type ClientMessage, type ServerMessage, type ShareEndpoint } from '../../shared/messages.contract';
 import type { ConnectionStatus, EngineClient } from './engine-client';
 import { ListenerSet } from './listener-set';
+import type { AvatarBridge } from '../../shared/bridge.contract';
 import { validateIncoming } from './validate-incoming';
 
-/** What the preload exposes as `window.avatarBridge` (app/preload/preload.ts). */
-export interface AvatarBridge {
-  send(message: unknown): void;
-  onMessage(callback: (message: unknown) => void): () => void;
-  /** The desktop share server's endpoint, or null (older preloads lack it). */
-  shareEndpoint?(): Promise<unknown>;
-}
 
 /** Asks the Electron shell where its share server listens; null without one or on a reply that does not validate. */
 export async function desktopShareEndpoint(bridge: AvatarBridge): Promise<ShareEndpoint | null> {

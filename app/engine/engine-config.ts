@@ -1,0 +1,145 @@
+import type { LoadSpec, WorkerKind } from '../shared/worker.contract';
+import { forkHostLauncher, type HostLauncher } from './pool/host-launcher';
+import type { MachineResources } from './pool/resource-plan';
+import type { PoolHealthConfig } from './pool/worker-pool';
+import { defaultChunkerOptions, type ChunkerOptions } from './pipeline/clause-chunker';
+import type { VadSensitivity } from './pipeline/vad.stage';
+
+/**
+ * One worker kind: which engine implementation, which model, how many warm workers. A real engine
+ * plugs in by config only: its worker entry is registered in app/native-workers/registry.ts, and
+ * e.g. `workers.llm = { engine: 'llama', modelName, modelPath, count: 1, ramBytes, vramBytes, options }`.
+ */
+export interface WorkerKindConfig {
+  /** Engine name registered in app/native-workers/registry.ts ("scripted", "llama", …). */
+  engine: string;
+  modelName: string;
+  modelPath?: string;
+  count: number;
+  /** CPU threads per worker; planned from the machine when absent. */
+  threads?: number;
+  gpuLayers?: number;
+  /** Engine-specific load options (LoadSpec.options). */
+  options?: Record<string, unknown>;
+  /** Runtime host process name; kinds with the same engine share one host by default. */
+  host?: string;
+  /** Resident memory one worker needs (model + runtime), for the resource plan. */
+  ramBytes?: number;
+  /** GPU memory one worker needs when offloaded, for the resource plan. */
+  vramBytes?: number;
+  /** False for runtimes that barely compute (VAD, scripted): outside the CPU core budget. */
+  cpuBound?: boolean;
+}
+
+export interface PipelineConfig {
+  maxTokens: number;
+  temperature?: number;
+  /** TTS requests of one turn running at once. */
+  ttsConcurrency: number;
+  chunker: ChunkerOptions;
+  /** User speech shorter than this while the avatar speaks does not interrupt it (and is not a turn). */
+  minBargeInSpeechMs: number;
+  /** Utterances shorter than this are noise, not turns. */
+  minUtteranceMs: number;
+  /** Audio kept before the VAD's speech start, so the first syllable reaches STT. */
+  utterancePrerollMs: number;
+  /** Longest utterance kept for STT. */
+  maxUtteranceMs: number;
+  /** The LLM sees the system prompt plus at most this many recent messages (its context is finite). */
+  maxHistoryMessages: number;
+}
+
+/**
+ * Partial transcripts while the user speaks: about every `everyMs` of new speech, when the
+ * session's STT worker is free, the audio so far is transcribed and sent as `transcript {final:false}`.
+ * Only for STT engines in `sttEngines`: ones that stop a decode at once when cancelled. whisper.cpp's
+ * native call runs to its end, so an interim decode in flight at speech-end would delay the final one.
+ */
+export interface InterimTranscriptConfig {
+  enabled: boolean;
+  everyMs: number;
+  sttEngines: readonly string[];
+}
+
+export interface EngineConfig {
+  workers: Record<WorkerKind, WorkerKindConfig>;
+  /** Absent: final transcripts only. */
+  interimTranscripts?: InterimTranscriptConfig;
+  /** Cores, RAM and VRAM the workers may use; detected from the OS when absent. */
+  machine?: Partial<MachineResources>;
+  /** Starts runtime host processes; the Electron shell injects a utilityProcess launcher. */
+  launcher: HostLauncher;
+  pipeline: PipelineConfig;
+  /** System prompt of sessions that open without a persona. */
+  defaultPersona: string;
+  leaseTimeoutMs: number;
+  health: PoolHealthConfig;
+  hostRestartDelayMs: number;
+  shutdownTimeoutMs: number;
+  /** Traces kept per session. */
+  maxTracesPerSession: number;
+  /** The VAD sensitivity settings now, read for every mic frame (they change while the engine runs). */
+  vadSensitivity?: () => VadSensitivity;
+  /** Measurements that are not messages (benches). */
+  onDiagnostic?(event: EngineDiagnostic): void;
+}
+
+export type EngineDiagnostic =
+  | { type: 'llm-tokens-after-abort'; sessionId: string; turnId: string; count: number }
+  /** An interim STT run was still in flight when the utterance ended: it was cancelled so the final run starts at once. */
+  | { type: 'interim-stt-cancelled'; sessionId: string; turnId: string | undefined };
+
+/** The LoadSpec a worker of `kind` loads under `config`. */
+export function loadSpecFor(kind: WorkerKind, config: WorkerKindConfig, threads: number): LoadSpec {
+  return {
+    kind,
+    engine: config.engine,
+    modelName: config.modelName,
+    ...(config.modelPath !== undefined ? { modelPath: config.modelPath } : {}),
+    threads,
+    ...(config.gpuLayers !== undefined ? { gpuLayers: config.gpuLayers } : {}),
+    options: config.options ?? {},
+  };
+}
+
+/** Scripted placeholder delays that feel like a small local model on a CPU. */
+export const scriptedRealisticOptions = {
+  vad: { loadMs: 50 },
+  stt: { loadMs: 200, sttMs: 120 },
+  llm: { loadMs: 400, firstTokenMs: 150, tokenMs: 40 },
+  tts: { loadMs: 200, ttsFirstChunkMs: 50, ttsMsPerChar: 1.5 },
+} as const;
+
+/** Every kind on the scripted engine: runs anywhere, no models needed. */
+export function defaultEngineConfig(overrides: Partial<EngineConfig> = {}): EngineConfig {
+  const scripted = (kind: WorkerKind, count: number): WorkerKindConfig => ({
+    engine: 'scripted',
+    modelName: `scripted-${kind}`,
+    count,
+    options: { ...scriptedRealisticOptions[kind] },
+    ramBytes: 50e6,
+    cpuBound: false,
+  });
+  return {
+    workers: { vad: scripted('vad', 1), stt: scripted('stt', 1), llm: scripted('llm', 2), tts: scripted('tts', 2) },
+    launcher: forkHostLauncher,
+    pipeline: {
+      maxTokens: 256,
+      ttsConcurrency: 2,
+      chunker: defaultChunkerOptions,
+      minBargeInSpeechMs: 200,
+      minUtteranceMs: 250,
+      utterancePrerollMs: 300,
+      maxUtteranceMs: 30_000,
+      maxHistoryMessages: 40,
+    },
+    defaultPersona: 'You are a friendly avatar who talks with the user. Answer briefly, in plain spoken sentences.',
+    leaseTimeoutMs: 15_000,
+    health: { pingIntervalMs: 1000, pingDeadlineMs: 3000, memoryCeilingBytes: 2e9 },
+    hostRestartDelayMs: 200,
+    shutdownTimeoutMs: 5000,
+    maxTracesPerSession: 50,
+    interimTranscripts: { enabled: true, everyMs: 1000, sttEngines: ['scripted'] },
+    ...overrides,
+  };
+}

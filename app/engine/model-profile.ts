@@ -1,0 +1,159 @@
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { WorkerKind } from '../shared/worker.contract';
+import { hasWorkerEngine } from '../native-workers/registry';
+import { DevModelProfileSchema, PROFILE_FILE_NAME, resolveDevModelsDir } from './models/dev-models';
+import { openModelManager } from './models/model-manager';
+import { defaultEngineConfig, type EngineConfig, type WorkerKindConfig } from './engine-config';
+
+/**
+ * Which models the engine runs. `auto` (the app's default) uses real runtimes everywhere: the
+ * embedded eSpeak voice and silero VAD always; the LLM and whisper from explicit paths, else the
+ * model manager's installed models, else the development profile (`npm run models -- dev`). A kind
+ * with no model at all runs the scripted placeholder and says so (the UI shows why and what to do).
+ * `dev` requires the development profile; `scripted` runs every kind on the placeholder engines.
+ */
+export const PROFILE_NAMES = ['auto', 'dev', 'scripted'] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+export interface ProfileRequest {
+  profile: ProfileName;
+  /** Explicit model files (command-line flags or settings) win over everything else. */
+  llmModelPath?: string;
+  sttModelPath?: string;
+  /** A Piper `.onnx` voice; absent means the embedded eSpeak voice (or the dev Piper voice). */
+  voiceModelPath?: string;
+  modelsDir?: string;
+  /** Base config to adjust (pipeline, launcher, health…). */
+  base?: EngineConfig;
+}
+
+export interface ResolvedProfile {
+  config: EngineConfig;
+  /** One line per kind: what runs and from where, for logs and the UI. */
+  summary: string[];
+  /** Kinds that fell back to the scripted placeholder because no model exists. */
+  placeholders: WorkerKind[];
+}
+
+const MB = 1e6;
+/**
+ * Silence that ends the user's turn. The endpoint is on the critical path of every reply (the
+ * VAD decides about 40 ms plus one 32 ms window after this much silence); 200 ms is the budget in
+ * measurement.md and splits none of the e2e_cpu questions at their commas (300 ms cost 100 ms more).
+ */
+const SILERO_MIN_SILENCE_MS = 200;
+/**
+ * silero reports speech only after 250 ms of it (plus two 32 ms windows), and later still on a soft
+ * first word ("What color…" was cut to "color…" with 300 ms): the utterance keeps 700 ms before
+ * the speech-start frame, which costs whisper about 20 ms.
+ */
+const SILERO_PREROLL_MS = 700;
+/**
+ * The first clause is what the user waits for: the LLM generates it and the voice synthesizes it
+ * before any sound (on 2 CPU cores Piper needs about 45 ms per word, SmolLM2 about 30 ms per token),
+ * so it ends at a comma after 2 words or at a word boundary after 6 instead of 3 and 8.
+ */
+const FIRST_CLAUSE = { firstChunkMinWords: 2, firstChunkMaxWords: 6 };
+const REAL_PING_DEADLINE_MS = 20_000;
+/**
+ * Spoken answers: short, plain sentences (small models ramble without being told), in English —
+ * the voices speak English, and SmolLM2 sometimes answered a question about France in French,
+ * which the English voice turns into noise.
+ */
+const SPOKEN_PERSONA =
+  'You are Ava, a friendly 3D avatar who talks with people out loud. Always answer in English. Keep every answer short: one or two ' +
+  'spoken sentences, no lists, no markdown, no emoji. If you do not know something, say so plainly.';
+
+function fileBytes(path: string): number {
+  return statSync(path).size;
+}
+
+function real(engine: string, modelName: string, modelPath: string | undefined, extra: Partial<WorkerKindConfig> = {}): WorkerKindConfig {
+  return { engine, modelName, ...(modelPath ? { modelPath } : {}), count: 1, cpuBound: true, ...extra };
+}
+
+async function readDevProfile(): Promise<{ llm?: string; stt?: string; voice?: string } | null> {
+  const path = join(resolveDevModelsDir(), PROFILE_FILE_NAME);
+  if (!existsSync(path)) return null;
+  const parsed = DevModelProfileSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+  if (!parsed.success) return null;
+  const present = (file: string | undefined): string | undefined => (file && existsSync(file) ? file : undefined);
+  return {
+    llm: present(parsed.data.llm?.ggufPath),
+    stt: present(parsed.data.stt?.whisperGgmlPath),
+    voice: present(parsed.data.tts?.piperOnnxPath),
+  };
+}
+
+async function installedModel(kind: 'llm' | 'stt', modelsDir: string | undefined): Promise<string | undefined> {
+  try {
+    const manager = await openModelManager(modelsDir ? { dir: modelsDir } : {});
+    const installed = (await manager.list()).filter((model) => model.installed && model.kind === kind && model.path);
+    return installed[0]?.path ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds the engine config for a profile; throws an Error in words when a required model is absent. */
+export async function resolveProfile(request: ProfileRequest): Promise<ResolvedProfile> {
+  const base = request.base ?? defaultEngineConfig();
+  if (request.profile === 'scripted') {
+    return { config: base, summary: ['all stages: scripted placeholder engines (no models)'], placeholders: ['vad', 'stt', 'llm', 'tts'] };
+  }
+  const dev = await readDevProfile();
+  if (request.profile === 'dev' && (!dev?.llm || !dev.stt)) {
+    throw new Error('The development models are not in place: run `npm run models -- dev` first.');
+  }
+  const fromDev = request.profile === 'dev';
+  const llmPath = request.llmModelPath ?? (fromDev ? dev?.llm : ((await installedModel('llm', request.modelsDir)) ?? dev?.llm));
+  const sttPath = request.sttModelPath ?? (fromDev ? dev?.stt : ((await installedModel('stt', request.modelsDir)) ?? dev?.stt));
+  const voicePath = request.voiceModelPath ?? (hasWorkerEngine('piper') ? dev?.voice : undefined);
+
+  for (const [what, path] of [['LLM', llmPath], ['speech-to-text', sttPath], ['voice', voicePath]] as const) {
+    if (path && !existsSync(path)) throw new Error(`The ${what} model file does not exist: ${path}`);
+  }
+
+  const summary: string[] = [];
+  const placeholders: WorkerKind[] = [];
+  const workers = { ...base.workers };
+
+  workers.vad = real('silero-vad', 'silero-vad-v5', undefined, { cpuBound: false, ramBytes: 30 * MB, options: { minSilenceDurationMs: SILERO_MIN_SILENCE_MS } });
+  summary.push('vad: silero VAD (bundled)');
+
+  if (llmPath) {
+    workers.llm = real('llama', llmPath.split(/[\\/]/).pop()!, llmPath, { ramBytes: fileBytes(llmPath) * 1.5 + 200 * MB });
+    summary.push(`llm: llama.cpp ${llmPath}`);
+  } else {
+    placeholders.push('llm');
+    summary.push('llm: placeholder replies — no language model installed (`npm run models -- list`, then `pull <id>`)');
+  }
+
+  if (sttPath) {
+    workers.stt = real('whisper', sttPath.split(/[\\/]/).pop()!, sttPath, { ramBytes: fileBytes(sttPath) * 2 + 100 * MB });
+    summary.push(`stt: whisper.cpp ${sttPath}`);
+  } else {
+    placeholders.push('stt');
+    summary.push('stt: placeholder transcripts — no whisper model installed (`npm run models -- pull whisper-tiny.en`)');
+  }
+
+  if (voicePath) {
+    workers.tts = real('piper', voicePath.split(/[\\/]/).pop()!, voicePath, { ramBytes: fileBytes(voicePath) * 3 + 100 * MB });
+    summary.push(`tts: Piper voice ${voicePath} (exact phoneme timings)`);
+  } else {
+    workers.tts = real('espeak', 'espeak-ng en-us (embedded)', undefined, { ramBytes: 60 * MB, options: { voice: 'en-us' } });
+    summary.push('tts: embedded eSpeak NG voice (exact phoneme timings)');
+  }
+
+  // Real runtimes compute synchronously inside their thread (the wasm eSpeak voice, a long prompt),
+  // so a worker may not answer a ping for seconds on a busy CPU without being hung.
+  const health = { ...base.health, pingDeadlineMs: Math.max(base.health.pingDeadlineMs, REAL_PING_DEADLINE_MS) };
+  return {
+    // Real runtimes keep one core for the renderer and the host (see MachineResources.reservedCores).
+    config: { ...base, machine: { reservedCores: 1, ...base.machine }, workers, health, defaultPersona: SPOKEN_PERSONA, pipeline: { ...base.pipeline, maxTokens: Math.min(base.pipeline.maxTokens, 120), utterancePrerollMs: Math.max(base.pipeline.utterancePrerollMs, SILERO_PREROLL_MS), chunker: { ...base.pipeline.chunker, ...FIRST_CLAUSE } } },
+    summary,
+    placeholders,
+  };
+}

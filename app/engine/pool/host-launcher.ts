@@ -1,0 +1,59 @@
+import { fork } from 'node:child_process';
+import { entryPath, sourceExecArgv } from '../app-paths';
+import type { ToHost } from '../../shared/host.contract';
+
+/** A running runtime host process as the engine sees it, whatever launched it. */
+export interface HostChannel {
+  readonly pid: number | undefined;
+  send(message: ToHost): void;
+  /** Raw messages from the host; HostProcess validates them against FromHostSchema. */
+  onMessage(listener: (message: unknown) => void): void;
+  /** Called once when the process is gone (crash, kill or exit). */
+  onExit(listener: (description: string) => void): void;
+  kill(): void;
+}
+
+/**
+ * Starts runtime host processes. `serve`, tests and benches use the fork launcher; the Electron
+ * shell injects one based on `utilityProcess.fork` (same entry, same messages).
+ */
+export interface HostLauncher {
+  launch(name: string): HostChannel;
+}
+
+/** Path of the runtime host entry (source `.ts` under tsx, or the built `out/main/runtime-host.js`). */
+export const runtimeHostEntry = entryPath('runtime-host', 'app/engine/pool/runtime-host.ts');
+
+/** Launches hosts with `child_process.fork` and structured-clone (`advanced`) serialization, so PCM stays binary. */
+export const forkHostLauncher: HostLauncher = {
+  launch(name: string): HostChannel {
+    const child = fork(runtimeHostEntry, [name], {
+      execArgv: sourceExecArgv,
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    return {
+      get pid() {
+        return child.pid;
+      },
+      send(message) {
+        if (child.connected) child.send(message);
+      },
+      onMessage(listener) {
+        child.on('message', (message) => listener(message));
+      },
+      onExit(listener) {
+        let reported = false;
+        const report = (description: string): void => {
+          if (!reported) listener(description);
+          reported = true;
+        };
+        child.once('exit', (code, signal) => report(signal ? `killed by ${signal}` : `exited with code ${code}`));
+        child.once('error', (error) => report(`failed: ${error.message}`));
+      },
+      kill() {
+        child.kill('SIGKILL');
+      },
+    };
+  },
+};
