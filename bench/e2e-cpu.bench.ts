@@ -8,7 +8,8 @@ import { wordErrorRate } from '../app/engine/models/ct2-whisper/wer';
 import { devModelsOrSkipReason } from '../app/engine/models/dev-models';
 import { speakableText } from '../app/engine/pipeline/speakable-text';
 import { workerEntryFor } from '../app/engine/pool/worker-entry';
-import { requestWorker, startWorkerThread } from '../app/native-workers/worker-thread';
+import { startWorkerThread } from '../app/native-workers/worker-thread';
+import { requestWorker } from '../tests/support/worker-request';
 import { SttRunResultSchema } from '../app/shared/worker.contract';
 import { quantile, round3, type Benchmark, type BenchResult } from './bench-api';
 

@@ -6,7 +6,8 @@ import { workerEntryFor } from '../app/engine/pool/worker-entry';
 import { type ChatMessage, type LoadSpec, type ToWorker } from '../app/shared/worker.contract';
 import { ensureGgufFixture, type GgufFixtureVariant } from '../scripts/fixtures/gguf-fixture';
 import { quantile, round3, type BenchResult } from './bench-api';
-import { requestWorker as request, startWorkerThread as startWorker } from '../app/native-workers/worker-thread';
+import { startWorkerThread as startWorker } from '../app/native-workers/worker-thread';
+import { requestWorker as request } from '../tests/support/worker-request';
 
 /**
  * Measures the llama worker the way the engine uses it: one worker thread, one conversation whose

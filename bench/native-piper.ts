@@ -6,7 +6,8 @@ import { AppError, ErrorCode } from '../app/shared/errors.contract';
 import type { PhonemeSpan } from '../app/shared/phoneme.contract';
 import { TtsRunResultSchema, type LoadSpec } from '../app/shared/worker.contract';
 import { quantile, round3, type BenchResult } from './bench-api';
-import { startWorkerThread as startWorker, requestWorker as request } from '../app/native-workers/worker-thread';
+import { startWorkerThread as startWorker } from '../app/native-workers/worker-thread';
+import { requestWorker as request } from '../tests/support/worker-request';
 
 /**
  * Measures the Piper worker (engine "piper", exact phoneme timing) with a real Piper voice — the

@@ -9,7 +9,8 @@ import { workerEntryFor } from '../app/engine/pool/worker-entry';
 import { SttRunResultSchema, type LoadSpec } from '../app/shared/worker.contract';
 import { ensureWhisperFixture } from '../scripts/fixtures/whisper-fixture';
 import { quantile, round3, type BenchResult } from './bench-api';
-import { startWorkerThread as startWorker, requestWorker as request } from '../app/native-workers/worker-thread';
+import { startWorkerThread as startWorker } from '../app/native-workers/worker-thread';
+import { requestWorker as request } from '../tests/support/worker-request';
 
 /**
  * Measures the whisper STT worker the way the engine uses it: one worker thread, one utterance per

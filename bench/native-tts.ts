@@ -7,7 +7,8 @@ import type { PhonemeSpan } from '../app/shared/phoneme.contract';
 import { TtsRunResultSchema, type LoadSpec } from '../app/shared/worker.contract';
 import { ensureVoiceFixture } from '../scripts/fixtures/voice-fixture';
 import { quantile, round3, type BenchResult } from './bench-api';
-import { startWorkerThread as startWorker, requestWorker as request } from '../app/native-workers/worker-thread';
+import { startWorkerThread as startWorker } from '../app/native-workers/worker-thread';
+import { requestWorker as request } from '../tests/support/worker-request';
 
 /**
  * Measures the native TTS workers the way the engine uses them: each voice in its own worker

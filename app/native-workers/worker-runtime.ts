@@ -5,6 +5,8 @@ import {
   type FromWorker,
   type LoadSpec,
   type RunInput,
+  type VadStreamOutput,
+  type VadTune,
 } from '../shared/worker.contract';
 
 /** What a run may do while it works. */
@@ -19,9 +21,19 @@ export interface RunContext {
 export interface WorkerEngine {
   load(spec: LoadSpec, progress: (fraction: number, message: string) => void): Promise<Record<string, unknown>>;
   run(input: RunInput, context: RunContext): Promise<{ data: unknown; transfer?: Transferable[] }>;
+  /** Per-frame kinds (VAD): one stream per session, opened once, fed frame by frame, answered in order. */
+  stream?: WorkerStreams;
   /** Drops per-session state (LLM chat context, VAD stream). */
   release?(sessionId: string): Promise<void> | void;
   unload(): Promise<void>;
+}
+
+/** What a streaming engine does with its streams; every call is synchronous and cheap (one frame). */
+export interface WorkerStreams {
+  open(streamId: string, tune: VadTune): void;
+  push(streamId: string, pcm: Float32Array): VadStreamOutput;
+  tune(streamId: string, tune: VadTune): void;
+  close(streamId: string): void;
 }
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
@@ -93,6 +105,24 @@ export function serveWorker(engine: WorkerEngine): void {
       case 'cancel':
         running.get(message.requestId)?.abort();
         return;
+      case 'stream.open':
+      case 'stream.push':
+      case 'stream.tune':
+      case 'stream.close': {
+        const streams = engine.stream;
+        try {
+          if (!streams) throw new AppError(ErrorCode.InvalidMessage, 'This worker has no streams.', false);
+          if (!loaded) throw new AppError(ErrorCode.ModelMissing, 'The worker has no model loaded yet.', true);
+          if (message.type === 'stream.open') streams.open(message.streamId, message.tune);
+          else if (message.type === 'stream.push') post({ type: 'stream.output', streamId: message.streamId, output: streams.push(message.streamId, message.pcm) });
+          else if (message.type === 'stream.tune') streams.tune(message.streamId, message.tune);
+          else streams.close(message.streamId);
+        } catch (error) {
+          const appError = AppError.from(error);
+          post({ type: 'error', streamId: message.streamId, code: appError.code, message: appError.message, recoverable: appError.recoverable });
+        }
+        return;
+      }
       case 'release':
         Promise.resolve(engine.release?.(message.sessionId)).catch((error: unknown) => postError(error));
         return;

@@ -31,23 +31,20 @@ export type LoadSpec = z.infer<typeof LoadSpecSchema>;
 
 // ---- run inputs and outputs, per kind ------------------------------------------------------
 
-export const VadRunInputSchema = z.object({
-  kind: z.literal('vad'),
-  /** Independent VAD state per stream (one per session's microphone). */
-  streamId: z.string().min(1),
-  sampleRateHz: z.literal(16000),
-  pcm,
-  /** Live sensitivity (settings): speech probability above which a frame is speech; absent: the load options. Applied from the next utterance. */
+/** Live VAD sensitivity (the settings); absent fields keep the load options. Applied from the next utterance. */
+export const VadTuneSchema = z.object({
+  /** Speech probability above which a frame is speech. */
   threshold: z.number().gt(0).lt(1).optional(),
-  /** Live end-of-utterance silence (settings); absent: the load options. Applied from the next utterance. */
+  /** End-of-utterance silence. */
   minSilenceMs: z.number().nonnegative().optional(),
 });
-export const VadEventSchema = z.object({
+/** A VAD stream's verdict on one pushed frame. */
+export const VadDetectionSchema = z.object({
   event: z.enum(['speech-start', 'speech-end']),
   /** Position in the stream's audio, ms since its first sample. */
   atMs: z.number(),
 });
-export const VadRunResultSchema = z.object({ events: z.array(VadEventSchema), probability: z.number() });
+export const VadStreamOutputSchema = z.object({ events: z.array(VadDetectionSchema), probability: z.number() });
 
 export const SttRunInputSchema = z.object({
   kind: z.literal('stt'),
@@ -97,15 +94,27 @@ export const TtsRunResultSchema = z.object({
   timing: z.enum(['exact', 'aligned', 'estimated']),
 });
 
-export const RunInputSchema = z.discriminatedUnion('kind', [
-  VadRunInputSchema,
-  SttRunInputSchema,
-  LlmRunInputSchema,
-  TtsRunInputSchema,
-]);
+export const RunInputSchema = z.discriminatedUnion('kind', [SttRunInputSchema, LlmRunInputSchema, TtsRunInputSchema]);
 export type RunInput = z.infer<typeof RunInputSchema>;
-export type VadRunInput = z.infer<typeof VadRunInputSchema>;
-export type VadRunResult = z.infer<typeof VadRunResultSchema>;
+
+/**
+ * What a request/response worker kind takes, streams and returns. `WorkerHandle.run<K>()` validates
+ * results and chunks against these, so stages get typed values, never `unknown`. VAD is not here: it
+ * is a stream a session opens once (`stream.open / push / tune / close`), not a request per frame.
+ */
+export const RUN_CONTRACTS = {
+  stt: { input: SttRunInputSchema, chunk: z.never(), result: SttRunResultSchema },
+  llm: { input: LlmRunInputSchema, chunk: LlmChunkSchema, result: LlmRunResultSchema },
+  tts: { input: TtsRunInputSchema, chunk: z.never(), result: TtsRunResultSchema },
+} as const;
+export type RunKind = keyof typeof RUN_CONTRACTS;
+export type RunInputOf<K extends RunKind> = z.infer<(typeof RUN_CONTRACTS)[K]['input']>;
+export type RunChunkOf<K extends RunKind> = z.infer<(typeof RUN_CONTRACTS)[K]['chunk']>;
+export type RunResultOf<K extends RunKind> = z.infer<(typeof RUN_CONTRACTS)[K]['result']>;
+
+export type VadTune = z.infer<typeof VadTuneSchema>;
+export type VadDetection = z.infer<typeof VadDetectionSchema>;
+export type VadStreamOutput = z.infer<typeof VadStreamOutputSchema>;
 export type SttRunInput = z.infer<typeof SttRunInputSchema>;
 export type SttRunResult = z.infer<typeof SttRunResultSchema>;
 export type LlmRunInput = z.infer<typeof LlmRunInputSchema>;
@@ -116,10 +125,19 @@ export type TtsRunResult = z.infer<typeof TtsRunResultSchema>;
 
 // ---- messages ------------------------------------------------------------------------------
 
+const streamId = z.string().min(1);
+
 export const ToWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('load'), spec: LoadSpecSchema }),
   z.object({ type: z.literal('run'), requestId: z.string().min(1), input: RunInputSchema }),
   z.object({ type: z.literal('cancel'), requestId: z.string().min(1) }),
+  /** Opens a VAD stream (one per session's microphone) with its sensitivity. */
+  z.object({ type: z.literal('stream.open'), streamId, tune: VadTuneSchema }),
+  /** 16 kHz samples in capture order; answered by one `stream.output` per push, in order. */
+  z.object({ type: z.literal('stream.push'), streamId, pcm }),
+  /** New sensitivity, applied between utterances. */
+  z.object({ type: z.literal('stream.tune'), streamId, tune: VadTuneSchema }),
+  z.object({ type: z.literal('stream.close'), streamId }),
   /** Forget per-session state (an LLM chat context, a VAD stream). */
   z.object({ type: z.literal('release'), sessionId: z.string().min(1) }),
   z.object({ type: z.literal('unload') }),
@@ -139,11 +157,14 @@ export const FromWorkerSchema = z.discriminatedUnion('type', [
     fraction: z.number().min(0).max(1),
     message: z.string(),
   }),
+  /** Validated against RUN_CONTRACTS by the run it belongs to. */
   z.object({ type: z.literal('chunk'), requestId: z.string(), data: z.unknown() }),
   z.object({ type: z.literal('result'), requestId: z.string(), data: z.unknown() }),
+  z.object({ type: z.literal('stream.output'), streamId, output: VadStreamOutputSchema }),
   z.object({
     type: z.literal('error'),
     requestId: z.string().optional(),
+    streamId: z.string().optional(),
     code: ErrorCodeSchema,
     message: z.string(),
     recoverable: z.boolean(),

@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads';
 import type { LlamaRunResult } from '../../app/native-workers/llm/llama-engine';
 import { workerEntryFor } from '../../app/engine/pool/worker-entry';
 import type { ChatMessage, FromWorker } from '../../app/shared/worker.contract';
-import { requestWorker as send, startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
+import { startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
+import { requestWorker as send } from '../support/worker-request';
 import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
 
 /**

@@ -19,7 +19,8 @@ import { isVowel } from '../../app/native-workers/tts/ipa-phoneme-classes';
 import type { PhonemeSpan } from '../../app/shared/phoneme.contract';
 import { TtsRunResultSchema, type FromWorker, type LoadSpec, type ToWorker, type TtsRunResult } from '../../app/shared/worker.contract';
 import { ensurePiperVoiceFixture } from '../../scripts/fixtures/voice-fixture';
-import { startWorkerThread as startSourceWorker, requestWorker as send } from '../../app/native-workers/worker-thread';
+import { startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
+import { requestWorker as send } from '../support/worker-request';
 
 const dev = await devModelsOrSkipReason();
 const HOP = 256;

@@ -9,7 +9,8 @@ import { wordErrorRate } from '../../app/engine/models/ct2-whisper/wer';
 import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
 import { workerEntryFor } from '../../app/engine/pool/worker-entry';
 import { SttRunResultSchema, type SttRunResult } from '../../app/shared/worker.contract';
-import { startWorkerThread as startSourceWorker, requestWorker as send } from '../../app/native-workers/worker-thread';
+import { startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
+import { requestWorker as send } from '../support/worker-request';
 
 /**
  * The whisper worker on the development model (tiny.en converted from CTranslate2 by our converter):

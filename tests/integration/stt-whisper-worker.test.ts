@@ -16,15 +16,13 @@ import {
   type ToWorker,
 } from '../../app/shared/worker.contract';
 import { ensureWhisperFixture } from '../../scripts/fixtures/whisper-fixture';
-import { requestWorker, startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
+import { startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
+import { requestWorker } from '../support/worker-request';
 
 const SAMPLE_RATE_HZ = 16_000;
 
-
 /** Also posts deliberately malformed messages (the worker must refuse them in words). */
-function send(worker: Worker, message: ToWorker | Record<string, unknown>, accept: (reply: FromWorker) => boolean): Promise<FromWorker> {
-  return requestWorker(worker, message as ToWorker, accept);
-}
+const send = requestWorker;
 
 const loadSpec = (modelPath: string): LoadSpec => ({ kind: 'stt', engine: 'whisper', modelName: 'whisper fixture', modelPath, threads: 1, options: {} });
 

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerEntryFor } from '../../app/engine/pool/worker-entry';
 import type { PhonemeSpan } from '../../app/shared/phoneme.contract';
 import { TtsRunResultSchema, type FromWorker, type LoadSpec } from '../../app/shared/worker.contract';
-import { startWorkerThread as startSourceWorker, requestWorker as request } from '../../app/native-workers/worker-thread';
+import { startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
+import { requestWorker as request } from '../support/worker-request';
 
 
 /** Sends one message to a real worker thread and resolves with the first reply `accept` takes. */

@@ -3,32 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resample } from '../../app/engine/lipsync/wav-file';
 import { workerEntryFor } from '../../app/engine/pool/worker-entry';
 import { EspeakSynthesizer } from '../../app/native-workers/tts/espeak-wasm';
-import { startWorkerThread, requestWorker } from '../../app/native-workers/worker-thread';
-import { VadRunResultSchema, type LoadSpec, type VadRunResult } from '../../app/shared/worker.contract';
+import { startWorkerThread } from '../../app/native-workers/worker-thread';
+import { detectOnStream, requestWorker } from '../support/worker-request';
+import type { LoadSpec, VadDetection, VadTune } from '../../app/shared/worker.contract';
 
-/** The silero worker (bundled model) takes new sensitivity per run and applies it from the next utterance. */
+/** The silero worker (bundled model) takes new sensitivity on an open stream and applies it from the next utterance. */
 
 const SAMPLE_RATE_HZ = 16_000;
-const FRAME_SAMPLES = 320;
 
-let nextRequest = 0;
-
-interface Sensitivity {
-  threshold?: number;
-  minSilenceMs?: number;
-}
-
-/** Feeds `pcm` in 20 ms frames; `sensitivityAt` picks each frame's run options from the stream position (ms). */
-async function detect(worker: Worker, streamId: string, pcm: Float32Array, sensitivityAt: (streamMs: number) => Sensitivity): Promise<VadRunResult['events']> {
-  const events: VadRunResult['events'] = [];
-  for (let offset = 0; offset < pcm.length; offset += FRAME_SAMPLES) {
-    const requestId = `vad-${nextRequest++}`;
-    const input = { kind: 'vad', streamId, sampleRateHz: 16000, pcm: pcm.slice(offset, offset + FRAME_SAMPLES), ...sensitivityAt((offset * 1000) / SAMPLE_RATE_HZ) } as const;
-    const reply = await requestWorker(worker, { type: 'run', requestId, input }, (r) => (r.type === 'result' || r.type === 'error') && r.requestId === requestId);
-    if (reply.type !== 'result') throw new Error(`VAD failed: ${JSON.stringify(reply)}`);
-    events.push(...VadRunResultSchema.parse(reply.data).events);
-  }
-  return events;
+/** Feeds `pcm` in 20 ms frames; `tuneAt` gives the stream's sensitivity by stream position (ms), sent when it changes. */
+async function detect(worker: Worker, streamId: string, pcm: Float32Array, tuneAt: (streamMs: number) => VadTune): Promise<VadDetection[]> {
+  return (await detectOnStream(worker, streamId, pcm, tuneAt)).events;
 }
 
 function silence(ms: number): Float32Array {
@@ -45,7 +30,7 @@ function join(...parts: Float32Array[]): Float32Array {
   return out;
 }
 
-describe('silero VAD: live sensitivity per run', () => {
+describe('silero VAD: live sensitivity on a stream', () => {
   let worker: Worker;
   /** Two phrases 600 ms apart, then 1.5 s of silence. */
   let pair: Float32Array;
@@ -78,7 +63,7 @@ describe('silero VAD: live sensitivity per run', () => {
     await worker?.terminate();
   });
 
-  it('keeps the load options without run options, and takes a shorter end silence from the next utterance', async () => {
+  it('keeps the load options without a tune, and takes a shorter end silence from the next utterance', async () => {
     // Load options (1000 ms): the 600 ms pause does not end the utterance.
     const loaded = await detect(worker, 'mic-a', pair, () => ({}));
     expect(loaded.map((e) => e.event)).toEqual(['speech-start', 'speech-end']);
@@ -94,7 +79,7 @@ describe('silero VAD: live sensitivity per run', () => {
     expect(next[3]!.atMs).toBeGreaterThan(next[2]!.atMs);
   });
 
-  it('takes a threshold per run: quiet speech in noise is missed at 0.95 and heard at 0.3 on the same stream', async () => {
+  it('takes a tuned threshold: quiet speech in noise is missed at 0.95 and heard at 0.3 on the same stream', async () => {
     const deaf = await detect(worker, 'mic-c', noisy, () => ({ threshold: 0.95 }));
     expect(deaf).toEqual([]);
     const hearing = await detect(worker, 'mic-c', noisy, () => ({ threshold: 0.3 }));

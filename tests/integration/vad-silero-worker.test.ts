@@ -6,31 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerEntryFor } from '../../app/engine/pool/worker-entry';
 import { EspeakSynthesizer } from '../../app/native-workers/tts/espeak-wasm';
 import { ensureVoiceFixture } from '../../scripts/fixtures/voice-fixture';
-import { VadRunResultSchema, type LoadSpec, type ToWorker, type VadRunResult } from '../../app/shared/worker.contract';
-import { startWorkerThread as startSourceWorker, requestWorker as request } from '../../app/native-workers/worker-thread';
+import type { LoadSpec, ToWorker, VadDetection } from '../../app/shared/worker.contract';
+import { startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
+import { detectOnStream, forgetStream, requestWorker as request } from '../support/worker-request';
 
 const SAMPLE_RATE_HZ = 16_000;
 
 
 
-let nextRequest = 0;
-
-/** Feeds `pcm` to the worker in 20 ms frames (not a multiple of silero's window) and gathers the events. */
-async function detect(worker: Worker, streamId: string, pcm: Float32Array): Promise<VadRunResult> {
-  const frameSamples = 320;
-  const all: VadRunResult = { events: [], probability: 0 };
-  for (let offset = 0; offset < pcm.length; offset += frameSamples) {
-    const requestId = `vad-${nextRequest++}`;
-    const frame = pcm.slice(offset, offset + frameSamples);
-    const reply = await request(worker, { type: 'run', requestId, input: { kind: 'vad', streamId, sampleRateHz: 16000, pcm: frame } }, (r) =>
-      (r.type === 'result' || r.type === 'error') && r.requestId === requestId,
-    );
-    if (reply.type !== 'result') throw new Error(`VAD failed: ${JSON.stringify(reply)}`);
-    const result = VadRunResultSchema.parse(reply.data);
-    all.events.push(...result.events);
-    all.probability = result.probability;
-  }
-  return all;
+/** Feeds `pcm` to the worker's stream in 20 ms frames (not a multiple of silero's window) and gathers the events. */
+function detect(worker: Worker, streamId: string, pcm: Float32Array): Promise<{ events: VadDetection[]; probability: number }> {
+  return detectOnStream(worker, streamId, pcm);
 }
 
 /** Linear-interpolation resampling; enough for a VAD test signal. */
@@ -129,7 +115,7 @@ describe('silero VAD worker (sherpa-onnx) in a worker thread', () => {
     }
   });
 
-  it('keeps streams apart and forgets a released stream', async () => {
+  it('keeps streams apart and forgets a released stream (a new stream.open starts it afresh)', async () => {
     const first = padded(speech.subarray(0, SAMPLE_RATE_HZ), 500, 0);
     const opened = await detect(worker, 'mic-2', first);
     expect(opened.events.map((event) => event.event)).toEqual(['speech-start']);
@@ -139,6 +125,7 @@ describe('silero VAD worker (sherpa-onnx) in a worker thread', () => {
     expect(other.events).toEqual([]);
 
     worker.postMessage({ type: 'release', sessionId: 'mic-2' } satisfies ToWorker);
+    forgetStream(worker, 'mic-2');
     const fresh = await detect(worker, 'mic-2', padded(speech, 300, 1000));
     expect(fresh.events.map((event) => event.event)).toEqual(['speech-start', 'speech-end']);
     expect(fresh.events[0]!.atMs).toBeLessThan(600);

@@ -49,6 +49,7 @@ describe('scripted energy VAD', () => {
 
   it('reports speech start and end at stream positions', () => {
     const vad = new EnergyVad(options);
+    vad.open('s', {});
     expect(vad.process('s', tone(100, 0), 16000).events).toEqual([]);
     expect(vad.process('s', tone(200, 0.3), 16000).events).toEqual([{ event: 'speech-start', atMs: 100 }]);
     expect(vad.process('s', tone(150, 0), 16000).events).toEqual([{ event: 'speech-end', atMs: 300 }]);
@@ -56,6 +57,9 @@ describe('scripted energy VAD', () => {
 
   it('keeps one state per stream', () => {
     const vad = new EnergyVad(options);
+    vad.open('a', {});
+    vad.open('b', {});
+    expect(() => vad.process('c', tone(20, 0), 16000)).toThrow(/no open VAD stream "c"/);
     vad.process('a', tone(100, 0.3), 16000);
     expect(vad.process('b', tone(20, 0), 16000).events).toEqual([]);
     expect(vad.process('a', tone(200, 0), 16000).events).toEqual([{ event: 'speech-end', atMs: 100 }]);

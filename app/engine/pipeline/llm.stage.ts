@@ -1,4 +1,4 @@
-import type { ChatMessage, LlmChunk, LlmRunInput } from '../../shared/worker.contract';
+import type { ChatMessage, LlmRunInput } from '../../shared/worker.contract';
 import type { WorkerPool } from '../pool/worker-pool';
 import { AsyncQueue } from './async-queue';
 import type { Stage } from './stage';
@@ -36,7 +36,7 @@ export function llmStage(options: LlmStageOptions): Stage<ChatMessage[], string>
           signal,
           onChunk: (data) => {
             if (signal.aborted) afterAbort++;
-            else deltas.push((data as LlmChunk).text);
+            else deltas.push(data.text);
           },
         })
         .then(

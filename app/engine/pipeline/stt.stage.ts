@@ -1,4 +1,3 @@
-import type { SttRunResult } from '../../shared/worker.contract';
 import type { Lease, WorkerPool } from '../pool/worker-pool';
 import type { Stage } from './stage';
 
@@ -15,10 +14,10 @@ export interface SttStageOptions {
 }
 
 async function transcribe(lease: Lease, utterance: Utterance, final: boolean, options: SttStageOptions, signal: AbortSignal): Promise<string> {
-  const result = (await lease.worker.run(
+  const result = await lease.worker.run(
     { kind: 'stt', sampleRateHz: utterance.sampleRateHz, pcm: utterance.pcm, final, ...(options.language ? { language: options.language } : {}) },
     { signal },
-  )) as SttRunResult;
+  );
   return result.text.trim();
 }
 

@@ -1,5 +1,5 @@
 import type { PhonemeSpan } from '../../shared/phoneme.contract';
-import type { TtsRunInput, TtsRunResult } from '../../shared/worker.contract';
+import type { TtsRunInput } from '../../shared/worker.contract';
 import type { WorkerPool } from '../pool/worker-pool';
 import type { Clause } from './chunker.stage';
 import { orderedMap } from './ordered-map';
@@ -32,7 +32,7 @@ export function ttsStage(options: TtsStageOptions): Stage<Clause, SpeechChunk> {
         try {
           const input: TtsRunInput = { kind: 'tts', text: speakableText(clause.text) || clause.text };
           if (options.voice !== undefined) input.voice = options.voice;
-          const result = (await lease.worker.run(input, { signal: callSignal })) as TtsRunResult;
+          const result = await lease.worker.run(input, { signal: callSignal });
           return {
             ...clause,
             sampleRateHz: result.sampleRateHz,

@@ -1,6 +1,18 @@
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { WorkerStatus } from '../../shared/messages.contract';
-import { FromWorkerSchema, type FromWorker, type LoadSpec, type RunInput, type WorkerKind } from '../../shared/worker.contract';
+import {
+  FromWorkerSchema,
+  RUN_CONTRACTS,
+  type FromWorker,
+  type LoadSpec,
+  type RunChunkOf,
+  type RunInputOf,
+  type RunKind,
+  type RunResultOf,
+  type VadStreamOutput,
+  type VadTune,
+  type WorkerKind,
+} from '../../shared/worker.contract';
 import type { HostProcess } from './host-process';
 
 /** Memory a worker reported with its last pong. */
@@ -9,16 +21,33 @@ export interface WorkerMemory {
   externalBytes: number;
 }
 
-export interface RunOptions {
+export interface RunOptions<K extends RunKind> {
   signal?: AbortSignal;
-  /** Streamed partial results (`chunk` messages), in order. */
-  onChunk?(data: unknown): void;
+  /** Streamed partial results (`chunk` messages), validated, in order. */
+  onChunk?(chunk: RunChunkOf<K>): void;
 }
 
+/** A run in flight; results and chunks are checked against its kind's contract before they reach it. */
 interface PendingRun {
+  kind: RunKind;
   resolve(data: unknown): void;
   reject(error: AppError): void;
   onChunk?(data: unknown): void;
+}
+
+/** Where a stream's outputs and failure go. */
+export interface StreamListener {
+  output(output: VadStreamOutput): void;
+  /** The stream ended with an error (its worker failed, or rejected a frame); it takes no more frames. */
+  error(error: AppError): void;
+}
+
+/** A session's VAD stream in one worker: opened once, then one message per frame, no lease. */
+export interface WorkerStream {
+  readonly worker: WorkerHandle;
+  push(pcm: Float32Array<ArrayBuffer>): void;
+  tune(tune: VadTune): void;
+  close(): void;
 }
 
 type Lifecycle = Exclude<WorkerStatus['state'], 'busy'>;
@@ -36,6 +65,7 @@ export class WorkerHandle {
   leased = false;
   lastLeasedMs = 0;
   private readonly runs = new Map<string, PendingRun>();
+  private readonly streams = new Map<string, StreamListener>();
   private load: { resolve(): void; reject(error: AppError): void } | undefined;
   private readonly pings = new Map<number, (memory: WorkerMemory) => void>();
   private nextRequest = 1;
@@ -78,11 +108,11 @@ export class WorkerHandle {
     });
   }
 
-  /** Runs one request; rejects with an AppError (cancelled when `signal` aborts). */
-  run(input: RunInput, options: RunOptions = {}): Promise<unknown> {
+  /** Runs one request; resolves with its kind's validated result, rejects with an AppError (cancelled when `signal` aborts). */
+  run<K extends RunKind>(input: RunInputOf<K> & { kind: K }, options: RunOptions<K> = {}): Promise<RunResultOf<K>> {
     if (this.failure) return Promise.reject(this.failure);
     const requestId = `${this.id}#${this.nextRequest++}`;
-    return new Promise((resolve, reject) => {
+    return new Promise<RunResultOf<K>>((resolve, reject) => {
       const { signal } = options;
       const onAbort = (): void => this.host.postToWorker(this.id, { type: 'cancel', requestId });
       if (signal?.aborted) {
@@ -91,18 +121,45 @@ export class WorkerHandle {
       }
       signal?.addEventListener('abort', onAbort, { once: true });
       this.runs.set(requestId, {
+        kind: input.kind,
         resolve: (data) => {
           signal?.removeEventListener('abort', onAbort);
-          resolve(data);
+          resolve(data as RunResultOf<K>);
         },
         reject: (error) => {
           signal?.removeEventListener('abort', onAbort);
           reject(error);
         },
-        onChunk: options.onChunk,
+        ...(options.onChunk ? { onChunk: options.onChunk as (data: unknown) => void } : {}),
       });
       this.host.postToWorker(this.id, { type: 'run', requestId, input });
     });
+  }
+
+  /**
+   * Opens a stream in this worker (a session's VAD); outputs come back in push order. The worker's
+   * failure ends the stream with the failure's error.
+   */
+  openStream(streamId: string, tune: VadTune, listener: StreamListener): WorkerStream {
+    if (this.failure) throw this.failure;
+    this.streams.set(streamId, listener);
+    this.host.postToWorker(this.id, { type: 'stream.open', streamId, tune });
+    let open = true;
+    return {
+      worker: this,
+      push: (pcm) => {
+        if (open && !this.failure) this.host.postToWorker(this.id, { type: 'stream.push', streamId, pcm });
+      },
+      tune: (next) => {
+        if (open && !this.failure) this.host.postToWorker(this.id, { type: 'stream.tune', streamId, tune: next });
+      },
+      close: () => {
+        if (!open) return;
+        open = false;
+        if (this.streams.get(streamId) === listener) this.streams.delete(streamId);
+        if (!this.failure) this.host.postToWorker(this.id, { type: 'stream.close', streamId });
+      },
+    };
   }
 
   /** Forget a session's state in the worker. */
@@ -134,6 +191,8 @@ export class WorkerHandle {
     this.load = undefined;
     for (const run of this.runs.values()) run.reject(error);
     this.runs.clear();
+    for (const stream of this.streams.values()) stream.error(error);
+    this.streams.clear();
     this.host.terminateWorker(this.id);
     this.setLifecycle('failed');
   }
@@ -143,6 +202,8 @@ export class WorkerHandle {
     this.failure ??= new AppError(ErrorCode.Cancelled, 'The engine is shutting down.', true);
     for (const run of this.runs.values()) run.reject(this.failure);
     this.runs.clear();
+    for (const stream of this.streams.values()) stream.error(this.failure);
+    this.streams.clear();
     this.setLifecycle('stopped');
   }
 
@@ -176,16 +237,35 @@ export class WorkerHandle {
           this.onLifecycle(this);
         }
         return;
-      case 'chunk':
-        this.runs.get(message.requestId)?.onChunk?.(message.data);
+      case 'chunk': {
+        const run = this.runs.get(message.requestId);
+        if (!run?.onChunk) return;
+        const chunk = RUN_CONTRACTS[run.kind].chunk.safeParse(message.data);
+        if (chunk.success) run.onChunk(chunk.data);
+        else this.protocolViolation(message, `its ${run.kind} chunk: ${chunk.error.issues[0]?.message ?? 'invalid'}`);
         return;
-      case 'result':
-        this.runs.get(message.requestId)?.resolve(message.data);
+      }
+      case 'result': {
+        const run = this.runs.get(message.requestId);
+        if (!run) return;
+        const result = RUN_CONTRACTS[run.kind].result.safeParse(message.data);
+        if (!result.success) {
+          this.protocolViolation(message, `its ${run.kind} result: ${result.error.issues[0]?.message ?? 'invalid'}`);
+          return;
+        }
         this.runs.delete(message.requestId);
+        run.resolve(result.data);
+        return;
+      }
+      case 'stream.output':
+        this.streams.get(message.streamId)?.output(message.output);
         return;
       case 'error': {
         const error = new AppError(message.code, message.message, message.recoverable);
-        if (message.requestId !== undefined) {
+        if (message.streamId !== undefined) {
+          this.streams.get(message.streamId)?.error(error);
+          this.streams.delete(message.streamId);
+        } else if (message.requestId !== undefined) {
           this.runs.get(message.requestId)?.reject(error);
           this.runs.delete(message.requestId);
         } else if (this.load) {

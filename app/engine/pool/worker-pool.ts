@@ -1,10 +1,10 @@
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { WorkerStatus } from '../../shared/messages.contract';
-import type { LoadSpec, WorkerKind } from '../../shared/worker.contract';
+import type { LoadSpec, VadTune, WorkerKind } from '../../shared/worker.contract';
 import { workerEntryFor } from './worker-entry';
 import { HostProcess } from './host-process';
 import type { HostLauncher } from './host-launcher';
-import { WorkerHandle } from './worker-handle';
+import { WorkerHandle, type StreamListener, type WorkerStream } from './worker-handle';
 
 /** How many workers of one kind to keep warm, and what they load. */
 export interface PoolKindConfig {
@@ -135,6 +135,16 @@ export class WorkerPool {
       this.waiters.push(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /**
+   * Opens the session's VAD stream in the worker that keeps its state (shared affinity). The stream
+   * holds no lease: frames are tiny and many sessions' streams share one worker, one message each.
+   */
+  async openStream(sessionId: string, tune: VadTune, listener: StreamListener, signal?: AbortSignal): Promise<WorkerStream> {
+    const lease = await this.lease('vad', sessionId, signal);
+    lease.release();
+    return lease.worker.openStream(sessionId, tune, listener);
   }
 
   private removeWaiter(waiter: Waiter): boolean {

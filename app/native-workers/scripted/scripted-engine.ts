@@ -1,12 +1,14 @@
 import { parentPort } from 'node:worker_threads';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { LlmRunResult, LoadSpec, RunInput, SttRunResult, TtsRunResult } from '../../shared/worker.contract';
-import type { RunContext, WorkerEngine } from '../worker-runtime';
+import type { RunContext, WorkerEngine, WorkerStreams } from '../worker-runtime';
 import { ScriptedOptionsSchema, type ScriptedOptions } from './scripted-options';
 import { scriptedReply, scriptedThinking, scriptedTokens } from './scripted-reply';
 import { synthesizeScriptedSpeech, type ScriptedSpeech } from './scripted-speech';
 import { EnergyVad } from './scripted-vad';
 
+/** VAD streams carry the microphone's 16 kHz samples. */
+const MIC_RATE_HZ = 16_000;
 const SPEECH_CACHE_ENTRIES = 64;
 
 function abortError(): Error {
@@ -65,8 +67,6 @@ export class ScriptedEngine implements WorkerEngine {
   async run(input: RunInput, context: RunContext): Promise<{ data: unknown; transfer?: Transferable[] }> {
     const startedMs = performance.now();
     switch (input.kind) {
-      case 'vad':
-        return { data: this.vad.process(input.streamId, input.pcm, input.sampleRateHz, input) };
       case 'stt': {
         const durationMs = (input.pcm.length * 1000) / input.sampleRateHz;
         await sleepUntil(startedMs + this.options.sttMs, context.signal);
@@ -111,6 +111,13 @@ export class ScriptedEngine implements WorkerEngine {
     }
     return { ...speech, pcm: speech.pcm.slice(), phonemes: speech.phonemes.map((span) => ({ ...span })) };
   }
+
+  readonly stream: WorkerStreams = {
+    open: (streamId, tune) => this.vad.open(streamId, tune),
+    push: (streamId, pcm) => this.vad.process(streamId, pcm, MIC_RATE_HZ),
+    tune: (streamId, tune) => this.vad.tune(streamId, tune),
+    close: (streamId) => this.vad.release(streamId),
+  };
 
   release(sessionId: string): void {
     this.vad.release(sessionId);

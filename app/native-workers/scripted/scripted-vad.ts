@@ -1,6 +1,9 @@
-import type { VadRunResult } from '../../shared/worker.contract';
+import { AppError, ErrorCode } from '../../shared/errors.contract';
+import type { VadDetection, VadStreamOutput, VadTune } from '../../shared/worker.contract';
 
 interface StreamState {
+  /** The sensitivity asked for (the settings); taken over between utterances. */
+  tune: VadTune;
   positionMs: number;
   speaking: boolean;
   /** RMS threshold and end silence in use; a new sensitivity takes over between utterances. */
@@ -18,11 +21,6 @@ export interface EnergyVadOptions {
   vadProbability: 'energy' | 'state';
 }
 
-/** A run's live sensitivity (the settings): speech probability threshold and end silence. */
-export interface EnergyVadSensitivity {
-  threshold?: number | undefined;
-  minSilenceMs?: number | undefined;
-}
 
 /** RMS per unit of speech probability: probability 0.5 ⇔ the default RMS threshold 0.02. */
 const RMS_PER_PROBABILITY = 0.04;
@@ -33,20 +31,24 @@ export class EnergyVad {
 
   constructor(private readonly options: EnergyVadOptions) {}
 
-  process(streamId: string, pcm: Float32Array, sampleRateHz: number, sensitivity: EnergyVadSensitivity = {}): VadRunResult {
-    const thresholdRms = sensitivity.threshold !== undefined ? sensitivity.threshold * RMS_PER_PROBABILITY : this.options.vadThreshold;
-    const minSilenceMs = sensitivity.minSilenceMs ?? this.options.vadMinSilenceMs;
-    let state = this.streams.get(streamId);
-    if (!state) {
-      state = { positionMs: 0, speaking: false, thresholdRms, minSilenceMs, runStartMs: 0, runMs: 0 };
-      this.streams.set(streamId, state);
-    }
-    if (!state.speaking) {
+  open(streamId: string, tune: VadTune): void {
+    this.streams.set(streamId, { tune, positionMs: 0, speaking: false, thresholdRms: 0, minSilenceMs: 0, runStartMs: 0, runMs: 0 });
+  }
+
+  tune(streamId: string, tune: VadTune): void {
+    this.stateOf(streamId).tune = tune;
+  }
+
+  process(streamId: string, pcm: Float32Array, sampleRateHz: number): VadStreamOutput {
+    const state = this.stateOf(streamId);
+    const thresholdRms = state.tune.threshold !== undefined ? state.tune.threshold * RMS_PER_PROBABILITY : this.options.vadThreshold;
+    const minSilenceMs = state.tune.minSilenceMs ?? this.options.vadMinSilenceMs;
+    if (!state.speaking || state.thresholdRms === 0) {
       state.thresholdRms = thresholdRms;
       state.minSilenceMs = minSilenceMs;
     }
     const frameSamples = Math.max(1, Math.round((this.options.vadFrameMs * sampleRateHz) / 1000));
-    const events: VadRunResult['events'] = [];
+    const events: VadDetection[] = [];
     let probability = 0;
     for (let start = 0; start < pcm.length; start += frameSamples) {
       const end = Math.min(pcm.length, start + frameSamples);
@@ -74,5 +76,11 @@ export class EnergyVad {
 
   release(streamId: string): void {
     this.streams.delete(streamId);
+  }
+
+  private stateOf(streamId: string): StreamState {
+    const state = this.streams.get(streamId);
+    if (!state) throw new AppError(ErrorCode.InvalidMessage, `There is no open VAD stream "${streamId}".`, true);
+    return state;
   }
 }

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
-import type { LoadSpec, RunInput, VadRunResult } from '../../shared/worker.contract';
-import type { RunContext, WorkerEngine } from '../worker-runtime';
+import type { LoadSpec, RunInput, VadDetection, VadStreamOutput, VadTune } from '../../shared/worker.contract';
+import type { WorkerEngine, WorkerStreams } from '../worker-runtime';
 import { OnnxFormatError, readOnnxModelInfo } from '../tts/onnx-model-info';
 import { loadSherpaVad, type SherpaVad, type SherpaVadConfig } from './sherpa-vad-binding';
 
@@ -67,6 +67,8 @@ interface VadStream {
   detector: SherpaVad;
   /** The sensitivity the detector was built with. */
   tuning: SileroTuning;
+  /** The sensitivity asked for; the detector is rebuilt with it at the next pause. */
+  next: SileroTuning;
   /** Samples of the stream fed before this detector was built (sherpa counts from its own first sample). */
   detectorStartSamples: number;
   pending: Float32Array;
@@ -78,8 +80,8 @@ interface VadStream {
  * Silero VAD (v5) run by sherpa-onnx's voice activity detector, one detector per stream. Audio is
  * fed in whole 32 ms windows so each event is placed at the window where the detector changed its
  * mind. sherpa does not expose silero's per-window probability: `probability` is 1 while the stream
- * is in speech and 0 otherwise. A run may carry a new threshold or end silence (the settings); sherpa
- * fixes both per detector, so the stream gets a new detector at its next pause between utterances.
+ * is in speech and 0 otherwise. A stream may be tuned to a new threshold or end silence (the settings);
+ * sherpa fixes both per detector, so the stream gets a new detector at its next pause between utterances.
  */
 export class SileroVadEngine implements WorkerEngine {
   private config: SherpaVadConfig | null = null;
@@ -113,21 +115,34 @@ export class SileroVadEngine implements WorkerEngine {
     return { engine: 'silero-vad', model: modelPath, windowMs: (WINDOW_SAMPLES * 1000) / SAMPLE_RATE_HZ, ...options.data };
   }
 
-  async run(input: RunInput, _context: RunContext): Promise<{ data: unknown }> {
-    if (input.kind !== 'vad') throw new AppError(ErrorCode.InvalidMessage, `The VAD worker cannot run "${input.kind}" requests.`, true);
-    const tuning: SileroTuning = {
-      threshold: input.threshold ?? this.options.threshold,
-      minSilenceDurationMs: input.minSilenceMs ?? this.options.minSilenceDurationMs,
-    };
-    const stream = this.streamFor(input.streamId, tuning);
+  async run(input: RunInput): Promise<{ data: unknown }> {
+    throw new AppError(ErrorCode.InvalidMessage, `The VAD worker runs streams, not "${input.kind}" requests.`, true);
+  }
+
+  readonly stream: WorkerStreams = {
+    open: (streamId, tune) => {
+      const tuning = this.tuningOf(tune);
+      this.streams.set(streamId, { detector: this.createDetector(tuning), tuning, next: tuning, detectorStartSamples: 0, pending: new Float32Array(0), samplesFed: 0, speaking: false });
+    },
+    push: (streamId, pcm) => this.push(this.streamOf(streamId), pcm),
+    tune: (streamId, tune) => {
+      this.streamOf(streamId).next = this.tuningOf(tune);
+    },
+    close: (streamId) => {
+      this.streams.delete(streamId);
+    },
+  };
+
+  private push(stream: VadStream, pcm: Float32Array): VadStreamOutput {
     // Never inside an utterance: its end must not move, nor its start be forgotten, mid-sentence.
-    if (!stream.speaking && (stream.tuning.threshold !== tuning.threshold || stream.tuning.minSilenceDurationMs !== tuning.minSilenceDurationMs)) {
-      stream.detector = this.createDetector(tuning);
-      stream.tuning = tuning;
+    const { next } = stream;
+    if (!stream.speaking && (stream.tuning.threshold !== next.threshold || stream.tuning.minSilenceDurationMs !== next.minSilenceDurationMs)) {
+      stream.detector = this.createDetector(next);
+      stream.tuning = next;
       stream.detectorStartSamples = stream.samplesFed;
     }
-    const events: VadRunResult['events'] = [];
-    const samples = concat(stream.pending, input.pcm);
+    const events: VadDetection[] = [];
+    const samples = concat(stream.pending, pcm);
     let offset = 0;
     for (; offset + WINDOW_SAMPLES <= samples.length; offset += WINDOW_SAMPLES) {
       stream.detector.acceptWaveform(samples.subarray(offset, offset + WINDOW_SAMPLES));
@@ -135,8 +150,17 @@ export class SileroVadEngine implements WorkerEngine {
       this.collectEvents(stream, events);
     }
     stream.pending = samples.slice(offset);
-    const result: VadRunResult = { events, probability: stream.speaking ? 1 : 0 };
-    return { data: result };
+    return { events, probability: stream.speaking ? 1 : 0 };
+  }
+
+  private streamOf(streamId: string): VadStream {
+    const stream = this.streams.get(streamId);
+    if (!stream) throw new AppError(ErrorCode.InvalidMessage, `There is no open VAD stream "${streamId}".`, true);
+    return stream;
+  }
+
+  private tuningOf(tune: VadTune): SileroTuning {
+    return { threshold: tune.threshold ?? this.options.threshold, minSilenceDurationMs: tune.minSilenceMs ?? this.options.minSilenceDurationMs };
   }
 
   release(streamId: string): void {
@@ -148,7 +172,7 @@ export class SileroVadEngine implements WorkerEngine {
     this.config = null;
   }
 
-  private collectEvents(stream: VadStream, events: VadRunResult['events']): void {
+  private collectEvents(stream: VadStream, events: VadDetection[]): void {
     const detected = stream.detector.isDetected();
     if (detected && !stream.speaking) {
       // sherpa starts a segment two windows plus the minimum speech duration before it triggers.
@@ -165,15 +189,6 @@ export class SileroVadEngine implements WorkerEngine {
       events.push({ event: 'speech-end', atMs: ((segmentEndSamples ?? stream.samplesFed) * 1000) / SAMPLE_RATE_HZ });
     }
     stream.speaking = detected;
-  }
-
-  private streamFor(streamId: string, tuning: SileroTuning): VadStream {
-    let stream = this.streams.get(streamId);
-    if (!stream) {
-      stream = { detector: this.createDetector(tuning), tuning, detectorStartSamples: 0, pending: new Float32Array(0), samplesFed: 0, speaking: false };
-      this.streams.set(streamId, stream);
-    }
-    return stream;
   }
 
   private loadTuning(): SileroTuning {
