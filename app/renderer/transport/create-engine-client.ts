@@ -1,5 +1,6 @@
 import { type AvatarBridge, ElectronEngineClient } from './electron-engine-client';
 import type { EngineClient } from './engine-client';
+import { pageToken } from './page-token';
 import { WebSocketEngineClient } from './websocket-engine-client';
 
 declare global {
@@ -10,8 +11,7 @@ declare global {
 }
 
 /** The WebSocket address of the `serve` host that served this page, with the page's token. */
-export function engineWebSocketUrl(location: Location): string {
-  const token = new URLSearchParams(location.search).get('token') ?? '';
+export function engineWebSocketUrl(location: Pick<Location, 'protocol' | 'host'>, token: string): string {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   return `${scheme}://${location.host}/ws?token=${encodeURIComponent(token)}`;
 }
@@ -22,5 +22,5 @@ export function createEngineClient(): EngineClient {
   if (bridge && typeof bridge.send === 'function' && typeof bridge.onMessage === 'function') {
     return new ElectronEngineClient(bridge);
   }
-  return new WebSocketEngineClient(engineWebSocketUrl(window.location));
+  return new WebSocketEngineClient(engineWebSocketUrl(window.location, pageToken()));
 }
