@@ -15,7 +15,8 @@ import { countViewerFrames, launchShareBrowser, loudestReceivedAudio, meterRecei
  * question, on the peer connection; the pooled renderer's engine session (scripted profile: energy
  * VAD, an STT that reports the utterance length) hears it and the avatar answers with video, voice
  * and captions. The looped question comes back while the avatar talks: a barge-in. A second talker
- * is told the avatar is busy, and gets a fresh session once the first leaves.
+ * is told the avatar is busy, and gets a fresh session once the first leaves. The renderer offers the
+ * talker mDNS names, never this machine's addresses.
  */
 
 const SAMPLE_RATE_HZ = 16_000;
@@ -49,9 +50,23 @@ async function waitForTalkReady(): Promise<URL> {
   throw new Error(`serve did not report a warm renderer pool:\n${serve.output().slice(-2000)}`);
 }
 
+/** Collects in `window.remoteCandidates` every ICE candidate the page is given by its peer (in the SDP or trickled). */
+const RECORD_REMOTE_CANDIDATES = `
+  window.remoteCandidates = [];
+  const setRemote = RTCPeerConnection.prototype.setRemoteDescription;
+  RTCPeerConnection.prototype.setRemoteDescription = function (description) {
+    for (const line of (description && description.sdp || '').split(/\\r?\\n/)) if (line.startsWith('a=candidate:')) window.remoteCandidates.push(line.slice(2));
+    return setRemote.apply(this, arguments);
+  };
+  const addCandidate = RTCPeerConnection.prototype.addIceCandidate;
+  RTCPeerConnection.prototype.addIceCandidate = function (candidate) {
+    if (candidate && candidate.candidate) window.remoteCandidates.push(candidate.candidate);
+    return addCandidate.apply(this, arguments);
+  };`;
+
 /** A talker is a viewer page on the talk address. */
 function openTalker(query = ''): Promise<Page> {
-  return openViewer(browser, { viewUrl: talkUrl }, query);
+  return openViewer(browser, { viewUrl: talkUrl }, query, RECORD_REMOTE_CANDIDATES);
 }
 
 async function waitFor(page: Page, what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
@@ -91,6 +106,11 @@ describe.skipIf(missing !== null)(`remote talk (fake microphone → pooled rende
     const first = await openTalker('&captions=1');
     await waitFor(first, 'the avatar stream at the talker', () => window.avatarViewerStatus?.state === 'playing' && document.querySelector('video')!.videoWidth > 0, 30_000);
     expect((await first.evaluate(() => window.avatarTalkStatus!)).microphone).toBe('on');
+    // The pooled renderer keeps Chromium's mDNS hiding on: the talker (a stranger) sees no host address of this machine.
+    const candidates = await first.evaluate(() => (window as unknown as { remoteCandidates: string[] }).remoteCandidates);
+    const hostAddresses = candidates.filter((candidate) => candidate.includes(' typ host')).map((candidate) => candidate.split(' ')[4]);
+    expect(hostAddresses.length).toBeGreaterThan(0);
+    for (const address of hostAddresses) expect(address).toMatch(/^[0-9a-f-]+\.local$/);
 
     // The pooled renderer's own engine session heard the question and the avatar answers.
     await waitFor(first, 'a transcript and a reply', () => (window.avatarTalkStatus?.heard.length ?? 0) > 0 && (window.avatarTalkStatus?.reply.length ?? 0) > 0, 30_000);

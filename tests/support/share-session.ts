@@ -38,10 +38,10 @@ export function launchShareBrowser(extraArgs: string[] = []): Promise<Browser> {
   return launchChromium([...SHARE_CHROMIUM_FLAGS, ...extraArgs]);
 }
 
-async function openSharePage(browser: Browser, href: string, viewport: { width: number; height: number }): Promise<Page> {
+async function openSharePage(browser: Browser, href: string, viewport: { width: number; height: number }, initScript = ''): Promise<Page> {
   const page = await browser.newPage({ viewport });
   // tsx (esbuild keepNames) wraps named functions in __name(); page functions need it defined.
-  await page.addInitScript({ content: 'window.__name = (fn) => fn;' });
+  await page.addInitScript({ content: `window.__name = (fn) => fn;${initScript}` });
   await page.goto(href);
   return page;
 }
@@ -53,9 +53,9 @@ export async function openSharingApp(browser: Browser, serve: ShareServe, query 
   return page;
 }
 
-/** A viewer page (`/view?token=…`, or the talk address `…&talk=1` as `viewUrl`) plus any extra query. */
-export function openViewer(browser: Browser, serve: Pick<ShareServe, 'viewUrl'>, query = ''): Promise<Page> {
-  return openSharePage(browser, `${serve.viewUrl.href}${query}`, { width: 640, height: 360 });
+/** A viewer page (`/view?token=…`, or the talk address `…&talk=1` as `viewUrl`) plus any extra query, and a script run before the page's own. */
+export function openViewer(browser: Browser, serve: Pick<ShareServe, 'viewUrl'>, query = '', initScript = ''): Promise<Page> {
+  return openSharePage(browser, `${serve.viewUrl.href}${query}`, { width: 640, height: 360 }, initScript);
 }
 
 /** Video frames the viewer presents during `durationMs`, and the decoded size (requestVideoFrameCallback). */

@@ -5,8 +5,11 @@ import type { PooledRendererHandle, RendererLauncher } from '../../engine/share/
 
 /**
  * Headless Chromium flags for a pooled renderer: SwiftShader WebGL where there is no GPU, audio
- * without a user gesture, no throttling of a page nobody looks at, and real host addresses in ICE
- * (a remote browser cannot resolve this machine's mDNS names), loopback included.
+ * without a user gesture, no throttling of a page nobody looks at, and loopback in ICE (a talker on
+ * this machine). Chromium's mDNS hiding of host addresses stays on: talkers are strangers, and this
+ * machine's LAN addresses are none of their business. The pair still forms: a talker's page holds
+ * microphone permission, so it offers its real host addresses, and the renderer's checks to them
+ * reach it (STUN/TURN from --ice-servers across networks).
  */
 export const POOLED_CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -17,7 +20,6 @@ export const POOLED_CHROMIUM_ARGS = [
   '--disable-background-timer-throttling',
   '--disable-renderer-backgrounding',
   '--disable-backgrounding-occluded-windows',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
   '--allow-loopback-in-peer-connection',
   '--disable-background-networking',
   '--disable-component-update',

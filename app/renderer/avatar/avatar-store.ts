@@ -1,4 +1,5 @@
 import { AppError } from '../../shared/errors.contract';
+import { checkAvatarFileSize } from './gltf-budget';
 import { loadAvatar, type LoadedAvatar } from './load-avatar';
 
 /** Which avatar the scene shows: `null` is the built-in default avatar. */
@@ -27,6 +28,8 @@ class AvatarStore {
   async loadFile(file: Blob & { name: string }): Promise<LoadedAvatar> {
     this.update({ loading: file.name });
     try {
+      // File.size is known without reading: a huge file is refused before it is loaded into memory.
+      checkAvatarFileSize(file.size, file.name);
       const avatar = await loadAvatar(await file.arrayBuffer(), file.name);
       this.replace(avatar);
       return avatar;

@@ -1,10 +1,11 @@
 import { VRMLoaderPlugin, VRMUtils, type VRM } from '@pixiv/three-vrm';
 import { Box3, Group, type Mesh, type Object3D, TextureLoader, Vector3 } from 'three';
 import { GLTFLoader, type GLTF, type GLTFParser } from 'three/addons/loaders/GLTFLoader.js';
-import { AppError, ErrorCode } from '../../shared/errors.contract';
 import { AvatarFormat, OculusMorph } from '../../shared/lipsync';
+import { invalidAvatar as invalid } from './avatar-refusal';
 import type { AvatarInfo, AvatarKind, AvatarRig } from './avatar-rig';
 import { FaceMixer } from './face-mix';
+import { checkAvatarFileSize, checkGlbBudget } from './gltf-budget';
 import { gltfJsonToGlb } from './gltf-json-to-glb';
 import { GltfRig, normalizeMorphName } from './gltf-rig';
 import { VrmRig } from './vrm-rig';
@@ -16,8 +17,6 @@ export interface LoadedAvatar {
   dispose(): void;
 }
 
-/** Larger files are refused before parsing (a browser tab would run out of memory). */
-export const MAX_AVATAR_BYTES = 200 * 1024 * 1024;
 /** The default head's height in scene units; loaded faces are scaled to it. */
 const FACE_HEIGHT = 1.9;
 /** A standing human is about 7.5 heads tall (used when no separate face mesh exists). */
@@ -25,16 +24,10 @@ const HEADS_PER_BODY = 7.5;
 
 const GLB_MAGIC = 0x46546c67;
 
-function invalid(fileName: string, why: string): AppError {
-  return new AppError(ErrorCode.ModelInvalid, `"${fileName}" cannot be used as an avatar: ${why}`, true);
-}
-
 /** The bytes as a GLB (a `.gltf` JSON is converted); anything else is refused in words. */
 function asGlb(bytes: ArrayBuffer, fileName: string): ArrayBuffer {
   if (bytes.byteLength === 0) throw invalid(fileName, 'the file is empty.');
-  if (bytes.byteLength > MAX_AVATAR_BYTES) {
-    throw new AppError(ErrorCode.ModelTooLarge, `"${fileName}" is larger than ${MAX_AVATAR_BYTES / 1024 / 1024} MB; use a lighter avatar.`, true);
-  }
+  checkAvatarFileSize(bytes.byteLength, fileName);
   const head = new Uint8Array(bytes, 0, Math.min(bytes.byteLength, 64));
   if (bytes.byteLength >= 12 && new DataView(bytes).getUint32(0, true) === GLB_MAGIC) {
     const declared = new DataView(bytes).getUint32(8, true);
@@ -141,10 +134,13 @@ function vrmName(vrm: VRM, fileName: string): string {
 /**
  * Parses a VRM (0.x or 1.0), GLB or self-contained glTF into an avatar. Mouths: VRM expressions
  * (aa ih ou ee oh / A I U E O), else ARKit blend shapes (jawOpen …), else Oculus visemes
- * (viseme_aa …). Throws an AppError with the reason in words; nothing is changed on failure.
+ * (viseme_aa …). Files that would unpack to more than AVATAR_LIMITS allow are refused before
+ * three.js sees them. Throws an AppError with the reason in words; nothing is changed on failure.
  */
 export async function loadAvatar(bytes: ArrayBuffer, fileName: string): Promise<LoadedAvatar> {
-  const gltf = await parseGltf(asGlb(bytes, fileName), fileName);
+  const glb = asGlb(bytes, fileName);
+  checkGlbBudget(glb, fileName);
+  const gltf = await parseGltf(glb, fileName);
   const vrm = gltf.userData.vrm as VRM | undefined;
   const dispose = (): void => VRMUtils.deepDispose(gltf.scene);
   try {

@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { SharePresetNameSchema } from '../../shared/share.contract';
 import { AvatarScene } from '../avatar/avatar-scene';
 import type { Runtime } from '../state/runtime';
+import { pageToken } from '../transport/page-token';
 import { RemoteRenderer } from './remote-renderer';
 
 /** The avatar's WebGL canvas inside the R3F wrapper. */
@@ -23,7 +24,7 @@ export function RemoteApp({ runtime }: { runtime: Runtime }) {
     const preset = SharePresetNameSchema.safeParse(params.get('sharePreset'));
     const remote = new RemoteRenderer({
       runtime,
-      token: params.get('token') ?? '',
+      token: pageToken(),
       canvas: avatarCanvas,
       preset: preset.success ? preset.data : '720p30',
       background: REMOTE_BACKGROUND,

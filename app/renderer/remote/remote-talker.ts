@@ -44,9 +44,10 @@ function captionBox(): HTMLDivElement {
  * `/view?token=<talk token>&talk=1[&captions=1]`: talk to the avatar from another browser. Asks for
  * the microphone, joins as a talker (the engine leases a pooled avatar renderer, or answers busy)
  * and sends the microphone on the same peer connection that brings the avatar's video and voice.
- * Captions of the conversation arrive on the data channel and show with `captions=1`.
+ * Captions of the conversation arrive on the data channel and show with `captions=1`. `token` is
+ * the page's talk token (page-token.ts).
  */
-export async function startRemoteTalk(params: URLSearchParams, video: HTMLVideoElement): Promise<void> {
+export async function startRemoteTalk(params: URLSearchParams, token: string, video: HTMLVideoElement): Promise<void> {
   let status: TalkStatus = { microphone: 'asking', sessionId: null, heard: [], reply: '', turns: [], bargeIns: 0, error: null };
   // Errors (busy, no microphone) always show: this page has no other UI. The conversation only with captions=1.
   const captions = params.get('captions') === '1';
@@ -91,7 +92,7 @@ export async function startRemoteTalk(params: URLSearchParams, video: HTMLVideoE
     }
   };
   const micError = status.error;
-  new ShareViewer(signalUrl(window.location, 'talker', params.get('token') ?? ''), video, {
+  new ShareViewer(signalUrl(window.location, 'talker', token), video, {
     microphone,
     onError: (message) => update({ error: message ?? micError }),
     onData: (text) => {

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { SHARE_PRESETS, SharePresetNameSchema, type SharePresetName } from '../../shared/share.contract';
 import type { Runtime } from '../state/runtime';
 import { desktopShareEndpoint } from '../transport/electron-engine-client';
+import { pageToken } from '../transport/page-token';
 import { packingFromParam, type SharePacking } from './alpha-pack';
 import { CHROMA_KEY_COLOR } from './share-compositor';
 import { ShareSender, type ShareContentHint, type ShareSettings } from './share-sender';
@@ -34,9 +35,9 @@ function settingsFromUrl(params: URLSearchParams): ShareSettings & { autostart: 
  * Where the share signals: in Electron the desktop app's own share server (asked through the
  * preload), else the `serve` host that served this page with the page's token.
  */
-function useShareServer(params: URLSearchParams): { token: string; origin: string } | null {
+function useShareServer(): { token: string; origin: string } | null {
   const [server, setServer] = useState(() => {
-    const token = params.get('token');
+    const token = pageToken();
     return !window.avatarBridge && token ? { token, origin: window.location.origin } : null;
   });
   useEffect(() => {
@@ -56,7 +57,7 @@ function useShareServer(params: URLSearchParams): { token: string; origin: strin
 /** Share control: start/stop the WebRTC share of the avatar, preset, viewers and the viewer address. */
 export function SharePanel({ runtime }: { runtime: Runtime }) {
   const [params] = useState(() => new URLSearchParams(window.location.search));
-  const server = useShareServer(params);
+  const server = useShareServer();
   const sender = useMemo(() => (server ? new ShareSender(runtime.player, server.token, avatarCanvas, server.origin) : null), [server, runtime.player]);
   const [initial] = useState(() => settingsFromUrl(params));
   const [preset, setPreset] = useState<SharePresetName>(initial.preset);

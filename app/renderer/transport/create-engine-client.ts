@@ -1,6 +1,7 @@
 import type { AvatarBridge } from '../../shared/bridge.contract';
 import { ElectronEngineClient } from './electron-engine-client';
 import type { EngineClient } from './engine-client';
+import { pageToken } from './page-token';
 import { WebSocketEngineClient } from './websocket-engine-client';
 
 declare global {
@@ -11,8 +12,7 @@ declare global {
 }
 
 /** The WebSocket address of the `serve` host that served this page, with the page's token. */
-export function engineWebSocketUrl(location: Location): string {
-  const token = new URLSearchParams(location.search).get('token') ?? '';
+export function engineWebSocketUrl(location: Pick<Location, 'protocol' | 'host'>, token: string): string {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   return `${scheme}://${location.host}/ws?token=${encodeURIComponent(token)}`;
 }
@@ -23,5 +23,5 @@ export function createEngineClient(): EngineClient {
   if (bridge && typeof bridge.send === 'function' && typeof bridge.onMessage === 'function') {
     return new ElectronEngineClient(bridge);
   }
-  return new WebSocketEngineClient(engineWebSocketUrl(window.location));
+  return new WebSocketEngineClient(engineWebSocketUrl(window.location, pageToken()));
 }

@@ -80,7 +80,7 @@ export class WebSocketEngineClient implements EngineClient {
         this.reportedDown = true;
         this.localError(
           `The connection to the engine closed (code ${event.code}). ` +
-            'Retrying; if this persists, check that the engine is running and the page address has its token.',
+            'Retrying; if this persists, check that the engine is running, and open the address it printed (a restart makes a new token).',
         );
       }
       this.retryTimer = setTimeout(() => this.connect(), this.retryMs * (0.8 + Math.random() * 0.4));

@@ -1,5 +1,6 @@
 import { startRemoteTalk } from '../remote/remote-talker';
 import { signalUrl } from '../share/signal-socket';
+import { pageToken } from '../transport/page-token';
 import { AlphaUnpacker, unpackModeFromParam } from './alpha-unpack';
 import { ShareViewer } from './share-viewer';
 
@@ -9,6 +10,8 @@ import { ShareViewer } from './share-viewer';
  * (`&pack=alpha` on the sender) is shown on a transparent background (alpha-unpack.ts). With the
  * talk token and `&talk=1` the page talks to the avatar instead (remote/remote-talker.ts).
  */
+// First of all: the token leaves the address (page-token.ts).
+const token = pageToken();
 const params = new URLSearchParams(window.location.search);
 if (params.get('background') === 'transparent') document.documentElement.classList.add('transparent');
 const video = document.getElementById('avatar');
@@ -27,5 +30,5 @@ if (unpack !== 'none' && canvas instanceof HTMLCanvasElement) {
     console.error(error instanceof Error ? error.message : error);
   }
 }
-if (params.get('talk') === '1') void startRemoteTalk(params, video);
-else new ShareViewer(signalUrl(window.location, 'viewer', params.get('token') ?? ''), video);
+if (params.get('talk') === '1') void startRemoteTalk(params, token, video);
+else new ShareViewer(signalUrl(window.location, 'viewer', token), video);
