@@ -6,8 +6,8 @@ import { z } from 'zod';
  * that source. The model manager validates the file with these schemas before using it.
  */
 
-/** What a model does in the pipeline. */
-export const ModelKind = { Stt: 'stt', Llm: 'llm', Tts: 'tts' } as const;
+/** What a model does in the pipeline (`turn`: end-of-turn detection from the user's audio). */
+export const ModelKind = { Stt: 'stt', Llm: 'llm', Tts: 'tts', Turn: 'turn' } as const;
 export type ModelKind = (typeof ModelKind)[keyof typeof ModelKind];
 
 /** Hardware a recommendation is for. */
@@ -15,7 +15,7 @@ export const ModelTier = { CpuOnly: 'cpu-only', Gpu8Gb: 'gpu-8gb', Gpu16Gb: 'gpu
 export type ModelTier = (typeof ModelTier)[keyof typeof ModelTier];
 
 /** Runtime that loads the model (matches the worker registry's engine names). */
-export const ModelEngine = { Whisper: 'whisper', Llama: 'llama', Piper: 'piper', SherpaVits: 'sherpa-vits' } as const;
+export const ModelEngine = { Whisper: 'whisper', Llama: 'llama', Piper: 'piper', SherpaVits: 'sherpa-vits', SmartTurn: 'smart-turn' } as const;
 export type ModelEngine = (typeof ModelEngine)[keyof typeof ModelEngine];
 
 /** On-disk format of a model file, checked by its magic bytes on import. */

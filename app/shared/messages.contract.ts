@@ -187,7 +187,7 @@ export const PongSchema = z.object({ type: z.literal('pong'), nonce: z.number() 
 export const ModelEntrySchema = z.object({
   id: z.string(),
   title: z.string(),
-  kind: z.enum(['stt', 'llm', 'tts']).nullable(),
+  kind: z.enum(['stt', 'llm', 'tts', 'turn']).nullable(),
   tiers: z.array(z.string()),
   licence: z.string().nullable(),
   sizeBytes: z.number().nullable(),

@@ -7,7 +7,7 @@ import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
 
 /**
  * Catalog truth: where a development model file is byte-identical to an upstream file the catalog
- * lists (the Piper joe voice and its config, the SmolLM2 GGUF), the catalog's size and sha256 are
+ * lists (the Piper joe voice and its config, the SmolLM2 GGUF, Smart Turn v3.2), the catalog's size and sha256 are
  * those of the file on disk, and the Piper files also match the md5 rhasspy publishes — the link
  * between the citable digest and the pinned sha256. (The dev whisper tiny.en is converted from
  * CTranslate2, so it is not expected to match the whisper.cpp file.)
@@ -28,6 +28,7 @@ describe.skipIf(!dev.ok)(`catalog entries of the development models${dev.ok ? ''
         { entry: 'piper-en-us-joe-medium', path: profile.tts.piperOnnxPath },
         { entry: 'piper-en-us-joe-medium', path: profile.tts.piperConfigPath },
         { entry: 'smollm2-135m-instruct-q4_1', path: profile.llm.ggufPath },
+        { entry: 'smart-turn-v3.2-cpu', path: profile.turn.smartTurnOnnxPath },
       ]
     : [];
 

@@ -67,8 +67,8 @@ describe.skipIf(!dev.ok)(`dev models in the cache${dev.ok ? '' : ` (SKIPPED: ${d
     expect(result.alreadyDone).toBe(true);
     expect(performance.now() - startedMs).toBeLessThan(2000);
     expect(result.profilePath).toBe(join(resolveDevModelsDir(), 'dev-models.profile.json'));
-    const { llm, stt, tts } = result.profile;
-    for (const path of [llm.ggufPath, stt.whisperGgmlPath, tts.piperOnnxPath, tts.piperConfigPath]) {
+    const { llm, stt, tts, turn } = result.profile;
+    for (const path of [llm.ggufPath, stt.whisperGgmlPath, tts.piperOnnxPath, tts.piperConfigPath, turn.smartTurnOnnxPath, turn.referenceFeaturesPath]) {
       expect(path.startsWith('/') || /^[A-Za-z]:\\/.test(path)).toBe(true);
       expect(existsSync(path)).toBe(true);
     }

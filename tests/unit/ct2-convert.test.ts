@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Ct2DType, parseCt2Model, readFloat32, readScalarInt } from '../../app/engine/models/ct2-whisper/ct2-model';
 import { convertCt2WhisperToGgml } from '../../app/engine/models/ct2-whisper/convert-ct2-whisper';
 import { fromHalfArray, toHalfArray } from '../../app/engine/models/ct2-whisper/half-float';
-import { slaneyMelFilterBank } from '../../app/engine/models/ct2-whisper/mel-filters';
+import { slaneyMelFilterBank } from '../../app/shared/audio/mel-filters';
 import { AppError, ErrorCode } from '../../app/shared/errors.contract';
 
 // --- A writer for synthetic CTranslate2 model.bin files (the format the converter reads). ---

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { hzToSlaneyMel, slaneyMelFilterBank, slaneyMelToHz } from '../../app/engine/models/ct2-whisper/mel-filters';
+import { hzToSlaneyMel, slaneyMelFilterBank, slaneyMelToHz } from '../../app/shared/audio/mel-filters';
 
 /** Entries of OpenAI Whisper's assets/mel_filters.npz `mel_80` (librosa.filters.mel(16000, 400, 80)). */
 const WHISPER_MEL_80: Array<[row: number, bin: number, value: number]> = [

@@ -23,7 +23,7 @@ vi.mock('playwright-core', () => {
   };
 });
 
-const { ChromiumRendererLauncher, POOLED_CHROMIUM_ARGS } = await import('../../app/main/share/remote-chromium-launcher');
+const { ChromiumRendererLauncher, POOLED_CHROMIUM_ARGS } = await import('../../app/hosts/serve/remote-chromium-launcher');
 
 /** Chromium features the arguments switch off (`--disable-features=A,B`, possibly given more than once). */
 function disabledFeatures(args: readonly string[]): string[] {

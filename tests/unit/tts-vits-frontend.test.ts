@@ -32,6 +32,8 @@ describe('VITS voice front end', () => {
     const info = readOnnxModelInfo(buildFixtureModel());
     expect(info.inputNames).toEqual(['x', 'x_length', 'noise_scale', 'length_scale', 'noise_scale_w']);
     expect(info.outputNames).toEqual(['y']);
+    expect(info.inputs[0]).toEqual({ name: 'x', elementType: 7, dims: [1, 'num_tokens'] });
+    expect(info.outputs).toEqual([{ name: 'y', elementType: 1, dims: [1, 1, 'num_samples'] }]);
     expect(info.metadata).toMatchObject({ sample_rate: '16000', n_speakers: '1', language: 'English' });
     expect(() => readOnnxModelInfo(new TextEncoder().encode('not a model at all'))).toThrow();
   });

