@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientMessage } from '../../app/shared/messages.contract';
-import { describeMicError, frameLevel, MicCapture, type MicSink } from '../../app/renderer/audio/mic-capture';
+import { describeMicError, MicCapture, type MicSink } from '../../app/renderer/audio/mic-capture';
+import { frameLevel } from '../../app/shared/audio/pcm';
 import { FrameAssembler, MIC_FRAME_SAMPLES, MicResampler } from '../../app/renderer/audio/mic-resampler';
 
 function sine(frequencyHz: number, rateHz: number, seconds: number, amplitude = 0.5): Float32Array {

@@ -4,61 +4,35 @@ import type { TurnTrace } from '../../shared/trace.contract';
 import type { ChatMessage } from '../../shared/worker.contract';
 import { AsyncQueue } from '../pipeline/async-queue';
 import { leaseSttIfIdle, sttStage, transcribeInterim, type Utterance } from '../pipeline/stt.stage';
-import { vadStage, type MicFrame, type VadOutput } from '../pipeline/vad.stage';
+import { vadStage, type MicFrame } from '../pipeline/vad.stage';
 import { once } from '../pipeline/stage';
 import type { WorkerPool } from '../pool/worker-pool';
 import type { EngineConfig } from '../engine-config';
+import { Endpointer, type EndedUtterance, type EndpointerHooks, type UtteranceInfo } from './endpointer';
 import { Turn, type TurnSource } from './turn';
 
 const MIC_RATE_HZ = 16000;
-/** A frame counts as speech while it is within -20 dB of the utterance's loudest frame. */
-const VOICED_FRACTION_OF_PEAK = 0.1;
+/** The user hears about dropped mic audio at most this often. */
+const DROP_REPORT_INTERVAL_MS = 5_000;
 
-function concatPcm(frames: readonly Float32Array<ArrayBuffer>[]): Float32Array<ArrayBuffer> {
-  const pcm = new Float32Array(frames.reduce((sum, frame) => sum + frame.length, 0));
-  let offset = 0;
-  for (const frame of frames) {
-    pcm.set(frame, offset);
-    offset += frame.length;
-  }
-  return pcm;
-}
-
-function frameRms(pcm: Float32Array): number {
-  let energy = 0;
-  for (let i = 0; i < pcm.length; i++) energy += pcm[i]! * pcm[i]!;
-  return pcm.length > 0 ? Math.sqrt(energy / pcm.length) : 0;
-}
-
-/** The user's speech being collected between the VAD's speech-start and speech-end. */
-interface UtteranceState {
-  frames: Float32Array<ArrayBuffer>[];
-  startStreamMs: number;
-  /** End of the last frame the VAD judged voiced (the hangover after it does not count as speech). */
-  voicedUntilStreamMs: number;
-  /** Loudest frame so far: frames far below it are the VAD's hangover, not speech. */
-  peakRms: number;
-  speechStartMs: number;
-  /** The avatar was speaking when this speech started (a candidate barge-in). */
-  overlapsTurn: Turn | undefined;
-  bargedIn: boolean;
-  /** End of the last frame the VAD has judged in this utterance. */
-  heardUntilStreamMs: number;
+/** What the session keeps about the utterance in progress, beside the endpointer's audio. */
+interface SpeechState {
+  utteranceId: number;
+  /** The turn whose voice was audible when this speech started (a barge-in candidate). */
+  overlapped: Turn | undefined;
   /**
-   * The id of the turn this utterance will become, reserved by its first interim transcript (turn
+   * The id of the turn this utterance will become, reserved by its first partial transcript (turn
    * ids are otherwise made at speech-end), so partial and final transcripts name the same turn.
    */
   turnId: string | undefined;
-  /** The interim STT run being started or in flight; aborted when the utterance ends. */
+  /** The partial STT run being started or in flight; aborted when the utterance ends. */
   interim: AbortController | undefined;
-  /** Audio up to here went to the last interim run. */
-  interimUntilStreamMs: number;
 }
 
 /**
  * One conversation: history (system prompt first), voice, traces, and its turns one at a time.
- * Mic audio flows through the VAD continuously; speech-end starts a voice turn, speech while the
- * avatar speaks stops it (barge-in).
+ * Mic audio flows through the VAD stream into the endpointer; its utterances start voice turns,
+ * speech while the avatar speaks stops it (barge-in).
  */
 export class Session {
   readonly history: ChatMessage[];
@@ -69,9 +43,11 @@ export class Session {
   private readonly controller = new AbortController();
   private mic: AsyncQueue<MicFrame> | undefined;
   private micStreamMs = 0;
-  private readonly preroll: Float32Array<ArrayBuffer>[] = [];
-  private utterance: UtteranceState | undefined;
+  private readonly endpointer: Endpointer;
+  private speech: SpeechState | undefined;
   private playbackReported = false;
+  /** When the user was last told that mic audio was dropped (at most once every few seconds). */
+  private dropReportedMs = Number.NEGATIVE_INFINITY;
   /** Listening failed for good (no VAD configured): the user was told once; frames are ignored. */
   private listeningUnavailable = false;
 
@@ -84,6 +60,17 @@ export class Session {
     private readonly send: (message: ServerMessage) => void,
   ) {
     this.history = [{ role: 'system', content: persona }];
+    const interim = config.interimTranscripts;
+    this.endpointer = new Endpointer(
+      {
+        minBargeInSpeechMs: config.pipeline.minBargeInSpeechMs,
+        minUtteranceMs: config.pipeline.minUtteranceMs,
+        utterancePrerollMs: config.pipeline.utterancePrerollMs,
+        maxUtteranceMs: config.pipeline.maxUtteranceMs,
+        interimEveryMs: interim?.enabled && interim.sttEngines.includes(config.workers.stt.engine) ? interim.everyMs : undefined,
+      },
+      this.endpointerHooks(),
+    );
   }
 
   /** Typed text: a turn like a spoken one; it interrupts a reply in progress. */
@@ -122,7 +109,7 @@ export class Session {
 
   /** Ends the session: its turn stops, the mic loop ends, its workers forget it. */
   async close(): Promise<void> {
-    this.utterance?.interim?.abort();
+    this.speech?.interim?.abort();
     this.turn?.stop('user');
     this.controller.abort();
     this.mic?.end();
@@ -171,10 +158,15 @@ export class Session {
 
   private startMic(): void {
     this.mic = new AsyncQueue<MicFrame>(this.controller.signal);
-    const outputs = vadStage({ pool: this.pool, sessionId: this.id, sensitivity: this.config.vadSensitivity })(this.mic, this.controller.signal);
+    const outputs = vadStage({
+      pool: this.pool,
+      sessionId: this.id,
+      sensitivity: this.config.vadSensitivity,
+      onDrop: (droppedMs) => this.reportDroppedAudio(droppedMs),
+    })(this.mic, this.controller.signal);
     void (async () => {
       try {
-        for await (const output of outputs) this.onVad(output);
+        for await (const output of outputs) this.endpointer.push(output);
       } catch (error) {
         if (this.controller.signal.aborted) return;
         const appError = AppError.from(error);
@@ -186,114 +178,88 @@ export class Session {
     })();
   }
 
-  private onVad({ frame, events, probability }: VadOutput): void {
+  /** Mic audio arrived faster than the VAD judges it (a flood, or a stalled worker): say so, not too often. */
+  private reportDroppedAudio(droppedMs: number): void {
     const nowMs = performance.now();
-    const frameEndMs = frame.streamMs + (frame.pcm.length * 1000) / MIC_RATE_HZ;
-    let utterance = this.utterance;
-    utterance?.frames.push(frame.pcm);
-    for (const event of events) {
-      this.send({ type: 'vad', sessionId: this.id, event: event.event });
-      if (event.event === 'speech-start' && !utterance) {
-        const speaking = this.turn?.audioPlayingAt(nowMs) ? this.turn : undefined;
-        utterance = {
-          frames: [...this.preroll, frame.pcm],
-          startStreamMs: event.atMs,
-          voicedUntilStreamMs: frameEndMs,
-          peakRms: 0,
-          speechStartMs: nowMs - (frameEndMs - event.atMs),
-          overlapsTurn: speaking,
-          bargedIn: false,
-          heardUntilStreamMs: frameEndMs,
-          turnId: undefined,
-          interim: undefined,
-          interimUntilStreamMs: event.atMs,
-        };
-        this.utterance = utterance;
-      } else if (event.event === 'speech-end' && utterance) {
-        this.utterance = undefined;
-        this.endUtterance(utterance, event.atMs, nowMs - (frameEndMs - event.atMs), nowMs);
-        utterance = undefined;
-      }
-    }
-    if (utterance) {
-      utterance.heardUntilStreamMs = frameEndMs;
-      // Some VADs report their speaking state (hangover included) as the probability; the frame's
-      // loudness relative to the utterance tells a short noise from sustained speech.
-      const rms = frameRms(frame.pcm);
-      utterance.peakRms = Math.max(utterance.peakRms, rms);
-      if (probability >= 0.5 && rms >= VOICED_FRACTION_OF_PEAK * utterance.peakRms) utterance.voicedUntilStreamMs = frameEndMs;
-    }
-    if (utterance && utterance.overlapsTurn && !utterance.bargedIn && utterance.voicedUntilStreamMs - utterance.startStreamMs >= this.config.pipeline.minBargeInSpeechMs) {
-      utterance.bargedIn = true;
-      utterance.overlapsTurn.stop('barge-in');
-    }
-    if (!utterance) {
-      this.preroll.push(frame.pcm);
-      let prerollMs = this.preroll.reduce((sum, pcm) => sum + (pcm.length * 1000) / MIC_RATE_HZ, 0);
-      while (this.preroll.length > 1 && prerollMs - (this.preroll[0]!.length * 1000) / MIC_RATE_HZ >= this.config.pipeline.utterancePrerollMs) {
-        prerollMs -= (this.preroll.shift()!.length * 1000) / MIC_RATE_HZ;
-      }
-    } else if (frameEndMs - utterance.startStreamMs > this.config.pipeline.maxUtteranceMs) {
-      // Talking without pause for too long: transcribe what we have.
-      this.utterance = undefined;
-      this.endUtterance(utterance, frameEndMs, nowMs, nowMs);
-    } else {
-      this.maybeInterim(utterance);
-    }
+    if (nowMs - this.dropReportedMs < DROP_REPORT_INTERVAL_MS) return;
+    this.dropReportedMs = nowMs;
+    this.send({
+      type: 'error',
+      code: ErrorCode.BadAudio,
+      message: `Microphone audio arrives faster than it can be listened to; ${Math.round(droppedMs)} ms were skipped.`,
+      recoverable: true,
+      sessionId: this.id,
+    });
   }
 
-  /** About every `everyMs` of new speech, when the STT worker is free: a partial transcript of the speech so far. */
-  private maybeInterim(utterance: UtteranceState): void {
-    const interim = this.config.interimTranscripts;
-    if (!interim?.enabled || !interim.sttEngines.includes(this.config.workers.stt.engine)) return;
-    if (utterance.interim || utterance.heardUntilStreamMs - utterance.interimUntilStreamMs < interim.everyMs) return;
+  /** The session's side of endpointing: turns, barge-in and partial transcripts. */
+  private endpointerHooks(): EndpointerHooks {
+    return {
+      vadEvent: (event) => this.send({ type: 'vad', sessionId: this.id, event }),
+      avatarSpeakingAt: (nowMs) => this.turn?.audioPlayingAt(nowMs) ?? false,
+      speechStart: (utterance) => {
+        this.speech = { utteranceId: utterance.id, overlapped: utterance.overlapsAvatar ? this.turn : undefined, turnId: undefined, interim: undefined };
+      },
+      bargeIn: (utterance) => {
+        if (this.speech?.utteranceId === utterance.id) this.speech.overlapped?.stop('barge-in');
+      },
+      interim: (utterance, audio) => this.startInterim(utterance, audio),
+      noise: (utterance) => {
+        const speech = this.endSpeech(utterance.id);
+        // A partial transcript already shown for it is withdrawn by an empty final one (no turn.started follows for that id).
+        if (speech?.turnId) this.send({ type: 'transcript', sessionId: this.id, turnId: speech.turnId, text: '', final: true });
+      },
+      utterance: (ended) => this.startVoiceTurn(ended, this.endSpeech(ended.id)?.turnId),
+    };
+  }
+
+  /** The utterance ended: a partial run still in flight is cancelled so the final run starts at once. */
+  private endSpeech(utteranceId: number): SpeechState | undefined {
+    const speech = this.speech?.utteranceId === utteranceId ? this.speech : undefined;
+    this.speech = undefined;
+    if (speech?.interim) {
+      speech.interim.abort();
+      this.config.onDiagnostic?.({ type: 'interim-stt-cancelled', sessionId: this.id, turnId: speech.turnId });
+    }
+    return speech;
+  }
+
+  /** A partial transcript of the speech so far, when the STT worker is free right now; false when not started. */
+  private startInterim(utterance: UtteranceInfo, audio: () => Float32Array<ArrayBuffer>): boolean {
+    const speech = this.speech;
+    if (!speech || speech.utteranceId !== utterance.id || speech.interim) return false;
     const controller = new AbortController();
-    utterance.interim = controller;
+    speech.interim = controller;
+    const current = (): boolean => !controller.signal.aborted && this.speech === speech;
     void (async () => {
       try {
         const lease = await leaseSttIfIdle(this.pool, this.id);
-        if (!lease) return; // Busy (another session's turn): the next frame tries again.
-        if (controller.signal.aborted || this.utterance !== utterance) {
+        if (!lease) return; // Busy (another session's turn): the next frames try again.
+        if (!current()) {
           lease.release();
           return;
         }
-        utterance.interimUntilStreamMs = utterance.heardUntilStreamMs;
-        const input: Utterance = { pcm: concatPcm(utterance.frames), sampleRateHz: 16000 };
+        const input: Utterance = { pcm: audio(), sampleRateHz: 16000 };
         const text = await transcribeInterim(lease, input, { pool: this.pool, sessionId: this.id }, controller.signal);
         // The utterance ended (its final transcript comes from its own run) or the session closed: too late.
-        if (controller.signal.aborted || this.utterance !== utterance || !text) return;
-        utterance.turnId ??= this.reserveTurnId();
-        this.send({ type: 'transcript', sessionId: this.id, turnId: utterance.turnId, text, final: false });
+        if (!current() || !text) return;
+        speech.turnId ??= this.reserveTurnId();
+        this.send({ type: 'transcript', sessionId: this.id, turnId: speech.turnId, text, final: false });
       } catch {
         // A failed or cancelled partial is only a missed preview: the final run reports real failures.
       } finally {
-        if (utterance.interim === controller) utterance.interim = undefined;
+        if (speech.interim === controller) speech.interim = undefined;
       }
     })();
+    return true;
   }
 
-  private endUtterance(utterance: UtteranceState, endStreamMs: number, speechEndMs: number, endpointMs: number): void {
-    this.preroll.length = 0;
-    if (utterance.interim) {
-      // The final run must not wait for a partial one: cancel it in the worker, drop its result.
-      utterance.interim.abort();
-      this.config.onDiagnostic?.({ type: 'interim-stt-cancelled', sessionId: this.id, turnId: utterance.turnId });
-    }
-    // Loud frames, not the VAD's hangover, measure how long the user spoke.
-    const speechMs = Math.min(endStreamMs, utterance.voicedUntilStreamMs) - utterance.startStreamMs;
-    const minimumMs = utterance.overlapsTurn && !utterance.bargedIn ? this.config.pipeline.minBargeInSpeechMs : this.config.pipeline.minUtteranceMs;
-    if (speechMs < minimumMs) {
-      // Noise, a cough, a click: not a turn. A partial transcript already shown for it is withdrawn
-      // by an empty final one (no turn.started follows for that id).
-      if (utterance.turnId) this.send({ type: 'transcript', sessionId: this.id, turnId: utterance.turnId, text: '', final: true });
-      return;
-    }
-    const pcm = concatPcm(utterance.frames);
+  private startVoiceTurn(ended: EndedUtterance, reservedTurnId: string | undefined): void {
     this.turn?.stop('user');
-    const turn = this.createTurn('voice', { speechStartMs: utterance.speechStartMs, speechEndMs, endpointMs }, utterance.turnId);
+    const turn = this.createTurn('voice', { speechStartMs: ended.speechStartMs, speechEndMs: ended.speechEndMs, endpointMs: ended.endpointMs }, reservedTurnId);
     this.enqueue(turn, async () => {
       turn.announce();
-      const input: Utterance = { pcm, sampleRateHz: 16000 };
+      const input: Utterance = { pcm: ended.pcm, sampleRateHz: 16000 };
       let text = '';
       for await (const transcript of sttStage({ pool: this.pool, sessionId: this.id })(once(input), turn.signal)) text = transcript;
       turn.trace.sttFinalMs = performance.now();

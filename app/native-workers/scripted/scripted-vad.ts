@@ -1,3 +1,4 @@
+import { rmsOf } from '../../shared/audio/pcm';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { VadDetection, VadStreamOutput, VadTune } from '../../shared/worker.contract';
 
@@ -52,9 +53,7 @@ export class EnergyVad {
     let probability = 0;
     for (let start = 0; start < pcm.length; start += frameSamples) {
       const end = Math.min(pcm.length, start + frameSamples);
-      let energy = 0;
-      for (let i = start; i < end; i++) energy += pcm[i]! * pcm[i]!;
-      const rms = Math.sqrt(energy / (end - start));
+      const rms = rmsOf(pcm, start, end);
       const frameMs = ((end - start) * 1000) / sampleRateHz;
       probability = Math.min(1, rms / (2 * state.thresholdRms));
       const loud = rms >= state.thresholdRms;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
+import { concatPcm } from '../../shared/audio/pcm';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { LoadSpec, RunInput, VadDetection, VadStreamOutput, VadTune } from '../../shared/worker.contract';
 import type { WorkerEngine, WorkerStreams } from '../worker-runtime';
@@ -142,7 +143,7 @@ export class SileroVadEngine implements WorkerEngine {
       stream.detectorStartSamples = stream.samplesFed;
     }
     const events: VadDetection[] = [];
-    const samples = concat(stream.pending, pcm);
+    const samples = stream.pending.length > 0 ? concatPcm([stream.pending, pcm]) : pcm;
     let offset = 0;
     for (; offset + WINDOW_SAMPLES <= samples.length; offset += WINDOW_SAMPLES) {
       stream.detector.acceptWaveform(samples.subarray(offset, offset + WINDOW_SAMPLES));
@@ -201,12 +202,4 @@ export class SileroVadEngine implements WorkerEngine {
     const sileroVad = { ...this.config.sileroVad, threshold: tuning.threshold, minSilenceDuration: tuning.minSilenceDurationMs / 1000 };
     return new Vad({ ...this.config, sileroVad }, BUFFER_SECONDS);
   }
-}
-
-function concat(head: Float32Array, tail: Float32Array): Float32Array {
-  if (head.length === 0) return tail;
-  const joined = new Float32Array(head.length + tail.length);
-  joined.set(head);
-  joined.set(tail, head.length);
-  return joined;
 }

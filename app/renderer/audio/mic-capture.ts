@@ -1,3 +1,4 @@
+import { frameLevel } from '../../shared/audio/pcm';
 import { ErrorCode } from '../../shared/errors.contract';
 import type { ClientMessage } from '../../shared/messages.contract';
 import type { MicDiagnostics } from '../state/diagnostics';
@@ -32,16 +33,6 @@ export interface MicSink {
   error(code: ErrorCode, message: string): void;
 }
 
-const LEVEL_FLOOR_DB = -60;
-
-/** RMS of a frame as 0 … 1 on a 60 dB scale. */
-export function frameLevel(pcm: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < pcm.length; i += 1) sum += pcm[i]! * pcm[i]!;
-  const rms = Math.sqrt(sum / Math.max(1, pcm.length));
-  if (rms <= 0) return 0;
-  return Math.min(1, Math.max(0, (20 * Math.log10(rms) - LEVEL_FLOOR_DB) / -LEVEL_FLOOR_DB));
-}
 
 /** Words for a getUserMedia / AudioWorklet failure. */
 export function describeMicError(error: unknown): string {

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { Endpointer, type EndedUtterance, type EndpointerConfig, type UtteranceInfo } from '../../app/engine/conversation/endpointer';
+import type { VadOutput } from '../../app/engine/pipeline/vad.stage';
+
+/** The endpointer alone: VAD outputs in, speech start / interim / barge-in / utterance / noise out. */
+
+const FRAME_SAMPLES = 320; // 20 ms at 16 kHz
+
+const CONFIG: EndpointerConfig = { minBargeInSpeechMs: 100, minUtteranceMs: 100, utterancePrerollMs: 60, maxUtteranceMs: 2_000, interimEveryMs: 200 };
+
+type Event = { type: string; utterance?: UtteranceInfo; ended?: EndedUtterance; vad?: string };
+
+function harness(config: Partial<EndpointerConfig> = {}, avatarSpeaking = false, interimAccepts = true) {
+  const events: Event[] = [];
+  const endpointer = new Endpointer(
+    { ...CONFIG, ...config },
+    {
+      vadEvent: (vad) => events.push({ type: 'vad', vad }),
+      avatarSpeakingAt: () => avatarSpeaking,
+      speechStart: (utterance) => events.push({ type: 'speechStart', utterance }),
+      bargeIn: (utterance) => events.push({ type: 'bargeIn', utterance }),
+      interim: (utterance) => {
+        events.push({ type: 'interim', utterance });
+        return interimAccepts;
+      },
+      utterance: (ended) => events.push({ type: 'utterance', ended }),
+      noise: (utterance) => events.push({ type: 'noise', utterance }),
+    },
+  );
+  let streamMs = 0;
+  /** Pushes `count` 20 ms frames of `amplitude`, the VAD saying `speech` (events on the first frame). */
+  const frames = (count: number, amplitude: number, probability: number, firstEvents: VadOutput['events'] = []): void => {
+    for (let i = 0; i < count; i++) {
+      const pcm = new Float32Array(FRAME_SAMPLES).fill(amplitude);
+      endpointer.push({ frame: { pcm, streamMs }, events: i === 0 ? firstEvents : [], probability });
+      streamMs += 20;
+    }
+  };
+  return { endpointer, events, frames, streamMs: () => streamMs };
+}
+
+describe('endpointer', () => {
+  it('turns speech between speech-start and speech-end into one utterance with the pre-roll in front', () => {
+    const { events, frames } = harness({ interimEveryMs: undefined });
+    frames(10, 0.001, 0); // 200 ms of quiet: the last 60 ms are kept as pre-roll
+    frames(25, 0.3, 1, [{ event: 'speech-start', atMs: 200 }]); // 500 ms of speech
+    frames(5, 0.001, 1); // hangover
+    frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 800 }]);
+    expect(events.map((event) => event.vad ?? event.type)).toEqual(['speech-start', 'speechStart', 'speech-end', 'utterance']);
+    const ended = events.at(-1)!.ended!;
+    // Pre-roll (3 frames), the speech, the hangover and the end frame.
+    expect(ended.pcm.length).toBe((3 + 25 + 5 + 1) * FRAME_SAMPLES);
+    expect(ended.overlapsAvatar).toBe(false);
+    expect(ended.endpointMs).toBeGreaterThanOrEqual(ended.speechEndMs);
+  });
+
+  it('reports a sound shorter than the minimum as noise, measured by loud frames, not the hangover', () => {
+    const { events, frames } = harness();
+    frames(3, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]); // 60 ms loud
+    frames(20, 0.001, 1); // 400 ms of VAD hangover, quiet
+    frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 480 }]);
+    expect(events.map((event) => event.type).filter((type) => type !== 'vad' && type !== 'interim')).toEqual(['speechStart', 'noise']);
+  });
+
+  it('asks for a partial transcript about every interimEveryMs of speech, and again next frame when the session was busy', () => {
+    const accepted = harness({ interimEveryMs: 200 });
+    accepted.frames(31, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+    expect(accepted.events.filter((event) => event.type === 'interim')).toHaveLength(3); // at 200, 400, 600 ms
+    const busy = harness({ interimEveryMs: 200 }, false, false);
+    busy.frames(15, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+    expect(busy.events.filter((event) => event.type === 'interim').length).toBeGreaterThan(3); // every frame from 200 ms on
+  });
+
+  it('flags speech over the avatar as a barge-in once it has lasted minBargeInSpeechMs, once', () => {
+    const { events, frames } = harness({}, true);
+    frames(12, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+    expect(events.filter((event) => event.type === 'bargeIn')).toHaveLength(1);
+    expect(events.find((event) => event.type === 'speechStart')!.utterance!.overlapsAvatar).toBe(true);
+  });
+
+  it('ends an utterance that runs past maxUtteranceMs and starts listening afresh', () => {
+    const { events, frames, endpointer } = harness({ maxUtteranceMs: 400, interimEveryMs: undefined });
+    frames(30, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+    expect(events.filter((event) => event.type === 'utterance')).toHaveLength(1);
+    expect(endpointer.current).toBeUndefined();
+  });
+});
