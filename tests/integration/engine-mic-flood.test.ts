@@ -49,7 +49,7 @@ describe('mic flood', () => {
 
     // Listening goes on: a real utterance afterwards still becomes a turn.
     const from = client.messages.length;
-    seq = sendMic(client, sessionId, [...micFrames('silence', 600), ...micFrames('speech', 600), ...micFrames('silence', 800)], seq);
+    sendMic(client, sessionId, [...micFrames('silence', 600), ...micFrames('speech', 600), ...micFrames('silence', 800)], seq);
     const started = await client.waitFor((m) => m.type === 'turn.started' && m.sessionId === sessionId && m.source === 'voice', 20_000, from);
     expect(started).toBeDefined();
   }, 120_000);
