@@ -6,7 +6,7 @@ import type { WorkerKind } from '../shared/worker.contract';
 import { planResources, type MachineResources, type ResourcePlan } from './pool/resource-plan';
 import { WorkerPool, type PoolKindConfig } from './pool/worker-pool';
 import type { Engine, EngineConnection } from './engine-api';
-import { loadSpecFor, type EngineConfig } from './engine-config';
+import { loadSpecFor, type EngineConfig, type WorkerKindConfig } from './engine-config';
 import { Session } from './conversation/session';
 import {
   dispatch,
@@ -32,7 +32,9 @@ function detectMachine(): MachineResources {
 
 /** Pool configuration from the engine config and the resource plan (counts and threads that fit). */
 function planPool(config: EngineConfig): { kinds: Partial<Record<WorkerKind, PoolKindConfig>>; plan: ResourcePlan } {
-  const entries = (Object.entries(config.workers) as Array<[WorkerKind, EngineConfig['workers'][WorkerKind]]>).filter(([, worker]) => worker.count > 0);
+  const entries = (Object.entries(config.workers) as Array<[WorkerKind, WorkerKindConfig | undefined]>).filter(
+    (entry): entry is [WorkerKind, WorkerKindConfig] => entry[1] !== undefined && entry[1].count > 0,
+  );
   const plan = planResources(
     { ...detectMachine(), ...config.machine },
     entries.map(([kind, worker]) => ({

@@ -3,7 +3,7 @@ import { forkHostLauncher, type HostLauncher } from './pool/host-launcher';
 import type { MachineResources } from './pool/resource-plan';
 import type { PoolHealthConfig } from './pool/worker-pool';
 import { defaultChunkerOptions, type ChunkerOptions } from './pipeline/clause-chunker';
-import type { VadSensitivity } from './pipeline/vad.stage';
+import type { VadSettings } from '../shared/settings.contract';
 
 /**
  * One worker kind: which engine implementation, which model, how many warm workers. A real engine
@@ -47,6 +47,20 @@ export interface PipelineConfig {
   maxUtteranceMs: number;
   /** The LLM sees the system prompt plus at most this many recent messages (its context is finite). */
   maxHistoryMessages: number;
+  /** Semantic end of turn with the `turn` worker; absent (or `mode: 'silence'`): the VAD's silence alone ends a turn. */
+  turnDetection?: TurnDetectionConfig;
+}
+
+/** How an utterance ends when an end-of-turn model is configured. */
+export interface TurnDetectionConfig {
+  /** `smart`: a pause is judged by the model; `silence`: the VAD's end silence alone (the user's fallback). */
+  mode: 'smart' | 'silence';
+  /** A probability at or above this ends the turn at once. */
+  completeThreshold: number;
+  /** A pause judged mid-thought still ends the turn after this much silence. */
+  maxPauseMs: number;
+  /** The VAD's end silence in smart mode: short, because the model decides (the settings' value wins). */
+  vadSilenceMs: number;
 }
 
 /**
@@ -62,7 +76,8 @@ export interface InterimTranscriptConfig {
 }
 
 export interface EngineConfig {
-  workers: Record<WorkerKind, WorkerKindConfig>;
+  /** The end-of-turn model (`turn`) is optional: without it an utterance ends after the VAD's silence alone. */
+  workers: Record<Exclude<WorkerKind, 'turn'>, WorkerKindConfig> & { turn?: WorkerKindConfig };
   /** Absent: final transcripts only. */
   interimTranscripts?: InterimTranscriptConfig;
   /** Cores, RAM and VRAM the workers may use; detected from the OS when absent. */
@@ -79,7 +94,7 @@ export interface EngineConfig {
   /** Traces kept per session. */
   maxTracesPerSession: number;
   /** The VAD sensitivity settings now, read for every mic frame (they change while the engine runs). */
-  vadSensitivity?: () => VadSensitivity;
+  vadSensitivity?: () => VadSettings;
   /** Measurements that are not messages (benches). */
   onDiagnostic?(event: EngineDiagnostic): void;
 }
@@ -108,6 +123,7 @@ export const scriptedRealisticOptions = {
   stt: { loadMs: 200, sttMs: 120 },
   llm: { loadMs: 400, firstTokenMs: 150, tokenMs: 40 },
   tts: { loadMs: 200, ttsFirstChunkMs: 50, ttsMsPerChar: 1.5 },
+  turn: { loadMs: 50, turnMs: 20 },
 } as const;
 
 /** Every kind on the scripted engine: runs anywhere, no models needed. */

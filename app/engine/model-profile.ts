@@ -51,6 +51,11 @@ const SILERO_MIN_SILENCE_MS = 200;
  */
 const SILERO_PREROLL_MS = 700;
 /**
+ * With the end-of-turn model the VAD ends speech after a short silence and the model decides; a
+ * pause it judges mid-thought may last up to maxPauseMs before the turn ends anyway.
+ */
+const DEFAULT_TURN_DETECTION = { mode: 'smart', completeThreshold: 0.5, maxPauseMs: 1500, vadSilenceMs: 100 } as const;
+/**
  * The first clause is what the user waits for: the LLM generates it and the voice synthesizes it
  * before any sound (on 2 CPU cores Piper needs about 45 ms per word, SmolLM2 about 30 ms per token),
  * so it ends at a comma after 2 words or at a word boundary after 6 instead of 3 and 8.
@@ -74,7 +79,7 @@ function real(engine: string, modelName: string, modelPath: string | undefined, 
   return { engine, modelName, ...(modelPath ? { modelPath } : {}), count: 1, cpuBound: true, ...extra };
 }
 
-async function readDevProfile(): Promise<{ llm?: string; stt?: string; voice?: string } | null> {
+async function readDevProfile(): Promise<{ llm?: string; stt?: string; voice?: string; turn?: string } | null> {
   const path = join(resolveDevModelsDir(), PROFILE_FILE_NAME);
   if (!existsSync(path)) return null;
   const parsed = DevModelProfileSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
@@ -84,10 +89,11 @@ async function readDevProfile(): Promise<{ llm?: string; stt?: string; voice?: s
     llm: present(parsed.data.llm?.ggufPath),
     stt: present(parsed.data.stt?.whisperGgmlPath),
     voice: present(parsed.data.tts?.piperOnnxPath),
+    turn: present(parsed.data.turn?.smartTurnOnnxPath),
   };
 }
 
-async function installedModel(kind: 'llm' | 'stt', modelsDir: string | undefined): Promise<string | undefined> {
+async function installedModel(kind: 'llm' | 'stt' | 'turn', modelsDir: string | undefined): Promise<string | undefined> {
   try {
     const manager = await openModelManager(modelsDir ? { dir: modelsDir } : {});
     const installed = (await manager.list()).filter((model) => model.installed && model.kind === kind && model.path);
@@ -147,12 +153,20 @@ export async function resolveProfile(request: ProfileRequest): Promise<ResolvedP
     summary.push('tts: embedded eSpeak NG voice (exact phoneme timings)');
   }
 
+  const turnPath = fromDev ? dev?.turn : ((await installedModel('turn', request.modelsDir)) ?? dev?.turn);
+  if (turnPath) {
+    workers.turn = real('smart-turn', turnPath.split(/[\\/]/).pop()!, turnPath, { ramBytes: 120 * MB });
+    summary.push(`turn: Smart Turn end-of-turn model ${turnPath} (a thinking pause keeps the turn open)`);
+  } else {
+    summary.push('turn: silence alone ends a turn — no end-of-turn model installed (`npm run models -- pull smart-turn-v3.2-cpu`)');
+  }
+
   // Real runtimes compute synchronously inside their thread (the wasm eSpeak voice, a long prompt),
   // so a worker may not answer a ping for seconds on a busy CPU without being hung.
   const health = { ...base.health, pingDeadlineMs: Math.max(base.health.pingDeadlineMs, REAL_PING_DEADLINE_MS) };
   return {
     // Real runtimes keep one core for the renderer and the host (see MachineResources.reservedCores).
-    config: { ...base, machine: { reservedCores: 1, ...base.machine }, workers, health, defaultPersona: SPOKEN_PERSONA, pipeline: { ...base.pipeline, maxTokens: Math.min(base.pipeline.maxTokens, 120), utterancePrerollMs: Math.max(base.pipeline.utterancePrerollMs, SILERO_PREROLL_MS), chunker: { ...base.pipeline.chunker, ...FIRST_CLAUSE } } },
+    config: { ...base, machine: { reservedCores: 1, ...base.machine }, workers, health, defaultPersona: SPOKEN_PERSONA, pipeline: { ...base.pipeline, turnDetection: base.pipeline.turnDetection ?? DEFAULT_TURN_DETECTION, maxTokens: Math.min(base.pipeline.maxTokens, 120), utterancePrerollMs: Math.max(base.pipeline.utterancePrerollMs, SILERO_PREROLL_MS), chunker: { ...base.pipeline.chunker, ...FIRST_CLAUSE } } },
     summary,
     placeholders,
   };

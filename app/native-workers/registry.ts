@@ -10,6 +10,7 @@ export const WORKER_ENTRIES: Readonly<Record<string, { buildName: string; source
   'silero-vad': { buildName: 'silero-vad.worker', sourcePath: 'app/native-workers/vad/silero-vad.worker.ts' },
   whisper: { buildName: 'whisper.worker', sourcePath: 'app/native-workers/stt/whisper.worker.ts' },
   llama: { buildName: 'llama.worker', sourcePath: 'app/native-workers/llm/llama.worker.ts' },
+  'smart-turn': { buildName: 'smart-turn.worker', sourcePath: 'app/native-workers/turn/smart-turn.worker.ts' },
 };
 
 /** True when a worker implementation named `engine` is part of this build. */

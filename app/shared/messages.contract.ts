@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WorkerKindSchema } from './worker.contract';
 import { ErrorCodeSchema } from './errors.contract';
 import { PhonemeSpanSchema } from './phoneme.contract';
 import { EngineSettingsSchema, RestartSettingSchema } from './settings.contract';
@@ -160,7 +161,7 @@ export const TurnTraceMessageSchema = z.object({
 });
 
 export const WorkerStatusSchema = z.object({
-  kind: z.enum(['vad', 'stt', 'llm', 'tts']),
+  kind: WorkerKindSchema,
   workerId: z.string(),
   state: z.enum(['starting', 'loading', 'ready', 'busy', 'failed', 'stopped']),
   model: z.string(),

@@ -15,6 +15,12 @@ export const VadSettingsSchema = z.object({
   threshold: z.number().min(0.05).max(0.95).optional(),
   /** Silence after speech before the utterance ends (the turn's endpoint). */
   minSilenceMs: z.number().int().min(50).max(5000).optional(),
+  /**
+   * How a pause ends the turn: `smart` asks the end-of-turn model whether the user finished (a
+   * thinking pause keeps the turn open); `silence` ends it after the silence alone. Absent: smart
+   * when an end-of-turn model is installed.
+   */
+  endOfTurn: z.enum(['smart', 'silence']).optional(),
 });
 export type VadSettings = z.infer<typeof VadSettingsSchema>;
 

@@ -9,7 +9,7 @@ import { PhonemeSpanSchema } from './phoneme.contract';
  * PCM travels as Float32Array and is transferred (not copied) between threads.
  */
 
-export const WorkerKindSchema = z.enum(['vad', 'stt', 'llm', 'tts']);
+export const WorkerKindSchema = z.enum(['vad', 'stt', 'llm', 'tts', 'turn']);
 export type WorkerKind = z.infer<typeof WorkerKindSchema>;
 
 const pcm = z.instanceof(Float32Array);
@@ -94,7 +94,19 @@ export const TtsRunResultSchema = z.object({
   timing: z.enum(['exact', 'aligned', 'estimated']),
 });
 
-export const RunInputSchema = z.discriminatedUnion('kind', [SttRunInputSchema, LlmRunInputSchema, TtsRunInputSchema]);
+/** End of turn: is the user done? The turn's audio so far (the model keeps the last 8 s). */
+export const TurnRunInputSchema = z.object({
+  kind: z.literal('turn'),
+  sampleRateHz: z.literal(16000),
+  pcm,
+});
+export const TurnRunResultSchema = z.object({
+  /** Probability in [0, 1] that the user finished their turn. */
+  completeProbability: z.number().min(0).max(1),
+  inferenceMs: z.number().nonnegative(),
+});
+
+export const RunInputSchema = z.discriminatedUnion('kind', [SttRunInputSchema, LlmRunInputSchema, TtsRunInputSchema, TurnRunInputSchema]);
 export type RunInput = z.infer<typeof RunInputSchema>;
 
 /**
@@ -106,6 +118,7 @@ export const RUN_CONTRACTS = {
   stt: { input: SttRunInputSchema, chunk: z.never(), result: SttRunResultSchema },
   llm: { input: LlmRunInputSchema, chunk: LlmChunkSchema, result: LlmRunResultSchema },
   tts: { input: TtsRunInputSchema, chunk: z.never(), result: TtsRunResultSchema },
+  turn: { input: TurnRunInputSchema, chunk: z.never(), result: TurnRunResultSchema },
 } as const;
 export type RunKind = keyof typeof RUN_CONTRACTS;
 export type RunInputOf<K extends RunKind> = z.infer<(typeof RUN_CONTRACTS)[K]['input']>;
@@ -122,6 +135,8 @@ export type LlmChunk = z.infer<typeof LlmChunkSchema>;
 export type LlmRunResult = z.infer<typeof LlmRunResultSchema>;
 export type TtsRunInput = z.infer<typeof TtsRunInputSchema>;
 export type TtsRunResult = z.infer<typeof TtsRunResultSchema>;
+export type TurnRunInput = z.infer<typeof TurnRunInputSchema>;
+export type TurnRunResult = z.infer<typeof TurnRunResultSchema>;
 
 // ---- messages ------------------------------------------------------------------------------
 

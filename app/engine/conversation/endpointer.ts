@@ -17,6 +17,15 @@ export interface EndpointerConfig {
   maxUtteranceMs: number;
   /** New speech between partial transcripts; undefined: no partials. */
   interimEveryMs: number | undefined;
+  /** Semantic end of turn (the VAD's silence, then a model's verdict); undefined: the VAD's silence alone ends a turn. */
+  endOfTurn: EndOfTurnConfig | undefined;
+}
+
+export interface EndOfTurnConfig {
+  /** A verdict at or above this ends the turn at once. */
+  completeThreshold: number;
+  /** After an "incomplete" verdict, silence this long (from the speech end) ends the turn anyway. */
+  maxPauseMs: number;
 }
 
 /** One utterance as the session sees it while it lasts. */
@@ -55,6 +64,20 @@ export interface EndpointerHooks {
   utterance(ended: EndedUtterance): void;
   /** The utterance ended as noise (a cough, a click, a short sound over the avatar): no turn. */
   noise(utterance: UtteranceInfo): void;
+  /**
+   * The speech paused: how likely is it that the user finished (0 … 1)? `audio` is the turn so far.
+   * Only called with `endOfTurn` configured; a rejection counts as finished (silence decides).
+   */
+  scoreEndOfTurn?(audio: Float32Array<ArrayBuffer>): Promise<number>;
+  /** The model judged a pause as mid-thought: the turn stays open (diagnostics, traces). */
+  pauseKept?(utterance: UtteranceInfo, completeProbability: number): void;
+}
+
+/** A pause being judged by the end-of-turn model, or judged incomplete and waited out. */
+interface PendingEnd {
+  endStreamMs: number;
+  speechEndMs: number;
+  verdict: 'scoring' | 'incomplete';
 }
 
 /** The user's speech being collected between the VAD's speech-start and speech-end. */
@@ -70,6 +93,8 @@ interface UtteranceState extends UtteranceInfo {
   heardUntilStreamMs: number;
   /** Audio up to here went to the last partial transcript. */
   interimUntilStreamMs: number;
+  /** The VAD said the speech ended; the end of turn is being decided. */
+  pendingEnd: PendingEnd | undefined;
 }
 
 /**
@@ -101,7 +126,10 @@ export class Endpointer {
     utterance?.frames.push(frame.pcm);
     for (const event of events) {
       this.hooks.vadEvent(event.event);
-      if (event.event === 'speech-start' && !utterance) {
+      if (event.event === 'speech-start' && utterance?.pendingEnd) {
+        // The user goes on after a pause: the same turn continues; a verdict still on its way is void.
+        utterance.pendingEnd = undefined;
+      } else if (event.event === 'speech-start' && !utterance) {
         utterance = {
           id: this.nextId++,
           frames: [...this.preroll, frame.pcm],
@@ -113,11 +141,14 @@ export class Endpointer {
           bargedIn: false,
           heardUntilStreamMs: frameEndMs,
           interimUntilStreamMs: event.atMs,
+          pendingEnd: undefined,
         };
         this.utterance = utterance;
         this.hooks.speechStart(utterance);
-      } else if (event.event === 'speech-end' && utterance) {
-        this.end(utterance, event.atMs, nowMs - (frameEndMs - event.atMs), nowMs);
+      } else if (event.event === 'speech-end' && utterance && !utterance.pendingEnd) {
+        const speechEndMs = nowMs - (frameEndMs - event.atMs);
+        if (this.decideLater(utterance, event.atMs, speechEndMs)) continue;
+        this.end(utterance, event.atMs, speechEndMs, nowMs);
         utterance = undefined;
       }
     }
@@ -140,12 +171,50 @@ export class Endpointer {
       this.end(utterance, frameEndMs, nowMs, nowMs);
       return;
     }
+    const pending = utterance.pendingEnd;
+    if (pending) {
+      // A pause judged mid-thought ends the turn anyway once it lasts maxPauseMs.
+      if (pending.verdict === 'incomplete' && frameEndMs - pending.endStreamMs >= this.config.endOfTurn!.maxPauseMs) {
+        this.end(utterance, pending.endStreamMs, pending.speechEndMs, nowMs);
+      }
+      return;
+    }
     const everyMs = this.config.interimEveryMs;
     if (everyMs !== undefined && utterance.heardUntilStreamMs - utterance.interimUntilStreamMs >= everyMs) {
       const heardUntil = utterance.heardUntilStreamMs;
       const frames = utterance.frames;
       if (this.hooks.interim(utterance, () => concatPcm(frames))) utterance.interimUntilStreamMs = heardUntil;
     }
+  }
+
+  /**
+   * With an end-of-turn model, a pause after real speech is judged before the turn ends: true when
+   * the decision is pending (the utterance stays open and keeps collecting audio meanwhile).
+   */
+  private decideLater(utterance: UtteranceState, endStreamMs: number, speechEndMs: number): boolean {
+    const endOfTurn = this.config.endOfTurn;
+    const score = this.hooks.scoreEndOfTurn;
+    if (!endOfTurn || !score || this.isNoise(utterance, endStreamMs)) return false;
+    const pending: PendingEnd = { endStreamMs, speechEndMs, verdict: 'scoring' };
+    utterance.pendingEnd = pending;
+    const decide = (completeProbability: number): void => {
+      if (this.utterance !== utterance || utterance.pendingEnd !== pending) return; // the user went on, or it ended otherwise
+      if (completeProbability >= endOfTurn.completeThreshold) {
+        this.end(utterance, pending.endStreamMs, pending.speechEndMs, performance.now());
+      } else {
+        pending.verdict = 'incomplete';
+        this.hooks.pauseKept?.(utterance, completeProbability);
+      }
+    };
+    score(concatPcm(utterance.frames)).then(decide, () => decide(1));
+    return true;
+  }
+
+  /** Loud frames, not the VAD's hangover, measure how long the user spoke. */
+  private isNoise(utterance: UtteranceState, endStreamMs: number): boolean {
+    const speechMs = Math.min(endStreamMs, utterance.voicedUntilStreamMs) - utterance.startStreamMs;
+    const minimumMs = utterance.overlapsAvatar && !utterance.bargedIn ? this.config.minBargeInSpeechMs : this.config.minUtteranceMs;
+    return speechMs < minimumMs;
   }
 
   private keepPreroll(pcm: Float32Array<ArrayBuffer>): void {
@@ -160,10 +229,7 @@ export class Endpointer {
     this.utterance = undefined;
     this.preroll.length = 0;
     this.prerollMs = 0;
-    // Loud frames, not the VAD's hangover, measure how long the user spoke.
-    const speechMs = Math.min(endStreamMs, utterance.voicedUntilStreamMs) - utterance.startStreamMs;
-    const minimumMs = utterance.overlapsAvatar && !utterance.bargedIn ? this.config.minBargeInSpeechMs : this.config.minUtteranceMs;
-    if (speechMs < minimumMs) {
+    if (this.isNoise(utterance, endStreamMs)) {
       this.hooks.noise(utterance);
       return;
     }

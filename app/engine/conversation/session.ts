@@ -1,19 +1,21 @@
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { ServerMessage } from '../../shared/messages.contract';
 import type { TurnTrace } from '../../shared/trace.contract';
-import type { ChatMessage } from '../../shared/worker.contract';
+import type { ChatMessage, VadTune } from '../../shared/worker.contract';
 import { AsyncQueue } from '../pipeline/async-queue';
 import { leaseSttIfIdle, sttStage, transcribeInterim, type Utterance } from '../pipeline/stt.stage';
 import { vadStage, type MicFrame } from '../pipeline/vad.stage';
 import { once } from '../pipeline/stage';
 import type { WorkerPool } from '../pool/worker-pool';
 import type { EngineConfig } from '../engine-config';
-import { Endpointer, type EndedUtterance, type EndpointerHooks, type UtteranceInfo } from './endpointer';
+import { Endpointer, type EndedUtterance, type EndOfTurnConfig, type EndpointerHooks, type UtteranceInfo } from './endpointer';
 import { Turn, type TurnSource } from './turn';
 
 const MIC_RATE_HZ = 16000;
 /** The user hears about dropped mic audio at most this often. */
 const DROP_REPORT_INTERVAL_MS = 5_000;
+/** An end-of-turn verdict that cannot start within this counts as finished: the VAD's silence decides, as without the model. */
+const END_OF_TURN_LEASE_MS = 300;
 
 /** What the session keeps about the utterance in progress, beside the endpointer's audio. */
 interface SpeechState {
@@ -27,6 +29,14 @@ interface SpeechState {
   turnId: string | undefined;
   /** The partial STT run being started or in flight; aborted when the utterance ends. */
   interim: AbortController | undefined;
+}
+
+/** The end-of-turn settings when a `turn` worker runs in smart mode; undefined: silence alone ends a turn. */
+export function smartTurn(config: EngineConfig): EndOfTurnConfig | undefined {
+  const detection = config.pipeline.turnDetection;
+  const mode = config.vadSensitivity?.().endOfTurn ?? detection?.mode;
+  if (!detection || mode !== 'smart' || !config.workers.turn || config.workers.turn.count === 0) return undefined;
+  return { completeThreshold: detection.completeThreshold, maxPauseMs: detection.maxPauseMs };
 }
 
 /**
@@ -68,6 +78,10 @@ export class Session {
         utterancePrerollMs: config.pipeline.utterancePrerollMs,
         maxUtteranceMs: config.pipeline.maxUtteranceMs,
         interimEveryMs: interim?.enabled && interim.sttEngines.includes(config.workers.stt.engine) ? interim.everyMs : undefined,
+        // Read at each pause: the setting can switch to silence-only while the app runs.
+        get endOfTurn() {
+          return smartTurn(config);
+        },
       },
       this.endpointerHooks(),
     );
@@ -161,7 +175,7 @@ export class Session {
     const outputs = vadStage({
       pool: this.pool,
       sessionId: this.id,
-      sensitivity: this.config.vadSensitivity,
+      sensitivity: () => this.vadTune(),
       onDrop: (droppedMs) => this.reportDroppedAudio(droppedMs),
     })(this.mic, this.controller.signal);
     void (async () => {
@@ -176,6 +190,16 @@ export class Session {
         this.mic = undefined;
       }
     })();
+  }
+
+  /** The VAD's sensitivity: the settings, and in smart end-of-turn mode a short end silence unless the user set one. */
+  private vadTune(): VadTune {
+    const settings = this.config.vadSensitivity?.() ?? {};
+    const minSilenceMs = settings.minSilenceMs ?? (smartTurn(this.config) ? this.config.pipeline.turnDetection?.vadSilenceMs : undefined);
+    return {
+      ...(settings.threshold !== undefined ? { threshold: settings.threshold } : {}),
+      ...(minSilenceMs !== undefined ? { minSilenceMs } : {}),
+    };
   }
 
   /** Mic audio arrived faster than the VAD judges it (a flood, or a stalled worker): say so, not too often. */
@@ -210,7 +234,21 @@ export class Session {
         if (speech?.turnId) this.send({ type: 'transcript', sessionId: this.id, turnId: speech.turnId, text: '', final: true });
       },
       utterance: (ended) => this.startVoiceTurn(ended, this.endSpeech(ended.id)?.turnId),
+      scoreEndOfTurn: (audio) => this.scoreEndOfTurn(audio),
     };
+  }
+
+  /** The end-of-turn model's verdict on the turn so far (the last 8 s count); rejects when no worker answers in time. */
+  private async scoreEndOfTurn(audio: Float32Array<ArrayBuffer>): Promise<number> {
+    const lease = await this.pool.lease('turn', this.id, AbortSignal.any([this.controller.signal, AbortSignal.timeout(END_OF_TURN_LEASE_MS)]));
+    try {
+      const maxSamples = 8 * MIC_RATE_HZ;
+      const pcm = audio.length > maxSamples ? audio.slice(audio.length - maxSamples) : audio;
+      const verdict = await lease.worker.run({ kind: 'turn', sampleRateHz: 16000, pcm }, { signal: this.controller.signal });
+      return verdict.completeProbability;
+    } finally {
+      lease.release();
+    }
   }
 
   /** The utterance ended: a partial run still in flight is cancelled so the final run starts at once. */

@@ -15,9 +15,6 @@ export interface VadOutput extends VadStreamOutput {
   frame: MicFrame;
 }
 
-/** VAD sensitivity from the settings, in the VAD's own terms (speech probability, ms); absent: the worker's load options. */
-export type VadSensitivity = VadTune;
-
 /** Audio sent to the VAD and not yet judged, at most: beyond it frames are dropped (a flood, or a stalled worker). */
 export const MAX_VAD_IN_FLIGHT_MS = 5_000;
 
@@ -25,7 +22,7 @@ export interface VadStageOptions {
   pool: WorkerPool;
   sessionId: string;
   /** Read for every frame (locally); a change is sent to the stream once and applies from the next utterance. */
-  sensitivity?: (() => VadSensitivity) | undefined;
+  sensitivity?: (() => VadTune) | undefined;
   /** Frames were dropped because the VAD is more than MAX_VAD_IN_FLIGHT_MS behind. */
   onDrop?(droppedMs: number): void;
 }

@@ -52,9 +52,9 @@ export interface ResourcePlan {
  * Kinds whose compute overlaps in a turn: STT finishes before the LLM starts, while the LLM and
  * TTS run together (streaming).
  */
-const PHASES: readonly (readonly WorkerKind[])[] = [['stt'], ['llm', 'tts']]; // The VAD's per-frame work is negligible.
+const PHASES: readonly (readonly WorkerKind[])[] = [['turn'], ['stt'], ['llm', 'tts']]; // The VAD's per-frame work is negligible; the end-of-turn model runs at a pause, before STT.
 /** Who gets extra workers first, and who keeps its workers longest when cores are short. */
-const PRIORITY: readonly WorkerKind[] = ['llm', 'tts', 'stt', 'vad'];
+const PRIORITY: readonly WorkerKind[] = ['llm', 'tts', 'stt', 'turn', 'vad'];
 
 const gb = (bytes: number): string => `${(bytes / 1e9).toFixed(1)} GB`;
 

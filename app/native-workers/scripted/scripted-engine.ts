@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
-import type { LlmRunResult, LoadSpec, RunInput, SttRunResult, TtsRunResult } from '../../shared/worker.contract';
+import type { LlmRunResult, LoadSpec, RunInput, SttRunResult, TtsRunResult, TurnRunResult } from '../../shared/worker.contract';
 import type { RunContext, WorkerEngine, WorkerStreams } from '../worker-runtime';
 import { ScriptedOptionsSchema, type ScriptedOptions } from './scripted-options';
 import { scriptedReply, scriptedThinking, scriptedTokens } from './scripted-reply';
@@ -9,6 +9,8 @@ import { EnergyVad } from './scripted-vad';
 
 /** VAD streams carry the microphone's 16 kHz samples. */
 const MIC_RATE_HZ = 16_000;
+/** A sample louder than this counts as voiced for the scripted end-of-turn verdict. */
+const VOICED_SAMPLE = 0.05;
 const SPEECH_CACHE_ENTRIES = 64;
 
 function abortError(): Error {
@@ -96,6 +98,13 @@ export class ScriptedEngine implements WorkerEngine {
         await sleepUntil(startedMs + this.options.ttsFirstChunkMs + this.options.ttsMsPerChar * input.text.length, context.signal);
         const result: TtsRunResult = { ...speech, timing: 'exact' };
         return { data: result, transfer: [speech.pcm.buffer] };
+      }
+      case 'turn': {
+        await sleepUntil(startedMs + this.options.turnMs, context.signal);
+        const voicedMs = (input.pcm.reduce((count, sample) => count + (Math.abs(sample) > VOICED_SAMPLE ? 1 : 0), 0) * 1000) / input.sampleRateHz;
+        const completeProbability = voicedMs < this.options.turnIncompleteBelowMs ? 0.1 : this.options.turnCompleteProbability;
+        const result: TurnRunResult = { completeProbability, inferenceMs: performance.now() - startedMs };
+        return { data: result };
       }
     }
   }

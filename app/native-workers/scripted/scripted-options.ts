@@ -31,6 +31,11 @@ export const ScriptedOptionsSchema = z.object({
   sttMs: z.number().nonnegative().default(0),
   /** A fixed transcript instead of "I spoke for N seconds". */
   transcript: z.string().optional(),
+  // turn (end of turn): the probability every utterance gets, unless its transcript-free audio is shorter than `turnIncompleteBelowMs`
+  turnCompleteProbability: z.number().min(0).max(1).default(1),
+  /** Voiced audio shorter than this is judged incomplete (probability 0.1): a scripted "thinking pause". */
+  turnIncompleteBelowMs: z.number().nonnegative().default(0),
+  turnMs: z.number().nonnegative().default(0),
   // vad
   vadThreshold: z.number().positive().default(0.02),
   vadFrameMs: z.number().positive().default(10),

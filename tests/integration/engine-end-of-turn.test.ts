@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineInstance } from '../../app/engine/create-engine';
+import type { VadSettings } from '../../app/shared/settings.contract';
+import { micFrames, scriptedConfig, sendMic, startEngine, TestClient } from './engine-harness';
+
+/**
+ * Semantic end of turn on the real engine (host process, worker threads) with scripted workers: the
+ * scripted end-of-turn model judges speech shorter than 1 s as mid-thought. A question spoken with a
+ * 700 ms pause in the middle is one turn; with the setting on silence-only it is cut in two.
+ */
+
+let engine: EngineInstance;
+let vad: VadSettings = {};
+
+beforeAll(async () => {
+  const config = scriptedConfig({ vad: { options: { vadMinSilenceMs: 200 } } });
+  engine = await startEngine({
+    ...config,
+    workers: { ...config.workers, turn: { engine: 'scripted', modelName: 'scripted-turn', count: 1, options: { turnIncompleteBelowMs: 1000, turnMs: 10 }, cpuBound: false } },
+    pipeline: { ...config.pipeline, turnDetection: { mode: 'smart', completeThreshold: 0.5, maxPauseMs: 1500, vadSilenceMs: 200 } },
+    vadSensitivity: () => vad,
+  });
+});
+
+afterAll(async () => {
+  await engine?.shutdown();
+});
+
+/** 600 ms of speech, a 700 ms thinking pause, 600 ms more, then silence. */
+const pausedQuestion = (): Float32Array<ArrayBuffer>[] => [
+  ...micFrames('silence', 400),
+  ...micFrames('speech', 600),
+  ...micFrames('silence', 700),
+  ...micFrames('speech', 600),
+  ...micFrames('silence', 2500),
+];
+
+const settle = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sends frames paced in real time (20 ms each), as a microphone does. */
+async function speak(client: TestClient, sessionId: string, frames: Float32Array<ArrayBuffer>[]): Promise<void> {
+  let seq = 0;
+  for (let i = 0; i < frames.length; i += 5) {
+    seq = sendMic(client, sessionId, frames.slice(i, i + 5), seq);
+    await settle(100);
+  }
+}
+
+describe('semantic end of turn', () => {
+  it('keeps a turn open over a thinking pause the model judges incomplete, and answers the whole question once', async () => {
+    vad = {};
+    const client = new TestClient(engine);
+    const sessionId = await client.openSession();
+    await speak(client, sessionId, pausedQuestion());
+    await settle(1_000);
+    const turns = client.messages.filter((m) => m.type === 'turn.started' && m.sessionId === sessionId && m.source === 'voice');
+    expect(turns).toHaveLength(1);
+    const transcript = client.messages.find((m) => m.type === 'transcript' && m.final);
+    // The scripted STT names the audio's length: both halves and the pause reached it (≥ 1.9 s).
+    expect(transcript).toBeDefined();
+    const seconds = Number(/I spoke for ([\d.]+) seconds/.exec((transcript as { text: string }).text)?.[1]);
+    expect(seconds).toBeGreaterThanOrEqual(1.9);
+    client.connection.close();
+  }, 60_000);
+
+  it('ends the turn at the pause when the user chose silence-only', async () => {
+    vad = { endOfTurn: 'silence' };
+    const client = new TestClient(engine);
+    const sessionId = await client.openSession();
+    await speak(client, sessionId, pausedQuestion());
+    await settle(1_000);
+    const turns = client.messages.filter((m) => m.type === 'turn.started' && m.sessionId === sessionId && m.source === 'voice');
+    expect(turns).toHaveLength(2);
+    client.connection.close();
+  }, 60_000);
+
+  it('ends a complete utterance as soon as the model says so, without waiting for the longest pause', async () => {
+    vad = {};
+    const client = new TestClient(engine);
+    const sessionId = await client.openSession();
+    await speak(client, sessionId, [...micFrames('silence', 400), ...micFrames('speech', 1400), ...micFrames('silence', 1500)]);
+    await settle(500);
+    const trace = engine.session(sessionId)!.traces.at(-1)!;
+    expect(trace.endpointMs! - trace.speechEndMs!).toBeLessThan(1000);
+    client.connection.close();
+  }, 60_000);
+});
