@@ -4,8 +4,9 @@ import { IPC_FROM_RENDERER, IPC_SHARE_ENDPOINT, IPC_TO_RENDERER } from '../share
 
 /**
  * The renderer's only door to the engine: send a message, listen for messages, and ask where the
- * desktop share server listens. Messages are validated in the main process (the share endpoint in
- * the renderer); Float32Array fields pass by structured clone.
+ * desktop share server listens (which starts it: the page asks when the user shares). Nothing else
+ * of Electron or Node reaches the page. Messages are validated in the main process (the share
+ * endpoint in the renderer); Float32Array fields pass by structured clone.
  */
 const bridge: AvatarBridge = {
   send(message: unknown): void {

@@ -6,6 +6,9 @@
 export interface AvatarBridge {
   send(message: unknown): void;
   onMessage(callback: (message: unknown) => void): () => void;
-  /** The desktop share server's endpoint (validated by the renderer), or null; older preloads lack it. */
+  /**
+   * The desktop share server's endpoint (validated by the renderer), or null; the first call starts
+   * the server, so the page calls it only when the user shares. Older preloads lack it.
+   */
   shareEndpoint?(): Promise<unknown>;
 }

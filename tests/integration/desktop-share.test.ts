@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ShareEndpointSchema } from '../../app/shared/messages.contract';
 import { ShareServerMessageSchema, type ShareServerMessage } from '../../app/shared/share.contract';
+import { APP_ORIGIN } from '../../app/hosts/electron/app-protocol';
 import { startDesktopShare, type DesktopShare } from '../../app/hosts/electron/desktop-share';
 import { desktopShareEndpoint } from '../../app/renderer/transport/electron-engine-client';
 
@@ -63,9 +64,9 @@ describe('desktop share server', () => {
     await expect(openSignal(url)).rejects.toThrow('HTTP 404');
   });
 
-  it('lets the file:// window share (Origin null) and a viewer watch through /view with the view token only', async () => {
+  it('lets the app:// window share (Origin app://avatar) and a viewer watch through /view with the view token only', async () => {
     const { signalUrl, token, viewUrl } = share.endpoint;
-    const sender = await openSignal(`${signalUrl}?role=sender&token=${encodeURIComponent(token)}`, 'null');
+    const sender = await openSignal(`${signalUrl}?role=sender&token=${encodeURIComponent(token)}`, APP_ORIGIN);
     const config = await until(() => sender.messages.find((m) => m.type === 'share.config'));
     expect(config).toMatchObject({ viewToken: share.handle.viewToken });
 
@@ -77,11 +78,31 @@ describe('desktop share server', () => {
     await until(() => sender.messages.find((m) => m.type === 'peer.join'));
 
     // The view token watches but never shares; a wrong token and a foreign page are refused.
-    await expect(openSignal(`${signalUrl}?role=sender&token=${encodeURIComponent(viewToken)}`, 'null')).rejects.toThrow('HTTP 401');
-    await expect(openSignal(`${signalUrl}?role=sender&token=wrong-token-0123456789`, 'null')).rejects.toThrow('HTTP 401');
+    await expect(openSignal(`${signalUrl}?role=sender&token=${encodeURIComponent(viewToken)}`, APP_ORIGIN)).rejects.toThrow('HTTP 401');
+    await expect(openSignal(`${signalUrl}?role=sender&token=wrong-token-0123456789`, APP_ORIGIN)).rejects.toThrow('HTTP 401');
     await expect(openSignal(`${signalUrl}?role=sender&token=${encodeURIComponent(token)}`, 'https://evil.example')).rejects.toThrow('HTTP 403');
+    await expect(openSignal(`${signalUrl}?role=sender&token=${encodeURIComponent(token)}`, 'app://evil')).rejects.toThrow('HTTP 403');
     viewer.ws.close();
     sender.ws.close();
+  });
+
+  it('no longer accepts file:// pages (Origin null or file://), whatever their token', async () => {
+    const { signalUrl, token } = share.endpoint;
+    for (const origin of ['null', 'file://']) {
+      await expect(openSignal(`${signalUrl}?role=sender&token=${encodeURIComponent(token)}`, origin)).rejects.toThrow('HTTP 403');
+    }
+  });
+
+  it('accepts the window origin it is given instead (tests serve the build under their own origin)', async () => {
+    const other = await startDesktopShare({ rendererDir, windowOrigin: 'http://avatar.localhost' });
+    try {
+      const url = `${other.endpoint.signalUrl}?role=sender&token=${encodeURIComponent(other.endpoint.token)}`;
+      const sender = await openSignal(url, 'http://avatar.localhost');
+      sender.ws.close();
+      await expect(openSignal(url, APP_ORIGIN)).rejects.toThrow('HTTP 403');
+    } finally {
+      await other.close();
+    }
   });
 
   it('has no remote talk unless opted in; with it, the pooled renderer page registers from the server\'s own address', async () => {

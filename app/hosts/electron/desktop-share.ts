@@ -1,5 +1,6 @@
 import type { ShareEndpoint } from '../../shared/messages.contract';
 import { startServeHost, type ServeHandle } from '../serve/serve-host';
+import { APP_ORIGIN } from './app-protocol';
 
 export interface DesktopShareOptions {
   /** The renderer build: the viewer page (`/view`) comes from it. */
@@ -10,6 +11,11 @@ export interface DesktopShareOptions {
   port?: number;
   /** Remote talk (opt-in): talkers with the talk token lease pooled renderers. */
   remoteTalk?: boolean;
+  /**
+   * The origin of the window's page, which `/signal` accepts besides this server's own pages:
+   * `app://avatar` (default); tests that serve the build under another origin give theirs.
+   */
+  windowOrigin?: string;
 }
 
 export interface DesktopShare {
@@ -24,9 +30,6 @@ export interface DesktopShare {
   close(): Promise<void>;
 }
 
-/** The window's page is a file:// page: Chromium sends "null" as its origin (older builds "file://"). */
-const FILE_PAGE_ORIGINS = ['null', 'file://'];
-
 /**
  * The desktop app's share server: the same host as `serve` (`/signal`, `/view`, `/whep`, a random
  * app token and a watch-only view token) but without the engine WebSocket, because the window talks
@@ -38,7 +41,7 @@ export async function startDesktopShare(options: DesktopShareOptions): Promise<D
     rendererDir: options.rendererDir,
     port: options.port ?? 0,
     host: options.lan ? '0.0.0.0' : '127.0.0.1',
-    signalOrigins: FILE_PAGE_ORIGINS,
+    signalOrigins: [options.windowOrigin ?? APP_ORIGIN],
     ...(options.remoteTalk ? { share: { remoteTalk: {} } } : {}),
   });
   // Even on the LAN, the window itself signals over loopback.

@@ -1,6 +1,5 @@
-import { app, BrowserWindow, dialog, ipcMain, session, shell, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, session, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { ServerMessage } from '../../shared/messages.contract';
 import { parseClientMessage } from '../../shared/validate';
@@ -13,32 +12,51 @@ import { RendererPool } from '../../engine/share/renderer-pool';
 import { startDesktopShare, type DesktopShare } from './desktop-share';
 import { installProcessGuard } from '../serve/process-guard';
 import { IPC_FROM_RENDERER, IPC_SHARE_ENDPOINT, IPC_TO_RENDERER } from '../../shared/ipc-channels';
+import { APP_ENTRY_URL } from './app-protocol';
+import { hardenBeforeReady, installContentsPolicy, installPermissionHandlers, serveAppProtocol } from './app-security';
+import { DOCUMENTATION_HOSTS, type ExternalLinkPolicy } from './external-links';
+import { OnDemandService } from './on-demand-service';
 import { HiddenWindowRendererLauncher } from './renderer-pool-windows';
+import { TrustedPages } from './trusted-pages';
 import { utilityHostLauncher } from './utility-host-launcher';
+import { webPreferencesFor } from './web-preferences';
 
 /**
- * The Electron shell: one window, the IPC bridge to the engine, the share server, and locked-down
- * permissions. `--lan` opts the share server in to LAN viewers (loopback only otherwise);
- * `--remote-talk` opts in to remote conversations, served by one pooled hidden window.
+ * The Electron shell: one window on `app://avatar`, the IPC bridge to the engine, the share server
+ * (started when the window first asks for it), and locked-down navigation and permissions.
+ * `--lan` opts the share server in to LAN viewers (loopback only otherwise); `--remote-talk` opts in
+ * to remote conversations, served by one pooled hidden window (the share server then starts at launch).
  */
 
+// One app per user; a second launch brings the first window forward. This also stops a child that
+// re-executes the app binary (with the RunAsNode fuse off, child_process.fork does) from opening a second app.
+if (!app.requestSingleInstanceLock()) app.exit(0);
+hardenBeforeReady();
+
 let engine: Engine | undefined;
-/** The share server (started with the app; null when it could not listen). */
-let share: Promise<DesktopShare | null> = Promise.resolve(null);
-/** Remote talk: the pooled renderer page's address (served by the share server) and its hidden windows. */
-let pooledPage: string | null = null;
+let mainWindow: BrowserWindow | null = null;
 let rendererPool: RendererPool | null = null;
 const preloadPath = join(appRoot, 'out', 'preload', 'preload.cjs');
-const rendererUrl = pathToFileURL(join(rendererDir, 'index.html')).href;
 const connections = new Map<number, EngineConnection>();
+const pages = new TrustedPages();
+const remoteTalk = app.commandLine.hasSwitch('remote-talk');
+/** The share server: started by the window's first `shareEndpoint()` (or at launch for remote talk), closed at quit. */
+const share = new OnDemandService<DesktopShare>(async () => {
+  try {
+    const started = await startDesktopShare({ rendererDir, lan: app.commandLine.hasSwitch('lan'), remoteTalk });
+    console.log(`Share viewer (OBS Browser Source): ${started.endpoint.viewUrl}`);
+    if (started.handle.talkUrl) console.log(`Remote talk (the talk token): ${started.handle.talkUrl}`);
+    return started;
+  } catch (error) {
+    console.error(`The share server could not start: ${error instanceof Error ? error.message : String(error)}`);
+    throw error;
+  }
+});
 
-function isOwnPage(url: string): boolean {
-  return url.split(/[?#]/)[0] === rendererUrl;
-}
-
-/** Pages that may talk to the engine: the window, and pooled renderers (remote talk) from the share server. */
-function mayUseEngine(url: string): boolean {
-  return isOwnPage(url) || (pooledPage !== null && url.split(/[?#]/)[0] === pooledPage.split(/[?#]/)[0] && new URL(url).searchParams.get('remote') === '1');
+/** Links the window may open in the browser: documentation, and the share server's viewer and talk pages. */
+function externalLinks(): ExternalLinkPolicy {
+  const running = share.current;
+  return { httpsHosts: DOCUMENTATION_HOSTS, loopbackOrigins: running ? [new URL(running.endpoint.viewUrl).origin] : [] };
 }
 
 function connectionFor(contents: WebContents): EngineConnection {
@@ -59,42 +77,34 @@ function connectionFor(contents: WebContents): EngineConnection {
 }
 
 function createWindow(): void {
-  const window = new BrowserWindow({
+  mainWindow = new BrowserWindow({
     width: 1280,
     height: 800,
     backgroundColor: '#101418',
     title: 'Local Talking Avatar',
-    webPreferences: {
-      preload: preloadPath,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-      // The share keeps rendering while the window is hidden or minimized.
-      backgroundThrottling: false,
-    },
+    webPreferences: webPreferencesFor('main', preloadPath),
   });
-  window.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
-    return { action: 'deny' };
+  mainWindow.on('closed', () => {
+    mainWindow = null;
   });
-  window.webContents.on('will-navigate', (event, url) => {
-    if (!isOwnPage(url)) event.preventDefault();
-  });
-  void window.loadURL(rendererUrl);
+  void mainWindow.loadURL(APP_ENTRY_URL);
 }
 
-function installPermissionHandlers(): void {
-  // Only the microphone (and screen capture for the share), only for our own page.
-  const allowed = new Set(['media', 'display-capture']);
-  session.defaultSession.setPermissionRequestHandler((contents, permission, callback) => {
-    callback(allowed.has(permission) && isOwnPage(contents.getURL()));
+/** Remote talk: the share server now, and one pooled hidden window on its pooled page. */
+async function startRemoteTalk(): Promise<void> {
+  const started = await share.get().catch(() => null);
+  if (!started?.pooledRendererUrl) return;
+  pages.setPooledPage(started.pooledRendererUrl);
+  rendererPool = new RendererPool(new HiddenWindowRendererLauncher(preloadPath), {
+    size: 1,
+    url: started.pooledRendererUrl,
+    log: (line) => console.warn(`Remote talk: ${line}`),
   });
-  session.defaultSession.setPermissionCheckHandler((_contents, permission, origin) => allowed.has(permission) && origin.startsWith('file://'));
+  rendererPool.start().catch((error: unknown) => console.error(`Remote talk: the renderer failed to start: ${error instanceof Error ? error.message : String(error)}`));
 }
 
 ipcMain.on(IPC_FROM_RENDERER, (event: IpcMainEvent, raw: unknown) => {
-  if (!event.senderFrame || !mayUseEngine(event.senderFrame.url)) return;
+  if (!event.senderFrame || !pages.mayUseEngine(event.senderFrame.url)) return;
   try {
     connectionFor(event.sender).handle(parseClientMessage(raw));
   } catch (error) {
@@ -104,13 +114,12 @@ ipcMain.on(IPC_FROM_RENDERER, (event: IpcMainEvent, raw: unknown) => {
 });
 
 ipcMain.handle(IPC_SHARE_ENDPOINT, async (event: IpcMainInvokeEvent) => {
-  if (!event.senderFrame || !isOwnPage(event.senderFrame.url)) return null;
-  return (await share)?.endpoint ?? null;
+  if (!event.senderFrame || !pages.isAppPage(event.senderFrame.url)) return null;
+  const started = await share.get().catch(() => null);
+  return started?.endpoint ?? null;
 });
 
-app.on('web-contents-created', (_event, contents) => {
-  contents.on('will-attach-webview', (event) => event.preventDefault());
-});
+installContentsPolicy(pages, externalLinks);
 
 // An error escaping a handler is logged and the app keeps running; one that corrupts the engine quits cleanly.
 installProcessGuard({
@@ -121,19 +130,15 @@ installProcessGuard({
   },
 });
 
+app.on('second-instance', () => {
+  if (!mainWindow) return;
+  if (mainWindow.isMinimized()) mainWindow.restore();
+  mainWindow.focus();
+});
+
 app.whenReady().then(async () => {
-  installPermissionHandlers();
-  share = startDesktopShare({ rendererDir, lan: app.commandLine.hasSwitch('lan'), remoteTalk: app.commandLine.hasSwitch('remote-talk') }).then(
-    (started) => {
-      console.log(`Share viewer (OBS Browser Source): ${started.endpoint.viewUrl}`);
-      if (started.handle.talkUrl) console.log(`Remote talk (the talk token): ${started.handle.talkUrl}`);
-      return started;
-    },
-    (error: unknown) => {
-      console.error(`The share server could not start: ${error instanceof Error ? error.message : String(error)}`);
-      return null;
-    },
-  );
+  serveAppProtocol(rendererDir);
+  installPermissionHandlers(session.defaultSession, pages);
   let composed: AppEngine;
   try {
     composed = await composeAppEngine({
@@ -151,16 +156,7 @@ app.whenReady().then(async () => {
   for (const line of composed.summary) console.log(line);
   engine = composed.engine;
   createWindow();
-  const started = await share;
-  if (started?.pooledRendererUrl) {
-    pooledPage = started.pooledRendererUrl;
-    rendererPool = new RendererPool(new HiddenWindowRendererLauncher(preloadPath), {
-      size: 1,
-      url: started.pooledRendererUrl,
-      log: (line) => console.warn(`Remote talk: ${line}`),
-    });
-    rendererPool.start().catch((error: unknown) => console.error(`Remote talk: the renderer failed to start: ${error instanceof Error ? error.message : String(error)}`));
-  }
+  if (remoteTalk) await startRemoteTalk();
   await engine.start();
 });
 
@@ -171,5 +167,5 @@ app.on('before-quit', (event) => {
   if (shuttingDown) return;
   shuttingDown = true;
   event.preventDefault();
-  Promise.allSettled([rendererPool?.close(), share.then((started) => started?.close()), engine?.shutdown()]).finally(() => app.exit(0));
+  Promise.allSettled([rendererPool?.close(), share.close(), engine?.shutdown()]).finally(() => app.exit(0));
 });

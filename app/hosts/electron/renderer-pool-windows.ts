@@ -1,11 +1,12 @@
 import { BrowserWindow } from 'electron';
 import type { PooledRendererHandle, RendererLauncher } from '../../engine/share/renderer-pool';
+import { webPreferencesFor } from './web-preferences';
 
 /**
- * Pooled renderers in the desktop app: hidden windows of the app's own page in pooled mode
- * (`…/index.html?token=…&remote=1`), with the same locked-down preferences as the main window,
- * audio allowed without a gesture (nobody clicks a hidden window) and no throttling while hidden.
- * The page finds the remote-talk hub at its signaling address, so the app must host one (as `serve` does).
+ * Pooled renderers in the desktop app: hidden windows of the app's page in pooled mode, served by
+ * the share server (`http://127.0.0.1:<port>/?token=…&remote=1`, so the page finds the remote-talk
+ * hub at its own address), with the pooled window preferences (web-preferences.ts). Navigation and
+ * permissions follow the app-wide policy (app-security.ts).
  */
 export class HiddenWindowRendererLauncher implements RendererLauncher {
   private readonly windows = new Set<BrowserWindow>();
@@ -17,15 +18,7 @@ export class HiddenWindowRendererLauncher implements RendererLauncher {
       show: false,
       width: 640,
       height: 640,
-      webPreferences: {
-        preload: this.preloadPath,
-        contextIsolation: true,
-        sandbox: true,
-        nodeIntegration: false,
-        webSecurity: true,
-        backgroundThrottling: false,
-        autoplayPolicy: 'no-user-gesture-required',
-      },
+      webPreferences: webPreferencesFor('pooled', this.preloadPath),
     });
     this.windows.add(window);
     const closed = new Promise<void>((resolve) => {
