@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     // Say once when every renderer is warm (avatar drawn, engine session open): talkers get one at once.
     const talkHub = handle.remoteTalk;
     const readyPoll = setInterval(() => {
-      if (talkHub && talkHub.status.free + talkHub.status.talking < rendererPoolSize) return;
+      if (talkHub && talkHub.status.free + talkHub.status.pending + talkHub.status.talking < rendererPoolSize) return;
       clearInterval(readyPoll);
       console.log(`Remote talk ready: ${rendererPoolSize} avatar renderer(s) warm.`);
     }, 250);
