@@ -79,6 +79,8 @@ export interface EngineHooks {
    * settings), and a callback with its id once open.
    */
   openingSession?(request: { persona?: string | undefined; voice?: string | undefined }): { persona?: string; voice?: string; opened?(sessionId: string): void };
+  /** A session closed: whatever the composition keeps per session lets go of it. */
+  sessionClosed?(sessionId: string): void;
 }
 
 /**
@@ -138,6 +140,7 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
       if (!session) return;
       sessions.delete(sessionId);
       owned.delete(sessionId);
+      hooks.sessionClosed?.(sessionId);
       void session.close();
     };
     const maxSessions = config.maxSessionsPerConnection ?? DEFAULT_MAX_SESSIONS_PER_CONNECTION;
