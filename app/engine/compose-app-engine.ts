@@ -68,7 +68,10 @@ export async function composeAppEngine(request: AppEngineRequest): Promise<AppEn
   let vad: VadSettings = loaded.settings.vad;
   const config: EngineConfig = { ...applyEngineSettings(resolved.config, loaded.settings), vadSensitivity: () => vad };
   // Sessions open only after composition, so the hook can refer to the service created below.
-  const instance = createEngine(config, { openingSession: (request) => settingsService.sessionDefaults(request) });
+  const instance = createEngine(config, {
+    openingSession: (request) => settingsService.sessionDefaults(request),
+    sessionClosed: (sessionId) => settingsService.sessionClosed(sessionId),
+  });
   const settingsService = createSettingsService(instance, {
     file: settingsFile,
     startedWith: loaded,

@@ -6,7 +6,7 @@ import type { WorkerKind } from '../shared/worker.contract';
 import { planResources, type MachineResources, type ResourcePlan } from './pool/resource-plan';
 import { WorkerPool, type PoolKindConfig } from './pool/worker-pool';
 import type { Engine, EngineConnection } from './engine-api';
-import { loadSpecFor, type EngineConfig, type WorkerKindConfig } from './engine-config';
+import { DEFAULT_MAX_SESSIONS_PER_CONNECTION, loadSpecFor, type EngineConfig, type WorkerKindConfig } from './engine-config';
 import { Session } from './conversation/session';
 import {
   dispatch,
@@ -71,7 +71,7 @@ export interface EngineInstance extends Engine {
   /** The session handlers of one client, for a host that composes them with other groups. */
   connectSessions(send: (message: ServerMessage) => void): ConnectionPart<SessionMessageType>;
   /** One connection from parts and their joined table (refused while the engine shuts down). */
-  connectParts(send: (message: ServerMessage) => void, handlers: HandlerTable, parts: Array<{ close(): void }>): EngineConnection;
+  connectParts(send: (message: ServerMessage) => void, handlers: HandlerTable, parts: Array<{ close(): void; readonly openSessions?: number }>): EngineConnection;
 }
 
 /** Ways the engine's composition adjusts it without wrapping its messages. */
@@ -81,6 +81,8 @@ export interface EngineHooks {
    * settings), and a callback with its id once open.
    */
   openingSession?(request: { persona?: string | undefined; voice?: string | undefined }): { persona?: string; voice?: string; opened?(sessionId: string): void };
+  /** A session closed: whatever the composition keeps per session lets go of it. */
+  sessionClosed?(sessionId: string): void;
 }
 
 /**
@@ -140,12 +142,19 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
       if (!session) return;
       sessions.delete(sessionId);
       owned.delete(sessionId);
+      hooks.sessionClosed?.(sessionId);
       void session.close();
     };
+    const maxSessions = config.maxSessionsPerConnection ?? DEFAULT_MAX_SESSIONS_PER_CONNECTION;
 
     return {
       handlers: {
         'session.open': (message) => {
+          if (owned.size >= maxSessions) {
+            const words = `This connection already has ${maxSessions} conversation(s) open, which is the limit: close one before opening another.`;
+            send({ type: 'error', code: ErrorCode.SessionLimit, message: words, recoverable: true });
+            return;
+          }
           const sessionId = randomUUID();
           const defaults = hooks.openingSession?.(message) ?? {};
           const persona = message.persona ?? defaults.persona ?? config.defaultPersona;
@@ -169,6 +178,9 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
         connections.delete(send);
         for (const sessionId of [...owned]) closeSession(sessionId);
       },
+      get openSessions(): number {
+        return owned.size;
+      },
     };
   }
 
@@ -184,7 +196,11 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
   }
 
   /** Joins connection parts into one table; refuses every message once the engine shuts down. */
-  function connectParts(send: (message: ServerMessage) => void, handlers: HandlerTable, parts: Array<{ close(): void }>): EngineConnection {
+  function connectParts(
+    send: (message: ServerMessage) => void,
+    handlers: HandlerTable,
+    parts: Array<{ close(): void; readonly openSessions?: number }>,
+  ): EngineConnection {
     return {
       handle(message: ClientMessage): void {
         if (stopping) {
@@ -195,6 +211,9 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
       },
       close(): void {
         for (const part of parts) part.close();
+      },
+      get openSessions(): number {
+        return parts.reduce((count, part) => count + (part.openSessions ?? 0), 0);
       },
     };
   }

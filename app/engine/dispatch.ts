@@ -19,6 +19,8 @@ export type HandlerTable = HandlerGroup<ClientMessageType>;
 export interface ConnectionPart<K extends ClientMessageType> {
   handlers: HandlerGroup<K>;
   close(): void;
+  /** Sessions this part holds open for the client (the session group only). */
+  readonly openSessions?: number;
 }
 
 /** The message types each part answers; the groups together are every ClientMessage type. */

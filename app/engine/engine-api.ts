@@ -16,6 +16,8 @@ export interface Engine {
 export interface EngineConnection {
   /** Handles one already-validated message from this client. */
   handle(message: ClientMessage): void;
+  /** Sessions this client has open now (a host may close a client that has none and sends nothing). */
+  readonly openSessions: number;
   /** The client went away: its sessions end and their leases return to the pool. */
   close(): void;
 }

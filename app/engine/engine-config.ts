@@ -93,6 +93,8 @@ export interface EngineConfig {
   shutdownTimeoutMs: number;
   /** Traces kept per session. */
   maxTracesPerSession: number;
+  /** Sessions one connection may have open at once (DEFAULT_MAX_SESSIONS_PER_CONNECTION when absent). */
+  maxSessionsPerConnection?: number;
   /** The VAD sensitivity settings now, read for every mic frame (they change while the engine runs). */
   vadSensitivity?: () => VadSettings;
   /** Measurements that are not messages (benches). */
@@ -103,6 +105,9 @@ export type EngineDiagnostic =
   | { type: 'llm-tokens-after-abort'; sessionId: string; turnId: string; count: number }
   /** An interim STT run was still in flight when the utterance ended: it was cancelled so the final run starts at once. */
   | { type: 'interim-stt-cancelled'; sessionId: string; turnId: string | undefined };
+
+/** A window needs one session (a pooled renderer closes its last before opening the next); a few more for tools and tests. */
+export const DEFAULT_MAX_SESSIONS_PER_CONNECTION = 8;
 
 /** The LoadSpec a worker of `kind` loads under `config`. */
 export function loadSpecFor(kind: WorkerKind, config: WorkerKindConfig, threads: number): LoadSpec {

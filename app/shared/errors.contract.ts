@@ -5,6 +5,8 @@ export const ErrorCode = {
   InvalidMessage: 'invalid_message',
   Unauthorized: 'unauthorized',
   UnknownSession: 'unknown_session',
+  /** A connection asked for more sessions at once than the engine allows one client. */
+  SessionLimit: 'session_limit',
   PoolExhausted: 'pool_exhausted',
   WorkerCrashed: 'worker_crashed',
   WorkerHung: 'worker_hung',

@@ -89,6 +89,10 @@ export const ShareServerMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type ShareServerMessage = z.infer<typeof ShareServerMessageSchema>;
 
+/** RTCPeerConnection.connectionState, as the page that offers the stream reports it. */
+export const PeerConnectionStateSchema = z.enum(['new', 'connecting', 'connected', 'disconnected', 'failed', 'closed']);
+export type PeerConnectionState = z.infer<typeof PeerConnectionStateSchema>;
+
 /** Sender or viewer → engine. A viewer's `peerId` is ignored (the engine knows who it is). */
 export const ShareClientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('signal'), peerId: PeerId.optional(), data: SignalDataSchema }),
@@ -96,6 +100,13 @@ export const ShareClientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('whep.error'), peerId: PeerId, message: z.string().max(1024) }),
   /** A pooled renderer: avatar loaded and a fresh engine session open, so it may be leased to a talker. */
   z.strictObject({ type: z.literal('renderer.ready') }),
+  /** Every page's first message on a new socket: a socket that says nothing in time is closed (CLOSE_IDLE). */
+  z.strictObject({ type: z.literal('hello') }),
+  /**
+   * The sender (about a viewer or WHEP peer) or a pooled renderer (about its talker): that peer's
+   * connection state changed. A slot is held while `connected`; `failed`/`closed` free it at once.
+   */
+  z.strictObject({ type: z.literal('peer.state'), peerId: PeerId, state: PeerConnectionStateSchema }),
 ]);
 export type ShareClientMessage = z.infer<typeof ShareClientMessageSchema>;
 
@@ -124,6 +135,10 @@ export type RemoteCaption = z.infer<typeof RemoteCaptionSchema>;
 export const CLOSE_BUSY = 1013;
 /** Close code for "a newer sender took over" (a reloaded app page). */
 export const CLOSE_REPLACED = 4001;
+/** Close code for a socket that said nothing in time (`/signal`), or sent nothing and kept no session open (`/ws`). */
+export const CLOSE_IDLE = 4002;
+/** Close code for a viewer or talker whose WebRTC connection did not connect in time, or failed: the page rejoins. */
+export const CLOSE_NOT_CONNECTED = 4003;
 
 /** Output presets of the share: frame size, rate and the encoder's bitrate ceiling. */
 export const SHARE_PRESETS = {

@@ -20,6 +20,8 @@ import { countViewerFrames, launchShareBrowser, loudestReceivedAudio, meterRecei
  */
 
 const SAMPLE_RATE_HZ = 16_000;
+/** Short, so the talk outlasts it: a talker keeps its renderer only because the renderer reports the connection up. */
+const PEER_CONNECT_TIMEOUT_SEC = 10;
 
 const missing = chromiumMissingReason();
 
@@ -81,7 +83,7 @@ async function waitFor(page: Page, what: string, predicate: () => boolean, timeo
 beforeAll(async () => {
   if (missing) return;
   const wav = writeQuestionWav();
-  serve = await startShareServe('scripted', ['--remote-talk', '--renderer-pool', '1']);
+  serve = await startShareServe('scripted', ['--remote-talk', '--renderer-pool', '1', '--peer-connect-timeout', String(PEER_CONNECT_TIMEOUT_SEC)]);
   talkUrl = await waitForTalkReady();
   browser = await launchShareBrowser(fakeMicrophoneArgs(wav));
 });
@@ -105,6 +107,7 @@ describe.skipIf(missing !== null)(`remote talk (fake microphone → pooled rende
   it('a remote talker speaks and gets an answer; barge-in works; a second talker is busy, then gets a fresh session', async () => {
     const first = await openTalker('&captions=1');
     await waitFor(first, 'the avatar stream at the talker', () => window.avatarViewerStatus?.state === 'playing' && document.querySelector('video')!.videoWidth > 0, 30_000);
+    const playingSinceMs = Date.now();
     expect((await first.evaluate(() => window.avatarTalkStatus!)).microphone).toBe('on');
     // The pooled renderer keeps Chromium's mDNS hiding on: the talker (a stranger) sees no host address of this machine.
     const candidates = await first.evaluate(() => (window as unknown as { remoteCandidates: string[] }).remoteCandidates);
@@ -134,6 +137,12 @@ describe.skipIf(missing !== null)(`remote talk (fake microphone → pooled rende
     await waitFor(second, 'a busy answer', () => /busy/i.test(window.avatarViewerStatus?.error ?? ''), 15_000);
     expect(await second.getByRole('log').textContent()).toMatch(/busy/i);
     expect((await second.evaluate(() => window.avatarViewerStatus!)).state).not.toBe('playing');
+
+    // The lease lasts while media flows: past the connect timeout the first talker is still on its first stream and session.
+    const leftMs = PEER_CONNECT_TIMEOUT_SEC * 1000 + 2000 - (Date.now() - playingSinceMs);
+    if (leftMs > 0) await first.waitForTimeout(leftMs);
+    expect(await first.evaluate(() => window.avatarViewerStatus!)).toMatchObject({ state: 'playing', streams: 1 });
+    expect((await first.evaluate(() => window.avatarTalkStatus!)).sessionId).toBe(talk.sessionId);
 
     // The first talker leaves: the renderer goes back to the pool with a new engine session, and the waiting talker gets it.
     await first.close();

@@ -7,7 +7,7 @@ import type { EngineSettings } from '../../app/shared/settings.contract';
 import type { Engine, EngineConnection } from '../../app/engine/engine-api';
 import { createEngine, type EngineInstance } from '../../app/engine/create-engine';
 import { SettingsFile } from '../../app/engine/settings/settings-file';
-import { createSettingsService } from '../../app/engine/settings/settings-service';
+import { createSettingsService, type SettingsService } from '../../app/engine/settings/settings-service';
 import { engineWithServices } from '../../app/engine/engine-with-services';
 import { scriptedConfig } from './engine-harness';
 
@@ -47,6 +47,7 @@ class Client {
 }
 
 let engine: EngineInstance;
+let settings: SettingsService;
 let service: Engine;
 let dir = '';
 let file: SettingsFile;
@@ -54,9 +55,12 @@ let file: SettingsFile;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'avatar-settings-service-'));
   file = new SettingsFile(dir);
-  engine = createEngine(scriptedConfig({}, { defaultPersona: DEFAULT_PERSONA }), { openingSession: (request) => settings.sessionDefaults(request) });
+  engine = createEngine(scriptedConfig({}, { defaultPersona: DEFAULT_PERSONA }), {
+    openingSession: (request) => settings.sessionDefaults(request),
+    sessionClosed: (sessionId) => settings.sessionClosed(sessionId),
+  });
   await engine.start();
-  const settings = createSettingsService(engine, { file, startedWith: { settings: { vad: {}, poolSizes: {}, models: {} } }, defaultPersona: DEFAULT_PERSONA });
+  settings = createSettingsService(engine, { file, startedWith: { settings: { vad: {}, poolSizes: {}, models: {} } }, defaultPersona: DEFAULT_PERSONA });
   service = engineWithServices(engine, { settings });
 });
 
@@ -106,6 +110,19 @@ describe('settings service', () => {
     expect(engine.session(following)!.history[0]!.content).toBe(DEFAULT_PERSONA);
     alice.connection.close();
     bob.connection.close();
+  });
+
+  it('holds on to open sessions only: a closed session stops following the persona at once', async () => {
+    const client = new Client(service);
+    const before = settings.followerCount;
+    const first = await client.open();
+    await client.open();
+    await client.open('I bring my own persona.');
+    expect(settings.followerCount).toBe(before + 2);
+    client.send({ type: 'session.close', sessionId: first });
+    expect(settings.followerCount).toBe(before + 1);
+    client.connection.close();
+    expect(settings.followerCount).toBe(before);
   });
 
   it('reports VAD, pool and model changes as needing a restart until they are set back', async () => {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { CLOSE_BUSY, ShareServerMessageSchema, type ShareServerMessage } from '../../app/shared/share.contract';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CLOSE_BUSY, CLOSE_NOT_CONNECTED, ShareServerMessageSchema, type PeerConnectionState, type ShareServerMessage } from '../../app/shared/share.contract';
 import { CLOSE_RENDERER_LOST, RemoteTalkHub } from '../../app/engine/share/remote-talk-hub';
 import { RendererPool, type PooledRendererHandle, type RendererLauncher } from '../../app/engine/share/renderer-pool';
 import { ShareHub } from '../../app/engine/share/share-hub';
@@ -51,7 +51,7 @@ describe('remote-talk hub', () => {
   it('leases one renderer per talker, routes signals only between the pair, and refuses a talker beyond capacity', () => {
     const hub = new RemoteTalkHub({ ice: ICE });
     const renderer = readyRenderer(hub);
-    expect(hub.status).toEqual({ renderers: 1, free: 1, talking: 0 });
+    expect(hub.status).toEqual({ renderers: 1, free: 1, pending: 0, talking: 0 });
 
     const talker = new RecordingSocket();
     const talk = hub.attachTalker(talker)!;
@@ -59,7 +59,7 @@ describe('remote-talk hub', () => {
     expect(talker.received.map((message) => message.type)).toEqual(['share.config', 'sender.ready']);
     const [join] = renderer.socket.ofType('peer.join');
     expect(join).toBeDefined();
-    expect(hub.status).toEqual({ renderers: 1, free: 0, talking: 1 });
+    expect(hub.status).toEqual({ renderers: 1, free: 0, pending: 1, talking: 0 });
 
     renderer.connection.handle(JSON.stringify({ type: 'signal', peerId: join!.peerId, data: OFFER }));
     expect(talker.last()).toEqual({ type: 'signal', peerId: join!.peerId, data: OFFER });
@@ -81,7 +81,7 @@ describe('remote-talk hub', () => {
     const talkers = [new RecordingSocket(), new RecordingSocket()];
     for (const talker of talkers) expect(hub.attachTalker(talker)).not.toBeNull();
     expect(renderers.map((renderer) => renderer.socket.ofType('peer.join').length)).toEqual([1, 1]);
-    expect(hub.status).toEqual({ renderers: 2, free: 0, talking: 2 });
+    expect(hub.status).toEqual({ renderers: 2, free: 0, pending: 2, talking: 0 });
     const third = new RecordingSocket();
     expect(hub.attachTalker(third)).toBeNull();
     expect((third.last() as { message: string }).message).toMatch(/2 of 2/);
@@ -112,7 +112,7 @@ describe('remote-talk hub', () => {
     renderer.connection.close();
     expect(talker.last()).toMatchObject({ type: 'share.error', fatal: true });
     expect(talker.closedWith).toBe(CLOSE_RENDERER_LOST);
-    expect(hub.status).toEqual({ renderers: 0, free: 0, talking: 0 });
+    expect(hub.status).toEqual({ renderers: 0, free: 0, pending: 0, talking: 0 });
   });
 
   it('shows the talk token to the sharing app only, never to a viewer', () => {
@@ -138,7 +138,100 @@ describe('remote-talk hub', () => {
     expect(talker.last()).toMatchObject({ type: 'share.error', code: 'unauthorized', fatal: false });
     renderer.connection.handle(JSON.stringify({ type: 'whep.answer', peerId: 'w-1', sdp: 'v=0' }));
     expect(renderer.socket.last()).toMatchObject({ type: 'share.error', code: 'invalid_message', fatal: false });
-    expect(hub.status).toEqual({ renderers: 1, free: 0, talking: 1 });
+    expect(hub.status).toEqual({ renderers: 1, free: 0, pending: 1, talking: 0 });
+  });
+});
+
+function peerState(peerId: string, state: PeerConnectionState): string {
+  return JSON.stringify({ type: 'peer.state', peerId, state });
+}
+
+describe('remote-talk hub: a renderer is leased only while media flows', () => {
+  const CONNECT_TIMEOUT_MS = 20_000;
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('gives back the renderer of a talker that never connects, closes it with the reason, and serves the next talker', () => {
+    const hub = new RemoteTalkHub({ ice: ICE, connectTimeoutMs: CONNECT_TIMEOUT_MS });
+    const renderer = readyRenderer(hub);
+    const idle = new RecordingSocket();
+    hub.attachTalker(idle);
+    const idleId = renderer.socket.ofType('peer.join')[0]!.peerId;
+    expect(hub.status).toEqual({ renderers: 1, free: 0, pending: 1, talking: 0 });
+    expect(hub.attachTalker(new RecordingSocket())).toBeNull();
+
+    vi.advanceTimersByTime(CONNECT_TIMEOUT_MS);
+    expect(idle.closedWith).toBe(CLOSE_NOT_CONNECTED);
+    expect(idle.ofType('share.error')[0]).toMatchObject({ fatal: true });
+    expect(idle.ofType('share.error')[0]!.message).toMatch(/no WebRTC connection within 20 s/);
+    expect(renderer.socket.last()).toEqual({ type: 'peer.leave', peerId: idleId });
+    expect(hub.status).toEqual({ renderers: 1, free: 0, pending: 0, talking: 0 });
+
+    renderer.connection.handle(READY);
+    const next = new RecordingSocket();
+    expect(hub.attachTalker(next)).not.toBeNull();
+    expect(renderer.socket.ofType('peer.join')[1]!.peerId).not.toBe(idleId);
+  });
+
+  it('leases the renderer once it reports the talker connected, for as long as the connection lasts', () => {
+    const hub = new RemoteTalkHub({ ice: ICE, connectTimeoutMs: CONNECT_TIMEOUT_MS });
+    const renderer = readyRenderer(hub);
+    const talker = new RecordingSocket();
+    hub.attachTalker(talker);
+    const talkerId = renderer.socket.ofType('peer.join')[0]!.peerId;
+    renderer.connection.handle(peerState(talkerId, 'connecting'));
+    renderer.connection.handle(peerState(talkerId, 'connected'));
+    expect(hub.status).toEqual({ renderers: 1, free: 0, pending: 0, talking: 1 });
+    vi.advanceTimersByTime(10 * CONNECT_TIMEOUT_MS);
+    expect(talker.closedWith).toBeNull();
+
+    // A report about someone else's talker changes nothing.
+    renderer.connection.handle(peerState('t-somebody-else', 'failed'));
+    expect(hub.status.talking).toBe(1);
+    // A dropped connection that heals in time keeps the lease.
+    renderer.connection.handle(peerState(talkerId, 'disconnected'));
+    expect(hub.status).toEqual({ renderers: 1, free: 0, pending: 1, talking: 0 });
+    vi.advanceTimersByTime(CONNECT_TIMEOUT_MS - 1);
+    renderer.connection.handle(peerState(talkerId, 'connected'));
+    vi.advanceTimersByTime(CONNECT_TIMEOUT_MS);
+    expect(talker.closedWith).toBeNull();
+
+    // Media stops: the lease ends at once.
+    renderer.connection.handle(peerState(talkerId, 'failed'));
+    expect(talker.closedWith).toBe(CLOSE_NOT_CONNECTED);
+    expect(talker.ofType('share.error')[0]!.message).toMatch(/failed/);
+    expect(renderer.socket.last()).toEqual({ type: 'peer.leave', peerId: talkerId });
+    expect(hub.status).toEqual({ renderers: 1, free: 0, pending: 0, talking: 0 });
+  });
+
+  it('ends the lease of a talker whose connection stays down past the timeout', () => {
+    const hub = new RemoteTalkHub({ ice: ICE, connectTimeoutMs: CONNECT_TIMEOUT_MS });
+    const renderer = readyRenderer(hub);
+    const talker = new RecordingSocket();
+    hub.attachTalker(talker);
+    const talkerId = renderer.socket.ofType('peer.join')[0]!.peerId;
+    renderer.connection.handle(peerState(talkerId, 'connected'));
+    renderer.connection.handle(peerState(talkerId, 'disconnected'));
+    vi.advanceTimersByTime(CONNECT_TIMEOUT_MS);
+    expect(talker.closedWith).toBe(CLOSE_NOT_CONNECTED);
+    expect(hub.status.pending + hub.status.talking).toBe(0);
+  });
+
+  it('ends the lease when the talker socket closes, and then no timer fires for it', () => {
+    const hub = new RemoteTalkHub({ ice: ICE, connectTimeoutMs: CONNECT_TIMEOUT_MS });
+    const renderer = readyRenderer(hub);
+    const talker = new RecordingSocket();
+    const talk = hub.attachTalker(talker)!;
+    renderer.connection.handle(peerState(renderer.socket.ofType('peer.join')[0]!.peerId, 'connected'));
+    talk.close();
+    expect(hub.status).toEqual({ renderers: 1, free: 0, pending: 0, talking: 0 });
+    vi.advanceTimersByTime(CONNECT_TIMEOUT_MS);
+    expect(talker.closedWith).toBeNull();
+    expect(renderer.socket.ofType('peer.leave')).toHaveLength(1);
   });
 });
 

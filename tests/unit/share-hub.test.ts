@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError, ErrorCode } from '../../app/shared/errors.contract';
-import { CLOSE_BUSY, CLOSE_REPLACED, parseIceServersJson, type ShareServerMessage } from '../../app/shared/share.contract';
+import { CLOSE_BUSY, CLOSE_NOT_CONNECTED, CLOSE_REPLACED, parseIceServersJson, type PeerConnectionState, type ShareServerMessage } from '../../app/shared/share.contract';
 import { ShareHub } from '../../app/engine/share/share-hub';
 
 /** A signaling socket that records what the hub sends and how it was closed. */
@@ -18,8 +18,8 @@ class RecordingSocket {
   }
 }
 
-function hub(maxViewers = 4, whepAnswerTimeoutMs = 1000): ShareHub {
-  return new ShareHub({ ice: { iceServers: [], iceTransportPolicy: 'all' }, maxViewers, viewToken: 'view-token', whepAnswerTimeoutMs });
+function hub(maxViewers = 4, whepAnswerTimeoutMs = 1000, peerConnectTimeoutMs?: number): ShareHub {
+  return new ShareHub({ ice: { iceServers: [], iceTransportPolicy: 'all' }, maxViewers, viewToken: 'view-token', whepAnswerTimeoutMs, peerConnectTimeoutMs });
 }
 
 const offer = { type: 'offer', sdp: 'v=0\r\n' } as const;
@@ -129,5 +129,119 @@ describe('share hub', () => {
     ]);
     expect(() => parseIceServersJson('[{"url":"stun:x"}]')).toThrow(/not valid/);
     expect(() => parseIceServersJson('{')).toThrow(/must be JSON/);
+  });
+});
+
+/** A WHEP session the sender answered at once; resolves with its id. */
+async function answeredWhep(share: ShareHub, sender: RecordingSocket, fromSender: { handle(text: string): void }): Promise<string> {
+  const pending = share.whepOffer('v=0\r\noffer');
+  const offered = sender.ofType('whep.offer').at(-1)!;
+  fromSender.handle(JSON.stringify({ type: 'whep.answer', peerId: offered.peerId, sdp: 'v=0\r\nanswer' }));
+  return (await pending).peerId;
+}
+
+function peerState(peerId: string, state: PeerConnectionState): string {
+  return JSON.stringify({ type: 'peer.state', peerId, state });
+}
+
+describe('share hub: every place ends', () => {
+  const TTL_MS = 30_000;
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('frees abandoned WHEP sessions: four POSTs without DELETE, and after the TTL a new viewer gets in', async () => {
+    const share = hub(4, 1000, TTL_MS);
+    const sender = new RecordingSocket();
+    const fromSender = share.attachSender(sender);
+    const abandoned: string[] = [];
+    for (let i = 0; i < 4; i++) abandoned.push(await answeredWhep(share, sender, fromSender));
+    await expect(share.whepOffer('v=0\r\n')).rejects.toMatchObject({ code: ErrorCode.PoolExhausted });
+    const late = new RecordingSocket();
+    expect(share.attachViewer(late)).toBeNull();
+
+    vi.advanceTimersByTime(TTL_MS);
+    expect(share.viewerCount).toBe(0);
+    expect(sender.ofType('peer.leave').map((message) => message.peerId)).toEqual(abandoned);
+    expect(share.attachViewer(new RecordingSocket())).not.toBeNull();
+    expect(await answeredWhep(share, sender, fromSender)).toMatch(/^w-/);
+    // DELETE of an expired session is a 404, as for any unknown one.
+    expect(share.whepEnd(abandoned[0]!)).toBe(false);
+  });
+
+  it('keeps a WHEP session the sender reports connected, and frees it at once when the sender reports it failed', async () => {
+    const share = hub(4, 1000, TTL_MS);
+    const sender = new RecordingSocket();
+    const fromSender = share.attachSender(sender);
+    const watching = await answeredWhep(share, sender, fromSender);
+    fromSender.handle(peerState(watching, 'connecting'));
+    fromSender.handle(peerState(watching, 'connected'));
+    vi.advanceTimersByTime(10 * TTL_MS);
+    expect(share.viewerCount).toBe(1);
+
+    // A disconnection must heal within the TTL…
+    fromSender.handle(peerState(watching, 'disconnected'));
+    vi.advanceTimersByTime(TTL_MS - 1);
+    fromSender.handle(peerState(watching, 'connected'));
+    vi.advanceTimersByTime(TTL_MS);
+    expect(share.viewerCount).toBe(1);
+    // …and a failed connection ends the session without waiting.
+    fromSender.handle(peerState(watching, 'failed'));
+    expect(share.viewerCount).toBe(0);
+    expect(sender.ofType('peer.leave').map((message) => message.peerId)).toEqual([watching]);
+  });
+
+  it('keeps an unreported WHEP session while its client is active, and frees it a TTL after the last activity', async () => {
+    const share = hub(4, 1000, TTL_MS);
+    const sender = new RecordingSocket();
+    const fromSender = share.attachSender(sender);
+    const session = await answeredWhep(share, sender, fromSender);
+    vi.advanceTimersByTime(TTL_MS - 1000);
+    expect(share.whepTouch(session)).toBe(true);
+    vi.advanceTimersByTime(TTL_MS - 1000);
+    expect(share.viewerCount).toBe(1);
+    vi.advanceTimersByTime(1000);
+    expect(share.viewerCount).toBe(0);
+    expect(share.whepTouch(session)).toBe(false);
+  });
+
+  it('still ends a WHEP session on DELETE, and its timer with it', async () => {
+    const share = hub(4, 1000, TTL_MS);
+    const sender = new RecordingSocket();
+    const fromSender = share.attachSender(sender);
+    const session = await answeredWhep(share, sender, fromSender);
+    expect(share.whepEnd(session)).toBe(true);
+    vi.advanceTimersByTime(TTL_MS);
+    expect(sender.ofType('peer.leave')).toHaveLength(1);
+  });
+
+  it('closes a joined viewer whose connection never comes up, with the reason, and lets it rejoin', () => {
+    const share = hub(1, 1000, TTL_MS);
+    const viewer = new RecordingSocket();
+    share.attachViewer(viewer);
+    // Waiting for a sender is not a stalled connection.
+    vi.advanceTimersByTime(10 * TTL_MS);
+    expect(viewer.closedWith).toBeNull();
+
+    const sender = new RecordingSocket();
+    const fromSender = share.attachSender(sender);
+    const [join] = sender.ofType('peer.join');
+    vi.advanceTimersByTime(TTL_MS);
+    expect(viewer.closedWith).toBe(CLOSE_NOT_CONNECTED);
+    expect(viewer.ofType('share.error')[0]!.message).toMatch(/no WebRTC connection within 30 s/);
+    expect(sender.ofType('peer.leave')).toEqual([{ type: 'peer.leave', peerId: join!.peerId }]);
+    expect(share.viewerCount).toBe(0);
+
+    const again = new RecordingSocket();
+    const rejoined = share.attachViewer(again)!;
+    const peerId = sender.ofType('peer.join')[1]!.peerId;
+    fromSender.handle(peerState(peerId, 'connected'));
+    vi.advanceTimersByTime(10 * TTL_MS);
+    expect(again.closedWith).toBeNull();
+    rejoined.close();
+    expect(share.viewerCount).toBe(0);
   });
 });

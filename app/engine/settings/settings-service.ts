@@ -10,6 +10,10 @@ export interface SettingsService {
   connect(send: (message: ServerMessage) => void): ConnectionPart<SettingsMessageType>;
   /** For EngineHooks.openingSession: persona and voice from the settings where the request brings none. */
   sessionDefaults(request: { persona?: string | undefined; voice?: string | undefined }): { persona?: string; voice?: string; opened?(sessionId: string): void };
+  /** For EngineHooks.sessionClosed: a closed session no longer follows the persona. */
+  sessionClosed(sessionId: string): void;
+  /** Open sessions that follow the persona setting (what the service still holds per session). */
+  readonly followerCount: number;
 }
 
 /** Flat groups compared by value, independent of key order. */
@@ -100,6 +104,12 @@ export function createSettingsService(engine: Pick<EngineInstance, 'session'>, o
         // A session that brought no persona follows the setting when it changes.
         ...(request.persona === undefined ? { opened: (sessionId: string) => void followers.add(sessionId) } : {}),
       };
+    },
+    sessionClosed(sessionId) {
+      followers.delete(sessionId);
+    },
+    get followerCount() {
+      return followers.size;
     },
   };
 }

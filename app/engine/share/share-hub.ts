@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import {
   CLOSE_BUSY,
+  CLOSE_NOT_CONNECTED,
   CLOSE_REPLACED,
   ShareClientMessageSchema,
   type IceSettings,
   type ShareClientMessage,
   type ShareServerMessage,
 } from '../../shared/share.contract';
+import { DEFAULT_PEER_CONNECT_TIMEOUT_MS, PeerDeadlines, type PeerExpiry } from './peer-deadlines';
 
 /** One signaling socket as the hub sees it (a `ws` WebSocket in the serve host, a plain object in tests). */
 export interface SignalSocket {
@@ -33,6 +35,11 @@ export interface ShareHubOptions {
   talkToken?: string;
   /** How long a WHEP client waits for the sender's answer (ICE gathering included). */
   whepAnswerTimeoutMs?: number;
+  /**
+   * A viewer or WHEP session the sender does not report connected within this long (of joining,
+   * or of a disconnection) loses its place; one it never reports on, this long after its last activity.
+   */
+  peerConnectTimeoutMs?: number;
 }
 
 interface PendingWhep {
@@ -68,15 +75,19 @@ export function parseShareClientMessage(socket: SignalSocket, text: string): Sha
  * The share's rendezvous: at most one sender (the renderer that shares the avatar), several viewers
  * and WHEP sessions up to a cap. Routes signals between the sender and each viewer by `peerId`,
  * joins waiting viewers when a sender (re)appears, and turns a WHEP offer into a `whep.offer` that
- * the sender answers. Holds no media: peers connect directly.
+ * the sender answers. Holds no media: peers connect directly. Every place ends: with its socket,
+ * its DELETE, or when the sender reports its connection failed or not made in time (PeerDeadlines).
  */
 export class ShareHub {
   private sender: SignalSocket | null = null;
   private readonly viewers = new Map<string, SignalSocket>();
   private readonly whepSessions = new Set<string>();
   private readonly pendingWhep = new Map<string, PendingWhep>();
+  private readonly deadlines: PeerDeadlines;
 
-  constructor(private readonly options: ShareHubOptions) {}
+  constructor(private readonly options: ShareHubOptions) {
+    this.deadlines = new PeerDeadlines(options.peerConnectTimeoutMs ?? DEFAULT_PEER_CONNECT_TIMEOUT_MS, (peerId, why) => this.expire(peerId, why));
+  }
 
   get hasSender(): boolean {
     return this.sender !== null;
@@ -104,6 +115,7 @@ export class ShareHub {
     for (const [peerId, viewer] of this.viewers) {
       viewer.send({ type: 'sender.ready' });
       socket.send({ type: 'peer.join', peerId });
+      this.deadlines.watch(peerId);
     }
     this.reportViewers();
     return {
@@ -125,18 +137,14 @@ export class ShareHub {
     if (this.sender) {
       socket.send({ type: 'sender.ready' });
       this.sender.send({ type: 'peer.join', peerId });
+      this.deadlines.watch(peerId);
     } else {
       socket.send({ type: 'sender.left' });
     }
     this.reportViewers();
     return {
       handle: (text) => this.fromViewer(peerId, socket, text),
-      close: () => {
-        if (this.viewers.get(peerId) !== socket) return;
-        this.viewers.delete(peerId);
-        this.sender?.send({ type: 'peer.leave', peerId });
-        this.reportViewers();
-      },
+      close: () => this.removeViewer(peerId, socket),
     };
   }
 
@@ -152,6 +160,8 @@ export class ShareHub {
     if (this.viewerCount >= this.options.maxViewers) throw this.busyError();
     const peerId = newPeerId('w');
     this.whepSessions.add(peerId);
+    // From now on: the sender may report the peer connected even before the client has the answer.
+    this.deadlines.watch(peerId);
     this.reportViewers();
     try {
       const answer = await new Promise<string>((resolve, reject) => {
@@ -162,6 +172,7 @@ export class ShareHub {
         this.pendingWhep.set(peerId, { resolve, reject, timer });
         sender.send({ type: 'whep.offer', peerId, sdp });
       });
+      if (!this.whepSessions.has(peerId)) throw new AppError(ErrorCode.Cancelled, 'The WHEP session ended before it was answered.', true);
       return { peerId, sdp: answer };
     } catch (error) {
       this.whepEnd(peerId);
@@ -176,6 +187,7 @@ export class ShareHub {
   /** Ends a WHEP session (DELETE); false when there is no such session. */
   whepEnd(peerId: string): boolean {
     if (!this.whepSessions.delete(peerId)) return false;
+    this.deadlines.forget(peerId);
     this.sender?.send({ type: 'peer.leave', peerId });
     this.reportViewers();
     return true;
@@ -193,6 +205,14 @@ export class ShareHub {
     this.sender = null;
     this.viewers.clear();
     this.whepSessions.clear();
+    this.deadlines.clear();
+  }
+
+  /** A WHEP client's request on its session (besides DELETE): activity that keeps an unreported session; false when there is none. */
+  whepTouch(peerId: string): boolean {
+    if (!this.whepSessions.has(peerId)) return false;
+    this.deadlines.touch(peerId);
+    return true;
   }
 
   private busyError(): AppError {
@@ -213,7 +233,28 @@ export class ShareHub {
       this.pendingWhep.delete(peerId);
     }
     this.whepSessions.clear();
+    // Waiting for the next sender is not a stalled connection: viewers are watched again once joined.
+    this.deadlines.clear();
     for (const viewer of this.viewers.values()) viewer.send({ type: 'sender.left' });
+  }
+
+  private removeViewer(peerId: string, socket: SignalSocket): void {
+    if (this.viewers.get(peerId) !== socket) return;
+    this.viewers.delete(peerId);
+    this.deadlines.forget(peerId);
+    this.sender?.send({ type: 'peer.leave', peerId });
+    this.reportViewers();
+  }
+
+  /** A place whose peer failed or never connected: a viewer page is told and closed (it rejoins), a WHEP session ends. */
+  private expire(peerId: string, why: PeerExpiry): void {
+    if (this.whepEnd(peerId)) return;
+    const viewer = this.viewers.get(peerId);
+    if (!viewer) return;
+    this.removeViewer(peerId, viewer);
+    const reason = this.deadlines.describe(why);
+    viewer.send({ type: 'share.error', code: ErrorCode.Cancelled, message: `The stream did not reach this page (${reason}); joining again.`, fatal: true });
+    viewer.close(CLOSE_NOT_CONNECTED, reason);
   }
 
   private reportViewers(): void {
@@ -225,11 +266,19 @@ export class ShareHub {
     const message = parseShareClientMessage(socket, text);
     if (!message) return;
     switch (message.type) {
-      case 'signal':
-        if (message.peerId) this.viewers.get(message.peerId)?.send({ type: 'signal', peerId: message.peerId, data: message.data });
+      case 'signal': {
+        const viewer = message.peerId !== undefined ? this.viewers.get(message.peerId) : undefined;
+        if (!viewer || message.peerId === undefined) return;
+        this.deadlines.touch(message.peerId);
+        viewer.send({ type: 'signal', peerId: message.peerId, data: message.data });
         return;
+      }
       case 'whep.answer':
+        this.deadlines.touch(message.peerId);
         this.pendingWhep.get(message.peerId)?.resolve(message.sdp);
+        return;
+      case 'peer.state':
+        this.deadlines.report(message.peerId, message.state);
         return;
       case 'whep.error':
         this.pendingWhep.get(message.peerId)?.reject(new AppError(ErrorCode.InvalidMessage, `The WHEP offer was refused: ${message.message}`, false));
@@ -239,11 +288,13 @@ export class ShareHub {
 
   private fromViewer(peerId: string, socket: SignalSocket, text: string): void {
     const message = parseShareClientMessage(socket, text);
-    if (!message) return;
+    if (!message || message.type === 'hello') return;
     if (message.type !== 'signal') {
       socket.send({ type: 'share.error', code: ErrorCode.Unauthorized, message: 'A viewer can only send signals.', fatal: false });
       return;
     }
+    if (this.viewers.get(peerId) !== socket) return;
+    this.deadlines.touch(peerId);
     this.sender?.send({ type: 'signal', peerId, data: message.data });
   }
 }

@@ -14,6 +14,7 @@ import { ShareHub, type SignalConnection, type SignalSocket } from '../../engine
 import { handleWhep, isWhepPath } from './whep-endpoint';
 import { decodeClientFrame, encodeServerMessage } from '../../shared/wire-codec';
 import { parseRequestTarget } from './request-target';
+import { closeUnlessItSpeaks, closeWhenIdle, DEFAULT_SOCKET_LIMITS, startHeartbeat, type SocketLimits } from './socket-lifetimes';
 
 /** Options of the headless host that serves the renderer build and the engine over WebSocket. */
 export interface ServeOptions {
@@ -28,6 +29,8 @@ export interface ServeOptions {
   token?: string;
   /** Largest accepted WebSocket message (mic frames are small; this bounds abuse). */
   maxMessageBytes?: number;
+  /** Heartbeats, idle timeouts and connection caps of `/ws` and `/signal` (DEFAULT_SOCKET_LIMITS). */
+  limits?: SocketLimits;
   /** The avatar share (signaling, viewer page, WHEP). */
   share?: ShareOptions;
   /**
@@ -47,6 +50,8 @@ export interface ShareOptions {
   viewToken?: string;
   /** Two-way remote conversation (opt-in): talkers with this token lease pooled renderers. */
   remoteTalk?: { talkToken?: string };
+  /** A viewer, WHEP session or talker whose WebRTC connection is not up within this long loses its place (30 s). */
+  peerConnectTimeoutMs?: number;
 }
 
 export interface ServeHandle {
@@ -109,9 +114,13 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
     maxViewers: options.share?.maxViewers ?? DEFAULT_MAX_VIEWERS,
     viewToken,
     talkToken: talkToken ?? undefined,
+    peerConnectTimeoutMs: options.share?.peerConnectTimeoutMs,
   });
+  const limits: Required<SocketLimits> = { ...DEFAULT_SOCKET_LIMITS, ...options.limits };
   const canWatch = (given: string | null): boolean => tokenMatches(token, given) || tokenMatches(viewToken, given);
-  const talkHub = talkToken ? new RemoteTalkHub({ ice: options.share?.ice ?? { iceServers: [], iceTransportPolicy: 'all' } }) : null;
+  const talkHub = talkToken
+    ? new RemoteTalkHub({ ice: options.share?.ice ?? { iceServers: [], iceTransportPolicy: 'all' }, connectTimeoutMs: options.share?.peerConnectTimeoutMs })
+    : null;
   // Who may take which signaling role: pooled renderers run on the app token; only the talk token talks.
   const mayConnect = (role: ShareRole, given: string | null): boolean => {
     switch (role) {
@@ -171,10 +180,12 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? 1 << 20 });
   const signalWss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
+  const stopHeartbeats = [startHeartbeat(wss, limits.heartbeatIntervalMs), startHeartbeat(signalWss, limits.heartbeatIntervalMs)];
 
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const refuse = (status: number, text: string): void => {
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      const retry = status === 503 ? 'Retry-After: 5\r\n' : '';
+      socket.end(`HTTP/1.1 ${status} ${text}\r\n${retry}Connection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     const url = parseRequestTarget(req.url);
     if (!url) return refuse(400, 'Bad Request');
@@ -186,8 +197,10 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
       if (!mayConnect(role.data, given)) return refuse(401, 'Unauthorized');
       const origin = req.headers.origin;
       if (origin && !isAllowedOrigin(origin, host) && !options.signalOrigins?.includes(origin)) return refuse(403, 'Forbidden');
+      // The upgrade completes synchronously, so the count cannot race past the cap.
+      if (signalWss.clients.size >= limits.maxSignalConnections) return refuse(503, 'Service Unavailable');
       signalWss.handleUpgrade(req, socket, head, (ws) =>
-        attachSignal(ws, (signal) => {
+        attachSignal(ws, limits.signalIdleTimeoutMs, (signal) => {
           if (role.data === 'sender') return hub.attachSender(signal);
           if (role.data === 'viewer') return hub.attachViewer(signal);
           if (role.data === 'renderer') return talkHub!.attachRenderer(signal);
@@ -200,6 +213,7 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
     if (!tokenMatches(token, url.searchParams.get('token'))) return refuse(401, 'Unauthorized');
     const origin = req.headers.origin;
     if (origin && !isAllowedOrigin(origin, host)) return refuse(403, 'Forbidden');
+    if (wss.clients.size >= limits.maxEngineConnections) return refuse(503, 'Service Unavailable');
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   };
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -216,7 +230,9 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
       if (ws.readyState === ws.OPEN) ws.send(encodeServerMessage(message));
     };
     const connection = options.engine!.connect(send);
+    const active = closeWhenIdle(ws, limits.engineIdleTimeoutMs, () => connection.openSessions > 0, 'no message and no open session');
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      active();
       try {
         const bytes = toBytes(data);
         const message = decodeClientFrame(
@@ -251,6 +267,7 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
     server,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const stop of stopHeartbeats) stop();
         hub.close();
         talkHub?.close();
         for (const client of signalWss.clients) client.terminate();
@@ -263,8 +280,8 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
   };
 }
 
-/** Joins a signaling socket to a hub (share or remote talk): JSON text frames both ways. */
-function attachSignal(ws: WebSocket, connect: (socket: SignalSocket) => SignalConnection | null): void {
+/** Joins a signaling socket to a hub (share or remote talk): JSON text frames both ways; one that says nothing in time is closed. */
+function attachSignal(ws: WebSocket, idleTimeoutMs: number, connect: (socket: SignalSocket) => SignalConnection | null): void {
   const socket = {
     send: (message: ShareServerMessage): void => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
@@ -273,7 +290,9 @@ function attachSignal(ws: WebSocket, connect: (socket: SignalSocket) => SignalCo
   };
   const connection = connect(socket);
   if (!connection) return;
+  const spoke = closeUnlessItSpeaks(ws, idleTimeoutMs);
   ws.on('message', (data: RawData, isBinary: boolean) => {
+    spoke();
     if (isBinary) socket.send({ type: 'share.error', code: ErrorCode.InvalidMessage, message: 'Signaling messages are JSON text.', fatal: false });
     else connection.handle(Buffer.from(toBytes(data)).toString('utf8'));
   });

@@ -9,12 +9,13 @@ import { installProcessGuard } from './process-guard';
 import { startServeHost, type ServeHandle } from './serve-host';
 import { ChromiumRendererLauncher } from './remote-chromium-launcher';
 import { RendererPool } from '../../engine/share/renderer-pool';
+import { DEFAULT_PEER_CONNECT_TIMEOUT_MS } from '../../engine/share/peer-deadlines';
 import { resolveDataDir } from '../../engine/settings/data-dir';
 
 /**
  * `npm run serve -- [--port <n>] [--lan] [--profile auto|dev|scripted] [--llm-model f.gguf] [--stt-model f.bin] [--voice f.onnx] [--data-dir d]`: the engine headless, plus the renderer build and a
  * WebSocket with the same messages as Electron IPC. Loopback only unless --lan is given.
- * Share: `[--ice-servers '<json>'] [--ice-transport-policy all|relay] [--max-viewers <n>] [--view-token <t>]`.
+ * Share: `[--ice-servers '<json>'] [--ice-transport-policy all|relay] [--max-viewers <n>] [--view-token <t>] [--peer-connect-timeout <s>]`.
  * Remote talk (opt-in): `--remote-talk [--renderer-pool <n>] [--talk-token <t>] [--chromium-path <p>]`.
  * Settings come from `<data dir>/settings.json` (AVATAR_DATA_DIR or the platform's data folder); flags win over them.
  */
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
       'ice-transport-policy': { type: 'string', default: 'all' },
       'max-viewers': { type: 'string', default: String(DEFAULT_MAX_VIEWERS) },
       'view-token': { type: 'string' },
+      'peer-connect-timeout': { type: 'string', default: String(DEFAULT_PEER_CONNECT_TIMEOUT_MS / 1000) },
       'remote-talk': { type: 'boolean', default: false },
       'renderer-pool': { type: 'string' },
       'talk-token': { type: 'string' },
@@ -65,6 +67,12 @@ async function main(): Promise<void> {
   const maxViewers = Number(values['max-viewers']);
   if (!Number.isInteger(maxViewers) || maxViewers < 1 || maxViewers > 64) {
     console.error(`--max-viewers must be a number from 1 to 64, got "${values['max-viewers']}".`);
+    process.exit(2);
+  }
+  // A viewer, WHEP session or talker whose WebRTC connection is not up within this long loses its place (slow TURN may need more).
+  const peerConnectTimeoutSec = Number(values['peer-connect-timeout']);
+  if (!Number.isInteger(peerConnectTimeoutSec) || peerConnectTimeoutSec < 1 || peerConnectTimeoutSec > 600) {
+    console.error(`--peer-connect-timeout must be a number of seconds from 1 to 600, got "${values['peer-connect-timeout']}".`);
     process.exit(2);
   }
   // Remote talk: each talker gets one of this many pre-warmed avatar renderers (headless Chromium pages).
@@ -108,6 +116,7 @@ async function main(): Promise<void> {
         ice: { iceServers, iceTransportPolicy },
         maxViewers,
         viewToken: values['view-token'],
+        peerConnectTimeoutMs: peerConnectTimeoutSec * 1000,
         remoteTalk: values['remote-talk'] ? { talkToken: values['talk-token'] } : undefined,
       },
     });
@@ -140,7 +149,7 @@ async function main(): Promise<void> {
     // Say once when every renderer is warm (avatar drawn, engine session open): talkers get one at once.
     const talkHub = handle.remoteTalk;
     const readyPoll = setInterval(() => {
-      if (talkHub && talkHub.status.free + talkHub.status.talking < rendererPoolSize) return;
+      if (talkHub && talkHub.status.free + talkHub.status.pending + talkHub.status.talking < rendererPoolSize) return;
       clearInterval(readyPoll);
       console.log(`Remote talk ready: ${rendererPoolSize} avatar renderer(s) warm.`);
     }, 250);

@@ -111,5 +111,7 @@ export async function handleWhep(
     return;
   }
   // Trickle and ICE restarts (PATCH) are not offered: the answer already carries every candidate.
+  // A client asking is still alive, which keeps a session the sender does not report on.
+  if (peerId !== null) hub.whepTouch(peerId);
   plain(res, 405, 'Only DELETE ends a WHEP session; trickle ICE (PATCH) is not supported.', { Allow: 'DELETE' });
 }

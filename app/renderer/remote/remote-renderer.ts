@@ -166,6 +166,10 @@ export class RemoteRenderer {
     this.update({ state: 'talking', talkerId, talks: this.status.talks + 1, error: null });
     this.options.runtime.player.resume();
     peer.on('signal', (data) => this.socket.send({ type: 'signal', peerId: talkerId, data: data as never }));
+    // The hub leases this renderer to the talker only while their connection is up.
+    peer._pc.addEventListener('connectionstatechange', () => {
+      if (this.talk === talk) this.socket.send({ type: 'peer.state', peerId: talkerId, state: peer._pc.connectionState });
+    });
     // Keep the face sharp: resolution over frame rate, and a bitrate ceiling that allows it.
     peer._pc.addEventListener('signalingstatechange', () => void tuneVideoSenders(peer._pc, this.options.preset, 'maintain-resolution'));
     peer.on('stream', (remote) => this.hear(talk, remote));
@@ -175,6 +179,10 @@ export class RemoteRenderer {
     });
     // A failed connection ends from the talker's side (it rejoins), and the hub then sends peer.leave.
     peer.on('error', (error) => this.update({ error: `The connection to the remote talker failed: ${error.message}` }));
+    // simple-peer closes the connection itself on ICE failure, and a closed connection fires no more events.
+    peer.on('close', () => {
+      if (this.talk === talk) this.socket.send({ type: 'peer.state', peerId: talkerId, state: 'closed' });
+    });
   }
 
   /** The talker's microphone becomes this page's microphone. */

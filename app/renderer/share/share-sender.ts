@@ -253,6 +253,8 @@ export class ShareSender {
     };
     this.peers.set(peerId, entry);
     peer.on('signal', (data) => this.socket?.send({ type: 'signal', peerId, data: data as never }));
+    // The engine frees the viewer's place when its connection fails or never comes up.
+    peer._pc.addEventListener('connectionstatechange', () => this.reportState(peerId, entry, peer._pc.connectionState));
     peer.on('connect', () => {
       entry.connected = true;
       void this.tuneSenders(peer._pc);
@@ -261,6 +263,8 @@ export class ShareSender {
     // Encodings exist once the offer is set locally: tune before the first frame is encoded.
     peer._pc.addEventListener('signalingstatechange', () => void this.tuneSenders(peer._pc));
     const forget = (): void => {
+      // simple-peer closes the connection itself on ICE failure, and a closed connection fires no more events.
+      this.reportState(peerId, entry, 'closed');
       if (this.peers.get(peerId) === entry) this.peers.delete(peerId);
       this.countConnected();
     };
@@ -279,6 +283,7 @@ export class ShareSender {
     this.closePeer(peerId);
     this.peers.set(peerId, entry);
     pc.addEventListener('connectionstatechange', () => {
+      this.reportState(peerId, entry, pc.connectionState);
       entry.connected = pc.connectionState === 'connected';
       if (pc.connectionState === 'failed' || pc.connectionState === 'closed') this.peers.delete(peerId);
       this.countConnected();
@@ -308,6 +313,11 @@ export class ShareSender {
     const settings = this.settings;
     if (!settings) return;
     await tuneVideoSenders(pc, settings.preset, settings.contentHint === 'detail' ? 'maintain-resolution' : 'maintain-framerate');
+  }
+
+  /** Tells the engine how a peer's connection is doing (it holds a place only for connected peers). */
+  private reportState(peerId: string, entry: PeerEntry, state: RTCPeerConnectionState): void {
+    if (this.peers.get(peerId) === entry) this.socket?.send({ type: 'peer.state', peerId, state });
   }
 
   private countConnected(): void {

@@ -61,7 +61,11 @@ export class SignalSocket {
     if (this.closed) return;
     const ws = new WebSocket(this.url);
     this.ws = ws;
-    ws.onopen = () => this.events.status(true);
+    ws.onopen = () => {
+      // The engine closes a signaling socket that says nothing in time.
+      this.send({ type: 'hello' });
+      this.events.status(true);
+    };
     ws.onmessage = (event: MessageEvent) => {
       if (typeof event.data !== 'string') return;
       let raw: unknown;
