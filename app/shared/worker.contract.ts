@@ -78,6 +78,10 @@ export const LlmRunResultSchema = z.object({
   text: z.string(),
   tokenCount: z.number().int().nonnegative(),
   finishReason: z.enum(['stop', 'length', 'abort']),
+  /** Engines with a KV cache account for the prompt: tokens in the window, evaluated this turn, served from the cache. */
+  promptTokenCount: z.number().int().nonnegative().optional(),
+  evaluatedPromptTokenCount: z.number().int().nonnegative().optional(),
+  reusedPromptTokenCount: z.number().int().nonnegative().optional(),
 });
 
 export const TtsRunInputSchema = z.object({
