@@ -2,6 +2,7 @@ import type { VadSettings } from '../shared/settings.contract';
 import { openModelManager, type ModelManager } from './models/model-manager';
 import { createModelService } from './models/model-service';
 import { applyEngineSettings, modelPathsFromSettings } from './settings/engine-settings-config';
+import { checkModelChoice } from './settings/model-choice-check';
 import { SettingsFile } from './settings/settings-file';
 import { createSettingsService } from './settings/settings-service';
 import { engineWithServices } from './engine-with-services';
@@ -76,6 +77,7 @@ export async function composeAppEngine(request: AppEngineRequest): Promise<AppEn
     onVadChange: (next) => {
       vad = next;
     },
+    checkModelChoice: (setting, choice) => checkModelChoice(setting, choice, models),
   });
   const modelService = createModelService(await models(), () =>
     Object.values(config.workers).flatMap((worker) => (worker.modelPath ? [worker.modelPath] : [])),

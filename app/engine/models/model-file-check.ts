@@ -80,9 +80,11 @@ export async function checkModelFile(kind: ModelKind, path: string): Promise<voi
   await requireModelFile(path);
   const format = await detectFileFormat(path);
   const expected = FORMAT_OF_KIND[kind];
+  if (format === null) {
+    throw new AppError(ErrorCode.ModelInvalid, `${path} is not a model file; ${KIND_WORDS[kind]} must be ${describeFormat(expected)}.`, false);
+  }
   if (format !== expected) {
-    const found = format === null ? 'not a model file this app knows' : describeFormat(format);
-    throw new AppError(ErrorCode.ModelInvalid, `${path} is ${found}, but ${KIND_WORDS[kind]} must be ${describeFormat(expected)}.`, false);
+    throw new AppError(ErrorCode.ModelInvalid, `${path} is ${describeFormat(format)}, but ${KIND_WORDS[kind]} must be ${describeFormat(expected)}.`, false);
   }
   await checkModelFormat(format, path);
   if (kind === 'tts') await readPiperConfig(`${path}.json`);
