@@ -64,6 +64,7 @@ export async function composeAppEngine(request: AppEngineRequest): Promise<AppEn
     ...(request.modelsDir ? { modelsDir: request.modelsDir } : {}),
     ...(request.base ? { base: request.base } : {}),
   });
+  warnings.push(...resolved.warnings);
 
   // VAD sensitivity is live: every mic frame carries the current values, the VAD applies them from the next utterance.
   let vad: VadSettings = loaded.settings.vad;
