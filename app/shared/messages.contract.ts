@@ -172,6 +172,8 @@ export const EngineStatusSchema = z.object({
   type: z.literal('engine.status'),
   ready: z.boolean(),
   workers: z.array(WorkerStatusSchema),
+  /** Present when the engine could not start: why, in words (settings and models still answer). */
+  degraded: z.object({ reason: z.string().min(1) }).optional(),
 });
 
 export const ErrorMessageSchema = z.object({

@@ -4,6 +4,8 @@ import { AppError, ErrorCode } from '../../shared/errors.contract';
 import { defaultEngineSettings, EngineSettingsSchema, type EngineSettings } from '../../shared/settings.contract';
 
 export const SETTINGS_FILE_NAME = 'settings.json';
+/** The settings of the last start that worked (its models are what a failed start falls back on). */
+export const LAST_WORKING_FILE_NAME = 'last-working-settings.json';
 
 /** What loading found: the settings to use, and a warning in words when the file was unusable. */
 export interface LoadedSettings {
@@ -12,7 +14,7 @@ export interface LoadedSettings {
 }
 
 /**
- * The engine settings file (`<data dir>/settings.json`). Reading never throws: a missing file is
+ * An engine settings file (`<data dir>/settings.json`, or the last working settings). Reading never throws: a missing file is
  * the defaults, a corrupt one is the defaults plus a warning (and is kept aside as `.corrupt` so
  * nothing the user wrote is lost). Writes are atomic (temporary file + rename) and serialized.
  */
@@ -21,8 +23,8 @@ export class SettingsFile {
   private writing: Promise<void> = Promise.resolve();
   private writeCount = 0;
 
-  constructor(dataDir: string) {
-    this.path = join(dataDir, SETTINGS_FILE_NAME);
+  constructor(dataDir: string, fileName: string = SETTINGS_FILE_NAME) {
+    this.path = join(dataDir, fileName);
   }
 
   async load(): Promise<LoadedSettings> {

@@ -148,7 +148,11 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
       return;
     }
     if (url.pathname === '/healthz') {
-      plainAnswer(res, 200, 'ok');
+      // 200 only when the engine can answer a turn: 503 while it loads, and with the reason when a start failed.
+      const health = options.engine?.health() ?? { state: 'ready' };
+      if (health.state === 'ready') plainAnswer(res, 200, 'ok');
+      else if (health.state === 'starting') plainAnswer(res, 503, 'starting', { 'Retry-After': '2' });
+      else plainAnswer(res, 503, `degraded: ${health.reason}`);
       return;
     }
     statics(req, res, () => plainAnswer(res, 404, 'Not found'));
