@@ -1,4 +1,5 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { z } from 'zod';
 import { dirname, join } from 'node:path';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import { defaultEngineSettings, EngineSettingsSchema, type EngineSettings } from '../../shared/settings.contract';
@@ -37,8 +38,11 @@ export class SettingsFile {
     }
     let problem: string;
     try {
-      const parsed = EngineSettingsSchema.safeParse(JSON.parse(text));
+      const json: unknown = JSON.parse(text);
+      const parsed = EngineSettingsSchema.safeParse(json);
       if (parsed.success) return { settings: parsed.data };
+      const withoutModels = this.withoutBadModelChoices(json, parsed.error.issues);
+      if (withoutModels) return withoutModels;
       const issue = parsed.error.issues[0];
       problem = `${issue?.path.join('.') || 'settings'}: ${issue?.message ?? 'invalid'}`;
     } catch (error) {
@@ -50,6 +54,21 @@ export class SettingsFile {
       settings: defaultEngineSettings,
       warning: `The settings file was unusable (${problem}); the defaults are in use and the old file was kept as ${keptAs}.`,
     };
+  }
+
+  /**
+   * A file whose only problems are model choices that are neither a file nor a model id (hand-edited,
+   * or written before ids were checked) keeps everything else: those choices are left out, with a warning.
+   */
+  private withoutBadModelChoices(json: unknown, issues: readonly z.core.$ZodIssue[]): LoadedSettings | null {
+    const bad = issues.map((issue) => (issue.path.length === 2 && issue.path[0] === 'models' ? issue.path[1] : undefined));
+    if (bad.includes(undefined) || typeof json !== 'object' || json === null) return null;
+    const record = json as { models?: Record<string, unknown> };
+    const models = Object.fromEntries(Object.entries(record.models ?? {}).filter(([setting]) => !bad.includes(setting)));
+    const parsed = EngineSettingsSchema.safeParse({ ...record, models });
+    if (!parsed.success) return null;
+    const names = bad.map((setting) => `"${String(setting)}"`).join(', ');
+    return { settings: parsed.data, warning: `The model settings ${names} in ${this.path} are neither a model file nor a model id; they are left out.` };
   }
 
   /** Saves atomically; a failure is AppError(internal) in words (the previous file stays intact). */
