@@ -76,7 +76,7 @@ export async function composeAppEngine(request: AppEngineRequest): Promise<AppEn
   let manager: Promise<ModelManager> | undefined;
   const models = (): Promise<ModelManager> => (manager ??= openModelManager(request.modelsDir ? { dir: request.modelsDir } : {}));
   // VAD sensitivity is live: every mic frame carries the current values, the VAD applies them from the next utterance.
-  let vad: VadSettings = loaded.settings.vad;
+  let vad: VadSettings = {};
   let current: Composed | undefined;
   const modelService: ModelService = createModelService(await models(), () =>
     Object.values(current?.config.workers ?? {}).flatMap((worker) => (worker.modelPath ? [worker.modelPath] : [])),
@@ -156,6 +156,7 @@ export async function composeAppEngine(request: AppEngineRequest): Promise<AppEn
             health.state === 'degraded'
               ? startFallback({
                   settings: running.settings,
+                  saved: (await settingsFile.load()).settings,
                   reason: health.reason,
                   failedKinds: health.failedKinds,
                   usedSettings: running.usedSettings,

@@ -7,7 +7,15 @@ import { startFallback, type FailedStart } from '../../app/engine/settings/start
 const settings: EngineSettings = { persona: 'Calm.', vad: {}, poolSizes: {}, models: { llm: '/m/new.gguf', stt: '/etc/hostname', voice: '/v/joe.onnx' } };
 
 function failed(overrides: Partial<FailedStart>): FailedStart {
-  return { settings, reason: 'Whisper model "/etc/hostname" is truncated', failedKinds: ['stt'], usedSettings: new Set(['llm', 'stt', 'voice']), lastWorking: undefined, ...overrides };
+  return {
+    settings,
+    saved: settings,
+    reason: 'Whisper model "/etc/hostname" is truncated',
+    failedKinds: ['stt'],
+    usedSettings: new Set(['llm', 'stt', 'voice']),
+    lastWorking: undefined,
+    ...overrides,
+  };
 }
 
 describe('start fallback', () => {
@@ -23,7 +31,7 @@ describe('start fallback', () => {
     const back = startFallback(failed({ lastWorking: { stt: '/m/ggml-base.en.bin' } }));
     expect(back?.settings.models.stt).toBe('/m/ggml-base.en.bin');
     expect(back?.warning).toMatch(/set aside and the app uses the last one that worked \("\/m\/ggml-base\.en\.bin"\)\.$/);
-    const again = startFallback(failed({ settings: back!.settings, lastWorking: { stt: '/m/ggml-base.en.bin' } }));
+    const again = startFallback(failed({ settings: back!.settings, saved: back!.settings, lastWorking: { stt: '/m/ggml-base.en.bin' } }));
     expect(again?.settings.models).toEqual({ llm: '/m/new.gguf', voice: '/v/joe.onnx' });
   });
 
@@ -31,6 +39,11 @@ describe('start fallback', () => {
     const fallback = startFallback(failed({ failedKinds: ['tts', 'llm'], lastWorking: { llm: '/m/old.gguf' } }));
     expect(fallback?.settings.models).toEqual({ llm: '/m/old.gguf', stt: '/etc/hostname' });
     expect(fallback?.warning).toMatch(/^The language model "\/m\/new\.gguf" .* The voice "\/v\/joe\.onnx" in the settings could not be loaded/);
+  });
+
+  it('changes only the failed choice in the settings as saved now, keeping what the user changed while the engine loaded', () => {
+    const saved: EngineSettings = { ...settings, persona: 'Changed while loading.', models: { ...settings.models, llm: '/m/other.gguf' } };
+    expect(startFallback(failed({ saved }))?.settings).toEqual({ ...saved, models: { llm: '/m/other.gguf', voice: '/v/joe.onnx' } });
   });
 
   it('sets nothing aside when the failed model did not come from the settings', () => {

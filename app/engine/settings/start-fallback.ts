@@ -11,6 +11,8 @@ export interface StartFallback {
 export interface FailedStart {
   /** The settings the failed start used. */
   settings: EngineSettings;
+  /** The settings as saved now (the user may have changed some while it loaded): the fallback changes only the failed choices. */
+  saved: EngineSettings;
   /** Why it failed, in words. */
   reason: string;
   /** Worker kinds whose models did not load. */
@@ -27,7 +29,7 @@ export interface FailedStart {
  * none is known. Null when no failed model came from the settings: there is nothing to set aside.
  */
 export function startFallback(failed: FailedStart): StartFallback | null {
-  const models: ModelChoices = { ...failed.settings.models };
+  const models: ModelChoices = { ...failed.saved.models };
   const sentences: string[] = [];
   for (const { setting, kind, words } of MODEL_SETTINGS) {
     const choice = failed.settings.models[setting];
@@ -42,5 +44,5 @@ export function startFallback(failed: FailedStart): StartFallback | null {
     );
   }
   if (sentences.length === 0) return null;
-  return { settings: { ...failed.settings, models }, warning: sentences.join(' ') };
+  return { settings: { ...failed.saved, models }, warning: sentences.join(' ') };
 }
