@@ -5,7 +5,7 @@ import type { ClientMessage, ServerMessage } from '../shared/messages.contract';
 import type { WorkerKind } from '../shared/worker.contract';
 import { planResources, type MachineResources, type ResourcePlan } from './pool/resource-plan';
 import { WorkerPool, type PoolKindConfig } from './pool/worker-pool';
-import type { Engine, EngineConnection } from './engine-api';
+import type { Engine, EngineConnection, EngineHealth } from './engine-api';
 import { DEFAULT_MAX_SESSIONS_PER_CONNECTION, loadSpecFor, type EngineConfig, type WorkerKindConfig } from './engine-config';
 import { Session } from './conversation/session';
 import {
@@ -112,7 +112,13 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
   const connections = new Set<(message: ServerMessage) => void>();
   let stopping = false;
 
-  const engineStatus = (): ServerMessage => ({ type: 'engine.status', ready: pool.ready, workers: pool.status() });
+  let health: EngineHealth = { state: 'starting' };
+  const engineStatus = (): ServerMessage => ({
+    type: 'engine.status',
+    ready: pool.ready,
+    workers: pool.status(),
+    ...(health.state === 'degraded' ? { degraded: { reason: health.reason } } : {}),
+  });
   // Load progress can fire many times a second: coalesce status broadcasts.
   let statusTimer: NodeJS.Timeout | undefined;
   pool.onStatus(() => {
@@ -195,16 +201,29 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
     return connectParts(send, handlers, [sessions]);
   }
 
-  /** Joins connection parts into one table; refuses every message once the engine shuts down. */
+  /**
+   * Joins connection parts into one table; refuses every message once the engine shuts down, and
+   * turns (typed or spoken) while it is degraded — settings and models still answer, so the user
+   * can fix what kept it from starting.
+   */
   function connectParts(
     send: (message: ServerMessage) => void,
     handlers: HandlerTable,
     parts: Array<{ close(): void; readonly openSessions?: number }>,
   ): EngineConnection {
+    let toldDegraded = false;
     return {
       handle(message: ClientMessage): void {
         if (stopping) {
           send({ type: 'error', code: ErrorCode.Cancelled, message: 'The engine is shutting down.', recoverable: false });
+          return;
+        }
+        if (health.state === 'degraded' && (message.type === 'user.text' || message.type === 'mic.audio')) {
+          // Mic frames arrive 50 times a second: the reason is said once per client, a typed turn each time.
+          if (message.type === 'user.text' || !toldDegraded) {
+            send({ type: 'error', code: ErrorCode.EngineDegraded, message: `The engine could not start: ${health.reason}`, recoverable: false, sessionId: message.sessionId });
+          }
+          toldDegraded = true;
           return;
         }
         dispatch(handlers, message);
@@ -225,14 +244,22 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
     connectSessions,
     connectParts,
     async start() {
-      if (planError) throw planError;
       try {
+        if (planError) throw planError;
         await pool.start();
+        health = { state: 'ready' };
       } catch (error) {
+        const appError = AppError.from(error);
+        // Which kinds failed is read before the shutdown stops every worker.
+        const failedKinds = [...new Set(pool.status().filter((worker) => worker.state === 'failed').map((worker) => worker.kind))];
+        health = { state: 'degraded', reason: appError.message, failedKinds };
         await pool.shutdown();
-        throw AppError.from(error);
+        const status = engineStatus();
+        for (const send of connections) send(status);
+        throw appError;
       }
     },
+    health: () => health,
     connect,
     async shutdown() {
       stopping = true;

@@ -1,4 +1,14 @@
 import type { ClientMessage, ServerMessage } from '../shared/messages.contract';
+import type { WorkerKind } from '../shared/worker.contract';
+
+/**
+ * Where the engine is: loading its models, ready, or degraded — a start failed, `reason` says why
+ * in words and `failedKinds` names the worker kinds whose models did not load.
+ */
+export type EngineHealth =
+  | { state: 'starting' }
+  | { state: 'ready' }
+  | { state: 'degraded'; reason: string; failedKinds: WorkerKind[] };
 
 /**
  * The engine as its hosts (Electron main, `serve`, CLI, benches) see it. Transport-agnostic:
@@ -11,6 +21,8 @@ export interface Engine {
   connect(send: (message: ServerMessage) => void): EngineConnection;
   /** Ordered shutdown: abort turns → wait → dispose workers → exit hosts. */
   shutdown(): Promise<void>;
+  /** Starting, ready or degraded (for `/healthz` and the page's status). */
+  health(): EngineHealth;
 }
 
 export interface EngineConnection {

@@ -12,6 +12,7 @@ import type { SettingsService } from './settings/settings-service';
 export function engineWithServices(instance: EngineInstance, services: { settings?: SettingsService; models?: ModelService }): Engine {
   return {
     start: () => instance.start(),
+    health: () => instance.health(),
     connect(send: (message: ServerMessage) => void): EngineConnection {
       const sessions = instance.connectSessions(send);
       const models = services.models?.connect(send);

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WorkerKind } from '../shared/worker.contract';
 import { hasWorkerEngine } from '../native-workers/registry';
@@ -35,6 +35,8 @@ export interface ResolvedProfile {
   summary: string[];
   /** Kinds that fell back to the scripted placeholder because no model exists. */
   placeholders: WorkerKind[];
+  /** What the profile had to leave out (an unusable development models profile), in words. */
+  warnings: string[];
 }
 
 const MB = 1e6;
@@ -79,18 +81,43 @@ function real(engine: string, modelName: string, modelPath: string | undefined, 
   return { engine, modelName, ...(modelPath ? { modelPath } : {}), count: 1, cpuBound: true, ...extra };
 }
 
-async function readDevProfile(): Promise<{ llm?: string; stt?: string; voice?: string; turn?: string } | null> {
+interface DevProfileFiles {
+  llm?: string | undefined;
+  stt?: string | undefined;
+  voice?: string | undefined;
+  turn?: string | undefined;
+}
+
+/**
+ * The development models' files (`npm run models -- dev` writes their profile). No profile is
+ * null; an unusable one is null plus the problem in words naming the file, and is kept aside as
+ * `.corrupt` (the next `npm run models -- dev` writes a new one), so a damaged cache never stops the app.
+ */
+async function readDevProfile(): Promise<{ files: DevProfileFiles | null; problem?: string }> {
   const path = join(resolveDevModelsDir(), PROFILE_FILE_NAME);
-  if (!existsSync(path)) return null;
-  const parsed = DevModelProfileSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
-  if (!parsed.success) return null;
-  const present = (file: string | undefined): string | undefined => (file && existsSync(file) ? file : undefined);
-  return {
-    llm: present(parsed.data.llm?.ggufPath),
-    stt: present(parsed.data.stt?.whisperGgmlPath),
-    voice: present(parsed.data.tts?.piperOnnxPath),
-    turn: present(parsed.data.turn?.smartTurnOnnxPath),
-  };
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { files: null };
+    return { files: null, problem: `the development models profile ${path} could not be read (${(error as Error).message})` };
+  }
+  let problem: string;
+  try {
+    const parsed = DevModelProfileSchema.safeParse(JSON.parse(text));
+    if (parsed.success) {
+      const present = (file: string): string | undefined => (existsSync(file) ? file : undefined);
+      const { llm, stt, tts, turn } = parsed.data;
+      return { files: { llm: present(llm.ggufPath), stt: present(stt.whisperGgmlPath), voice: present(tts.piperOnnxPath), turn: turn ? present(turn.smartTurnOnnxPath) : undefined } };
+    }
+    const issue = parsed.error.issues[0];
+    problem = `${issue?.path.join('.') || 'profile'}: ${issue?.message ?? 'invalid'}`;
+  } catch (error) {
+    problem = `not valid JSON (${(error as Error).message})`;
+  }
+  const keptAs = `${path}.corrupt`;
+  await rename(path, keptAs).catch(() => undefined);
+  return { files: null, problem: `the development models profile ${path} was unusable (${problem}) and was kept as ${keptAs}` };
 }
 
 async function installedModel(kind: 'llm' | 'stt' | 'turn', modelsDir: string | undefined): Promise<string | undefined> {
@@ -107,12 +134,13 @@ async function installedModel(kind: 'llm' | 'stt' | 'turn', modelsDir: string | 
 export async function resolveProfile(request: ProfileRequest): Promise<ResolvedProfile> {
   const base = request.base ?? defaultEngineConfig();
   if (request.profile === 'scripted') {
-    return { config: base, summary: ['all stages: scripted placeholder engines (no models)'], placeholders: ['vad', 'stt', 'llm', 'tts'] };
+    return { config: base, summary: ['all stages: scripted placeholder engines (no models)'], placeholders: ['vad', 'stt', 'llm', 'tts'], warnings: [] };
   }
-  const dev = await readDevProfile();
+  const { files: dev, problem: devProblem } = await readDevProfile();
   if (request.profile === 'dev' && (!dev?.llm || !dev.stt)) {
-    throw new Error('The development models are not in place: run `npm run models -- dev` first.');
+    throw new Error(`The development models are not in place${devProblem ? ` (${devProblem})` : ''}: run \`npm run models -- dev\` first.`);
   }
+  const warnings = devProblem ? [`The app starts as if the development models were absent: ${devProblem} (\`npm run models -- dev\` sets them up again).`] : [];
   const fromDev = request.profile === 'dev';
   const llmPath = request.llmModelPath ?? (fromDev ? dev?.llm : ((await installedModel('llm', request.modelsDir)) ?? dev?.llm));
   const sttPath = request.sttModelPath ?? (fromDev ? dev?.stt : ((await installedModel('stt', request.modelsDir)) ?? dev?.stt));
@@ -169,5 +197,6 @@ export async function resolveProfile(request: ProfileRequest): Promise<ResolvedP
     config: { ...base, machine: { reservedCores: 1, ...base.machine }, workers, health, defaultPersona: SPOKEN_PERSONA, pipeline: { ...base.pipeline, turnDetection: base.pipeline.turnDetection ?? DEFAULT_TURN_DETECTION, maxTokens: Math.min(base.pipeline.maxTokens, 120), utterancePrerollMs: Math.max(base.pipeline.utterancePrerollMs, SILERO_PREROLL_MS), chunker: { ...base.pipeline.chunker, ...FIRST_CLAUSE } } },
     summary,
     placeholders,
+    warnings,
   };
 }

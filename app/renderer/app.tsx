@@ -145,12 +145,13 @@ export function App({ runtime }: { runtime: Runtime }) {
           connection={connection}
           engineReady={conversation.engineReady}
           workers={conversation.workers}
+          engineDegraded={conversation.engineDegraded}
         />
         <LatencyOverlay diagnostics={diagnostics} traces={conversation.recentTraces} />
         <AvatarPicker runtime={runtime} />
       </main>
       <section className="conversation" aria-label="Chat">
-        <ErrorBanner errors={conversation.errors} onDismiss={(id) => runtime.store.dismissError(id)} />
+        <ErrorBanner errors={conversation.errors} engineDegraded={conversation.engineDegraded} onDismiss={(id) => runtime.store.dismissError(id)} />
         <Transcript entries={conversation.entries} />
         <ModelsPanel client={runtime.client} />
         <MicControls mic={mic} settings={runtime.settings} />

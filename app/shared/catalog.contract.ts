@@ -28,6 +28,20 @@ export type HashPolicy = (typeof HashPolicy)[keyof typeof HashPolicy];
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
 
+/**
+ * A model id: a catalog id or the name an import chose. Names that JavaScript objects already
+ * carry (`__proto__`, `constructor`, `prototype`) are refused, so an id never reaches an inherited
+ * property of a lookup table.
+ */
+export const MODEL_ID_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+const RESERVED_MODEL_IDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+export const ModelIdSchema = z
+  .string()
+  .min(1)
+  .max(80)
+  .regex(MODEL_ID_PATTERN, 'lowercase letters, digits, ".", "_" and "-"')
+  .refine((id) => !RESERVED_MODEL_IDS.has(id), 'a reserved name, not a model id');
+
 /** Where a size or hash was read: a public repository, a path in it and the commit seen. */
 export const CatalogSourceSchema = z.object({
   repo: z.string().min(3),
@@ -81,11 +95,7 @@ export type CatalogFile = z.infer<typeof CatalogFileSchema>;
 
 /** A recommended model: the first file is the one engines load (`resolve` returns its path). */
 export const CatalogEntrySchema = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(80)
-    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" and "-"'),
+  id: ModelIdSchema,
   title: z.string().min(1).max(120),
   kind: z.enum(Object.values(ModelKind) as [ModelKind, ...ModelKind[]]),
   engine: z.enum(Object.values(ModelEngine) as [ModelEngine, ...ModelEngine[]]),

@@ -16,6 +16,8 @@ export const ErrorCode = {
   ModelTooLarge: 'model_too_large',
   Cancelled: 'cancelled',
   BadAudio: 'bad_audio',
+  /** The engine could not start: it answers settings and models, but no turns, until it starts again. */
+  EngineDegraded: 'engine_degraded',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

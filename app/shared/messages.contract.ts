@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ModelIdSchema } from './catalog.contract';
 import { WorkerKindSchema } from './worker.contract';
 import { ErrorCodeSchema } from './errors.contract';
 import { PhonemeSpanSchema } from './phoneme.contract';
@@ -62,8 +63,8 @@ export const PingSchema = z.object({ type: z.literal('ping'), nonce: z.number() 
 /** Model manager: list the catalog with installed state. */
 export const ModelsListSchema = z.object({ type: z.literal('models.list') });
 /** Model manager: download (or resume) a catalog model. */
-export const ModelsPullSchema = z.object({ type: z.literal('models.pull'), modelId: id });
-export const ModelsCancelSchema = z.object({ type: z.literal('models.cancel'), modelId: id });
+export const ModelsPullSchema = z.object({ type: z.literal('models.pull'), modelId: ModelIdSchema });
+export const ModelsCancelSchema = z.object({ type: z.literal('models.cancel'), modelId: ModelIdSchema });
 
 /** Engine settings: ask for the current ones (answered with `settings.current`). */
 export const SettingsGetSchema = z.object({ type: z.literal('settings.get') });
@@ -172,6 +173,8 @@ export const EngineStatusSchema = z.object({
   type: z.literal('engine.status'),
   ready: z.boolean(),
   workers: z.array(WorkerStatusSchema),
+  /** Present when the engine could not start: why, in words (settings and models still answer). */
+  degraded: z.object({ reason: z.string().min(1) }).optional(),
 });
 
 export const ErrorMessageSchema = z.object({

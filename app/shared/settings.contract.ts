@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ModelIdSchema } from './catalog.contract';
 
 /**
  * User settings. Engine-side settings (persona, voice, VAD sensitivity, pool sizes, models) live
@@ -30,8 +31,19 @@ const workerCount = z.number().int().min(1).max(8).optional();
 export const PoolSizesSchema = z.object({ llm: workerCount, stt: workerCount, tts: workerCount });
 export type PoolSizes = z.infer<typeof PoolSizesSchema>;
 
+/** True for a choice that names a file (it has a path separator); anything else is a model id. */
+export function isModelPath(choice: string): boolean {
+  return /[\\/]/.test(choice);
+}
+
 /** A catalog model id or a model file path; absent: installed or development models (profile `auto`). */
-const modelChoice = z.string().trim().min(1).max(4096).optional();
+const modelChoice = z
+  .string()
+  .trim()
+  .min(1)
+  .max(4096)
+  .refine((choice) => isModelPath(choice) || ModelIdSchema.safeParse(choice).success, 'a model file path or a model id (lowercase letters, digits, ".", "_" and "-")')
+  .optional();
 
 export const ModelChoicesSchema = z.object({ llm: modelChoice, stt: modelChoice, voice: modelChoice });
 export type ModelChoices = z.infer<typeof ModelChoicesSchema>;

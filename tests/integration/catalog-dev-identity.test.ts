@@ -28,7 +28,7 @@ describe.skipIf(!dev.ok)(`catalog entries of the development models${dev.ok ? ''
         { entry: 'piper-en-us-joe-medium', path: profile.tts.piperOnnxPath },
         { entry: 'piper-en-us-joe-medium', path: profile.tts.piperConfigPath },
         { entry: 'smollm2-135m-instruct-q4_1', path: profile.llm.ggufPath },
-        { entry: 'smart-turn-v3.2-cpu', path: profile.turn.smartTurnOnnxPath },
+        { entry: 'smart-turn-v3.2-cpu', path: profile.turn!.smartTurnOnnxPath },
       ]
     : [];
 

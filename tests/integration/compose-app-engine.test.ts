@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,11 +6,15 @@ import type { ClientMessage, ServerMessage } from '../../app/shared/messages.con
 import type { EngineSettings } from '../../app/shared/settings.contract';
 import { composeAppEngine, type AppEngine } from '../../app/engine/compose-app-engine';
 import type { EngineConnection } from '../../app/engine/engine-api';
+import { ensureGgufFixture } from '../../scripts/fixtures/gguf-fixture';
+import { buildPiperFixtureModel } from '../../scripts/fixtures/voice-fixture';
+import { ensureWhisperFixture } from '../../scripts/fixtures/whisper-fixture';
 import { micFrames } from './engine-harness';
 
 /** The one composition of `serve` and Electron main: settings file → config → engine + services. */
 
 type SettingsCurrent = Extract<ServerMessage, { type: 'settings.current' }>;
+type ErrorMessage = Extract<ServerMessage, { type: 'error' }>;
 
 const dirs: string[] = [];
 let composed: AppEngine | undefined;
@@ -56,6 +60,14 @@ class Client {
     this.send({ type: 'settings.set', settings });
     return this.waitFor((m): m is SettingsCurrent => m.type === 'settings.current', from);
   }
+  /** Sends settings that should be refused; resolves with the error and checks no settings.current came. */
+  async refused(settings: EngineSettings): Promise<ErrorMessage> {
+    const from = this.messages.length;
+    this.send({ type: 'settings.set', settings });
+    const error = await this.waitFor((m): m is ErrorMessage => m.type === 'error', from);
+    expect(this.messages.slice(from).filter((m) => m.type === 'settings.current')).toEqual([]);
+    return error;
+  }
   /** VAD speech-end events after `from`. */
   speechEnds(from: number): number {
     return this.messages.slice(from).filter((m) => m.type === 'vad' && m.event === 'speech-end').length;
@@ -99,6 +111,46 @@ describe('composeAppEngine', () => {
     client.send({ type: 'settings.get' });
     const current = await client.waitFor((m): m is SettingsCurrent => m.type === 'settings.current');
     expect(current.warning).toMatch(/unusable/);
+    client.connection.close();
+  });
+
+  it('refuses a model setting its runtime could not load, in words, and saves nothing', async () => {
+    const dir = dataDir();
+    const app = await compose(dir);
+    const client = new Client(app);
+    const models = (choices: EngineSettings['models']): EngineSettings => ({ vad: {}, poolSizes: {}, models: choices });
+    const whisper = await ensureWhisperFixture();
+    const gguf = await ensureGgufFixture();
+    const folder = join(dir, 'models-folder');
+    mkdirSync(folder);
+    const half = join(dir, 'half.gguf');
+    writeFileSync(half, readFileSync(gguf).subarray(0, 100_000));
+    const voice = join(dir, 'voice.onnx');
+    writeFileSync(voice, buildPiperFixtureModel());
+
+    const cases: Array<[EngineSettings['models'], string, RegExp]> = [
+      [{ stt: '/etc/hostname' }, 'model_invalid', /speech-to-text model setting was not saved: \/etc\/hostname is not a model file; a speech-to-text model must be a whisper\.cpp ggml model/],
+      [{ llm: whisper }, 'model_invalid', /language model setting was not saved: .*ggml-whisper-fixture.* is a whisper\.cpp ggml model, but a language model must be a GGUF model/],
+      [{ llm: half }, 'model_invalid', /half\.gguf" is truncated: its tensors need \d+ bytes but the file has 100000/],
+      [{ llm: folder }, 'model_invalid', /models-folder is a folder, not a model file/],
+      [{ stt: join(dir, 'missing.bin') }, 'model_missing', /There is no file .*missing\.bin/],
+      [{ voice }, 'model_missing', /voice setting was not saved: The Piper voice config is missing: .*voice\.onnx\.json/],
+      [{ stt: 'whisper-tiny.en' }, 'model_missing', /Model "whisper-tiny\.en" is not installed/],
+      [{ llm: 'whisper-tiny.en' }, 'model_invalid', /"whisper-tiny\.en" is a speech-to-text model, not a language model/],
+    ];
+    for (const [choices, code, words] of cases) {
+      const error = await client.refused(models(choices));
+      expect(error).toMatchObject({ code, recoverable: true });
+      expect(error.message).toMatch(words);
+    }
+    expect(existsSync(join(dir, 'settings.json'))).toBe(false);
+
+    // Models that check out are saved (and wait for the next start).
+    const saved = await client.set(models({ llm: gguf, stt: whisper }));
+    expect(saved.restartRequired).toEqual(['models']);
+    expect(JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8')).models).toEqual({ llm: gguf, stt: whisper });
+    // An unchanged choice is not checked again; a persona change goes through.
+    expect((await client.set({ ...models({ llm: gguf, stt: whisper }), persona: 'Calm.' })).settings.persona).toBe('Calm.');
     client.connection.close();
   });
 

@@ -68,7 +68,7 @@ describe.skipIf(!dev.ok)(`dev models in the cache${dev.ok ? '' : ` (SKIPPED: ${d
     expect(performance.now() - startedMs).toBeLessThan(2000);
     expect(result.profilePath).toBe(join(resolveDevModelsDir(), 'dev-models.profile.json'));
     const { llm, stt, tts, turn } = result.profile;
-    for (const path of [llm.ggufPath, stt.whisperGgmlPath, tts.piperOnnxPath, tts.piperConfigPath, turn.smartTurnOnnxPath, turn.referenceFeaturesPath]) {
+    for (const path of [llm.ggufPath, stt.whisperGgmlPath, tts.piperOnnxPath, tts.piperConfigPath, turn!.smartTurnOnnxPath, turn!.referenceFeaturesPath]) {
       expect(path.startsWith('/') || /^[A-Za-z]:\\/.test(path)).toBe(true);
       expect(existsSync(path)).toBe(true);
     }

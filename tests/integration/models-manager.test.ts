@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { CatalogSchema, type Catalog, type CatalogEntry, type PullProgress } from '../../app/shared/catalog.contract';
 import { AppError, ErrorCode } from '../../app/shared/errors.contract';
 import { createModelManager, type ModelManagerOptions } from '../../app/engine/models/model-manager';
+import { ensureGgufFixture } from '../../scripts/fixtures/gguf-fixture';
+import { buildPiperFixtureModel } from '../../scripts/fixtures/voice-fixture';
+import { ensureWhisperFixture } from '../../scripts/fixtures/whisper-fixture';
 
 const run = promisify(execFile);
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -119,9 +122,8 @@ class FixtureServer {
 // ---- fixtures ---------------------------------------------------------------------------------
 
 const fixtureBytes = 3 * 1024 * 1024;
-/** A fake GGUF: the magic, then random bytes (the manager checks magic and hash, not tensors). */
+/** A fake GGUF for downloads (a pull checks size and hash; an import checks tensors, so its tests use real tiny models). */
 const ggufBody = Buffer.concat([Buffer.from('GGUF'), Buffer.from([3, 0, 0, 0]), randomBytes(fixtureBytes - 8)]);
-const whisperBody = Buffer.concat([Buffer.from([0x6c, 0x6d, 0x67, 0x67]), randomBytes(64 * 1024)]);
 /** ONNX protobuf head: ir_version 8, then producer_name "pytorch". */
 const onnxBody = Buffer.concat([Buffer.from([0x08, 0x08, 0x12, 0x07]), Buffer.from('pytorch'), randomBytes(32 * 1024)]);
 const voiceConfig = Buffer.from(JSON.stringify({ audio: { sample_rate: 22050 }, phoneme_id_map: {} }));
@@ -403,6 +405,15 @@ describe('pull', () => {
 });
 
 describe('import', () => {
+  // Real tiny models: import runs the same header and tensor-size checks as a load.
+  let gguf: Buffer;
+  let whisper: Buffer;
+  const onnx = Buffer.from(buildPiperFixtureModel());
+  beforeAll(async () => {
+    gguf = await readFile(await ensureGgufFixture());
+    whisper = await readFile(await ensureWhisperFixture());
+  });
+  const realLlmEntry = (): CatalogEntry => llmEntry(server, { sizeBytes: gguf.length, sha256: sha256(gguf) });
   const voiceEntry = (): CatalogEntry => ({
     id: 'voice',
     title: 'Fixture voice',
@@ -411,7 +422,7 @@ describe('import', () => {
     tiers: ['cpu-only'],
     licence: 'MIT',
     files: [
-      { fileName: 'voice.onnx', format: 'onnx', url: server.url('/voice.onnx'), sizeBytes: onnxBody.length, sha256: sha256(onnxBody), hashPolicy: 'pinned', source },
+      { fileName: 'voice.onnx', format: 'onnx', url: server.url('/voice.onnx'), sizeBytes: onnx.length, sha256: sha256(onnx), hashPolicy: 'pinned', source },
       { fileName: 'voice.onnx.json', format: 'json', url: server.url('/voice.onnx.json'), sizeBytes: null, approxSizeMb: 0.01, sha256: null, hashPolicy: 'pin-on-first-download', source },
     ],
   });
@@ -422,24 +433,24 @@ describe('import', () => {
     engine: 'whisper',
     tiers: ['cpu-only'],
     licence: 'MIT',
-    files: [{ fileName: 'ggml-x.bin', format: 'whisper-ggml', url: server.url('/stt.bin'), sizeBytes: whisperBody.length, sha256: sha256(whisperBody), hashPolicy: 'pinned', source }],
+    files: [{ fileName: 'ggml-x.bin', format: 'whisper-ggml', url: server.url('/stt.bin'), sizeBytes: whisper.length, sha256: sha256(whisper), hashPolicy: 'pinned', source }],
   });
 
   it('imports a valid GGUF the catalog knows, matched by file name, after checking its hash', async () => {
     const file = join(dir, 'tiny-llm.gguf');
-    await writeFile(file, ggufBody);
-    const models = manager(catalogOf(llmEntry(server)), { freeBytes: async () => 1e12 });
+    await writeFile(file, gguf);
+    const models = manager(catalogOf(realLlmEntry()), { freeBytes: async () => 1e12 });
     const result = await models.import(file);
     expect(result).toMatchObject({ id: 'tiny-llm', inCatalog: true });
     expect(await models.resolve('tiny-llm')).toBe(join(dir, 'tiny-llm', 'tiny-llm.gguf'));
-    expect(sha256(await readFile(result.path))).toBe(sha256(ggufBody));
+    expect(sha256(await readFile(result.path))).toBe(sha256(gguf));
     expect((await models.list()).find((m) => m.id === 'tiny-llm')).toMatchObject({ installed: true, origin: 'import' });
     expect(server.seen).toHaveLength(0);
   });
 
   it('imports a Piper voice with its .onnx.json by hard link', async () => {
     const file = join(dir, 'my-voice.onnx');
-    await writeFile(file, onnxBody);
+    await writeFile(file, onnx);
     await writeFile(`${file}.json`, voiceConfig);
     const models = manager(catalogOf(voiceEntry()));
     const result = await models.import(file, 'voice', { mode: 'link' });
@@ -450,8 +461,8 @@ describe('import', () => {
 
   it('imports a model outside the catalog under a name taken from the file', async () => {
     const file = join(dir, 'My Model Q4.gguf');
-    await writeFile(file, ggufBody);
-    const models = manager(catalogOf(llmEntry(server)));
+    await writeFile(file, gguf);
+    const models = manager(catalogOf(realLlmEntry()));
     const result = await models.import(file);
     expect(result).toMatchObject({ id: 'my-model-q4', inCatalog: false });
     expect((await models.list()).find((m) => m.id === 'my-model-q4')).toMatchObject({ engine: 'llama', installed: true });
@@ -471,11 +482,56 @@ describe('import', () => {
 
   it('rejects a file whose hash differs from the catalog', async () => {
     const file = join(dir, 'ggml-x.bin');
-    const other = Buffer.from(whisperBody);
-    other[100] = 0xff - other[100]!;
+    const other = Buffer.from(whisper);
+    other[100] = 0xff - other[100]!; // a mel filter value: the file stays well-formed
     await writeFile(file, other);
     const models = manager(catalogOf(whisperEntry()));
     await expectAppError(models.import(file), ErrorCode.ModelInvalid, /does not match "stt": its sha256/);
+  });
+
+  it('refuses truncated models as a load would, naming the file, and installs nothing', async () => {
+    const models = manager(catalogOf(realLlmEntry(), whisperEntry(), voiceEntry()));
+    const magicOnly = join(dir, 'magic-only.gguf');
+    await writeFile(magicOnly, Buffer.concat([Buffer.from('GGUF'), Buffer.from([3, 0, 0, 0]), Buffer.alloc(36)]));
+    await expectAppError(models.import(magicOnly), ErrorCode.ModelInvalid, /magic-only\.gguf.*(truncated|no "general\.architecture")/);
+
+    const halfLlm = join(dir, 'half.gguf');
+    await writeFile(halfLlm, gguf.subarray(0, gguf.length >> 1));
+    await expectAppError(models.import(halfLlm), ErrorCode.ModelInvalid, /half\.gguf.* is truncated: its tensors need \d+ bytes/);
+
+    const halfWhisper = join(dir, 'ggml-half.bin');
+    await writeFile(halfWhisper, whisper.subarray(0, whisper.length - 1000));
+    await expectAppError(models.import(halfWhisper), ErrorCode.ModelInvalid, /ggml-half\.bin" is truncated/);
+
+    const halfVoice = join(dir, 'half-voice.onnx');
+    await writeFile(halfVoice, onnx.subarray(0, onnx.length - 100));
+    await expectAppError(models.import(halfVoice), ErrorCode.ModelInvalid, /half-voice\.onnx is not a complete ONNX model/);
+
+    expect((await models.list()).filter((model) => model.installed)).toEqual([]);
+    expect(await readdir(dir)).toEqual(['ggml-half.bin', 'half-voice.onnx', 'half.gguf', 'magic-only.gguf']);
+  });
+
+  it('answers a folder or a path that is no file with a typed error in words, not EISDIR', async () => {
+    const models = manager(catalogOf(realLlmEntry()));
+    const folder = join(dir, 'a-folder.gguf');
+    await mkdir(folder);
+    await expectAppError(models.import(folder), ErrorCode.ModelInvalid, /a-folder\.gguf is a folder, not a model file/);
+    const file = join(dir, 'tiny-llm.gguf');
+    await writeFile(file, gguf);
+    await expectAppError(models.import(join(file, 'inside')), ErrorCode.ModelMissing, /There is no file .*tiny-llm\.gguf\/inside/);
+    const fifo = join(dir, 'pipe.gguf');
+    await run('mkfifo', [fifo]);
+    await expectAppError(models.import(fifo), ErrorCode.ModelInvalid, /pipe\.gguf is not a regular file/);
+  });
+
+  it('never takes an inherited property for a model: reserved names are not installed models', async () => {
+    const models = manager(catalogOf(realLlmEntry()));
+    for (const id of ['constructor', '__proto__', 'prototype', 'toString']) {
+      await expectAppError(models.resolve(id), ErrorCode.ModelMissing, new RegExp(`"${id}" is not installed`));
+    }
+    const file = join(dir, 'constructor.gguf');
+    await writeFile(file, gguf);
+    await expectAppError(models.import(file), ErrorCode.ModelInvalid, /Cannot name a model after .*constructor\.gguf; give --id/);
   });
 });
 

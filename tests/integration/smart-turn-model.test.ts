@@ -73,7 +73,7 @@ describe('Smart Turn model file checks', () => {
 });
 
 describe.skipIf(!dev.ok)(`Smart Turn v3.2 on the development model${dev.ok ? '' : ` (SKIPPED: ${dev.skipReason})`}`, () => {
-  const modelPath = dev.ok ? dev.profile.turn.smartTurnOnnxPath : '';
+  const modelPath = dev.ok ? dev.profile.turn!.smartTurnOnnxPath : '';
 
   it('declares the interface the checks expect', () => {
     const info = readOnnxModelInfo(readFileSync(modelPath));

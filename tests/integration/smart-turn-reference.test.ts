@@ -104,15 +104,15 @@ describe.skipIf(skipReason !== undefined)(`Smart Turn input against pipecat's re
     const script = join(appRoot, 'scripts', 'smart-turn-reference.py');
     const run = spawnSync(
       python,
-      [script, '--features-code', dev.profile.turn.referenceFeaturesPath, '--model', dev.profile.turn.smartTurnOnnxPath, '--out-dir', workDir, ...clipArgs],
+      [script, '--features-code', dev.profile.turn!.referenceFeaturesPath, '--model', dev.profile.turn!.smartTurnOnnxPath, '--out-dir', workDir, ...clipArgs],
       { encoding: 'utf8' },
     );
     expect(run.status, run.stderr).toBe(0);
     const reference = JSON.parse(run.stdout) as ReferenceOutput;
 
     const extractor = new WhisperFeatureExtractor(SMART_TURN_WINDOW_SAMPLES);
-    const model = await SmartTurnModel.load({ modelPath: dev.profile.turn.smartTurnOnnxPath });
-    const session = await ort.InferenceSession.create(dev.profile.turn.smartTurnOnnxPath, { intraOpNumThreads: 1 });
+    const model = await SmartTurnModel.load({ modelPath: dev.profile.turn!.smartTurnOnnxPath });
+    const session = await ort.InferenceSession.create(dev.profile.turn!.smartTurnOnnxPath, { intraOpNumThreads: 1 });
     const lines: string[] = [];
     for (const result of reference.results) {
       const pcm = clips[result.name]!;

@@ -6,6 +6,16 @@ export interface RawAnswer {
   head: string;
 }
 
+/** The header fields of an answer's head, by lowercased name. */
+export function headerFields(head: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of head.split('\r\n').slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) fields.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  return fields;
+}
+
 /**
  * Sends `request` byte for byte over a fresh TCP connection (no client library normalises the
  * target or headers) and resolves with the status line's code once the server answers or closes.
@@ -34,9 +44,12 @@ export function rawRequest(port: number, request: string | Buffer, timeoutMs = 5
   });
 }
 
-/** A request head with CRLFs and an empty line; `extra` headers verbatim. */
-export function requestHead(method: string, target: string, extra: string[] = []): string {
-  return [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', ...extra, '', ''].join('\r\n');
+/**
+ * A request head with CRLFs and an empty line; `host` is the Host header (the server answers only
+ * to its own, e.g. `127.0.0.1:<port>`; null leaves it out), `extra` headers verbatim.
+ */
+export function requestHead(method: string, target: string, extra: string[], host: string | null): string {
+  return [`${method} ${target} HTTP/1.1`, ...(host === null ? [] : [`Host: ${host}`]), 'Connection: close', ...extra, '', ''].join('\r\n');
 }
 
 /** The headers of a WebSocket upgrade request. */

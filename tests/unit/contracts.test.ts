@@ -65,6 +65,18 @@ describe('client message validation', () => {
     expectInvalid(() => parseClientMessage(null), /without a known type/);
   });
 
+  it('takes model ids only in the catalog pattern and never a name JavaScript objects carry', () => {
+    const settings = (models: Record<string, string>) => ({ type: 'settings.set', settings: { vad: {}, poolSizes: {}, models } });
+    expect(parseClientMessage(settings({ llm: 'qwen2.5-0.5b-instruct-q4_k_m', stt: '/models/ggml-tiny.en.bin', voice: 'C:\\voices\\joe.onnx' })).type).toBe(
+      'settings.set',
+    );
+    for (const id of ['__proto__', 'constructor', 'prototype', 'Qwen 2.5', '-x', '.hidden']) {
+      expectInvalid(() => parseClientMessage(settings({ llm: id })), /models\.llm/);
+      expectInvalid(() => parseClientMessage({ type: 'models.pull', modelId: id }), /modelId/);
+    }
+    expect(parseClientMessage({ type: 'models.cancel', modelId: 'whisper-tiny.en' }).type).toBe('models.cancel');
+  });
+
   it('server messages are validated too', () => {
     expect(parseServerMessage({ type: 'pong', nonce: 1 }).type).toBe('pong');
     expectInvalid(() => parseServerMessage({ type: 'tts.chunk', sessionId: 's' }), /tts\.chunk/);

@@ -1,4 +1,8 @@
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
+import { ErrorBanner } from '../../app/renderer/ui/error-banner';
+import { StateIndicator } from '../../app/renderer/ui/state-indicator';
 import { encodeBinaryFrame, decodeBinaryFrame } from '../../app/shared/binary-frame';
 import { avatarState } from '../../app/renderer/state/avatar-state';
 import { ConversationStore } from '../../app/renderer/state/conversation-store';
@@ -61,6 +65,23 @@ describe('ConversationStore', () => {
     store.handle({ type: 'reply.delta', sessionId: 's', turnId: 't', text: 'One. Two. Three.' });
     store.handle({ type: 'turn.ended', sessionId: 's', turnId: 't', status: 'interrupted', replyText: 'One. Two. Three.', heardText: 'One.', chunkCount: 3 });
     expect(store.getSnapshot().entries[0]).toMatchObject({ text: 'One.', interrupted: true });
+  });
+
+  it('says why the engine could not start until a status says it runs again', () => {
+    const store = new ConversationStore();
+    expect(store.getSnapshot().engineDegraded).toBeNull();
+    store.handle({ type: 'engine.status', ready: false, workers: [], degraded: { reason: 'Whisper model "/etc/hostname" is truncated.' } });
+    expect(store.getSnapshot()).toMatchObject({ engineReady: false, engineDegraded: 'Whisper model "/etc/hostname" is truncated.' });
+    const page = renderToStaticMarkup(
+      createElement('div', null, [
+        createElement(StateIndicator, { key: 's', state: 'idle', connection: 'open', engineReady: false, workers: [], engineDegraded: store.getSnapshot().engineDegraded }),
+        createElement(ErrorBanner, { key: 'e', errors: [], engineDegraded: store.getSnapshot().engineDegraded, onDismiss: () => undefined }),
+      ]),
+    );
+    expect(page).toContain('Engine not running');
+    expect(page).toContain('The engine could not start:</strong> Whisper model &quot;/etc/hostname&quot; is truncated.');
+    store.handle({ type: 'engine.status', ready: true, workers: [] });
+    expect(store.getSnapshot().engineDegraded).toBeNull();
   });
 
   it('shows engine errors', () => {

@@ -64,6 +64,16 @@ describe('settings file', () => {
     expect(loaded.warning).toMatch(/poolSizes\.llm/);
   });
 
+  it('leaves out model choices that are neither a file nor a model id, keeping the other settings', async () => {
+    const file = new SettingsFile(dir);
+    writeFileSync(file.path, JSON.stringify({ persona: 'Calm.', models: { llm: 'constructor', stt: '__proto__', voice: '/v/joe.onnx' } }));
+    const loaded = await file.load();
+    expect(loaded.settings).toEqual({ persona: 'Calm.', vad: {}, poolSizes: {}, models: { voice: '/v/joe.onnx' } });
+    expect(loaded.warning).toBe(`The model settings "llm", "stt" in ${file.path} are neither a model file nor a model id; they are left out.`);
+    expect(existsSync(`${file.path}.corrupt`)).toBe(false);
+    await expect(file.save({ ...loaded.settings, models: { llm: 'prototype' } })).rejects.toMatchObject({ code: ErrorCode.InvalidMessage });
+  });
+
   it('refuses invalid settings and reports a failed write as a typed error in words', async () => {
     const file = new SettingsFile(dir);
     await file.save(chosen);

@@ -62,7 +62,8 @@ export const DevModelProfileSchema = z.object({
   stt: z.object({ whisperGgmlPath: z.string(), whisperGgmlSha256: sha256.nullable(), ct2Dir: z.string() }),
   tts: z.object({ piperOnnxPath: z.string(), piperConfigPath: z.string() }),
   /** `referenceFeaturesPath`: the wheel's own Python feature code, which tests compare ours against. */
-  turn: z.object({ smartTurnOnnxPath: z.string(), referenceFeaturesPath: z.string() }),
+  /** Absent in profiles written before the end-of-turn model joined the dev models. */
+  turn: z.object({ smartTurnOnnxPath: z.string(), referenceFeaturesPath: z.string() }).optional(),
   sources: z.array(z.object({ name: z.string(), version: z.string(), license: z.string() })),
 });
 export type DevModelProfile = z.infer<typeof DevModelProfileSchema>;

@@ -5,6 +5,7 @@ import {
   HashPolicy,
   ModelEngine,
   ModelFormat,
+  ModelIdSchema,
   type Catalog,
   type CatalogEntry,
   type CatalogFile,
@@ -18,7 +19,8 @@ import { loadCatalog } from './model-catalog';
 import { resolveCatalogPath, resolveModelsDir } from './model-paths';
 import { digestOfFile, sha256OfFile } from './file-hash';
 import { describeFormat, detectFileFormat } from './model-format';
-import { ModelRegistry, pinKey, type InstalledFile, type InstalledModel } from './model-registry';
+import { checkModelFormat, requireModelFile } from './model-file-check';
+import { ModelRegistry, pinKey, type InstalledFile, type InstalledModel, type RegistryData } from './model-registry';
 import { takePullLock } from './pull-lock';
 import { downloadResumable } from './resumable-download';
 
@@ -128,6 +130,11 @@ async function sizeOf(path: string): Promise<number | null> {
   }
 }
 
+/** The registry's record of `id`, never an inherited property of the object (`constructor`). */
+function installedModel(data: RegistryData, id: string): InstalledModel | undefined {
+  return Object.hasOwn(data.models, id) ? data.models[id] : undefined;
+}
+
 /** Moving-window transfer rate, so the ETA follows the current speed. */
 class RateMeter {
   private samples: Array<{ atMs: number; bytes: number }> = [];
@@ -184,7 +191,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     const data = await registry.read();
     const listings: ModelListing[] = [];
     for (const entry of catalog.models) {
-      const installed = data.models[entry.id];
+      const installed = installedModel(data, entry.id);
       const present = installed ? await installedFilesPresent(installed) : false;
       const sizes = entry.files.map((f) => f.sizeBytes);
       listings.push({
@@ -237,7 +244,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     const mainPath = join(target, entry.files[0]!.fileName);
 
     const before = await registry.read();
-    const existing = before.models[id];
+    const existing = installedModel(before, id);
     if (existing && (await installedFilesPresent(existing))) {
       return {
         id,
@@ -355,8 +362,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
 
   async function importModel(sourcePath: string, id?: string, importOptions: ImportOptions = {}): Promise<ImportResult> {
     const source = resolvePath(sourcePath);
-    const sourceBytes = await sizeOf(source);
-    if (sourceBytes === null) throw new AppError(ErrorCode.ModelMissing, `There is no file ${source} to import.`, false);
+    await requireModelFile(source);
     const format = await detectFileFormat(source);
     if (format === null || format === ModelFormat.Json) {
       throw new AppError(
@@ -410,8 +416,16 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
         .toLowerCase()
         .replace(/\.(gguf|bin|onnx)$/, '')
         .replace(/[^a-z0-9._-]+/g, '-')
-        .replace(/^[^a-z0-9]+/, '');
-    if (!modelId) throw new AppError(ErrorCode.ModelInvalid, `Cannot name a model after ${source}; give --id.`, false);
+        .replace(/^[^a-z0-9]+/, '')
+        .slice(0, 80);
+    if (!ModelIdSchema.safeParse(modelId).success) {
+      throw new AppError(ErrorCode.ModelInvalid, `Cannot name a model after ${source}; give --id.`, false);
+    }
+    // The same checks a load runs: a truncated or damaged model is refused before it is copied.
+    for (const item of plan) {
+      await requireModelFile(item.from);
+      await checkModelFormat(item.format, item.from);
+    }
 
     const files: InstalledFile[] = [];
     for (const item of plan) {
@@ -477,7 +491,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
   }
 
   async function resolve(id: string): Promise<string> {
-    const installed = (await registry.read()).models[id];
+    const installed = installedModel(await registry.read(), id);
     if (!installed) {
       const hint = findEntry(id)
         ? `run \`npm run models -- pull ${id}\` or import a copy you already have`

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import type { EngineSettings, ModelChoices } from '../../shared/settings.contract';
+import { isModelPath, type EngineSettings, type ModelChoices } from '../../shared/settings.contract';
 import type { WorkerKind } from '../../shared/worker.contract';
 import type { EngineConfig } from '../engine-config';
 
@@ -30,7 +30,7 @@ export async function modelPathsFromSettings(
   for (const [kind, field, what] of MODEL_KINDS) {
     const choice = models[kind];
     if (choice === undefined) continue;
-    if (isAbsolute(choice) || /[\\/]/.test(choice)) {
+    if (isAbsolute(choice) || isModelPath(choice)) {
       if (existsSync(choice)) paths[field] = choice;
       else warnings.push(`The ${what} file in the settings does not exist (${choice}); the default is used.`);
       continue;

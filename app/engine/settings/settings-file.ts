@@ -1,9 +1,12 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { z } from 'zod';
 import { dirname, join } from 'node:path';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import { defaultEngineSettings, EngineSettingsSchema, type EngineSettings } from '../../shared/settings.contract';
 
 export const SETTINGS_FILE_NAME = 'settings.json';
+/** The settings of the last start that worked (its models are what a failed start falls back on). */
+export const LAST_WORKING_FILE_NAME = 'last-working-settings.json';
 
 /** What loading found: the settings to use, and a warning in words when the file was unusable. */
 export interface LoadedSettings {
@@ -12,7 +15,7 @@ export interface LoadedSettings {
 }
 
 /**
- * The engine settings file (`<data dir>/settings.json`). Reading never throws: a missing file is
+ * An engine settings file (`<data dir>/settings.json`, or the last working settings). Reading never throws: a missing file is
  * the defaults, a corrupt one is the defaults plus a warning (and is kept aside as `.corrupt` so
  * nothing the user wrote is lost). Writes are atomic (temporary file + rename) and serialized.
  */
@@ -21,8 +24,8 @@ export class SettingsFile {
   private writing: Promise<void> = Promise.resolve();
   private writeCount = 0;
 
-  constructor(dataDir: string) {
-    this.path = join(dataDir, SETTINGS_FILE_NAME);
+  constructor(dataDir: string, fileName: string = SETTINGS_FILE_NAME) {
+    this.path = join(dataDir, fileName);
   }
 
   async load(): Promise<LoadedSettings> {
@@ -35,8 +38,11 @@ export class SettingsFile {
     }
     let problem: string;
     try {
-      const parsed = EngineSettingsSchema.safeParse(JSON.parse(text));
+      const json: unknown = JSON.parse(text);
+      const parsed = EngineSettingsSchema.safeParse(json);
       if (parsed.success) return { settings: parsed.data };
+      const withoutModels = this.withoutBadModelChoices(json, parsed.error.issues);
+      if (withoutModels) return withoutModels;
       const issue = parsed.error.issues[0];
       problem = `${issue?.path.join('.') || 'settings'}: ${issue?.message ?? 'invalid'}`;
     } catch (error) {
@@ -48,6 +54,21 @@ export class SettingsFile {
       settings: defaultEngineSettings,
       warning: `The settings file was unusable (${problem}); the defaults are in use and the old file was kept as ${keptAs}.`,
     };
+  }
+
+  /**
+   * A file whose only problems are model choices that are neither a file nor a model id (hand-edited,
+   * or written before ids were checked) keeps everything else: those choices are left out, with a warning.
+   */
+  private withoutBadModelChoices(json: unknown, issues: readonly z.core.$ZodIssue[]): LoadedSettings | null {
+    const bad = issues.map((issue) => (issue.path.length === 2 && issue.path[0] === 'models' ? issue.path[1] : undefined));
+    if (bad.includes(undefined) || typeof json !== 'object' || json === null) return null;
+    const record = json as { models?: Record<string, unknown> };
+    const models = Object.fromEntries(Object.entries(record.models ?? {}).filter(([setting]) => !bad.includes(setting)));
+    const parsed = EngineSettingsSchema.safeParse({ ...record, models });
+    if (!parsed.success) return null;
+    const names = bad.map((setting) => `"${String(setting)}"`).join(', ');
+    return { settings: parsed.data, warning: `The model settings ${names} in ${this.path} are neither a model file nor a model id; they are left out.` };
   }
 
   /** Saves atomically; a failure is AppError(internal) in words (the previous file stays intact). */

@@ -3,6 +3,7 @@ import type { ServerMessage } from '../../shared/messages.contract';
 import { RestartSettingSchema, type EngineSettings, type RestartSetting, type VadSettings } from '../../shared/settings.contract';
 import type { EngineInstance } from '../create-engine';
 import type { ConnectionPart, SettingsMessageType } from '../dispatch';
+import { MODEL_SETTINGS, type ModelSetting } from './model-choice-check';
 import type { LoadedSettings, SettingsFile } from './settings-file';
 
 /** The settings group of the dispatch table, plus the defaults new sessions take from the settings. */
@@ -30,6 +31,8 @@ export interface SettingsServiceOptions {
   defaultPersona: string;
   /** Takes new VAD sensitivity while running (the engine's `vadSensitivity`); without it VAD changes wait for a restart. */
   onVadChange?: (vad: VadSettings) => void;
+  /** Checks a changed model choice before anything is saved; rejects with an AppError in words. */
+  checkModelChoice?: (setting: ModelSetting, choice: string) => Promise<void>;
 }
 
 /**
@@ -37,11 +40,11 @@ export interface SettingsServiceOptions {
  * atomically) answer with `settings.current`, broadcast to every client. What can change live does:
  * the persona becomes the system prompt of the next turn in every session that did not bring its
  * own, new sessions get the persona and voice, and VAD sensitivity (with `onVadChange`) reaches the
- * next utterance. Pool sizes and models are load options of the warm workers: they are saved and
- * reported as needing a restart.
+ * next utterance. Pool sizes and models are load options of the warm workers: they are saved (a
+ * model only once its file checks out) and reported as needing a restart.
  */
 export function createSettingsService(engine: Pick<EngineInstance, 'session'>, options: SettingsServiceOptions): SettingsService {
-  const { file, startedWith, defaultPersona, onVadChange } = options;
+  const { file, startedWith, defaultPersona, onVadChange, checkModelChoice } = options;
   let current: EngineSettings = startedWith.settings;
   let warning = startedWith.warning;
   const clients = new Set<(message: ServerMessage) => void>();
@@ -69,6 +72,11 @@ export function createSettingsService(engine: Pick<EngineInstance, 'session'>, o
 
   async function set(settings: EngineSettings, send: (message: ServerMessage) => void): Promise<void> {
     try {
+      // A model that cannot load would break the next start: it is refused before anything is saved.
+      for (const { setting } of MODEL_SETTINGS) {
+        const choice = settings.models[setting];
+        if (choice !== undefined && choice !== current.models[setting]) await checkModelChoice?.(setting, choice);
+      }
       await file.save(settings);
     } catch (error) {
       const appError = AppError.from(error);

@@ -23,8 +23,8 @@ async function runTurn(args: readonly string[]): Promise<void> {
   if (!PROFILE_NAMES.includes(profile)) throw new UsageError(`--profile must be one of ${PROFILE_NAMES.join(', ')}.`);
   const question = await readWavFile(options.audio);
 
-  const { config, summary } = await resolveProfile({ profile });
-  for (const line of summary) console.error(`  ${line}`);
+  const { config, summary, warnings } = await resolveProfile({ profile });
+  for (const line of [...warnings, ...summary]) console.error(`  ${line}`);
   const engine = createEngine(config);
   await engine.start();
   let client: SpokenTurnClient | undefined;

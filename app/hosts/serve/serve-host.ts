@@ -13,6 +13,7 @@ import { RemoteTalkHub } from '../../engine/share/remote-talk-hub';
 import { ShareHub, type SignalConnection, type SignalSocket } from '../../engine/share/share-hub';
 import { handleWhep, isWhepPath } from './whep-endpoint';
 import { decodeClientFrame, encodeServerMessage } from '../../shared/wire-codec';
+import { HostAllowlist } from './host-allowlist';
 import { parseRequestTarget } from './request-target';
 import { closeUnlessItSpeaks, closeWhenIdle, DEFAULT_SOCKET_LIMITS, startHeartbeat, type SocketLimits } from './socket-lifetimes';
 
@@ -79,7 +80,20 @@ const SECURITY_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'X-Frame-Options': 'DENY',
 };
+const SECURITY_HEADER_LINES = Object.entries(SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}`);
+
+/** An answer written straight to a socket (upgrade refusals, CONNECT, unparsable requests), with the security headers. */
+function rawAnswer(status: number, reason: string, extra: string[] = []): string {
+  return [`HTTP/1.1 ${status} ${reason}`, ...SECURITY_HEADER_LINES, ...extra, 'Connection: close', 'Content-Length: 0', '', ''].join('\r\n');
+}
+
+const HOST_REFUSALS = {
+  400: 'A Host header naming this server is required.',
+  421: 'Misdirected request: this server answers only to its own address (127.0.0.1, localhost or [::1] with its port).',
+} as const;
 
 /** A plain-text answer with the security headers, unless an earlier step already answered. */
 function plainAnswer(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
@@ -134,15 +148,18 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
         return talkToken !== null && tokenMatches(talkToken, given);
     }
   };
-  const statics = sirv(options.rendererDir, {
-    dev: false,
-    etag: true,
-    setHeaders: (res) => {
-      for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-    },
-  });
+  const statics = sirv(options.rendererDir, { dev: false, etag: true });
+  let listeningPort = 0;
+  const hosts = new HostAllowlist(() => listeningPort, !['127.0.0.1', 'localhost', '::1'].includes(host));
 
   const handleRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // Every answer carries them, whoever writes it (static files, WHEP, errors).
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    const verdict = hosts.check(req.url, req.headers.host);
+    if (verdict !== 'allowed') {
+      plainAnswer(res, verdict, HOST_REFUSALS[verdict]);
+      return;
+    }
     const url = parseRequestTarget(req.url);
     if (!url) {
       plainAnswer(res, 400, 'Bad request target: only paths (origin-form) are served here.');
@@ -157,7 +174,11 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
       return;
     }
     if (url.pathname === '/healthz') {
-      plainAnswer(res, 200, 'ok');
+      // 200 only when the engine can answer a turn: 503 while it loads, and with the reason when a start failed.
+      const health = options.engine?.health() ?? { state: 'ready' };
+      if (health.state === 'ready') plainAnswer(res, 200, 'ok');
+      else if (health.state === 'starting') plainAnswer(res, 503, 'starting', { 'Retry-After': '2' });
+      else plainAnswer(res, 503, `degraded: ${health.reason}`);
       return;
     }
     statics(req, res, () => plainAnswer(res, 404, 'Not found'));
@@ -171,10 +192,10 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
   });
   // CONNECT (a proxy tunnel) is nothing this host offers; unanswered, Node would just drop the socket.
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
-    socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    socket.end(rawAnswer(405, 'Method Not Allowed', ['Allow: GET, HEAD']));
   });
   server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (socket.writable) socket.end(rawAnswer(400, 'Bad Request'));
     else socket.destroy();
   });
 
@@ -184,9 +205,10 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
 
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const refuse = (status: number, text: string): void => {
-      const retry = status === 503 ? 'Retry-After: 5\r\n' : '';
-      socket.end(`HTTP/1.1 ${status} ${text}\r\n${retry}Connection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(rawAnswer(status, text, status === 503 ? ['Retry-After: 5'] : []));
     };
+    const verdict = hosts.check(req.url, req.headers.host);
+    if (verdict !== 'allowed') return refuse(verdict, verdict === 400 ? 'Bad Request' : 'Misdirected Request');
     const url = parseRequestTarget(req.url);
     if (!url) return refuse(400, 'Bad Request');
     if (url.pathname === '/signal') {
@@ -220,10 +242,13 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
     try {
       upgrade(req, socket, head);
     } catch {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (socket.writable) socket.end(rawAnswer(400, 'Bad Request'));
       else socket.destroy();
     }
   });
+
+  // The 101 answers carry the security headers too.
+  for (const sockets of [wss, signalWss]) sockets.on('headers', (headers: string[]) => headers.push(...SECURITY_HEADER_LINES));
 
   wss.on('connection', (ws: WebSocket) => {
     const send = (message: ServerMessage): void => {
@@ -253,6 +278,7 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
     server.listen(options.port, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  listeningPort = port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const origin = `http://${urlHost === '0.0.0.0' ? '127.0.0.1' : urlHost}:${port}`;
   return {

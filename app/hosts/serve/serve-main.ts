@@ -156,7 +156,8 @@ async function main(): Promise<void> {
   }
   started.then(
     () => console.log('Engine ready: all workers warm.'),
-    (error: unknown) => console.error(`Engine failed to start: ${error instanceof Error ? error.message : String(error)}`),
+    (error: unknown) =>
+      console.error(`Engine failed to start; it stays degraded (/healthz and the page say why): ${error instanceof Error ? error.message : String(error)}`),
   );
 
   let stopping = false;

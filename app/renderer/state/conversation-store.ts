@@ -33,6 +33,8 @@ export interface ConversationState {
   listening: boolean;
   engineReady: boolean;
   workers: readonly WorkerStatus[];
+  /** Why the engine could not start, in words; null while it starts or runs. */
+  engineDegraded: string | null;
 }
 
 const INITIAL: ConversationState = {
@@ -45,6 +47,7 @@ const INITIAL: ConversationState = {
   listening: false,
   engineReady: false,
   workers: [],
+  engineDegraded: null,
 };
 
 const MAX_ERRORS = 5;
@@ -126,7 +129,7 @@ export class ConversationStore {
         this.update({ lastTrace: message.trace, recentTraces: withTrace(this.state.recentTraces, message.trace) });
         return;
       case 'engine.status':
-        this.update({ engineReady: message.ready, workers: message.workers });
+        this.update({ engineReady: message.ready, workers: message.workers, engineDegraded: message.degraded?.reason ?? null });
         return;
       case 'error':
         this.addError(message.code, message.message, message.recoverable);

@@ -16,18 +16,23 @@ function warmingLabel(workers: readonly WorkerStatus[]): string {
   return `Loading models…${percent}`;
 }
 
-/** What the avatar is doing, whether the engine is reachable, and whether its models are warm. */
+/** What the avatar is doing, whether the engine is reachable, and whether its models are warm (or failed to start). */
 export function StateIndicator(props: {
   state: AvatarState;
   connection: ConnectionStatus;
   engineReady: boolean;
   workers: readonly WorkerStatus[];
+  /** Why the engine could not start; null while it starts or runs. */
+  engineDegraded: string | null;
 }) {
-  const { state, connection, engineReady, workers } = props;
+  const { state, connection, engineReady, workers, engineDegraded } = props;
   let label: string;
   let tone: string;
   if (connection !== 'open') {
     label = connection === 'connecting' ? 'Connecting…' : 'Disconnected';
+    tone = 'offline';
+  } else if (engineDegraded !== null) {
+    label = 'Engine not running';
     tone = 'offline';
   } else if (!engineReady && workers.length > 0 && state === 'idle') {
     label = warmingLabel(workers);

@@ -1,0 +1,49 @@
+import { networkInterfaces } from 'node:os';
+
+/** What a request's Host says: answer it, or refuse it (400: no or malformed Host, 421: a name this host does not answer to). */
+export type HostVerdict = 'allowed' | 400 | 421;
+
+const LOOPBACK_NAMES: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** `name` and port of a Host value (`name`, `name:port`, `[v6]:port`), lowercased; null when malformed. */
+function parseHost(value: string): { name: string; port: number } | null {
+  const match = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9.-]+))(?::(\d{1,5}))?$/.exec(value.trim().toLowerCase());
+  if (!match) return null;
+  return { name: match[1] ?? match[2]!, port: match[3] === undefined ? 80 : Number(match[3]) };
+}
+
+/**
+ * DNS rebinding protection: a page on an attacker's name that resolves to 127.0.0.1 sends that name
+ * as its Host, so a request is answered only when its Host is this server's own — 127.0.0.1,
+ * localhost or [::1] with its port, and with LAN access also one of this machine's addresses.
+ * For an absolute-form target (`GET http://h:p/x`) its authority is the host (RFC 9112 §3.2.2).
+ */
+export class HostAllowlist {
+  constructor(
+    /** The port the server listens on (known once it listens). */
+    private readonly port: () => number,
+    /** LAN access: this machine's own addresses (read per request: they change with the network). */
+    private readonly lan: boolean,
+  ) {}
+
+  check(target: string | undefined, hostHeader: string | undefined): HostVerdict {
+    let value = hostHeader;
+    if (target && /^https?:\/\//i.test(target)) {
+      try {
+        value = new URL(target).host;
+      } catch {
+        return 400;
+      }
+    }
+    if (!value) return 400;
+    const host = parseHost(value);
+    if (!host) return 400;
+    if (host.port !== this.port()) return 421;
+    if (LOOPBACK_NAMES.has(host.name)) return 'allowed';
+    return this.lan && this.ownAddresses().has(host.name) ? 'allowed' : 421;
+  }
+
+  private ownAddresses(): Set<string> {
+    return new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((entry) => entry.address.toLowerCase())));
+  }
+}
