@@ -10,7 +10,7 @@ const CONFIG: EndpointerConfig = { minBargeInSpeechMs: 100, minUtteranceMs: 100,
 
 type Event = { type: string; utterance?: UtteranceInfo; ended?: EndedUtterance; vad?: string };
 
-function harness(config: Partial<EndpointerConfig> = {}, avatarSpeaking = false, interimAccepts = true) {
+function harness(config: Partial<EndpointerConfig> = {}, avatarSpeaking = false, interimAccepts = true, verdicts: number[] = []) {
   const events: Event[] = [];
   const endpointer = new Endpointer(
     { ...CONFIG, ...config },
@@ -25,6 +25,11 @@ function harness(config: Partial<EndpointerConfig> = {}, avatarSpeaking = false,
       },
       utterance: (ended) => events.push({ type: 'utterance', ended }),
       noise: (utterance) => events.push({ type: 'noise', utterance }),
+      scoreEndOfTurn: async () => {
+        events.push({ type: 'score' });
+        return verdicts.shift() ?? 1;
+      },
+      pauseKept: (utterance) => events.push({ type: 'pauseKept', utterance }),
     },
   );
   let streamMs = 0;
@@ -83,5 +88,58 @@ describe('endpointer', () => {
     frames(30, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
     expect(events.filter((event) => event.type === 'utterance')).toHaveLength(1);
     expect(endpointer.current).toBeUndefined();
+  });
+
+  describe('with an end-of-turn model', () => {
+    const endOfTurn = { completeThreshold: 0.5, maxPauseMs: 300 };
+    const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+    const kinds = (events: Event[]): string[] => events.map((event) => event.type).filter((type) => type !== 'vad' && type !== 'interim');
+
+    it('ends the turn at once when the pause is judged complete', async () => {
+      const { events, frames } = harness({ endOfTurn, interimEveryMs: undefined }, false, true, [0.9]);
+      frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 400 }]);
+      await flush();
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance']);
+    });
+
+    it('keeps a pause judged mid-thought open, and the user going on continues the same utterance', async () => {
+      const { events, frames } = harness({ endOfTurn, interimEveryMs: undefined }, false, true, [0.1, 0.9]);
+      frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 400 }]);
+      await flush();
+      frames(5, 0.001, 0); // 100 ms of pause: shorter than maxPauseMs
+      frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 520 }]);
+      frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 920 }]);
+      await flush();
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'pauseKept', 'score', 'utterance']);
+      const ended = events.at(-1)!.ended!;
+      expect(ended.pcm.length).toBeGreaterThanOrEqual((20 + 1 + 5 + 20) * FRAME_SAMPLES);
+    });
+
+    it('ends a pause judged mid-thought after maxPauseMs of frames, or of time when the microphone stops sending', async () => {
+      const byFrames = harness({ endOfTurn, interimEveryMs: undefined }, false, true, [0.1]);
+      byFrames.frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      byFrames.frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 400 }]);
+      await flush();
+      byFrames.frames(16, 0.001, 0); // 320 ms more silence
+      expect(kinds(byFrames.events)).toEqual(['speechStart', 'score', 'pauseKept', 'utterance']);
+
+      const byTime = harness({ endOfTurn, interimEveryMs: undefined }, false, true, [0.1]);
+      byTime.frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      byTime.frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 400 }]);
+      await flush();
+      expect(kinds(byTime.events)).toEqual(['speechStart', 'score', 'pauseKept']);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(kinds(byTime.events)).toEqual(['speechStart', 'score', 'pauseKept', 'utterance']);
+    });
+
+    it('never asks the model about noise', async () => {
+      const { events, frames } = harness({ endOfTurn }, false, true, [0.1]);
+      frames(2, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 40 }]);
+      await flush();
+      expect(kinds(events)).toEqual(['speechStart', 'noise']);
+    });
   });
 });

@@ -78,6 +78,8 @@ interface PendingEnd {
   endStreamMs: number;
   speechEndMs: number;
   verdict: 'scoring' | 'incomplete';
+  /** Ends the turn when the microphone stops sending (push-to-talk released) before maxPauseMs of frames arrive. */
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** The user's speech being collected between the VAD's speech-start and speech-end. */
@@ -113,6 +115,12 @@ export class Endpointer {
     private readonly hooks: EndpointerHooks,
   ) {}
 
+  /** Stops listening: a pause being waited out no longer ends its turn (the session closes). */
+  dispose(): void {
+    clearTimeout(this.utterance?.pendingEnd?.timer);
+    this.utterance = undefined;
+  }
+
   /** The utterance in progress, if any. */
   get current(): UtteranceInfo | undefined {
     return this.utterance;
@@ -128,6 +136,7 @@ export class Endpointer {
       this.hooks.vadEvent(event.event);
       if (event.event === 'speech-start' && utterance?.pendingEnd) {
         // The user goes on after a pause: the same turn continues; a verdict still on its way is void.
+        clearTimeout(utterance.pendingEnd.timer);
         utterance.pendingEnd = undefined;
       } else if (event.event === 'speech-start' && !utterance) {
         utterance = {
@@ -195,7 +204,7 @@ export class Endpointer {
     const endOfTurn = this.config.endOfTurn;
     const score = this.hooks.scoreEndOfTurn;
     if (!endOfTurn || !score || this.isNoise(utterance, endStreamMs)) return false;
-    const pending: PendingEnd = { endStreamMs, speechEndMs, verdict: 'scoring' };
+    const pending: PendingEnd = { endStreamMs, speechEndMs, verdict: 'scoring', timer: undefined };
     utterance.pendingEnd = pending;
     const decide = (completeProbability: number): void => {
       if (this.utterance !== utterance || utterance.pendingEnd !== pending) return; // the user went on, or it ended otherwise
@@ -204,6 +213,10 @@ export class Endpointer {
       } else {
         pending.verdict = 'incomplete';
         this.hooks.pauseKept?.(utterance, completeProbability);
+        const waitMs = Math.max(0, endOfTurn.maxPauseMs - (performance.now() - pending.speechEndMs));
+        pending.timer = setTimeout(() => {
+          if (this.utterance === utterance && utterance.pendingEnd === pending) this.end(utterance, pending.endStreamMs, pending.speechEndMs, performance.now());
+        }, waitMs);
       }
     };
     score(concatPcm(utterance.frames)).then(decide, () => decide(1));
@@ -226,6 +239,7 @@ export class Endpointer {
   }
 
   private end(utterance: UtteranceState, endStreamMs: number, speechEndMs: number, endpointMs: number): void {
+    clearTimeout(utterance.pendingEnd?.timer);
     this.utterance = undefined;
     this.preroll.length = 0;
     this.prerollMs = 0;

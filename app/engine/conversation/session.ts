@@ -123,6 +123,7 @@ export class Session {
 
   /** Ends the session: its turn stops, the mic loop ends, its workers forget it. */
   async close(): Promise<void> {
+    this.endpointer.dispose();
     this.speech?.interim?.abort();
     this.turn?.stop('user');
     this.controller.abort();
