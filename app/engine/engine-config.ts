@@ -49,6 +49,15 @@ export interface PipelineConfig {
   maxHistoryMessages: number;
   /** Semantic end of turn with the `turn` worker; absent (or `mode: 'silence'`): the VAD's silence alone ends a turn. */
   turnDetection?: TurnDetectionConfig;
+  /** Speech over the avatar: duck and decide (smart), or stop at once; absent: stop at once. */
+  interruptions?: InterruptionConfig;
+}
+
+/** How speech over the avatar is handled (the settings' `vad.interruptions` picks the mode live). */
+export interface InterruptionConfig {
+  mode: 'smart' | 'always-stop';
+  /** Speech over the avatar this long is an interruption whatever its words (backchannels are short). */
+  decideWithinMs: number;
 }
 
 /** How an utterance ends when an end-of-turn model is configured. */
@@ -104,7 +113,9 @@ export interface EngineConfig {
 export type EngineDiagnostic =
   | { type: 'llm-tokens-after-abort'; sessionId: string; turnId: string; count: number }
   /** An interim STT run was still in flight when the utterance ended: it was cancelled so the final run starts at once. */
-  | { type: 'interim-stt-cancelled'; sessionId: string; turnId: string | undefined };
+  | { type: 'interim-stt-cancelled'; sessionId: string; turnId: string | undefined }
+  /** Speech over the avatar was a backchannel: the avatar went on at full volume. */
+  | { type: 'backchannel'; sessionId: string; text: string };
 
 /** A window needs one session (a pooled renderer closes its last before opening the next); a few more for tools and tests. */
 export const DEFAULT_MAX_SESSIONS_PER_CONNECTION = 8;
@@ -153,6 +164,7 @@ export function defaultEngineConfig(overrides: Partial<EngineConfig> = {}): Engi
       utterancePrerollMs: 300,
       maxUtteranceMs: 30_000,
       maxHistoryMessages: 40,
+      interruptions: { mode: 'smart', decideWithinMs: 1000 },
     },
     defaultPersona: 'You are a friendly avatar who talks with the user. Answer briefly, in plain spoken sentences.',
     leaseTimeoutMs: 15_000,

@@ -145,6 +145,18 @@ export const TurnStopSchema = z.object({
   reason: z.enum(['barge-in', 'user', 'error']),
 });
 
+/**
+ * The user started speaking over the avatar: its voice is lowered (`ducked: true`) while the engine
+ * decides whether that was a backchannel ("uh-huh": back to full volume, `ducked: false`) or an
+ * interruption (a `turn.stop` follows).
+ */
+export const TurnDuckSchema = z.object({
+  type: z.literal('turn.duck'),
+  sessionId: id,
+  turnId: id,
+  ducked: z.boolean(),
+});
+
 export const TurnEndedSchema = z.object({
   type: z.literal('turn.ended'),
   sessionId: id,
@@ -245,6 +257,7 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   ReplyDeltaSchema,
   TtsChunkSchema,
   TurnStopSchema,
+  TurnDuckSchema,
   TurnEndedSchema,
   TurnTraceMessageSchema,
   EngineStatusSchema,

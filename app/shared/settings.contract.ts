@@ -22,6 +22,12 @@ export const VadSettingsSchema = z.object({
    * when an end-of-turn model is installed.
    */
   endOfTurn: z.enum(['smart', 'silence']).optional(),
+  /**
+   * Speech over the avatar: `smart` lowers its voice at once and stops it only for a real
+   * interruption (a backchannel such as "uh-huh" or "yeah" lets it go on); `always-stop` stops it at
+   * once, as soon as the speech lasts the barge-in minimum. Absent: smart.
+   */
+  interruptions: z.enum(['smart', 'always-stop']).optional(),
 });
 export type VadSettings = z.infer<typeof VadSettingsSchema>;
 

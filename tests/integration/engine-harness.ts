@@ -21,7 +21,8 @@ export function scriptedConfig(kinds: KindOptions = {}, overrides: Partial<Engin
   return {
     ...base,
     workers: { vad: worker('vad'), stt: worker('stt'), llm: worker('llm'), tts: worker('tts') },
-    pipeline: { ...base.pipeline, minBargeInSpeechMs: 100, minUtteranceMs: 100 },
+    // Speech over the avatar stops it at once here; engine-backchannel.test.ts covers the smart mode.
+    pipeline: { ...base.pipeline, minBargeInSpeechMs: 100, minUtteranceMs: 100, interruptions: { mode: 'always-stop', decideWithinMs: 1000 } },
     ...overrides,
   };
 }

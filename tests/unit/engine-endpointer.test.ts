@@ -6,7 +6,7 @@ import type { VadOutput } from '../../app/engine/pipeline/vad.stage';
 
 const FRAME_SAMPLES = 320; // 20 ms at 16 kHz
 
-const CONFIG: EndpointerConfig = { minBargeInSpeechMs: 100, minUtteranceMs: 100, utterancePrerollMs: 60, maxUtteranceMs: 2_000, interimEveryMs: 200, endOfTurn: undefined };
+const CONFIG: EndpointerConfig = { minBargeInSpeechMs: 100, minUtteranceMs: 100, utterancePrerollMs: 60, maxUtteranceMs: 2_000, interimEveryMs: 200, endOfTurn: undefined, longOverlapMs: undefined };
 
 type Event = { type: string; utterance?: UtteranceInfo; ended?: EndedUtterance; vad?: string };
 

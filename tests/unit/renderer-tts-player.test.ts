@@ -152,4 +152,23 @@ describe('TtsPlayer', () => {
     expect(context.starts).toHaveLength(1);
     expect(player.isAudible(player.audibleTimeSec())).toBe(false);
   });
+
+  it('ducks the voice within one frame while the user speaks over it, and brings it back without skipping audio', () => {
+    const { context, player } = setup();
+    player.enqueue(chunk(0, 1, 0.1));
+    context.currentTime = context.starts[0]!.startSec + 0.2;
+    player.duck('t', true);
+    const down = context.gains[0]!.ramps.filter(([kind]) => kind === 'ramp').at(-1)!;
+    expect(down[1]).toBeGreaterThan(0);
+    expect(down[1]).toBeLessThan(0.5);
+    expect(down[2] - context.currentTime).toBeLessThanOrEqual(1 / 30);
+    player.duck('t', false);
+    const up = context.gains[0]!.ramps.filter(([kind]) => kind === 'ramp').at(-1)!;
+    expect(up[1]).toBe(1);
+    // Nothing was stopped or dropped: the chunk plays on, the next one follows it.
+    expect(context.starts[0]!.stopSec).toBeUndefined();
+    player.enqueue(chunk(1, 0.5, 0.2));
+    expect(context.starts).toHaveLength(2);
+  });
 });
+

@@ -19,6 +19,8 @@ export interface EndpointerConfig {
   interimEveryMs: number | undefined;
   /** Semantic end of turn (the VAD's silence, then a model's verdict); undefined: the VAD's silence alone ends a turn. */
   endOfTurn: EndOfTurnConfig | undefined;
+  /** Speech over the avatar lasting this long is reported as `longOverlap`; undefined: never. */
+  longOverlapMs: number | undefined;
 }
 
 export interface EndOfTurnConfig {
@@ -55,6 +57,8 @@ export interface EndpointerHooks {
   speechStart(utterance: UtteranceInfo): void;
   /** Speech over the avatar lasted `minBargeInSpeechMs`: stop the avatar. */
   bargeIn(utterance: UtteranceInfo): void;
+  /** Speech over the avatar lasted `longOverlapMs`: too long for a backchannel. */
+  longOverlap?(utterance: UtteranceInfo): void;
   /**
    * About `interimEveryMs` of new speech since the last partial: `audio()` is the speech so far.
    * Returns true when a partial transcription was started (false: busy, ask again next frame).
@@ -91,6 +95,7 @@ interface UtteranceState extends UtteranceInfo {
   /** Loudest frame so far: frames far below it are the VAD's hangover, not speech. */
   peakRms: number;
   bargedIn: boolean;
+  longOverlap: boolean;
   /** End of the last frame the VAD has judged in this utterance. */
   heardUntilStreamMs: number;
   /** Audio up to here went to the last partial transcript. */
@@ -148,6 +153,7 @@ export class Endpointer {
           speechStartMs: nowMs - (frameEndMs - event.atMs),
           overlapsAvatar: this.hooks.avatarSpeakingAt(nowMs),
           bargedIn: false,
+          longOverlap: false,
           heardUntilStreamMs: frameEndMs,
           interimUntilStreamMs: event.atMs,
           pendingEnd: undefined,
@@ -174,6 +180,11 @@ export class Endpointer {
     if (utterance.overlapsAvatar && !utterance.bargedIn && utterance.voicedUntilStreamMs - utterance.startStreamMs >= this.config.minBargeInSpeechMs) {
       utterance.bargedIn = true;
       this.hooks.bargeIn(utterance);
+    }
+    const longMs = this.config.longOverlapMs;
+    if (longMs !== undefined && utterance.overlapsAvatar && !utterance.longOverlap && utterance.voicedUntilStreamMs - utterance.startStreamMs >= longMs) {
+      utterance.longOverlap = true;
+      this.hooks.longOverlap?.(utterance);
     }
     if (frameEndMs - utterance.startStreamMs > this.config.maxUtteranceMs) {
       // Talking without pause for too long: transcribe what we have.

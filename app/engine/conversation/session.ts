@@ -9,6 +9,7 @@ import { once } from '../pipeline/stage';
 import type { WorkerPool } from '../pool/worker-pool';
 import type { EngineConfig } from '../engine-config';
 import { Endpointer, type EndedUtterance, type EndOfTurnConfig, type EndpointerHooks, type UtteranceInfo } from './endpointer';
+import { isBackchannel } from './backchannel';
 import { Turn, type TurnSource } from './turn';
 
 const MIC_RATE_HZ = 16000;
@@ -16,6 +17,8 @@ const MIC_RATE_HZ = 16000;
 const DROP_REPORT_INTERVAL_MS = 5_000;
 /** An end-of-turn verdict that cannot start within this counts as finished: the VAD's silence decides, as without the model. */
 const END_OF_TURN_LEASE_MS = 300;
+/** The STT run that tells a backchannel from an interruption must start within this, or it counts as an interruption. */
+const DECISION_LEASE_MS = 500;
 
 /** What the session keeps about the utterance in progress, beside the endpointer's audio. */
 interface SpeechState {
@@ -29,6 +32,10 @@ interface SpeechState {
   turnId: string | undefined;
   /** The partial STT run being started or in flight; aborted when the utterance ends. */
   interim: AbortController | undefined;
+  /** The overlapped turn's voice is lowered while its fate is decided (smart interruptions). */
+  ducked: boolean;
+  /** The overlapped turn was stopped: this speech is an interruption. */
+  interrupted: boolean;
 }
 
 /** The end-of-turn settings when a `turn` worker runs in smart mode; undefined: silence alone ends a turn. */
@@ -37,6 +44,13 @@ export function smartTurn(config: EngineConfig): EndOfTurnConfig | undefined {
   const mode = config.vadSensitivity?.().endOfTurn ?? detection?.mode;
   if (!detection || mode !== 'smart' || !config.workers.turn || config.workers.turn.count === 0) return undefined;
   return { completeThreshold: detection.completeThreshold, maxPauseMs: detection.maxPauseMs };
+}
+
+/** The interruption settings when speech over the avatar is judged (smart mode); undefined: it stops the avatar at once. */
+export function smartInterruptions(config: EngineConfig): { decideWithinMs: number } | undefined {
+  const interruptions = config.pipeline.interruptions;
+  const mode = config.vadSensitivity?.().interruptions ?? interruptions?.mode;
+  return interruptions && mode === 'smart' ? { decideWithinMs: interruptions.decideWithinMs } : undefined;
 }
 
 /**
@@ -81,6 +95,9 @@ export class Session {
         // Read at each pause: the setting can switch to silence-only while the app runs.
         get endOfTurn() {
           return smartTurn(config);
+        },
+        get longOverlapMs() {
+          return smartInterruptions(config)?.decideWithinMs;
         },
       },
       this.endpointerHooks(),
@@ -223,20 +240,74 @@ export class Session {
       vadEvent: (event) => this.send({ type: 'vad', sessionId: this.id, event }),
       avatarSpeakingAt: (nowMs) => this.turn?.audioPlayingAt(nowMs) ?? false,
       speechStart: (utterance) => {
-        this.speech = { utteranceId: utterance.id, overlapped: utterance.overlapsAvatar ? this.turn : undefined, turnId: undefined, interim: undefined };
+        const overlapped = utterance.overlapsAvatar ? this.turn : undefined;
+        const speech: SpeechState = { utteranceId: utterance.id, overlapped, turnId: undefined, interim: undefined, ducked: false, interrupted: false };
+        this.speech = speech;
+        // Smart interruptions: the avatar's voice drops at once; what the user says decides the rest.
+        if (overlapped && smartInterruptions(this.config)) this.setDucked(speech, true);
       },
       bargeIn: (utterance) => {
-        if (this.speech?.utteranceId === utterance.id) this.speech.overlapped?.stop('barge-in');
+        if (this.speech?.utteranceId === utterance.id && !smartInterruptions(this.config)) this.interruptBy(this.speech);
+      },
+      longOverlap: (utterance) => {
+        if (this.speech?.utteranceId === utterance.id) this.interruptBy(this.speech);
       },
       interim: (utterance, audio) => this.startInterim(utterance, audio),
       noise: (utterance) => {
         const speech = this.endSpeech(utterance.id);
+        if (speech?.ducked && !speech.interrupted) this.setDucked(speech, false);
         // A partial transcript already shown for it is withdrawn by an empty final one (no turn.started follows for that id).
         if (speech?.turnId) this.send({ type: 'transcript', sessionId: this.id, turnId: speech.turnId, text: '', final: true });
       },
-      utterance: (ended) => this.startVoiceTurn(ended, this.endSpeech(ended.id)?.turnId),
+      utterance: (ended) => {
+        const speech = this.endSpeech(ended.id);
+        if (speech?.overlapped && speech.ducked && !speech.interrupted) void this.decideOverlap(ended, speech);
+        else this.startVoiceTurn(ended, speech?.turnId);
+      },
       scoreEndOfTurn: (audio) => this.scoreEndOfTurn(audio),
     };
+  }
+
+  /** Lowers or restores the overlapped turn's voice on the page. */
+  private setDucked(speech: SpeechState, ducked: boolean): void {
+    if (!speech.overlapped || speech.ducked === ducked) return;
+    speech.ducked = ducked;
+    this.send({ type: 'turn.duck', sessionId: this.id, turnId: speech.overlapped.id, ducked });
+  }
+
+  /** The speech over the avatar is an interruption: the avatar stops (history keeps what was heard). */
+  private interruptBy(speech: SpeechState): void {
+    if (speech.interrupted) return;
+    speech.interrupted = true;
+    speech.overlapped?.stop('barge-in');
+  }
+
+  /**
+   * Short speech over the avatar ended: its words decide. A backchannel ("uh-huh", "yeah", "right")
+   * brings the avatar back to full volume and is not a turn; anything else stops the avatar and
+   * becomes the next turn, with the transcript already made.
+   */
+  private async decideOverlap(ended: EndedUtterance, speech: SpeechState): Promise<void> {
+    let text: string | undefined;
+    try {
+      const lease = await this.pool.lease('stt', this.id, AbortSignal.any([this.controller.signal, AbortSignal.timeout(DECISION_LEASE_MS)]));
+      try {
+        const result = await lease.worker.run({ kind: 'stt', sampleRateHz: 16000, pcm: ended.pcm, final: true }, { signal: this.controller.signal });
+        text = result.text.trim();
+      } finally {
+        lease.release();
+      }
+    } catch {
+      // No words in time: an interruption is the safe reading (the user can say it again; a stuck voice is worse).
+    }
+    if (this.controller.signal.aborted) return;
+    if (text !== undefined && isBackchannel(text)) {
+      this.setDucked(speech, false);
+      this.config.onDiagnostic?.({ type: 'backchannel', sessionId: this.id, text });
+      return;
+    }
+    this.interruptBy(speech);
+    this.startVoiceTurn(ended, speech.turnId, text);
   }
 
   /** The end-of-turn model's verdict on the turn so far (the last 8 s count); rejects when no worker answers in time. */
@@ -293,14 +364,14 @@ export class Session {
     return true;
   }
 
-  private startVoiceTurn(ended: EndedUtterance, reservedTurnId: string | undefined): void {
+  private startVoiceTurn(ended: EndedUtterance, reservedTurnId: string | undefined, knownTranscript?: string): void {
     this.turn?.stop('user');
     const turn = this.createTurn('voice', { speechStartMs: ended.speechStartMs, speechEndMs: ended.speechEndMs, endpointMs: ended.endpointMs }, reservedTurnId);
     this.enqueue(turn, async () => {
       turn.announce();
       const input: Utterance = { pcm: ended.pcm, sampleRateHz: 16000 };
-      let text = '';
-      for await (const transcript of sttStage({ pool: this.pool, sessionId: this.id })(once(input), turn.signal)) text = transcript;
+      let text = knownTranscript ?? '';
+      if (knownTranscript === undefined) for await (const transcript of sttStage({ pool: this.pool, sessionId: this.id })(once(input), turn.signal)) text = transcript;
       turn.trace.sttFinalMs = performance.now();
       this.send({ type: 'transcript', sessionId: this.id, turnId: turn.id, text, final: true });
       if (text) await turn.reply(text);

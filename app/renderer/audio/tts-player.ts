@@ -8,6 +8,9 @@ type PlaybackProgress = Extract<ClientMessage, { type: 'playback.progress' }>;
 const LEAD_SEC = 0.02;
 /** Fade-out on stop; a few ms avoids a click without audible delay. */
 const FADE_SEC = 0.006;
+/** The avatar's voice while the user speaks over it: about −12 dB, still audible. */
+const DUCKED_GAIN = 0.25;
+const DUCK_RAMP_SEC = 0.03;
 /** A chunk waiting for a missing earlier `seq` plays anyway after this long. */
 const MISSING_SEQ_TIMEOUT_MS = 1500;
 const PROGRESS_EVERY_MS = 200;
@@ -114,6 +117,19 @@ export class TtsPlayer {
     if (turn.waiting.size === 0) turn.waitingSinceMs = performance.now();
     turn.waiting.set(chunk.seq, chunk);
     this.drain(turn);
+  }
+
+  /**
+   * Lowers the turn's voice while the user speaks over it (or brings it back): a ramp of one audio
+   * quantum's order, so it is heard at once without a click. Nothing is skipped while ducked.
+   */
+  duck(turnId: string, ducked: boolean): void {
+    const turn = this.turns.get(turnId);
+    if (!turn || turn.stopped) return;
+    const now = this.context.currentTime;
+    turn.gain.gain.cancelScheduledValues(now);
+    turn.gain.gain.setValueAtTime(turn.gain.gain.value, now);
+    turn.gain.gain.linearRampToValueAtTime(ducked ? DUCKED_GAIN : 1, now + DUCK_RAMP_SEC);
   }
 
   /** Fades the turn out within a few ms and forgets what has not been heard yet. */

@@ -135,6 +135,7 @@ export class ConversationStore {
         this.addError(message.code, message.message, message.recoverable);
         return;
       case 'tts.chunk':
+      case 'turn.duck':
       case 'pong':
         return;
     }

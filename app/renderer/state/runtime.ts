@@ -64,6 +64,9 @@ export function createRuntime(): Runtime {
       case 'turn.stop':
         player.stop(message.turnId);
         return;
+      case 'turn.duck':
+        player.duck(message.turnId, message.ducked);
+        return;
       case 'turn.ended':
         if (message.status !== 'complete') player.stop(message.turnId);
         return;

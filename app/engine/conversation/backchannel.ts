@@ -1,0 +1,35 @@
+/**
+ * Words a listener says to show they follow, without asking for the turn ("uh-huh", "yeah",
+ * "right"). Spoken over the avatar, they must not stop it. Whisper spells them in several ways.
+ */
+const BACKCHANNEL_PHRASES = new Set([
+  'uh huh', 'uh-huh', 'uhuh', 'mm hm', 'mm-hm', 'mmhm', 'mhm', 'mm', 'mmm', 'hm', 'hmm', 'aha', 'ah', 'oh', 'ok', 'okay',
+  'yeah', 'yea', 'yes', 'yep', 'yup', 'right', 'sure', 'i see', 'got it', 'cool', 'nice', 'wow', 'true', 'exactly',
+  'totally', 'indeed', 'alright', 'all right', 'of course', 'makes sense', 'oh okay', 'oh ok', 'oh right', 'yeah yeah',
+  'yes yes', 'right right', 'okay okay', 'uh huh uh huh',
+]);
+
+/** Most words a backchannel has ("oh, okay, I see" is about the longest). */
+const MAX_BACKCHANNEL_WORDS = 4;
+
+/** True when `transcript` is only a backchannel (case, punctuation and repeats aside); false for no words. */
+export function isBackchannel(transcript: string): boolean {
+  const words = transcript
+    .toLowerCase()
+    .replace(/[^a-z' -]+/g, ' ')
+    .split(/\s+/)
+    .filter((word) => word.length > 0);
+  if (words.length === 0 || words.length > MAX_BACKCHANNEL_WORDS) return false;
+  const phrase = words.join(' ');
+  if (BACKCHANNEL_PHRASES.has(phrase)) return true;
+  // "yeah, right", "oh, I see": every part a backchannel of its own.
+  return splitIntoKnown(words);
+}
+
+function splitIntoKnown(words: readonly string[]): boolean {
+  if (words.length === 0) return true;
+  for (let take = Math.min(3, words.length); take >= 1; take--) {
+    if (BACKCHANNEL_PHRASES.has(words.slice(0, take).join(' ')) && splitIntoKnown(words.slice(take))) return true;
+  }
+  return false;
+}

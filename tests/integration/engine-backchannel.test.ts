@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineInstance } from '../../app/engine/create-engine';
+import type { EngineDiagnostic } from '../../app/engine/engine-config';
+import type { ServerMessage } from '../../app/shared/messages.contract';
+import { micFrames, scriptedConfig, sendMic, startEngine, TestClient } from './engine-harness';
+
+/**
+ * Smart interruptions on the real engine with scripted workers: speech over the avatar lowers its
+ * voice at once (`turn.duck`); a backchannel ("Uh-huh.") brings it back and the reply goes on to its
+ * end; anything else ("Wait, stop.") stops it and becomes the next turn; speech that goes on past
+ * `decideWithinMs` stops it whatever it says.
+ */
+
+type Chunk = Extract<ServerMessage, { type: 'tts.chunk' }>;
+
+async function engineHearing(transcript: string, diagnostics: EngineDiagnostic[]): Promise<EngineInstance> {
+  const base = scriptedConfig({
+    llm: { options: { firstTokenMs: 10, tokenMs: 40, replySentences: 4 } },
+    tts: { options: { ttsMsPerChar: 1 } },
+    stt: { options: { transcript } },
+    vad: { options: { vadProbability: 'state' } },
+  });
+  return startEngine({
+    ...base,
+    pipeline: { ...base.pipeline, interruptions: { mode: 'smart', decideWithinMs: 1000 } },
+    onDiagnostic: (event) => diagnostics.push(event),
+  });
+}
+
+/** A text turn whose first chunk the page reports as playing; resolves with that chunk. */
+async function speakingTurn(client: TestClient, sessionId: string): Promise<Chunk> {
+  const from = client.messages.length;
+  client.send({ type: 'user.text', sessionId, text: 'Tell me a long story' });
+  const chunk = (await client.waitFor((m) => m.type === 'tts.chunk' && m.seq === 0, 20_000, from)) as Chunk;
+  const durationMs = (chunk.pcm.length * 1000) / chunk.sampleRateHz;
+  client.send({ type: 'playback.progress', sessionId, turnId: chunk.turnId, seq: 0, playedMs: 0, started: true });
+  client.send({ type: 'playback.progress', sessionId, turnId: chunk.turnId, seq: 0, playedMs: durationMs * 0.3 });
+  return chunk;
+}
+
+describe('smart interruptions', () => {
+  const engines: EngineInstance[] = [];
+  afterAll(async () => {
+    await Promise.all(engines.map((engine) => engine.shutdown()));
+  });
+
+  describe('a backchannel', () => {
+    const diagnostics: EngineDiagnostic[] = [];
+    let engine: EngineInstance;
+    beforeAll(async () => {
+      engine = await engineHearing('Uh-huh.', diagnostics);
+      engines.push(engine);
+    });
+
+    it('ducks the avatar at the first voiced frame, then lets it go on at full volume; no turn, nothing stopped', async () => {
+      const client = new TestClient(engine);
+      const sessionId = await client.openSession();
+      const chunk = await speakingTurn(client, sessionId);
+      const from = client.messages.length;
+      const seq = sendMic(client, sessionId, micFrames('speech', 400), 0);
+      const ducked = await client.waitFor((m) => m.type === 'turn.duck' && m.ducked, 10_000, from);
+      expect(ducked).toMatchObject({ turnId: chunk.turnId });
+      sendMic(client, sessionId, micFrames('silence', 500), seq);
+      const back = await client.waitFor((m) => m.type === 'turn.duck' && !m.ducked, 10_000, from);
+      expect(back).toMatchObject({ turnId: chunk.turnId });
+      expect(diagnostics).toContainEqual({ type: 'backchannel', sessionId, text: 'Uh-huh.' });
+      const after = client.messages.slice(from);
+      expect(after.some((m) => m.type === 'turn.stop')).toBe(false);
+      expect(after.some((m) => m.type === 'turn.started' && m.source === 'voice')).toBe(false);
+      // The reply is still being generated and sent after the backchannel.
+      await client.waitFor((m) => m.type === 'reply.delta' && m.turnId === chunk.turnId, 10_000, client.messages.indexOf(back) + 1);
+      client.send({ type: 'turn.interrupt', sessionId });
+      client.connection.close();
+    }, 60_000);
+  });
+
+  describe('an interruption', () => {
+    const diagnostics: EngineDiagnostic[] = [];
+    let engine: EngineInstance;
+    beforeAll(async () => {
+      engine = await engineHearing('Wait, stop.', diagnostics);
+      engines.push(engine);
+    });
+
+    it('stops the avatar once its words are known and answers them as the next turn', async () => {
+      const client = new TestClient(engine);
+      const sessionId = await client.openSession();
+      const chunk = await speakingTurn(client, sessionId);
+      const from = client.messages.length;
+      const seq = sendMic(client, sessionId, micFrames('speech', 400), 0);
+      await client.waitFor((m) => m.type === 'turn.duck' && m.ducked, 10_000, from);
+      sendMic(client, sessionId, micFrames('silence', 500), seq);
+      const stop = await client.waitFor((m) => m.type === 'turn.stop' && m.turnId === chunk.turnId, 10_000, from);
+      expect(stop).toMatchObject({ reason: 'barge-in' });
+      const voice = (await client.waitFor((m) => m.type === 'turn.started' && m.source === 'voice', 10_000, from)) as Extract<ServerMessage, { type: 'turn.started' }>;
+      const transcript = await client.waitFor((m) => m.type === 'transcript' && m.turnId === voice.turnId && m.final, 10_000, from);
+      expect(transcript).toMatchObject({ text: 'Wait, stop.' });
+      expect(diagnostics.some((event) => event.type === 'backchannel')).toBe(false);
+      client.connection.close();
+    }, 60_000);
+
+    it('stops the avatar when speech over it goes on past decideWithinMs, before the user finishes', async () => {
+      const client = new TestClient(engine);
+      const sessionId = await client.openSession();
+      const chunk = await speakingTurn(client, sessionId);
+      const from = client.messages.length;
+      sendMic(client, sessionId, micFrames('speech', 1300), 0);
+      const stop = await client.waitFor((m) => m.type === 'turn.stop' && m.turnId === chunk.turnId, 10_000, from);
+      expect(stop).toMatchObject({ reason: 'barge-in' });
+      // No silence was sent: the utterance has not ended, yet the avatar stopped.
+      expect(client.messages.slice(from).some((m) => m.type === 'turn.started' && m.source === 'voice')).toBe(false);
+      client.connection.close();
+    }, 60_000);
+  });
+});

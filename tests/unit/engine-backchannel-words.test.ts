@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { isBackchannel } from '../../app/engine/conversation/backchannel';
+
+describe('backchannel words', () => {
+  it('knows the listener noises whisper writes, in their spellings, with punctuation and repeats', () => {
+    for (const text of ['Uh-huh.', 'uh huh', 'Mm-hm.', 'Mhm', 'Yeah.', 'Yeah, yeah.', 'Right.', 'Okay.', 'OK', 'Oh, I see.', 'Got it.', 'Hmm.', 'Yes, right.']) {
+      expect(isBackchannel(text), text).toBe(true);
+    }
+  });
+
+  it('takes anything else as words that want the turn', () => {
+    for (const text of ['Wait, stop.', 'No.', 'Stop', 'Hello!', 'Yeah, but what about the weather?', 'Okay so tell me more', 'I', '', '   ', '...']) {
+      expect(isBackchannel(text), text).toBe(false);
+    }
+  });
+});
