@@ -6,6 +6,7 @@ import { defaultEngineConfig, type EngineConfig } from '../app/engine/engine-con
 import { ClauseChunker } from '../app/engine/pipeline/clause-chunker';
 import { scriptedReply, scriptedTokens } from '../app/native-workers/scripted/scripted-reply';
 import type { ServerMessage } from '../app/shared/messages.contract';
+import type { WorkerKind } from '../app/shared/worker.contract';
 
 /**
  * `npm run bench -- pipeline [--runs 30]`: text turns through the real engine (host process, worker
@@ -18,7 +19,7 @@ const USER_TEXT = 'Hello there, how are you today';
 
 function config(streaming: boolean): EngineConfig {
   const base = defaultEngineConfig();
-  const scripted = (kind: 'vad' | 'stt' | 'llm' | 'tts', options: Record<string, unknown>, count = 1) => ({
+  const scripted = (kind: WorkerKind, options: Record<string, unknown>, count = 1) => ({
     engine: 'scripted',
     modelName: `scripted-${kind}`,
     count,

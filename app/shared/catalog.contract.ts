@@ -9,6 +9,7 @@ import { z } from 'zod';
 /** What a model does in the pipeline (`turn`: end-of-turn detection from the user's audio). */
 export const ModelKind = { Stt: 'stt', Llm: 'llm', Tts: 'tts', Turn: 'turn' } as const;
 export type ModelKind = (typeof ModelKind)[keyof typeof ModelKind];
+export const ModelKindSchema = z.enum(ModelKind);
 
 /** Hardware a recommendation is for. */
 export const ModelTier = { CpuOnly: 'cpu-only', Gpu8Gb: 'gpu-8gb', Gpu16Gb: 'gpu-16gb' } as const;
@@ -87,7 +88,7 @@ export const CatalogEntrySchema = z.object({
     .max(80)
     .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" and "-"'),
   title: z.string().min(1).max(120),
-  kind: z.enum(Object.values(ModelKind) as [ModelKind, ...ModelKind[]]),
+  kind: ModelKindSchema,
   engine: z.enum(Object.values(ModelEngine) as [ModelEngine, ...ModelEngine[]]),
   tiers: z.array(z.enum(Object.values(ModelTier) as [ModelTier, ...ModelTier[]])).min(1),
   licence: z.string().min(1),

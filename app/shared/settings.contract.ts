@@ -51,9 +51,14 @@ export type RestartSetting = z.infer<typeof RestartSettingSchema>;
 export const BackgroundModeSchema = z.enum(['normal', 'transparent', 'chroma']);
 export type BackgroundMode = z.infer<typeof BackgroundModeSchema>;
 
+/** Hands-free: the engine hears everything. Push-to-talk: only while the talk key is held. */
+export const MicMode = { HandsFree: 'hands-free', PushToTalk: 'push-to-talk' } as const;
+export type MicMode = (typeof MicMode)[keyof typeof MicMode];
+export const MicModeSchema = z.enum(MicMode);
+
 export const RendererSettingsSchema = z.object({
   background: BackgroundModeSchema.default('normal'),
-  micMode: z.enum(['hands-free', 'push-to-talk']).default('hands-free'),
+  micMode: MicModeSchema.default(MicMode.HandsFree),
   /** A `MediaDeviceInfo.deviceId`; null: the system's default microphone. */
   micDeviceId: z.string().min(1).max(500).nullable().default(null),
   /** Name of the last avatar the user loaded; null: the built-in avatar. */

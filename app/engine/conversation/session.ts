@@ -1,6 +1,6 @@
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { ServerMessage } from '../../shared/messages.contract';
-import type { TurnTrace } from '../../shared/trace.contract';
+import type { TurnSource, TurnTrace } from '../../shared/trace.contract';
 import type { ChatMessage } from '../../shared/worker.contract';
 import { AsyncQueue } from '../pipeline/async-queue';
 import { leaseSttIfIdle, sttStage, transcribeInterim, type Utterance } from '../pipeline/stt.stage';
@@ -9,7 +9,7 @@ import { once } from '../pipeline/stage';
 import type { WorkerPool } from '../pool/worker-pool';
 import type { EngineConfig } from '../engine-config';
 import { Endpointer, type EndedUtterance, type EndpointerHooks, type UtteranceInfo } from './endpointer';
-import { Turn, type TurnSource } from './turn';
+import { Turn } from './turn';
 
 const MIC_RATE_HZ = 16000;
 /** The user hears about dropped mic audio at most this often. */

