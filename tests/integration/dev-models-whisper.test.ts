@@ -84,6 +84,7 @@ describe.skipIf(!dev.ok)(`dev whisper tiny.en converted from CTranslate2${dev.ok
       nTextHead: 6,
       nTextLayer: 4,
       nMels: 80,
+      ftype: 1,
     });
     expect(result.tensorCount).toBe(167);
     expect(result.vocabularyTokens).toBe(50256);
