@@ -17,6 +17,7 @@ import { ModelKindSchema } from '../../shared/catalog.contract';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import { formatMegabytes } from '../../shared/format/bytes';
 import { appRoot } from '../app-paths';
+import { withPidLock } from '../files/pid-lock-file';
 import { convertCt2WhisperToGgml } from './ct2-whisper/convert-ct2-whisper';
 import { sha256OfFile } from './file-hash';
 import { appDataName } from './model-paths';
@@ -70,6 +71,7 @@ export const DevModelProfileSchema = z.object({
 export type DevModelProfile = z.infer<typeof DevModelProfileSchema>;
 
 export const PROFILE_FILE_NAME = 'dev-models.profile.json';
+/** A fetch takes minutes: a cache lock older than this is left by a crashed fetch whose pid now belongs to another process. */
 const LOCK_STALE_MS = 15 * 60_000;
 
 export function resolveDevModelsDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
@@ -245,38 +247,6 @@ function mismatch(what: string, expected: string, actual: string): AppError {
   return new AppError(ErrorCode.ModelInvalid, `${what}: sha256 ${actual} does not match the pin ${expected}`, false);
 }
 
-function lockHolderAlive(lockPath: string): boolean {
-  try {
-    const pid = Number(readFileSync(lockPath, 'utf8'));
-    if (!Number.isInteger(pid) || pid <= 0) return Date.now() - statSync(lockPath).mtimeMs < LOCK_STALE_MS;
-    process.kill(pid, 0);
-    return Date.now() - statSync(lockPath).mtimeMs < LOCK_STALE_MS;
-  } catch (error) {
-    // ESRCH: the holder is gone; EPERM: it exists under another user; ENOENT: just released.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Serializes fetches of the same cache (parallel test files) with an exclusive lock file holding the pid. */
-async function withCacheLock<T>(cacheDir: string, run: () => Promise<T>): Promise<T> {
-  const lockPath = join(cacheDir, '.lock');
-  for (;;) {
-    try {
-      writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (!lockHolderAlive(lockPath)) rmSync(lockPath, { force: true });
-      else await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
-  try {
-    return await run();
-  } finally {
-    rmSync(lockPath, { force: true });
-  }
-}
-
 function writeAtomically(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(`${path}.partial`, data);
@@ -312,7 +282,8 @@ export async function ensureDevModels(options: EnsureDevModelsOptions = {}): Pro
 
   if (!options.verify && isComplete(manifest, cacheDir)) return { profile, profilePath, alreadyDone: true, pinned: [] };
 
-  return withCacheLock(cacheDir, async () => {
+  // Parallel test files fetch into one cache: one at a time.
+  return withPidLock(join(cacheDir, '.lock'), async () => {
     const pinned: string[] = [];
     let alreadyDone = true;
     /** Compares a file with its pin; with no pin, records one (`pin`) or fails. Returns whether it matched. */
@@ -388,7 +359,7 @@ export async function ensureDevModels(options: EnsureDevModelsOptions = {}): Pro
     profile.stt.whisperGgmlSha256 = manifest.whisperGgml.sha256;
     writeAtomically(profilePath, profileJson(profile));
     return { profile, profilePath, alreadyDone, pinned };
-  });
+  }, { maxAgeMs: LOCK_STALE_MS });
 }
 
 /** The registered profile of a cache folder, or undefined when `models dev` has not completed there. */
