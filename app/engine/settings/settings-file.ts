@@ -1,7 +1,8 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import { defaultEngineSettings, EngineSettingsSchema, type EngineSettings } from '../../shared/settings.contract';
+import { writeFileAtomically } from '../files/atomic-write';
 
 export const SETTINGS_FILE_NAME = 'settings.json';
 
@@ -19,7 +20,6 @@ export interface LoadedSettings {
 export class SettingsFile {
   readonly path: string;
   private writing: Promise<void> = Promise.resolve();
-  private writeCount = 0;
 
   constructor(dataDir: string) {
     this.path = join(dataDir, SETTINGS_FILE_NAME);
@@ -59,13 +59,9 @@ export class SettingsFile {
     }
     const valid = parsed.data;
     const run = async (): Promise<void> => {
-      const temporary = `${this.path}.${process.pid}.${++this.writeCount}.tmp`;
       try {
-        await mkdir(dirname(this.path), { recursive: true });
-        await writeFile(temporary, `${JSON.stringify(valid, null, 2)}\n`, { mode: 0o600 });
-        await rename(temporary, this.path);
+        await writeFileAtomically(this.path, `${JSON.stringify(valid, null, 2)}\n`, { mode: 0o600 });
       } catch (error) {
-        await rm(temporary, { force: true }).catch(() => undefined);
         throw new AppError(ErrorCode.Internal, `The settings could not be saved to ${this.path}: ${(error as Error).message}`, true, { cause: error });
       }
     };
