@@ -25,8 +25,8 @@ export interface MeasureTtsOptions {
   skipFixture?: boolean;
 }
 
-/** First clauses as the chunker releases them. */
-const CLAUSES = [
+/** First clauses as the chunker releases them (the Piper measurement speaks the same). */
+export const FIRST_CLAUSES = [
   'Sure, let me check that for you.',
   'Hello there!',
   'That is a great question.',
@@ -114,7 +114,7 @@ export async function measureTts(options: MeasureTtsOptions = {}): Promise<Bench
 
   const espeak = await measureVoice(
     { kind: 'tts', engine: 'espeak', modelName: 'eSpeak NG en-us', threads: 1, options: { voice: 'en-us' } },
-    CLAUSES,
+    FIRST_CLAUSES,
     runs,
   );
   metrics.tts_model_load_ms = round3(espeak.modelLoadMs);
@@ -123,7 +123,7 @@ export async function measureTts(options: MeasureTtsOptions = {}): Promise<Bench
   metrics.tts_first_chunk_cpu_ms_p50 = round3(quantile(espeak.firstChunkCpuMs, 0.5));
   metrics.tts_rtf = round3(espeak.realTimeFactor);
 
-  const alignment = await measureAlignment(CLAUSES);
+  const alignment = await measureAlignment(FIRST_CLAUSES);
   metrics.tts_align_onset_error_ms_mean = round3(mean(alignment.onsetErrorsMs));
   metrics.tts_align_onset_error_ms_p95 = round3(quantile(alignment.onsetErrorsMs, 0.95));
   metrics.tts_align_ms_p50 = round3(quantile(alignment.alignMs, 0.5));
