@@ -1,6 +1,6 @@
+import type { BackgroundMode } from '../../shared/settings.contract';
 import type { TurnTrace } from '../../shared/trace.contract';
 import type { AvatarInfo } from '../avatar/avatar-rig';
-import type { BackgroundMode } from '../avatar/background-mode';
 import type { EngineClient } from '../transport/engine-client';
 import type { TranscriptEntry } from './conversation-store';
 
