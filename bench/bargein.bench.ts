@@ -4,6 +4,7 @@ import { quantile, round3 } from './bench-api';
 import { createEngine } from '../app/engine/create-engine';
 import { defaultEngineConfig, type EngineConfig } from '../app/engine/engine-config';
 import type { ServerMessage } from '../app/shared/messages.contract';
+import type { WorkerKind } from '../app/shared/worker.contract';
 
 /**
  * `npm run bench -- bargein [--runs 30]`: the user talks over the avatar mid-reply. Measures, in the
@@ -21,7 +22,7 @@ function frame(loud: boolean, index: number): Float32Array<ArrayBuffer> {
 
 function config(onTokensAfterAbort: (count: number) => void): EngineConfig {
   const base = defaultEngineConfig();
-  const scripted = (kind: 'vad' | 'stt' | 'llm' | 'tts', options: Record<string, unknown>) => ({
+  const scripted = (kind: WorkerKind, options: Record<string, unknown>) => ({
     engine: 'scripted',
     modelName: `scripted-${kind}`,
     count: 1,

@@ -19,7 +19,7 @@ import { quantile, round3, type Benchmark, type BenchResult } from './bench-api'
  * the dev profile, a warm pool, one session, 20 ms microphone frames paced in real time. Each stage
  * comes from the engine's turn trace; the reply audio is transcribed back by whisper afterwards. The
  * same questions also go, interleaved, through a second engine whose chunker waits for the whole
- * reply (no streaming), for `chunking_gain_ratio`.
+ * reply (no streaming), for `unchunked_over_streaming_first_audio_ratio`.
  */
 
 export const QUESTIONS = [
@@ -170,7 +170,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
     tts_first_chunk_ms_p50: p50(complete.map((time) => time.ttsFirstChunkMs)),
     stt_wer_ratio: round3(wer(streamed.map((turn, index) => [questions[index]!.text, turn.transcript]))),
     tts_roundtrip_wer_ratio: round3(wer(clips.map((clip, index) => [clip.text, backTranscripts[index]!]))),
-    ...(compareChunking ? { unchunked_first_audio_ms_p50: p50(wholeFirstAudio), chunking_gain_ratio: round3(quantile(wholeFirstAudio, 0.5) / quantile(firstAudio, 0.5)) } : {}),
+    ...(compareChunking ? { unchunked_first_audio_ms_p50: p50(wholeFirstAudio), unchunked_over_streaming_first_audio_ratio: round3(quantile(wholeFirstAudio, 0.5) / quantile(firstAudio, 0.5)) } : {}),
     turns_complete_ratio: round3(complete.length / streamed.length),
   };
   return {
@@ -183,7 +183,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       'per question: [endpoint / stt / llm first token / first clause / tts first chunk / first audio ms]',
       'stt_isolated = the same questions (padded like utterances) transcribed by a bare whisper worker after the turns; stt_engine_over_isolated = stt p50 / stt_isolated p50',
       'stt_wer = transcripts vs question texts; tts_roundtrip_wer = reply audio transcribed back by whisper vs the text the voice spoke',
-      ...(compareChunking ? ['chunking_gain = first audio with the chunker waiting for the whole reply / with streaming clauses (same questions, interleaved, second engine)'] : []),
+      ...(compareChunking ? ['unchunked_over_streaming_first_audio = first audio with the chunker waiting for the whole reply / with streaming clauses (same questions, interleaved, second engine)'] : []),
       `resource plan: ${plan}`,
       ...streamed.map((turn, index) => {
         const time = times[index];

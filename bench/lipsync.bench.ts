@@ -119,7 +119,7 @@ const lipsyncBench: Benchmark = {
         aligned_onset_error_ms_mean: round3(mean(alignedErrors)),
         aligned_onset_error_ms_p95: round3(quantile(alignedErrors, 0.95)),
         aligned_viseme_agreement_ratio: ratio(agreement.aligned),
-        aligned_compute_per_audio_ratio_mean: round3(mean(alignedComputeRatios)),
+        aligned_compute_over_audio_ratio_mean: round3(mean(alignedComputeRatios)),
         audio_only_viseme_agreement_ratio: ratio(agreement.audio),
         volume_only_viseme_agreement_ratio: ratio(agreement.volume),
         ...piper.metrics,

@@ -132,7 +132,7 @@ export async function measureLlm(options: MeasureLlmOptions = {}): Promise<Bench
         llm_first_token_ms_p50: round3(warmP50),
         llm_first_token_ms_p95: round3(quantile(warmFirstTokenMs, 0.95)),
         llm_first_token_cold_ms_p50: round3(coldP50),
-        llm_first_token_cold_vs_warm_ratio: round3(coldP50 / warmP50),
+        llm_first_token_cold_over_warm_ratio: round3(coldP50 / warmP50),
         llm_tokens_per_s: round3(quantile(tokensPerSecond, 0.5)),
         llm_model_load_ms: round3(modelLoadMs),
         llm_backend_init_ms: round3(backendInitMs),

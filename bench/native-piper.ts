@@ -6,6 +6,7 @@ import { AppError, ErrorCode } from '../app/shared/errors.contract';
 import type { PhonemeSpan } from '../app/shared/phoneme.contract';
 import { TtsRunResultSchema, type LoadSpec } from '../app/shared/worker.contract';
 import { quantile, round3, type BenchResult } from './bench-api';
+import { FIRST_CLAUSES } from './native-tts';
 import { startWorkerThread as startWorker } from '../app/native-workers/worker-thread';
 import { requestWorker as request } from '../tests/support/worker-request';
 
@@ -24,17 +25,6 @@ export interface MeasurePiperOptions {
   modelPath?: string;
   threads?: number;
 }
-
-/** First clauses as the chunker releases them (the same as the eSpeak measurement). */
-const CLAUSES = [
-  'Sure, let me check that for you.',
-  'Hello there!',
-  'That is a great question.',
-  'Peter Piper picked a peck of pickled peppers.',
-  'I think the answer is forty two.',
-];
-
-
 
 /** The development Piper voice, or why it is unavailable. */
 async function devVoice(): Promise<{ modelPath: string } | { skipReason: string }> {
@@ -69,7 +59,7 @@ export async function measurePiper(options: MeasurePiperOptions = {}): Promise<B
     let phonemeCount = 0;
     for (let run = -1; run < runs; run++) {
       const requestId = `bench-${run}`;
-      const text = CLAUSES[(run + CLAUSES.length) % CLAUSES.length]!;
+      const text = FIRST_CLAUSES[(run + FIRST_CLAUSES.length) % FIRST_CLAUSES.length]!;
       const startedMs = performance.now();
       const reply = await request(worker, { type: 'run', requestId, input: { kind: 'tts', text } }, (r) =>
         (r.type === 'result' || r.type === 'error') && r.requestId === requestId,

@@ -1,12 +1,11 @@
 import { loadavg } from 'node:os';
+import { EmbeddedVoice } from '../app/engine/lipsync/embedded-voice';
 import { workerEntryFor } from '../app/engine/pool/worker-entry';
-import { EspeakSynthesizer } from '../app/native-workers/tts/espeak-wasm';
-import { refineWithSilence, spansFromOnsets, toMillisecondSpans } from '../app/native-workers/tts/phoneme-timeline';
 import { alignToReference } from '../app/shared/lipsync/reference-alignment';
-import type { PhonemeSpan } from '../app/shared/phoneme.contract';
 import { TtsRunResultSchema, type LoadSpec } from '../app/shared/worker.contract';
 import { ensureVoiceFixture } from '../scripts/fixtures/voice-fixture';
 import { quantile, round3, type BenchResult } from './bench-api';
+import { mean, onsetErrorsMs } from './lipsync-metrics';
 import { startWorkerThread as startWorker } from '../app/native-workers/worker-thread';
 import { requestWorker as request } from '../tests/support/worker-request';
 
@@ -26,8 +25,8 @@ export interface MeasureTtsOptions {
   skipFixture?: boolean;
 }
 
-/** First clauses as the chunker releases them. */
-const CLAUSES = [
+/** First clauses as the chunker releases them (the Piper measurement speaks the same). */
+export const FIRST_CLAUSES = [
   'Sure, let me check that for you.',
   'Hello there!',
   'That is a great question.',
@@ -90,43 +89,18 @@ interface AlignmentMeasurement {
   alignMs: number[];
 }
 
-/** Onset errors (ms) of aligned phonemes against the truth, pairing the k-th occurrence of each phoneme. */
-function onsetErrorsMs(aligned: readonly PhonemeSpan[], truth: readonly PhonemeSpan[]): number[] {
-  const onsets = (spans: readonly PhonemeSpan[]): Map<string, number> => {
-    const seen = new Map<string, number>();
-    const keyed = new Map<string, number>();
-    for (const span of spans) {
-      if (span.phoneme === 'sil' || span.endMs <= span.startMs) continue;
-      const count = seen.get(span.phoneme) ?? 0;
-      seen.set(span.phoneme, count + 1);
-      keyed.set(`${span.phoneme}#${count}`, span.startMs);
-    }
-    return keyed;
-  };
-  const truthOnsets = onsets(truth);
-  return [...onsets(aligned)].flatMap(([key, startMs]) => {
-    const expected = truthOnsets.get(key);
-    return expected === undefined ? [] : [Math.abs(startMs - expected)];
-  });
-}
-
 async function measureAlignment(clauses: readonly string[]): Promise<AlignmentMeasurement> {
-  const voice = await EspeakSynthesizer.create();
-  voice.setVoice('en-us');
-  const exact = (text: string, speed: number): { phonemes: PhonemeSpan[]; pcm: Float32Array; sampleRateHz: number } => {
-    const { pcm, events, sampleRateHz } = voice.synthesize(text, speed);
-    return { phonemes: toMillisecondSpans(refineWithSilence(spansFromOnsets(events, pcm.length), pcm, sampleRateHz), sampleRateHz), pcm, sampleRateHz };
-  };
+  const voice = await EmbeddedVoice.create();
   const errorsMs: number[] = [];
   const alignMs: number[] = [];
   for (const text of clauses) {
-    const reference = exact(text, 1);
+    const reference = voice.render(text, { speed: 1 });
     for (const speed of [0.8, 1.25]) {
-      const truth = exact(text, speed);
+      const truth = voice.render(text, { speed });
       const startedMs = performance.now();
       const aligned = alignToReference(reference, truth);
       alignMs.push(performance.now() - startedMs);
-      errorsMs.push(...onsetErrorsMs(aligned.phonemes, truth.phonemes));
+      errorsMs.push(...onsetErrorsMs(truth.phonemes, aligned.phonemes));
     }
   }
   return { onsetErrorsMs: errorsMs, alignMs };
@@ -140,7 +114,7 @@ export async function measureTts(options: MeasureTtsOptions = {}): Promise<Bench
 
   const espeak = await measureVoice(
     { kind: 'tts', engine: 'espeak', modelName: 'eSpeak NG en-us', threads: 1, options: { voice: 'en-us' } },
-    CLAUSES,
+    FIRST_CLAUSES,
     runs,
   );
   metrics.tts_model_load_ms = round3(espeak.modelLoadMs);
@@ -149,8 +123,8 @@ export async function measureTts(options: MeasureTtsOptions = {}): Promise<Bench
   metrics.tts_first_chunk_cpu_ms_p50 = round3(quantile(espeak.firstChunkCpuMs, 0.5));
   metrics.tts_rtf = round3(espeak.realTimeFactor);
 
-  const alignment = await measureAlignment(CLAUSES);
-  metrics.tts_align_onset_error_ms_mean = round3(alignment.onsetErrorsMs.reduce((sum, error) => sum + error, 0) / alignment.onsetErrorsMs.length);
+  const alignment = await measureAlignment(FIRST_CLAUSES);
+  metrics.tts_align_onset_error_ms_mean = round3(mean(alignment.onsetErrorsMs));
   metrics.tts_align_onset_error_ms_p95 = round3(quantile(alignment.onsetErrorsMs, 0.95));
   metrics.tts_align_ms_p50 = round3(quantile(alignment.alignMs, 0.5));
 

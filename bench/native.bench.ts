@@ -13,7 +13,7 @@ import { measureTts } from './native-tts';
  * `npm run bench -- native [--runs N] [--fixtures-only]`: every native runtime in its worker —
  * whisper (stt_rtf), llama.cpp (first token warm vs cold, tokens/s), the TTS voices (first chunk,
  * RTF), model load times — on the development models when present, else on the fixtures; plus the
- * warm pool against spawning and loading on demand (`pool_warm_vs_cold_ratio`).
+ * warm pool against spawning and loading on demand (`first_audio_cold_start_over_warm_pool_ratio`).
  */
 
 /** An engine with a real llama.cpp LLM and the embedded voice; STT/VAD are not on a text turn's path. */
@@ -69,7 +69,7 @@ async function measurePoolWarmVsCold(llmPath: string, runs: number): Promise<Rec
   return {
     first_audio_warm_pool_ms_p50: round3(warmP50),
     first_audio_cold_start_ms_p50: round3(coldP50),
-    pool_warm_vs_cold_ratio: round3(coldP50 / warmP50),
+    first_audio_cold_start_over_warm_pool_ratio: round3(coldP50 / warmP50),
   };
 }
 

@@ -6,6 +6,7 @@ import { defaultEngineConfig, type EngineConfig } from '../app/engine/engine-con
 import { ClauseChunker } from '../app/engine/pipeline/clause-chunker';
 import { scriptedReply, scriptedTokens } from '../app/native-workers/scripted/scripted-reply';
 import type { ServerMessage } from '../app/shared/messages.contract';
+import type { WorkerKind } from '../app/shared/worker.contract';
 
 /**
  * `npm run bench -- pipeline [--runs 30]`: text turns through the real engine (host process, worker
@@ -18,7 +19,7 @@ const USER_TEXT = 'Hello there, how are you today';
 
 function config(streaming: boolean): EngineConfig {
   const base = defaultEngineConfig();
-  const scripted = (kind: 'vad' | 'stt' | 'llm' | 'tts', options: Record<string, unknown>, count = 1) => ({
+  const scripted = (kind: WorkerKind, options: Record<string, unknown>, count = 1) => ({
     engine: 'scripted',
     modelName: `scripted-${kind}`,
     count,
@@ -167,7 +168,7 @@ const benchmark: Benchmark = {
         first_audio_streaming_ms_p50: round3(streamingP50),
         first_audio_streaming_ms_p95: round3(quantile(streaming, 0.95)),
         first_audio_unchunked_ms_p50: round3(unchunkedP50),
-        chunking_gain_ratio: round3(unchunkedP50 / streamingP50),
+        unchunked_over_streaming_first_audio_ratio: round3(unchunkedP50 / streamingP50),
         critical_path_ms: round3(ideal.idealMs),
         critical_path_unchunked_ms: round3(idealFirstAudioMs(false).idealMs),
         overhead_ms_p50: round3(quantile(overhead, 0.5)),

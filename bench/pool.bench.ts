@@ -106,7 +106,7 @@ const benchmark: Benchmark = {
         cold_start_ms_p50: round3(coldP50),
         lease_warm_ms_p50: round3(quantile(warm, 0.5)),
         lease_warm_ms_p99: round3(warmP99),
-        warm_vs_cold_ratio: round3(coldP50 / Math.max(warmP99, 0.001)),
+        cold_start_over_warm_lease_ratio: round3(coldP50 / Math.max(warmP99, 0.001)),
         sticky_hit_ratio: round3(hits / repeatLeases),
         ipc_hop_ms_p50: round3(quantile(hops, 0.5)),
         ipc_hop_ms_p95: round3(quantile(hops, 0.95)),
@@ -115,7 +115,7 @@ const benchmark: Benchmark = {
       notes: [
         `1-minute load average at the end: ${loadavg()[0]!.toFixed(1)} (other processes share the cores; tails grow with it)`,
         `${sessions} sessions × ${turnsPerSession} interleaved turns on ${sessions} LLM workers`,
-        'warm_vs_cold_ratio = cold_start_ms_p50 / lease_warm_ms_p99; ipc hop = half of an engine ↔ host round trip',
+        'cold_start_over_warm_lease_ratio = cold_start_ms_p50 / lease_warm_ms_p99; ipc hop = half of an engine ↔ host round trip',
       ],
     };
   },

@@ -251,7 +251,7 @@ const bench: Benchmark = {
       const transport = await measureShare(browser, serve, { query: `${query}&quality=light`, viewport: TRANSPORT_VIEWPORT }, seconds);
       const metrics: Record<string, number> = { ...avatar };
       for (const [key, value] of Object.entries(transport)) metrics[`transport_${key}`] = value;
-      metrics.transport_vs_avatar_glass_to_glass_p50_ratio = round3(transport.glass_to_glass_ms_p50! / avatar.glass_to_glass_ms_p50!);
+      metrics.transport_over_avatar_glass_to_glass_p50_ratio = round3(transport.glass_to_glass_ms_p50! / avatar.glass_to_glass_ms_p50!);
       return {
         models: {
           avatar: 'default avatar, idle motion (scripted profile)',

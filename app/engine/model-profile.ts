@@ -3,7 +3,7 @@ import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WorkerKind } from '../shared/worker.contract';
 import { hasWorkerEngine } from '../native-workers/registry';
-import { DevModelProfileSchema, PROFILE_FILE_NAME, resolveDevModelsDir } from './models/dev-models';
+import { DevModelProfileSchema, PROFILE_FILE_NAME, resolveDevModelsDir } from './models/dev-model-profile';
 import { openModelManager } from './models/model-manager';
 import { defaultEngineConfig, type EngineConfig, type WorkerKindConfig } from './engine-config';
 

@@ -1,4 +1,5 @@
 import { Component, type ReactNode, useEffect, useState, useSyncExternalStore } from 'react';
+import { MicMode } from '../shared/settings.contract';
 import { MicCapture } from './audio/mic-capture';
 import { AvatarScene } from './avatar/avatar-scene';
 import type { Runtime } from './state/runtime';
@@ -77,7 +78,7 @@ function useMic(runtime: Runtime): MicCapture {
     const onKeyDown = (event: KeyboardEvent): void => {
       if (isTextTarget(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
       if ((event.key === 'm' || event.key === 'M') && !event.repeat) mic.toggle();
-      else if (event.code === 'Space' && mic.getSnapshot().mode === 'push-to-talk') {
+      else if (event.code === 'Space' && mic.getSnapshot().mode === MicMode.PushToTalk) {
         event.preventDefault();
         runtime.player.resume();
         mic.setTalking(true);

@@ -3,11 +3,13 @@ import { createRoot } from 'react-dom/client';
 import { App } from './app';
 import { RemoteApp } from './remote/remote-app';
 import { createRuntime } from './state/runtime';
+import { installTestHooks } from './state/test-hooks';
 import { pageToken } from './transport/page-token';
 import './styles.css';
 
 // First of all: the token leaves the address (page-token.ts).
 pageToken();
+installTestHooks();
 const runtime = createRuntime();
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

@@ -9,6 +9,7 @@ import { z } from 'zod';
 /** What a model does in the pipeline (`turn`: end-of-turn detection from the user's audio). */
 export const ModelKind = { Stt: 'stt', Llm: 'llm', Tts: 'tts', Turn: 'turn' } as const;
 export type ModelKind = (typeof ModelKind)[keyof typeof ModelKind];
+export const ModelKindSchema = z.enum(ModelKind);
 
 /** Hardware a recommendation is for. */
 export const ModelTier = { CpuOnly: 'cpu-only', Gpu8Gb: 'gpu-8gb', Gpu16Gb: 'gpu-16gb' } as const;
@@ -97,7 +98,7 @@ export type CatalogFile = z.infer<typeof CatalogFileSchema>;
 export const CatalogEntrySchema = z.object({
   id: ModelIdSchema,
   title: z.string().min(1).max(120),
-  kind: z.enum(Object.values(ModelKind) as [ModelKind, ...ModelKind[]]),
+  kind: ModelKindSchema,
   engine: z.enum(Object.values(ModelEngine) as [ModelEngine, ...ModelEngine[]]),
   tiers: z.array(z.enum(Object.values(ModelTier) as [ModelTier, ...ModelTier[]])).min(1),
   licence: z.string().min(1),

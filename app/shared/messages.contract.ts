@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { ModelIdSchema } from './catalog.contract';
-import { WorkerKindSchema } from './worker.contract';
 import { ErrorCodeSchema } from './errors.contract';
 import { PhonemeSpanSchema } from './phoneme.contract';
 import { EngineSettingsSchema, RestartSettingSchema } from './settings.contract';
-import { TurnTraceSchema } from './trace.contract';
+import { ModelIdSchema, ModelKindSchema } from './catalog.contract';
+import { TurnSourceSchema, TurnTraceSchema } from './trace.contract';
+import { VadEventKindSchema, WorkerKindSchema } from './worker.contract';
 
 /**
  * Every message between renderer and engine. Both transports (Electron IPC and the `serve`
@@ -99,14 +99,14 @@ export const TurnStartedSchema = z.object({
   type: z.literal('turn.started'),
   sessionId: id,
   turnId: id,
-  source: z.enum(['text', 'voice']),
+  source: TurnSourceSchema,
   userText: z.string().optional(),
 });
 
 export const VadEventSchema = z.object({
   type: z.literal('vad'),
   sessionId: id,
-  event: z.enum(['speech-start', 'speech-end']),
+  event: VadEventKindSchema,
 });
 
 export const TranscriptSchema = z.object({
@@ -137,12 +137,22 @@ export const TtsChunkSchema = z.object({
   pcm,
 });
 
+/** Why a turn was stopped: the user spoke over the avatar, asked it to stop, or the turn failed. */
+export const StopReason = { BargeIn: 'barge-in', User: 'user', Error: 'error' } as const;
+export type StopReason = (typeof StopReason)[keyof typeof StopReason];
+export const StopReasonSchema = z.enum(StopReason);
+
+/** How a turn ended. */
+export const TurnStatus = { Complete: 'complete', Interrupted: 'interrupted', Failed: 'failed' } as const;
+export type TurnStatus = (typeof TurnStatus)[keyof typeof TurnStatus];
+export const TurnStatusSchema = z.enum(TurnStatus);
+
 /** Stop playback now (fade out): barge-in, user stop or failure. */
 export const TurnStopSchema = z.object({
   type: z.literal('turn.stop'),
   sessionId: id,
   turnId: id,
-  reason: z.enum(['barge-in', 'user', 'error']),
+  reason: StopReasonSchema,
 });
 
 /**
@@ -161,7 +171,7 @@ export const TurnEndedSchema = z.object({
   type: z.literal('turn.ended'),
   sessionId: id,
   turnId: id,
-  status: z.enum(['complete', 'interrupted', 'failed']),
+  status: TurnStatusSchema,
   replyText: z.string(),
   heardText: z.string(),
   /** Number of tts.chunk messages sent for this turn. */
@@ -203,7 +213,7 @@ export const PongSchema = z.object({ type: z.literal('pong'), nonce: z.number() 
 export const ModelEntrySchema = z.object({
   id: z.string(),
   title: z.string(),
-  kind: z.enum(['stt', 'llm', 'tts', 'turn']).nullable(),
+  kind: ModelKindSchema.nullable(),
   tiers: z.array(z.string()),
   licence: z.string().nullable(),
   sizeBytes: z.number().nullable(),

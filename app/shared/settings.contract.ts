@@ -72,12 +72,18 @@ export const RestartSettingSchema = z.enum(['vad', 'poolSizes', 'models']);
 export type RestartSetting = z.infer<typeof RestartSettingSchema>;
 
 /** Background behind the avatar: normal scene, transparent (for capture), or chroma-key green. */
-export const BackgroundModeSchema = z.enum(['normal', 'transparent', 'chroma']);
-export type BackgroundMode = z.infer<typeof BackgroundModeSchema>;
+export const BackgroundMode = { Normal: 'normal', Transparent: 'transparent', Chroma: 'chroma' } as const;
+export type BackgroundMode = (typeof BackgroundMode)[keyof typeof BackgroundMode];
+export const BackgroundModeSchema = z.enum(BackgroundMode);
+
+/** Hands-free: the engine hears everything. Push-to-talk: only while the talk key is held. */
+export const MicMode = { HandsFree: 'hands-free', PushToTalk: 'push-to-talk' } as const;
+export type MicMode = (typeof MicMode)[keyof typeof MicMode];
+export const MicModeSchema = z.enum(MicMode);
 
 export const RendererSettingsSchema = z.object({
-  background: BackgroundModeSchema.default('normal'),
-  micMode: z.enum(['hands-free', 'push-to-talk']).default('hands-free'),
+  background: BackgroundModeSchema.default(BackgroundMode.Normal),
+  micMode: MicModeSchema.default(MicMode.HandsFree),
   /** A `MediaDeviceInfo.deviceId`; null: the system's default microphone. */
   micDeviceId: z.string().min(1).max(500).nullable().default(null),
   /** Name of the last avatar the user loaded; null: the built-in avatar. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError, ErrorCode, ErrorCodeSchema } from './errors.contract';
+import { StopReasonSchema, TurnStatusSchema } from './messages.contract';
 
 /**
  * The avatar share's signaling protocol: the renderer that shares (the sender) and each viewer page
@@ -125,9 +126,9 @@ export const RemoteCaptionSchema = z.discriminatedUnion('type', [
   /** The avatar's reply so far. */
   z.strictObject({ type: z.literal('caption.reply'), turnId: CaptionId, text: CaptionText }),
   /** The reply was generated (its audio may still be playing); `heardText` is what was heard if it was cut. */
-  z.strictObject({ type: z.literal('caption.ended'), turnId: CaptionId, status: z.enum(['complete', 'interrupted', 'failed']), heardText: CaptionText }),
+  z.strictObject({ type: z.literal('caption.ended'), turnId: CaptionId, status: TurnStatusSchema, heardText: CaptionText }),
   /** The avatar's voice was cut: `barge-in` when the talker spoke over it (may follow `caption.ended`). */
-  z.strictObject({ type: z.literal('caption.stopped'), turnId: CaptionId, reason: z.enum(['barge-in', 'user', 'error']) }),
+  z.strictObject({ type: z.literal('caption.stopped'), turnId: CaptionId, reason: StopReasonSchema }),
 ]);
 export type RemoteCaption = z.infer<typeof RemoteCaptionSchema>;
 

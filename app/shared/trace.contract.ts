@@ -1,5 +1,10 @@
 import { z } from 'zod';
 
+/** What started a turn: typed text or a spoken utterance. */
+export const TurnSource = { Text: 'text', Voice: 'voice' } as const;
+export type TurnSource = (typeof TurnSource)[keyof typeof TurnSource];
+export const TurnSourceSchema = z.enum(TurnSource);
+
 /**
  * Monotonic timestamps of one turn (`performance.now()` ms in the engine process), as listed in
  * shared/design/measurement.md. Fields are absent until their moment happens.
@@ -7,7 +12,7 @@ import { z } from 'zod';
 export const TurnTraceSchema = z.object({
   sessionId: z.string(),
   turnId: z.string(),
-  source: z.enum(['text', 'voice']),
+  source: TurnSourceSchema,
   speechStartMs: z.number().optional(),
   speechEndMs: z.number().optional(),
   endpointMs: z.number().optional(),

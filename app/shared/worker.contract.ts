@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ModelKind } from './catalog.contract';
 import { ErrorCodeSchema } from './errors.contract';
 import { PhonemeSpanSchema } from './phoneme.contract';
 
@@ -9,8 +10,13 @@ import { PhonemeSpanSchema } from './phoneme.contract';
  * PCM travels as Float32Array and is transferred (not copied) between threads.
  */
 
-export const WorkerKindSchema = z.enum(['vad', 'stt', 'llm', 'tts', 'turn']);
-export type WorkerKind = z.infer<typeof WorkerKindSchema>;
+/**
+ * What a pool worker runs: VAD (its model ships with the app, outside the catalog) or a catalog model
+ * kind: STT, LLM, TTS and the end-of-turn model (`turn`).
+ */
+export const WorkerKind = { Vad: 'vad', Stt: ModelKind.Stt, Llm: ModelKind.Llm, Tts: ModelKind.Tts, Turn: ModelKind.Turn } as const;
+export type WorkerKind = (typeof WorkerKind)[keyof typeof WorkerKind];
+export const WorkerKindSchema = z.enum(WorkerKind);
 
 const pcm = z.instanceof(Float32Array);
 
@@ -38,9 +44,14 @@ export const VadTuneSchema = z.object({
   /** End-of-utterance silence. */
   minSilenceMs: z.number().nonnegative().optional(),
 });
+/** The VAD's two events: an utterance begins or ends. */
+export const VadEventKind = { SpeechStart: 'speech-start', SpeechEnd: 'speech-end' } as const;
+export type VadEventKind = (typeof VadEventKind)[keyof typeof VadEventKind];
+export const VadEventKindSchema = z.enum(VadEventKind);
+
 /** A VAD stream's verdict on one pushed frame. */
 export const VadDetectionSchema = z.object({
-  event: z.enum(['speech-start', 'speech-end']),
+  event: VadEventKindSchema,
   /** Position in the stream's audio, ms since its first sample. */
   atMs: z.number(),
 });

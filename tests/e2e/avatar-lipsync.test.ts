@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBinaryFrame } from '../../app/shared/binary-frame';
 import type { PhonemeSpan } from '../../app/shared/phoneme.contract';
 import type { FaceSample, ScheduleRecord } from '../../app/renderer/lipsync/lipsync-probe';
-import { type AvatarE2e, openApp, send, startAvatarE2e, waitForReplyEnd } from '../support/avatar-e2e';
+import { appHref, type AvatarE2e, openApp, openPage, send, startAvatarE2e, waitForDiagnostics, waitForReplyEnd } from '../support/avatar-e2e';
 
 /**
  * Lip-sync in a real Chromium, checked against the exact phoneme timeline the engine sent: the
@@ -107,6 +107,14 @@ describe('avatar lip-sync on the audio clock (Chromium, scripted voice with exac
     // And at rest again after the reply.
     const rest = await page.evaluate(() => window.avatarDiagnostics!);
     expect(rest.mouthOpen).toBeLessThan(0.01);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('has no probe on a page opened without ?testHooks=1, which still publishes its diagnostics', async () => {
+    const { page, pageErrors } = await openPage(e2e, appHref(e2e));
+    await waitForDiagnostics(e2e, page, 'a session', () => !!window.avatarDiagnostics?.sessionId, 60_000);
+    expect(await page.evaluate(() => window.avatarLipSyncProbe === undefined)).toBe(true);
     expect(pageErrors).toEqual([]);
     await page.close();
   });

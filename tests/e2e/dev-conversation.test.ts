@@ -9,6 +9,7 @@ import { writeWavFile } from '../../app/engine/lipsync/wav-file';
 import { wordErrorRate } from '../../app/engine/models/ct2-whisper/wer';
 import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
 import type { FaceSample, ScheduleRecord } from '../../app/renderer/lipsync/lipsync-probe';
+import { TEST_HOOKS_PARAM } from '../../app/renderer/state/test-hooks';
 import { decodeBinaryFrame } from '../../app/shared/binary-frame';
 import { visemeAt, visemeSpansFromPhonemes } from '../../app/shared/lipsync';
 import type { PhonemeSpan } from '../../app/shared/phoneme.contract';
@@ -131,6 +132,7 @@ describe.skipIf(skipReason !== null)(`spoken conversation on the development mod
     const { chunks, ended, transcripts } = captureTurns(page);
     const url = new URL(serve!.url);
     url.searchParams.set('mic', '1');
+    url.searchParams.set(TEST_HOOKS_PARAM, '1');
     await page.goto(url.href);
     await waitFor(page, 'the lip-sync probe', () => window.avatarLipSyncProbe !== undefined, 30_000);
     await page.evaluate(() => window.avatarLipSyncProbe!.start(4));

@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { devModelsOrSkipReason, ensureDevModels, readDevModelProfile, resolveDevModelsDir, runDevModelsCommand } from '../../app/engine/models/dev-models';
+import { readDevModelProfile, resolveDevModelsDir } from '../../app/engine/models/dev-model-profile';
+import { devModelsOrSkipReason, ensureDevModels, runDevModelsCommand } from '../../app/engine/models/dev-models';
 import { AppError, ErrorCode } from '../../app/shared/errors.contract';
 
 const dev = await devModelsOrSkipReason();

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRoot } from '../../app/engine/app-paths';
 import { convertCt2WhisperToGgml } from '../../app/engine/models/ct2-whisper/convert-ct2-whisper';
 import { wordErrorRate } from '../../app/engine/models/ct2-whisper/wer';
-import { devModelsOrSkipReason, readDevManifest } from '../../app/engine/models/dev-models';
+import { readDevManifest } from '../../app/engine/models/dev-model-profile';
+import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
 import { sha256OfFile } from '../../app/engine/models/file-hash';
 
 const dev = await devModelsOrSkipReason();
@@ -84,6 +85,7 @@ describe.skipIf(!dev.ok)(`dev whisper tiny.en converted from CTranslate2${dev.ok
       nTextHead: 6,
       nTextLayer: 4,
       nMels: 80,
+      ftype: 1,
     });
     expect(result.tensorCount).toBe(167);
     expect(result.vocabularyTokens).toBe(50256);

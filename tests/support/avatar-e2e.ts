@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { TEST_HOOKS_PARAM } from '../../app/renderer/state/test-hooks';
 import { launchChromium, startServeProcess, type ServeProcess } from './serve-process';
 
 /** Shared set-up of the avatar e2e tests: the scripted `serve` host, headless Chromium, the app page. */
@@ -74,9 +75,11 @@ export async function openPage(e2e: AvatarE2e, href: string, options: PageOption
   return { page, pageErrors };
 }
 
-/** Opens the app (optionally with a query such as `background=chroma`) and waits for a warm session. */
+/** Opens the app with its test hooks (optionally with a query such as `background=chroma`) and waits for a warm session. */
 export async function openApp(e2e: AvatarE2e, options: PageOptions & { query?: string } = {}): Promise<{ page: Page; pageErrors: string[] }> {
-  const { page, pageErrors } = await openPage(e2e, appHref(e2e, options.query), options);
+  const query = new URLSearchParams(options.query);
+  query.set(TEST_HOOKS_PARAM, '1');
+  const { page, pageErrors } = await openPage(e2e, appHref(e2e, query.toString()), options);
   await waitForDiagnostics(
     e2e,
     page,

@@ -294,6 +294,7 @@ describe('CTranslate2 Whisper → whisper.cpp ggml', () => {
       nTextHead: 2,
       nTextLayer: 1,
       nMels: N_MELS,
+      ftype: 1,
     });
     expect(result.byteLength).toBe(readFileSync(result.outPath).length);
   });

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PROFILE_FILE_NAME } from '../../app/engine/models/dev-models';
+import { PROFILE_FILE_NAME } from '../../app/engine/models/dev-model-profile';
 import { resolveProfile } from '../../app/engine/model-profile';
 
 /** A damaged development models profile is named, set aside, and the app starts without it. */

@@ -1,4 +1,5 @@
 import { concatPcm, rmsOf, samplesToMs } from '../../shared/audio/pcm';
+import type { VadEventKind } from '../../shared/worker.contract';
 import type { VadOutput } from '../pipeline/vad.stage';
 
 const MIC_RATE_HZ = 16000;
@@ -51,7 +52,7 @@ export interface EndedUtterance extends UtteranceInfo {
 /** How the endpointer reports to its session (livekit's RecognitionHooks are the model). */
 export interface EndpointerHooks {
   /** A raw VAD event, for the page's listening indicator. */
-  vadEvent(event: 'speech-start' | 'speech-end'): void;
+  vadEvent(event: VadEventKind): void;
   /** Whether the avatar's voice is audible at `nowMs`. */
   avatarSpeakingAt(nowMs: number): boolean;
   speechStart(utterance: UtteranceInfo): void;

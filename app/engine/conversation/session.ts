@@ -1,6 +1,6 @@
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { ServerMessage } from '../../shared/messages.contract';
-import type { TurnTrace } from '../../shared/trace.contract';
+import type { TurnSource, TurnTrace } from '../../shared/trace.contract';
 import type { ChatMessage, VadTune } from '../../shared/worker.contract';
 import { AsyncQueue } from '../pipeline/async-queue';
 import { leaseSttIfIdle, sttStage, transcribeInterim, type Utterance } from '../pipeline/stt.stage';
@@ -10,7 +10,7 @@ import type { WorkerPool } from '../pool/worker-pool';
 import type { EngineConfig } from '../engine-config';
 import { Endpointer, type EndedUtterance, type EndOfTurnConfig, type EndpointerHooks, type UtteranceInfo } from './endpointer';
 import { isBackchannel } from './backchannel';
-import { Turn, type TurnSource } from './turn';
+import { Turn } from './turn';
 
 const MIC_RATE_HZ = 16000;
 /** The user hears about dropped mic audio at most this often. */

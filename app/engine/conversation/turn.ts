@@ -1,6 +1,6 @@
 import { AppError, ErrorCode } from '../../shared/errors.contract';
-import type { ServerMessage } from '../../shared/messages.contract';
-import type { TurnTrace } from '../../shared/trace.contract';
+import type { ServerMessage, StopReason, TurnStatus } from '../../shared/messages.contract';
+import type { TurnSource, TurnTrace } from '../../shared/trace.contract';
 import type { ChatMessage } from '../../shared/worker.contract';
 import { chunkerStage } from '../pipeline/chunker.stage';
 import { llmStage } from '../pipeline/llm.stage';
@@ -10,11 +10,6 @@ import type { WorkerPool } from '../pool/worker-pool';
 import type { EngineConfig } from '../engine-config';
 import { heardText, type ChunkPlayback, type SentChunk } from './heard-text';
 import { llmWindow } from './llm-window';
-
-export type TurnSource = 'text' | 'voice';
-
-export type StopReason = 'barge-in' | 'user' | 'error';
-export type TurnStatus = 'complete' | 'interrupted' | 'failed';
 
 /** What a turn needs from its session. */
 export interface TurnContext {

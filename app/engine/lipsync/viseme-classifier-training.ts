@@ -1,5 +1,6 @@
 import { AUDIO_VISEME_DIMS, SILENCE_BELOW_PEAK_LOG, type AudioVisemeFeatures, type VisemeClassifier } from '../../shared/lipsync/audio-visemes';
 import { VISEMES, type Viseme } from '../../shared/phoneme.contract';
+import { mulberry32 } from '../../shared/random/mulberry32';
 
 /**
  * Trains the audio-only viseme classifier: multinomial logistic regression over the audible frames
@@ -35,18 +36,6 @@ export interface LabelledClip {
   labels: readonly Viseme[];
 }
 
-/** Small deterministic PRNG (mulberry32), 0 ≤ x < 1. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function trainVisemeClassifier(clips: readonly LabelledClip[], options: TrainingOptions = DEFAULT_TRAINING_OPTIONS): VisemeClassifier {
   const dims = AUDIO_VISEME_DIMS;
   const classes = VISEMES.length;
@@ -65,7 +54,7 @@ export function trainVisemeClassifier(clips: readonly LabelledClip[], options: T
   const gradient = new Float64Array(classes * stride);
   const scores = new Float64Array(classes);
   const order = inputs.map((_, index) => index);
-  const next = random(options.seed);
+  const next = mulberry32(options.seed);
   let learningRate = options.learningRate;
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {

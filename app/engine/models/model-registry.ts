@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ModelEngine, ModelFormat } from '../../shared/catalog.contract';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
+import { writeFileAtomically } from '../files/atomic-write';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -94,19 +94,9 @@ export class ModelRegistry {
   }
 
   private async write(data: RegistryData): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const temporary = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    const handle = await open(temporary, 'w');
     try {
-      await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(temporary, this.path);
+      await writeFileAtomically(this.path, `${JSON.stringify(data, null, 2)}\n`, { sync: true });
     } catch (error) {
-      await rm(temporary, { force: true });
       throw new AppError(ErrorCode.Internal, `Cannot save the installed-models list ${this.path}.`, true, {
         cause: error,
       });

@@ -1,6 +1,5 @@
 import type { PullProgress } from '../../shared/catalog.contract';
-
-const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+import { formatMegabytes, formatMegabytesPerSec } from '../../shared/format/bytes';
 
 function formatDuration(totalSec: number): string {
   if (!Number.isFinite(totalSec)) return '--:--';
@@ -13,13 +12,13 @@ function formatDuration(totalSec: number): string {
 
 /** One progress line: percent, MB done, MB/s and ETA. */
 export function formatProgress(progress: PullProgress): string {
-  const speed = `${(progress.bytesPerSec / 1e6).toFixed(1)} MB/s`;
+  const speed = formatMegabytesPerSec(progress.bytesPerSec);
   if (progress.totalBytes === null || progress.totalBytes === 0) {
-    return `${progress.id}  ${mb(progress.receivedBytes)}  ${speed}`;
+    return `${progress.id}  ${formatMegabytes(progress.receivedBytes)}  ${speed}`;
   }
   const percent = ((100 * progress.receivedBytes) / progress.totalBytes).toFixed(1).padStart(5);
   const remainingSec =
     progress.bytesPerSec > 0 ? (progress.totalBytes - progress.receivedBytes) / progress.bytesPerSec : Infinity;
-  return `${progress.id}  ${percent}%  ${mb(progress.receivedBytes)} / ${mb(progress.totalBytes)}  ${speed}  ETA ${formatDuration(remainingSec)}`;
+  return `${progress.id}  ${percent}%  ${formatMegabytes(progress.receivedBytes)} / ${formatMegabytes(progress.totalBytes)}  ${speed}  ETA ${formatDuration(remainingSec)}`;
 }
 

@@ -6,6 +6,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
+import { formatMegabytes } from '../../shared/format/bytes';
 import { hashFileInto } from './file-hash';
 
 /** One file to fetch into `partPath`, resuming whatever bytes are already there. */
@@ -38,8 +39,6 @@ export interface DownloadResult {
 
 /** A failure worth another attempt (network cut, server busy). */
 class RetryableError extends Error {}
-
-const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
 async function partSize(path: string): Promise<number> {
   try {
@@ -112,7 +111,7 @@ export async function downloadResumable(request: DownloadRequest): Promise<Downl
   throw new AppError(
     ErrorCode.Internal,
     `Downloading ${name} failed after ${retries + 1} attempts (${(lastError as Error).message}). ` +
-      `${mb(kept)} are kept; run the download again to resume.`,
+      `${formatMegabytes(kept)} are kept; run the download again to resume.`,
     true,
     { cause: lastError },
   );
@@ -226,7 +225,7 @@ export async function downloadResumable(request: DownloadRequest): Promise<Downl
         throw new RetryableError(idle.signal.aborted ? 'the server stopped sending' : describeNetworkError(error));
       }
       if (limitBytes !== null && received < limitBytes) {
-        throw new RetryableError(`the connection closed after ${mb(received)} of ${mb(limitBytes)}`);
+        throw new RetryableError(`the connection closed after ${formatMegabytes(received)} of ${formatMegabytes(limitBytes)}`);
       }
       return finish(received, hashes);
     } finally {

@@ -1,8 +1,9 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { z } from 'zod';
-import { dirname, join } from 'node:path';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import { defaultEngineSettings, EngineSettingsSchema, type EngineSettings } from '../../shared/settings.contract';
+import { writeFileAtomically } from '../files/atomic-write';
 
 export const SETTINGS_FILE_NAME = 'settings.json';
 /** The settings of the last start that worked (its models are what a failed start falls back on). */
@@ -22,7 +23,6 @@ export interface LoadedSettings {
 export class SettingsFile {
   readonly path: string;
   private writing: Promise<void> = Promise.resolve();
-  private writeCount = 0;
 
   constructor(dataDir: string, fileName: string = SETTINGS_FILE_NAME) {
     this.path = join(dataDir, fileName);
@@ -80,13 +80,9 @@ export class SettingsFile {
     }
     const valid = parsed.data;
     const run = async (): Promise<void> => {
-      const temporary = `${this.path}.${process.pid}.${++this.writeCount}.tmp`;
       try {
-        await mkdir(dirname(this.path), { recursive: true });
-        await writeFile(temporary, `${JSON.stringify(valid, null, 2)}\n`, { mode: 0o600 });
-        await rename(temporary, this.path);
+        await writeFileAtomically(this.path, `${JSON.stringify(valid, null, 2)}\n`, { mode: 0o600 });
       } catch (error) {
-        await rm(temporary, { force: true }).catch(() => undefined);
         throw new AppError(ErrorCode.Internal, `The settings could not be saved to ${this.path}: ${(error as Error).message}`, true, { cause: error });
       }
     };

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { PullProgress } from '../../shared/catalog.contract';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
+import { formatMegabytes } from '../../shared/format/bytes';
 import { openModelManager, type ModelListing, type ModelManager } from '../../engine/models/model-manager';
 import { runDevModelsCommand } from '../../engine/models/dev-models';
 import { resolveModelsDir } from '../../engine/models/model-paths';
@@ -16,10 +17,8 @@ const usage = `Usage: npm run models -- <command> [options]
 
 Options: --dir <folder> (or env AVATAR_MODELS_DIR), --catalog <file> (or env AVATAR_MODEL_CATALOG)`;
 
-const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
-
 function sizeText(model: ModelListing): string {
-  return model.sizeBytes !== null ? mb(model.sizeBytes) : `~${model.approxSizeMb} MB`;
+  return model.sizeBytes !== null ? formatMegabytes(model.sizeBytes) : `~${model.approxSizeMb} MB`;
 }
 
 function printList(models: ModelListing[]): void {

@@ -1,4 +1,5 @@
 import type { PhonemeSpan } from '../../shared/phoneme.contract';
+import { mulberry32 } from '../../shared/random/mulberry32';
 
 /**
  * Placeholder speech for the scripted TTS: a voiced buzz shaped per letter group (vowels get
@@ -130,18 +131,6 @@ export function textToSounds(text: string, speed = 1): Sound[] {
   return sounds;
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so the same text gives the same samples. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Two-pole resonator (a band-pass around `frequencyHz`). */
 class Resonator {
   private y1 = 0;
@@ -179,7 +168,7 @@ export function synthesizeScriptedSpeech(text: string, sampleRateHz: number, spe
   const total = counts.reduce((sum, count) => sum + count, 0);
   const pcm = new Float32Array(total);
   const phonemes: PhonemeSpan[] = [];
-  const noise = random(text.length * 2654435761);
+  const noise = mulberry32(text.length * 2654435761);
   const rampSamples = Math.round(0.005 * sampleRateHz);
   let offset = 0;
   let phase = 0;

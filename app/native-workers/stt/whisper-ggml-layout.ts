@@ -1,7 +1,8 @@
 /**
  * The whisper.cpp ggml model file layout (ggml-org/whisper.cpp `whisper_model_load`): magic, 11 int32
  * hyperparameters, mel filters, vocabulary, then tensors until EOF. Shared by the file checker (which
- * must reject what whisper.cpp would misread) and the fixture generator (which must write what it loads).
+ * must reject what whisper.cpp would misread), the fixture generator and the CTranslate2 converter
+ * (which must write what it loads).
  */
 
 /** "ggml" read as a little-endian int32. */

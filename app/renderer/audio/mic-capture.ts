@@ -1,13 +1,11 @@
 import { frameLevel } from '../../shared/audio/pcm';
 import { ErrorCode } from '../../shared/errors.contract';
 import type { ClientMessage } from '../../shared/messages.contract';
+import { MicMode } from '../../shared/settings.contract';
 import type { MicDiagnostics } from '../state/diagnostics';
 import workletUrl from './mic-capture.worklet.ts?worker&url';
 import type { MicWorkletFrame } from './mic-capture.worklet';
 import { MIC_CAPTURE_PROCESSOR, MIC_FRAME_SAMPLES, MIC_SAMPLE_RATE_HZ } from './mic-resampler';
-
-/** Hands-free: the engine hears everything. Push-to-talk: only while the talk key is held. */
-export type MicMode = 'hands-free' | 'push-to-talk';
 
 export interface MicDevice {
   deviceId: string;
@@ -66,7 +64,7 @@ interface Capture {
  * closes an utterance cut off by the mute.
  */
 export class MicCapture {
-  private status: MicStatus = { active: false, starting: false, muted: false, mode: 'hands-free', talking: false, deviceId: null, devices: [] };
+  private status: MicStatus = { active: false, starting: false, muted: false, mode: MicMode.HandsFree, talking: false, deviceId: null, devices: [] };
   private readonly listeners = new Set<() => void>();
   private capture: Capture | null = null;
   /** Bumped by every start/stop so a slow start that was overtaken cleans up after itself. */
@@ -211,7 +209,7 @@ export class MicCapture {
   /** Whether the engine should hear the microphone now. */
   get transmitting(): boolean {
     const { active, muted, mode, talking } = this.status;
-    return active && !muted && (mode === 'hands-free' || talking);
+    return active && !muted && (mode === MicMode.HandsFree || talking);
   }
 
   /** One 16 kHz frame from the worklet: gated, metered, sent. */

@@ -1,3 +1,4 @@
+import { BackgroundModeSchema, type BackgroundMode } from '../../shared/settings.contract';
 import { BACKGROUND_EVENT } from '../state/settings-store';
 
 /**
@@ -7,16 +8,13 @@ import { BACKGROUND_EVENT } from '../state/settings-store';
  * `avatar-background` event and `setBackgroundMode` change it live. The mode is mirrored as
  * `data-background` on <html> for the page CSS.
  */
-export const BACKGROUND_MODES = ['normal', 'transparent', 'chroma'] as const;
-export type BackgroundMode = (typeof BACKGROUND_MODES)[number];
-
 /** The chroma-key colour: pure green, sRGB #00FF00, also drawn into the WebGL canvas itself. */
 export const CHROMA_KEY_COLOR = '#00FF00';
 
 const listeners = new Set<(mode: BackgroundMode) => void>();
 
 function isBackgroundMode(value: unknown): value is BackgroundMode {
-  return typeof value === 'string' && (BACKGROUND_MODES as readonly string[]).includes(value);
+  return BackgroundModeSchema.safeParse(value).success;
 }
 
 function fromUrl(): BackgroundMode | null {
@@ -45,7 +43,7 @@ export function getBackgroundMode(): BackgroundMode {
 
 /** Switches the background now (page backdrop and canvas clear colour). Unknown modes are refused. */
 export function setBackgroundMode(mode: BackgroundMode): void {
-  if (!isBackgroundMode(mode)) throw new Error(`Unknown background mode "${String(mode)}" (expected ${BACKGROUND_MODES.join(', ')}).`);
+  if (!isBackgroundMode(mode)) throw new Error(`Unknown background mode "${String(mode)}" (expected ${BackgroundModeSchema.options.join(', ')}).`);
   current = mode;
   document.documentElement.dataset.background = mode;
   for (const listener of listeners) listener(mode);

@@ -27,9 +27,11 @@ const MAX_SAMPLES = 20_000;
 /**
  * A test and bench probe for lip-sync. Software GL draws a few frames a second, too few to see a
  * 60 ms bilabial, so while running it also samples the avatar's own face computation on the audio
- * clock every few milliseconds. `window.avatarLipSyncProbe` exposes it; it costs nothing when stopped.
+ * clock every few milliseconds. It records nothing until enabled: only the test hooks
+ * (state/test-hooks.ts, `?testHooks=1`) enable it and expose it as `window.avatarLipSyncProbe`.
  */
 export class LipSyncProbe {
+  private enabled = false;
   private clockSec: (() => number) | null = null;
   private faceAt: FaceAt | null = null;
   private samples: FaceSample[] = [];
@@ -42,7 +44,13 @@ export class LipSyncProbe {
     this.faceAt = faceAt;
   }
 
+  /** Lets the probe record (schedules now, frames and clock samples while running). */
+  enable(): void {
+    this.enabled = true;
+  }
+
   recordSchedule(phonemes: readonly PhonemeSpan[], startSec: number): void {
+    if (!this.enabled) return;
     this.scheduled.push({ startSec, phonemes: phonemes.map((span) => ({ ...span })) });
     if (this.scheduled.length > MAX_SCHEDULES) this.scheduled.shift();
   }
@@ -59,6 +67,7 @@ export class LipSyncProbe {
   /** Starts a fresh recording, sampling the clock every `intervalMs`. */
   start(intervalMs = 4): void {
     this.stop();
+    if (!this.enabled) return;
     this.samples = [];
     this.timer = setInterval(() => {
       if (!this.clockSec || !this.faceAt) return;
@@ -86,16 +95,3 @@ export class LipSyncProbe {
 }
 
 export const lipSyncProbe = new LipSyncProbe();
-
-declare global {
-  interface Window {
-    /** Lip-sync probe for tests and benches (app/renderer/lipsync/lipsync-probe.ts). */
-    avatarLipSyncProbe?: Pick<LipSyncProbe, 'start' | 'stop' | 'schedules'>;
-  }
-}
-
-window.avatarLipSyncProbe = {
-  start: (intervalMs?: number) => lipSyncProbe.start(intervalMs),
-  stop: () => lipSyncProbe.stop(),
-  schedules: () => lipSyncProbe.schedules(),
-};

@@ -1,3 +1,4 @@
+import type { TurnStatus } from '../../shared/messages.contract';
 import { RemoteCaptionSchema, type RemoteCaption } from '../../shared/share.contract';
 import { describeMicError } from '../audio/mic-capture';
 import { signalUrl } from '../share/signal-socket';
@@ -13,7 +14,7 @@ export interface TalkStatus {
   /** The avatar's reply in progress or last finished. */
   reply: string;
   /** Finished turns: how each ended. */
-  turns: ('complete' | 'interrupted' | 'failed')[];
+  turns: TurnStatus[];
   /** Times the talker cut the avatar's voice by speaking over it. */
   bargeIns: number;
   error: string | null;

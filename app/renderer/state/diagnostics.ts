@@ -1,6 +1,8 @@
+import type { BackgroundMode } from '../../shared/settings.contract';
 import type { TurnTrace } from '../../shared/trace.contract';
 import type { AvatarInfo } from '../avatar/avatar-rig';
-import type { BackgroundMode } from '../avatar/background-mode';
+import type { EngineClient } from '../transport/engine-client';
+import type { TranscriptEntry } from './conversation-store';
 
 export type AvatarState = 'idle' | 'listening' | 'thinking' | 'speaking';
 
@@ -22,13 +24,13 @@ export interface AvatarDiagnostics {
   /** p95 of |avOffsetMs| over the recent speaking frames. */
   avOffsetAbsMsP95: number;
   chunksPlayed: number;
-  transport: 'electron' | 'websocket';
+  transport: EngineClient['kind'];
   connection: string;
   /** The engine reports every worker warm. */
   engineReady: boolean;
   sessionId: string | null;
   replyText: string;
-  transcript: { role: 'user' | 'avatar'; text: string }[];
+  transcript: Pick<TranscriptEntry, 'role' | 'text'>[];
   errors: string[];
   /** Microphone capture (audio/mic-capture.ts). */
   mic: MicDiagnostics;

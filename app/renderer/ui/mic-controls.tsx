@@ -1,4 +1,5 @@
 import { useEffect, useRef, useSyncExternalStore } from 'react';
+import { MicMode } from '../../shared/settings.contract';
 import type { MicCapture } from '../audio/mic-capture';
 import type { SettingsStore } from '../state/settings-store';
 
@@ -40,7 +41,7 @@ function MicLevelMeter({ mic, active }: { mic: MicCapture; active: boolean }) {
 export function MicControls({ mic, settings }: { mic: MicCapture; settings: SettingsStore }) {
   const status = useSyncExternalStore(mic.subscribe, mic.getSnapshot);
   const on = status.active || status.starting;
-  const pushToTalk = status.mode === 'push-to-talk';
+  const pushToTalk = status.mode === MicMode.PushToTalk;
   const hint = !status.active
     ? ''
     : status.muted
@@ -70,7 +71,7 @@ export function MicControls({ mic, settings }: { mic: MicCapture; settings: Sett
         {hint}
       </span>
       <label className="mic-option">
-        <input type="checkbox" checked={pushToTalk} onChange={(event) => settings.updateRenderer({ micMode: event.target.checked ? 'push-to-talk' : 'hands-free' })} />
+        <input type="checkbox" checked={pushToTalk} onChange={(event) => settings.updateRenderer({ micMode: event.target.checked ? MicMode.PushToTalk : MicMode.HandsFree })} />
         Push to talk (Space)
       </label>
       <label className="mic-option">

@@ -1,11 +1,13 @@
 import { useEffect, useState } from 'react';
+import { formatMegabytes, formatMegabytesPerSec } from '../../shared/format/bytes';
 import type { ModelEntry, ServerMessage } from '../../shared/messages.contract';
 import type { EngineClient } from '../transport/engine-client';
 
 type Progress = Extract<ServerMessage, { type: 'models.progress' }>;
 
+/** Whole megabytes from 100 MB up: a decimal there is noise in a list. */
 function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(bytes < 1e8 ? 1 : 0)} MB`;
+  return formatMegabytes(bytes, bytes < 1e8 ? 1 : 0);
 }
 
 function sizeOf(model: ModelEntry): string {
@@ -13,7 +15,7 @@ function sizeOf(model: ModelEntry): string {
 }
 
 function progressText(progress: Progress): string {
-  const speed = `${(progress.bytesPerSec / 1e6).toFixed(1)} MB/s`;
+  const speed = formatMegabytesPerSec(progress.bytesPerSec);
   if (progress.totalBytes === null) return `${megabytes(progress.receivedBytes)} · ${speed}`;
   const percent = Math.floor((progress.receivedBytes / progress.totalBytes) * 100);
   const etaSec = progress.bytesPerSec > 0 ? Math.round((progress.totalBytes - progress.receivedBytes) / progress.bytesPerSec) : null;

@@ -1,5 +1,5 @@
 import { type FormEvent, type KeyboardEvent, type ReactNode, useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { EngineSettingsSchema, PERSONA_MAX_CHARS, type BackgroundMode, type EngineSettings, type RestartSetting } from '../../shared/settings.contract';
+import { EngineSettingsSchema, MicMode, PERSONA_MAX_CHARS, type BackgroundMode, type EngineSettings, type RestartSetting } from '../../shared/settings.contract';
 import type { MicStatus } from '../audio/mic-capture';
 import type { SettingsStore } from '../state/settings-store';
 
@@ -160,9 +160,9 @@ export function SettingsPanel(props: { settings: SettingsStore; mic: MicStatus; 
             </select>
           </Field>
           <Field label="Microphone mode">
-            <select value={renderer.micMode} onChange={(event) => settings.updateRenderer({ micMode: event.target.value as 'hands-free' | 'push-to-talk' })}>
-              <option value="hands-free">Hands-free</option>
-              <option value="push-to-talk">Push to talk (hold Space)</option>
+            <select value={renderer.micMode} onChange={(event) => settings.updateRenderer({ micMode: event.target.value as MicMode })}>
+              <option value={MicMode.HandsFree}>Hands-free</option>
+              <option value={MicMode.PushToTalk}>Push to talk (hold Space)</option>
             </select>
           </Field>
           <Field label="Microphone">

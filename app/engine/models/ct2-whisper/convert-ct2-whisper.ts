@@ -15,28 +15,15 @@ import { type Ct2Model, parseCt2Model, readFloat32, readScalarInt } from './ct2-
 import { tokenToBytes } from './gpt2-bytes';
 import { toHalfArray } from './half-float';
 import { slaneyMelFilterBank } from '../../../shared/audio/mel-filters';
+import { GGML_FILE_MAGIC, GGML_TYPE_F16, GGML_TYPE_F32, HPARAM_ORDER, type WhisperHparams } from '../../../native-workers/stt/whisper-ggml-layout';
 
-const GGML_MAGIC = 0x67676d6c;
 const WHISPER_SAMPLE_RATE_HZ = 16_000;
 const WHISPER_FFT_SIZE = 400;
 const END_OF_TEXT = '<|endoftext|>';
 
-export interface WhisperHparams {
-  nVocab: number;
-  nAudioCtx: number;
-  nAudioState: number;
-  nAudioHead: number;
-  nAudioLayer: number;
-  nTextCtx: number;
-  nTextState: number;
-  nTextHead: number;
-  nTextLayer: number;
-  nMels: number;
-}
-
 export type GgmlType = 'f32' | 'f16';
 /** ggml_type ids; for whisper.cpp's header `ftype`, the same numbers mean "all f32" / "mostly f16". */
-const GGML_TYPE_ID: Record<GgmlType, number> = { f32: 0, f16: 1 };
+const GGML_TYPE_ID: Record<GgmlType, number> = { f32: GGML_TYPE_F32, f16: GGML_TYPE_F16 };
 
 /** One tensor of the output file; `shape` in PyTorch order (the file stores it reversed). */
 export interface GgmlTensorPlan {
@@ -72,8 +59,8 @@ function countLayers(model: Ct2Model, prefix: 'encoder' | 'decoder'): number {
   return count;
 }
 
-/** Hyperparameters from the variable shapes and the `num_heads` scalars. */
-export function whisperHparamsFromCt2(model: Ct2Model): WhisperHparams {
+/** The header's hyperparameters: sizes from the variable shapes and the `num_heads` scalars, ftype from the weight type. */
+export function whisperHparamsFromCt2(model: Ct2Model, weightType: GgmlType = 'f16'): WhisperHparams {
   if (model.specName !== 'WhisperSpec') throw invalid(`spec is ${model.specName}, not WhisperSpec`);
   const [nAudioState = 0, nMels = 0] = shapeOf(model, 'encoder/conv1/weight');
   const [nAudioCtx = 0] = shapeOf(model, 'encoder/position_encodings/encodings');
@@ -90,6 +77,7 @@ export function whisperHparamsFromCt2(model: Ct2Model): WhisperHparams {
     nTextHead: readScalarInt(model, 'decoder/num_heads'),
     nTextLayer: countLayers(model, 'decoder'),
     nMels,
+    ftype: GGML_TYPE_ID[weightType],
   };
 }
 
@@ -226,7 +214,7 @@ export function convertCt2WhisperToGgml(modelDir: string, outPath: string, optio
     throw new AppError(ErrorCode.ModelTooLarge, `${modelPath} is over 2 GiB; this converter reads it whole`, false);
   }
   const model = parseCt2Model(readFileSync(modelPath));
-  const hparams = whisperHparamsFromCt2(model);
+  const hparams = whisperHparamsFromCt2(model, weightType);
   const tensors = planWhisperTensors(model, hparams, weightType);
   const tokens = ordinaryTokens(readCt2Vocabulary(modelDir));
   const mel = slaneyMelFilterBank(WHISPER_SAMPLE_RATE_HZ, WHISPER_FFT_SIZE, hparams.nMels);
@@ -235,20 +223,7 @@ export function convertCt2WhisperToGgml(modelDir: string, outPath: string, optio
   const fd = openSync(partialPath, 'w');
   const writer = new FileWriter(fd);
   try {
-    writer.int32s(
-      GGML_MAGIC,
-      hparams.nVocab,
-      hparams.nAudioCtx,
-      hparams.nAudioState,
-      hparams.nAudioHead,
-      hparams.nAudioLayer,
-      hparams.nTextCtx,
-      hparams.nTextState,
-      hparams.nTextHead,
-      hparams.nTextLayer,
-      hparams.nMels,
-      GGML_TYPE_ID[weightType],
-    );
+    writer.int32s(GGML_FILE_MAGIC, ...HPARAM_ORDER.map((key) => hparams[key]));
     writer.int32s(mel.melCount, mel.binCount);
     writer.write(new Uint8Array(mel.weights.buffer));
     writer.int32s(tokens.length);
