@@ -23,7 +23,10 @@ export type ModelEngine = (typeof ModelEngine)[keyof typeof ModelEngine];
 export const ModelFormat = { Gguf: 'gguf', WhisperGgml: 'whisper-ggml', Onnx: 'onnx', Json: 'json' } as const;
 export type ModelFormat = (typeof ModelFormat)[keyof typeof ModelFormat];
 
-/** `pinned`: the catalog states the sha256. `pin-on-first-download`: the first download's hash is kept. */
+/**
+ * `pinned`: the catalog states the sha256. `pin-on-first-download`: the first download's hash is kept (for
+ * another catalog given with --catalog; the shipped catalog pins every file, see tests/unit/models-catalog.test.ts).
+ */
 export const HashPolicy = { Pinned: 'pinned', PinOnFirstDownload: 'pin-on-first-download' } as const;
 export type HashPolicy = (typeof HashPolicy)[keyof typeof HashPolicy];
 
@@ -64,6 +67,36 @@ export const PublishedDigestSchema = z
   });
 export type PublishedDigest = z.infer<typeof PublishedDigestSchema>;
 
+const COMMIT = /^[0-9a-f]{40}$/;
+
+/**
+ * Whether a download URL names an immutable commit rather than a branch or tag that can move:
+ * `huggingface.co/<owner>/<repo>/resolve/<40-hex commit>/…`, `raw.githubusercontent.com/<owner>/<repo>/<40-hex commit>/…`
+ * and `github.com/<owner>/<repo>/raw/<40-hex commit>/…`. `null` for any other host, which this rule does not cover
+ * (a local test server, a mirror named in another catalog).
+ */
+export function urlPinnedToCommit(url: string): boolean | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  const segments = parsed.pathname.split('/').filter((segment) => segment.length > 0);
+  switch (parsed.hostname) {
+    case 'huggingface.co':
+    case 'hf.co':
+      return segments[2] === 'resolve' && COMMIT.test(segments[3] ?? '') && segments.length > 4;
+    case 'raw.githubusercontent.com':
+      return COMMIT.test(segments[2] ?? '') && segments.length > 3;
+    case 'github.com':
+    case 'www.github.com':
+      return segments[2] === 'raw' && COMMIT.test(segments[3] ?? '') && segments.length > 4;
+    default:
+      return null;
+  }
+}
+
 /** One file of a model (a Piper voice has the .onnx and its .onnx.json). */
 export const CatalogFileSchema = z
   .object({
@@ -91,6 +124,10 @@ export const CatalogFileSchema = z
   })
   .refine((file) => file.sizeBytes !== null || file.approxSizeMb !== undefined, {
     message: 'give sizeBytes or, when unknown, approxSizeMb',
+  })
+  .refine((file) => urlPinnedToCommit(file.url) !== false, {
+    message: 'a Hugging Face or GitHub URL must name a 40-hex commit (resolve/<commit>/…), not a branch such as main',
+    path: ['url'],
   });
 export type CatalogFile = z.infer<typeof CatalogFileSchema>;
 
