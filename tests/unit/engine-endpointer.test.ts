@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Endpointer, type EndedUtterance, type EndpointerConfig, type UtteranceInfo } from '../../app/engine/conversation/endpointer';
 import type { VadOutput } from '../../app/engine/pipeline/vad.stage';
 
@@ -130,8 +130,7 @@ describe('endpointer', () => {
       byTime.frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 400 }]);
       await flush();
       expect(kinds(byTime.events)).toEqual(['speechStart', 'score', 'pauseKept']);
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      expect(kinds(byTime.events)).toEqual(['speechStart', 'score', 'pauseKept', 'utterance']);
+      await vi.waitFor(() => expect(kinds(byTime.events)).toEqual(['speechStart', 'score', 'pauseKept', 'utterance']), { timeout: 5_000, interval: 50 });
     });
 
     it('never asks the model about noise', async () => {
