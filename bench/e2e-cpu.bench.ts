@@ -111,7 +111,11 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   const voice = await EmbeddedVoice.create();
   const questions = QUESTIONS.slice(0, runs).map((text) => ({ text, clip: voice.render(text) }));
 
-  const { config, summary } = await resolveProfile({ profile: 'dev' });
+  // `--end-of-turn silence` measures the VAD's silence alone (as before the end-of-turn model); default: smart.
+  const endOfTurn: 'smart' | 'silence' = options['end-of-turn'] === 'silence' ? 'silence' : 'smart';
+  const resolved = await resolveProfile({ profile: 'dev' });
+  const { summary } = resolved;
+  const config = { ...resolved.config, vadSensitivity: () => ({ endOfTurn }) };
   const streaming = await startEngine(config);
   const unchunked = compareChunking
     ? await startEngine({ ...config, pipeline: { ...config.pipeline, chunker: { ...config.pipeline.chunker, streaming: false } } })
@@ -178,6 +182,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
     runs: streamed.length,
     metrics,
     notes: [
+      `end of turn: ${endOfTurn === 'smart' && config.workers.turn ? 'VAD silence, then the Smart Turn model' : 'the VAD silence alone'}`,
       `${runs} eSpeak NG questions of ${questions.map((q) => ((q.clip.pcm.length / q.clip.sampleRateHz)).toFixed(1)).join(', ')} s, paced as 20 ms microphone frames, one session (KV cache reused), after one warm-up turn`,
       'first_audio = speech end (VAD) → first tts.chunk ready; endpoint = speech end → VAD decided; stt = endpoint → transcript; llm_first_token = request → first token; first_clause = first token → first clause released; tts_first_chunk = first clause → its audio',
       'per question: [endpoint / stt / llm first token / first clause / tts first chunk / first audio ms]',
