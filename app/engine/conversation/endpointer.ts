@@ -5,6 +5,8 @@ import type { VadOutput } from '../pipeline/vad.stage';
 const MIC_RATE_HZ = 16000;
 /** A frame counts as speech while it is within -20 dB of the utterance's loudest frame. */
 const VOICED_FRACTION_OF_PEAK = 0.1;
+/** Silence after the speech end that an utterance keeps for STT (the VAD's own end silence is about this). */
+const TRAILING_SILENCE_KEPT_MS = 300;
 
 /** What the endpointer needs from the pipeline settings. */
 export interface EndpointerConfig {
@@ -259,11 +261,16 @@ export class Endpointer {
       this.hooks.noise(utterance);
       return;
     }
+    // A pause waited out adds silence after the speech: STT gets the speech and a short tail only
+    // (whisper makes up words, "[BLANK_AUDIO]", in long silence).
+    const pcm = concatPcm(utterance.frames);
+    const extraMs = utterance.heardUntilStreamMs - (endStreamMs + TRAILING_SILENCE_KEPT_MS);
+    const keep = extraMs > 0 ? Math.max(0, pcm.length - Math.round((extraMs * MIC_RATE_HZ) / 1000)) : pcm.length;
     this.hooks.utterance({
       id: utterance.id,
       speechStartMs: utterance.speechStartMs,
       overlapsAvatar: utterance.overlapsAvatar,
-      pcm: concatPcm(utterance.frames),
+      pcm: keep < pcm.length ? pcm.slice(0, keep) : pcm,
       speechEndMs,
       endpointMs,
     });
