@@ -21,6 +21,8 @@ interface EngineDraft {
   voice: string;
   vadThreshold: string;
   vadMinSilenceMs: string;
+  endOfTurn: string;
+  interruptions: string;
   poolLlm: string;
   poolStt: string;
   poolTts: string;
@@ -36,6 +38,8 @@ function toDraft(settings: EngineSettings): EngineDraft {
     voice: text(settings.voice),
     vadThreshold: text(settings.vad.threshold),
     vadMinSilenceMs: text(settings.vad.minSilenceMs),
+    endOfTurn: text(settings.vad.endOfTurn),
+    interruptions: text(settings.vad.interruptions),
     poolLlm: text(settings.poolSizes.llm),
     poolStt: text(settings.poolSizes.stt),
     poolTts: text(settings.poolSizes.tts),
@@ -52,7 +56,12 @@ function fromDraft(draft: EngineDraft): { settings: EngineSettings } | { problem
   const parsed = EngineSettingsSchema.safeParse({
     persona: text(draft.persona),
     voice: text(draft.voice),
-    vad: { threshold: number(draft.vadThreshold), minSilenceMs: number(draft.vadMinSilenceMs) },
+    vad: {
+      threshold: number(draft.vadThreshold),
+      minSilenceMs: number(draft.vadMinSilenceMs),
+      endOfTurn: text(draft.endOfTurn),
+      interruptions: text(draft.interruptions),
+    },
     poolSizes: { llm: number(draft.poolLlm), stt: number(draft.poolStt), tts: number(draft.poolTts) },
     models: { llm: text(draft.modelLlm), stt: text(draft.modelStt), voice: text(draft.modelVoice) },
   });
@@ -197,6 +206,20 @@ export function SettingsPanel(props: { settings: SettingsStore; mic: MicStatus; 
             </Field>
             <Field label="Silence that ends a turn (ms)" hint="50 … 5000. Empty: default. Applies from the next utterance.">
               <input type="number" min={50} max={5000} step={50} value={draft?.vadMinSilenceMs ?? ''} onChange={edit('vadMinSilenceMs')} />
+            </Field>
+            <Field label="End of turn" hint="Smart: a model tells a thinking pause from the end of a question. Applies from the next pause.">
+              <select value={draft?.endOfTurn ?? ''} onChange={edit('endOfTurn')}>
+                <option value="">Default (smart when the model is installed)</option>
+                <option value="smart">Smart (end-of-turn model)</option>
+                <option value="silence">Silence only</option>
+              </select>
+            </Field>
+            <Field label="Talking over the avatar" hint="Smart: its voice dips, and only a real interruption stops it (not “uh-huh”). Applies at once.">
+              <select value={draft?.interruptions ?? ''} onChange={edit('interruptions')}>
+                <option value="">Default (smart)</option>
+                <option value="smart">Smart (backchannels don't interrupt)</option>
+                <option value="always-stop">Always stop</option>
+              </select>
             </Field>
             <div className="settings-row">
               <Field label="LLM workers">
