@@ -5,6 +5,8 @@ describe('word error rate', () => {
   it('normalizes case, punctuation and apostrophes', () => {
     expect(normalizeWords('  And so, my fellow Americans: ask NOT!  ')).toEqual(['and', 'so', 'my', 'fellow', 'americans', 'ask', 'not']);
     expect(normalizeWords("Don’t stop — it's 'quoted' 3.5")).toEqual(["don't", 'stop', "it's", 'quoted', '3', '5']);
+    // Thousands separators are formatting, not words: "1,000" is the "1000" the voice was given.
+    expect(normalizeWords('1,000 legs, 12,345,678 eggs, 1,2')).toEqual(['1000', 'legs', '12345678', 'eggs', '1', '2']);
     expect(normalizeWords('')).toEqual([]);
   });
 

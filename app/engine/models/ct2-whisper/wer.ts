@@ -1,10 +1,11 @@
 /** Word error rate: word-level Levenshtein distance / reference word count, after normalization. */
 
-/** Lowercases, drops punctuation (keeping intra-word apostrophes), splits on whitespace. */
+/** Lowercases, drops thousands separators (1,000 = 1000, as Whisper's normalizer does) and punctuation (keeping intra-word apostrophes), splits on whitespace. */
 export function normalizeWords(text: string): string[] {
   return text
     .toLowerCase()
     .normalize('NFKC')
+    .replace(/(\d),(?=\d{3}(?!\d))/g, '$1')
     .replace(/[’‘]/g, "'")
     .replace(/[^\p{L}\p{N}'\s]+/gu, ' ')
     .replace(/(^|\s)'+|'+(?=\s|$)/g, ' ')
