@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, totalmem } from 'node:os';
 import { AppError, ErrorCode } from '../shared/errors.contract';
-import type { ClientMessage, ServerMessage } from '../shared/messages.contract';
+import { REPLY_OF, type ClientMessage, type ServerMessage } from '../shared/messages.contract';
 import type { WorkerKind } from '../shared/worker.contract';
 import { planResources, type MachineResources, type ResourcePlan } from './pool/resource-plan';
 import { WorkerPool, type PoolKindConfig } from './pool/worker-pool';
@@ -168,7 +168,7 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
           sessions.set(sessionId, session);
           owned.add(sessionId);
           defaults.opened?.(sessionId);
-          send({ type: 'session.opened', requestId: message.requestId, sessionId });
+          send({ type: REPLY_OF['session.open'], requestId: message.requestId, sessionId });
         },
         'session.close': (message) => {
           if (owned.has(message.sessionId)) closeSession(message.sessionId);
@@ -178,7 +178,7 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
         'playback.progress': (message) =>
           sessionFor(message.sessionId)?.playbackProgress(message.turnId, message.seq, message.playedMs, message.started ?? false, message.ended ?? false),
         'turn.interrupt': (message) => sessionFor(message.sessionId)?.interrupt(),
-        ping: (message) => send({ type: 'pong', nonce: message.nonce }),
+        ping: (message) => send({ type: REPLY_OF.ping, nonce: message.nonce }),
       },
       close(): void {
         connections.delete(send);

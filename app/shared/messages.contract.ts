@@ -294,3 +294,24 @@ export const ShareEndpointSchema = z.object({
   viewUrl: z.string().url().startsWith('http://'),
 });
 export type ShareEndpoint = z.infer<typeof ShareEndpointSchema>;
+
+/**
+ * Requests and the one message that answers each, paired by name (every other client message is
+ * fire-and-forget or answered by a stream of events). The engine's handlers and the renderer's
+ * listeners both read this, so "who answers models.list" has one answer.
+ */
+export const REPLY_OF = {
+  'session.open': 'session.opened',
+  'models.list': 'models.listing',
+  'settings.get': 'settings.current',
+  'settings.set': 'settings.current',
+  ping: 'pong',
+} as const satisfies Partial<Record<ClientMessage['type'], ServerMessage['type']>>;
+export type RequestType = keyof typeof REPLY_OF;
+export type ReplyTo<T extends RequestType> = Extract<ServerMessage, { type: (typeof REPLY_OF)[T] }>;
+
+/** True when `message` is the reply that a `request` type gets. */
+export function isReplyTo<T extends RequestType>(request: T, message: ServerMessage): message is ReplyTo<T> {
+  return message.type === REPLY_OF[request];
+}
+

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../app/shared/messages.contract';
 import { dispatch, MODEL_MESSAGE_TYPES, notServed, SESSION_MESSAGE_TYPES, SETTINGS_MESSAGE_TYPES, type HandlerTable } from '../../app/engine/dispatch';
-import { ClientMessageSchema } from '../../app/shared/messages.contract';
+import { ClientMessageSchema, REPLY_OF, ServerMessageSchema } from '../../app/shared/messages.contract';
 
 /** One dispatch table: every client message type has exactly one handler, and the compiler checks it. */
 
@@ -42,5 +42,14 @@ describe('dispatch table', () => {
       'settings.get': noop,
     };
     expect(Object.keys(incomplete)).not.toContain('settings.set');
+  });
+
+  it('pairs each request with a reply the contract defines', () => {
+    const serverTypes = new Set(ServerMessageSchema.options.map((option) => option.shape.type.value));
+    const clientTypes = new Set(ClientMessageSchema.options.map((option) => option.shape.type.value));
+    for (const [request, reply] of Object.entries(REPLY_OF)) {
+      expect(clientTypes.has(request as never), request).toBe(true);
+      expect(serverTypes.has(reply as never), reply).toBe(true);
+    }
   });
 });

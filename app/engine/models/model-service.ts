@@ -1,5 +1,5 @@
 import { AppError } from '../../shared/errors.contract';
-import type { ModelEntry, ServerMessage } from '../../shared/messages.contract';
+import { REPLY_OF, type ModelEntry, type ServerMessage } from '../../shared/messages.contract';
 import type { ConnectionPart, ModelMessageType } from '../dispatch';
 import type { ModelManager } from './model-manager';
 
@@ -38,7 +38,7 @@ export function createModelService(manager: ModelManager, activeModelPaths: () =
       installed: model.installed,
       active: model.path !== null && active.has(model.path),
     }));
-    return { type: 'models.listing', modelsDir: manager.dir, models };
+    return { type: REPLY_OF['models.list'], modelsDir: manager.dir, models };
   }
 
   function pull(modelId: string): void {

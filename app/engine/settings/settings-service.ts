@@ -1,5 +1,5 @@
 import { AppError } from '../../shared/errors.contract';
-import type { ServerMessage } from '../../shared/messages.contract';
+import { REPLY_OF, type ServerMessage } from '../../shared/messages.contract';
 import { RestartSettingSchema, type EngineSettings, type RestartSetting, type VadSettings } from '../../shared/settings.contract';
 import type { EngineInstance } from '../create-engine';
 import type { ConnectionPart, SettingsMessageType } from '../dispatch';
@@ -55,7 +55,7 @@ export function createSettingsService(engine: Pick<EngineInstance, 'session'>, o
     RestartSettingSchema.options.filter((group) => !(group === 'vad' && onVadChange) && !sameGroup(current[group], startedWith.settings[group]));
 
   const snapshot = (): ServerMessage => ({
-    type: 'settings.current',
+    type: REPLY_OF['settings.get'],
     settings: current,
     restartRequired: restartRequired(),
     file: file.path,

@@ -1,4 +1,5 @@
 import type { ServerMessage } from '../../shared/messages.contract';
+import { isReplyTo } from '../../shared/messages.contract';
 import {
   defaultRendererSettings,
   RendererSettingsSchema,
@@ -89,7 +90,7 @@ export class SettingsStore {
       if (status === 'open') ask();
     });
     const offMessage = client.onMessage((message) => {
-      if (message.type !== 'settings.current') return;
+      if (!isReplyTo('settings.get', message)) return;
       const { type: _type, ...engine } = message;
       this.set({ engine });
     });

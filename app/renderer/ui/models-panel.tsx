@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { formatMegabytes, formatMegabytesPerSec } from '../../shared/format/bytes';
 import type { ModelEntry, ServerMessage } from '../../shared/messages.contract';
+import { isReplyTo } from '../../shared/messages.contract';
 import type { EngineClient } from '../transport/engine-client';
 
 type Progress = Extract<ServerMessage, { type: 'models.progress' }>;
@@ -37,7 +38,7 @@ export function ModelsPanel({ client }: { client: EngineClient }) {
   useEffect(
     () =>
       client.onMessage((message) => {
-        if (message.type === 'models.listing') {
+        if (isReplyTo('models.list', message)) {
           setModels(message.models);
           setFolder(message.modelsDir);
         } else if (message.type === 'models.progress') {
