@@ -143,7 +143,8 @@ export type StopReason = (typeof StopReason)[keyof typeof StopReason];
 export const StopReasonSchema = z.enum(StopReason);
 
 /** How a turn ended. */
-export const TurnStatus = { Complete: 'complete', Interrupted: 'interrupted', Failed: 'failed' } as const;
+/** `empty`: the user's speech had no words (a cough, a laugh): nothing was asked, nothing is answered, no error. */
+export const TurnStatus = { Complete: 'complete', Interrupted: 'interrupted', Failed: 'failed', Empty: 'empty' } as const;
 export type TurnStatus = (typeof TurnStatus)[keyof typeof TurnStatus];
 export const TurnStatusSchema = z.enum(TurnStatus);
 

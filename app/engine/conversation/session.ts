@@ -374,8 +374,9 @@ export class Session {
       if (knownTranscript === undefined) for await (const transcript of sttStage({ pool: this.pool, sessionId: this.id })(once(input), turn.signal)) text = transcript;
       turn.trace.sttFinalMs = performance.now();
       this.send({ type: 'transcript', sessionId: this.id, turnId: turn.id, text, final: true });
+      // No words (a cough, a laugh, a door): dropped quietly, it was not a question.
       if (text) await turn.reply(text);
-      else turn.fail(new AppError(ErrorCode.BadAudio, 'I could not make out any words; please try again.', true));
+      else turn.dismiss();
     });
   }
 }

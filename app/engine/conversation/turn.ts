@@ -133,6 +133,11 @@ export class Turn {
     }
   }
 
+  /** The speech had no words: the turn ends quietly (no error, no reply, nothing in history). */
+  dismiss(): void {
+    if (this.active) this.finish('empty', '');
+  }
+
   /** Ends the turn with a failure the user sees (e.g. STT failed); a stopped turn just ends interrupted. */
   fail(error: AppError): void {
     if (!this.active) return;
