@@ -115,26 +115,40 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   const endOfTurn: 'smart' | 'silence' = options['end-of-turn'] === 'silence' ? 'silence' : 'smart';
   const resolved = await resolveProfile({ profile: 'dev' });
   const { summary } = resolved;
-  const config = { ...resolved.config, vadSensitivity: () => ({ endOfTurn }) };
+  // Greedy decoding by default: every run speaks the same replies, so a change in latency is not sampling luck.
+  const sampled = options.sampled === '1';
+  const repeats = Math.max(1, Math.min(10, Number(options.repeat ?? 3)));
+  const config = {
+    ...resolved.config,
+    vadSensitivity: () => ({ endOfTurn }),
+    pipeline: { ...resolved.config.pipeline, ...(sampled ? {} : { temperature: 0 }) },
+  };
   const streaming = await startEngine(config);
   const unchunked = compareChunking
     ? await startEngine({ ...config, pipeline: { ...config.pipeline, chunker: { ...config.pipeline.chunker, streaming: false } } })
     : undefined;
   const streamed: SpokenTurn[] = [];
   const whole: SpokenTurn[] = [];
+  /** Every repetition's turns (a fresh session each, so each hears the same conversation). */
+  const repetitions: SpokenTurn[][] = [];
   try {
-    const client = await SpokenTurnClient.open(streaming);
-    const wholeClient = unchunked ? await SpokenTurnClient.open(unchunked) : undefined;
-    // Warm pool: one turn each before measuring (first calls allocate buffers, page in weights).
     const warmUp = voice.render('Hi there.');
-    await client.speak(warmUp.pcm, warmUp.sampleRateHz);
-    if (wholeClient) await wholeClient.speak(warmUp.pcm, warmUp.sampleRateHz);
-    for (const question of questions) {
-      streamed.push(await client.speak(question.clip.pcm, question.clip.sampleRateHz));
-      if (wholeClient) whole.push(await wholeClient.speak(question.clip.pcm, question.clip.sampleRateHz));
+    for (let repeat = 0; repeat < repeats; repeat++) {
+      const client = await SpokenTurnClient.open(streaming);
+      const wholeClient = unchunked && repeat === 0 ? await SpokenTurnClient.open(unchunked) : undefined;
+      // Warm pool: one turn each before measuring (first calls allocate buffers, page in weights).
+      await client.speak(warmUp.pcm, warmUp.sampleRateHz);
+      if (wholeClient) await wholeClient.speak(warmUp.pcm, warmUp.sampleRateHz);
+      const turns: SpokenTurn[] = [];
+      for (const question of questions) {
+        turns.push(await client.speak(question.clip.pcm, question.clip.sampleRateHz));
+        if (wholeClient) whole.push(await wholeClient.speak(question.clip.pcm, question.clip.sampleRateHz));
+      }
+      repetitions.push(turns);
+      if (repeat === 0) streamed.push(...turns);
+      client.close();
+      wholeClient?.close();
     }
-    client.close();
-    wholeClient?.close();
   } finally {
     await streaming.shutdown();
     await unchunked?.shutdown();
@@ -143,7 +157,10 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   const plan = Object.entries(streaming.plan?.kinds ?? {}).map(([kind, p]) => `${kind} ${p.count}×${p.threads} thread(s)`).join(', ');
 
   const times = streamed.map(stageTimes);
-  const complete = times.filter((time): time is StageTimes => time !== undefined);
+  const complete = repetitions.flat().map(stageTimes).filter((time): time is StageTimes => time !== undefined);
+  const repetitionP50s = repetitions.map((turns) =>
+    quantile(turns.map(stageTimes).filter((time): time is StageTimes => time !== undefined).map((time) => time.firstAudioMs), 0.5),
+  );
   const wholeFirstAudio = whole.map(stageTimes).filter((time): time is StageTimes => time !== undefined).map((time) => time.firstAudioMs);
   // What the voice was given: the chunks' speakable text (markdown removed); replies joined into
   // clips of up to 25 s so a one-word reply does not decide the rate alone.
@@ -175,14 +192,17 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
     stt_wer_ratio: round3(wer(streamed.map((turn, index) => [questions[index]!.text, turn.transcript]))),
     tts_roundtrip_wer_ratio: round3(wer(clips.map((clip, index) => [clip.text, backTranscripts[index]!]))),
     ...(compareChunking ? { unchunked_first_audio_ms_p50: p50(wholeFirstAudio), unchunked_over_streaming_first_audio_ratio: round3(quantile(wholeFirstAudio, 0.5) / quantile(firstAudio, 0.5)) } : {}),
-    turns_complete_ratio: round3(complete.length / streamed.length),
+    turns_complete_ratio: round3(complete.length / repetitions.flat().length),
+    first_audio_spread_ratio: round3(Math.max(...repetitionP50s) / Math.min(...repetitionP50s)),
   };
   return {
     models: { profile: 'dev', ...Object.fromEntries(summary.map((line) => [line.split(':')[0]!, line.slice(line.indexOf(':') + 1).trim()])) },
-    runs: streamed.length,
+    runs: repetitions.flat().length,
     metrics,
     notes: [
       `end of turn: ${endOfTurn === 'smart' && config.workers.turn ? 'VAD silence, then the Smart Turn model' : 'the VAD silence alone'}`,
+      `${sampled ? 'sampled replies (the persona\'s temperature)' : 'greedy decoding: the same replies every repetition'}; ${repeats} repetition(s) of the question set, each in a fresh session; first_audio p50 per repetition: ${repetitionP50s.map((ms) => ms.toFixed(1)).join(', ')} ms; first_audio_spread = largest ÷ smallest of those`,
+      'stage metrics cover every repetition; stt_wer, tts_roundtrip_wer and the per-question lines are the first repetition',
       `${runs} eSpeak NG questions of ${questions.map((q) => ((q.clip.pcm.length / q.clip.sampleRateHz)).toFixed(1)).join(', ')} s, paced as 20 ms microphone frames, one session (KV cache reused), after one warm-up turn`,
       'first_audio = speech end (VAD) → first tts.chunk ready; endpoint = speech end → VAD decided; stt = endpoint → transcript; llm_first_token = request → first token; first_clause = first token → first clause released; tts_first_chunk = first clause → its audio',
       'per question: [endpoint / stt / llm first token / first clause / tts first chunk / first audio ms]',
