@@ -115,7 +115,9 @@ export type EngineDiagnostic =
   /** An interim STT run was still in flight when the utterance ended: it was cancelled so the final run starts at once. */
   | { type: 'interim-stt-cancelled'; sessionId: string; turnId: string | undefined }
   /** Speech over the avatar was a backchannel: the avatar went on at full volume. */
-  | { type: 'backchannel'; sessionId: string; text: string };
+  | { type: 'backchannel'; sessionId: string; text: string }
+  /** The end-of-turn model judged a pause: its verdict and how long the verdict took (lease, features, model). */
+  | { type: 'end-of-turn'; sessionId: string; completeProbability: number; ms: number };
 
 /** A window needs one session (a pooled renderer closes its last before opening the next); a few more for tools and tests. */
 export const DEFAULT_MAX_SESSIONS_PER_CONNECTION = 8;

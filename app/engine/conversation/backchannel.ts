@@ -3,7 +3,7 @@
  * "right"). Spoken over the avatar, they must not stop it. Whisper spells them in several ways.
  */
 const BACKCHANNEL_PHRASES = new Set([
-  'uh huh', 'uh-huh', 'uhuh', 'mm hm', 'mm-hm', 'mmhm', 'mhm', 'mm', 'mmm', 'hm', 'hmm', 'aha', 'ah', 'oh', 'ok', 'okay',
+  'uh huh', 'uh-huh', 'uhuh', 'mm hm', 'mm-hm', 'mmhm', 'mm hmm', 'mm-hmm', 'mmhmm', 'mhm', 'mm', 'mmm', 'hm', 'hmm', 'aha', 'ah', 'oh', 'ok', 'okay',
   'yeah', 'yea', 'yes', 'yep', 'yup', 'right', 'sure', 'i see', 'got it', 'cool', 'nice', 'wow', 'true', 'exactly',
   'totally', 'indeed', 'alright', 'all right', 'of course', 'makes sense', 'oh okay', 'oh ok', 'oh right', 'yeah yeah',
   'yes yes', 'right right', 'okay okay', 'uh huh uh huh',

@@ -217,7 +217,8 @@ export class Endpointer {
   private decideLater(utterance: UtteranceState, endStreamMs: number, speechEndMs: number): boolean {
     const endOfTurn = this.config.endOfTurn;
     const score = this.hooks.scoreEndOfTurn;
-    if (!endOfTurn || !score || this.isNoise(utterance, endStreamMs)) return false;
+    // Speech over the avatar is judged by its words at once (backchannel or interruption), not held open.
+    if (!endOfTurn || !score || utterance.overlapsAvatar || this.isNoise(utterance, endStreamMs)) return false;
     const pending: PendingEnd = { endStreamMs, speechEndMs, verdict: 'scoring', timer: undefined };
     utterance.pendingEnd = pending;
     const decide = (completeProbability: number): void => {

@@ -301,7 +301,8 @@ export class Session {
       // No words in time: an interruption is the safe reading (the user can say it again; a stuck voice is worse).
     }
     if (this.controller.signal.aborted) return;
-    if (text !== undefined && isBackchannel(text)) {
+    // No words at all (a cough, a laugh) is no interruption either.
+    if (text !== undefined && (text === '' || isBackchannel(text))) {
       this.setDucked(speech, false);
       this.config.onDiagnostic?.({ type: 'backchannel', sessionId: this.id, text });
       return;
@@ -312,11 +313,13 @@ export class Session {
 
   /** The end-of-turn model's verdict on the turn so far (the last 8 s count); rejects when no worker answers in time. */
   private async scoreEndOfTurn(audio: Float32Array<ArrayBuffer>): Promise<number> {
+    const startedMs = performance.now();
     const lease = await this.pool.lease('turn', this.id, AbortSignal.any([this.controller.signal, AbortSignal.timeout(END_OF_TURN_LEASE_MS)]));
     try {
       const maxSamples = 8 * MIC_RATE_HZ;
       const pcm = audio.length > maxSamples ? audio.slice(audio.length - maxSamples) : audio;
       const verdict = await lease.worker.run({ kind: 'turn', sampleRateHz: 16000, pcm }, { signal: this.controller.signal });
+      this.config.onDiagnostic?.({ type: 'end-of-turn', sessionId: this.id, completeProbability: verdict.completeProbability, ms: performance.now() - startedMs });
       return verdict.completeProbability;
     } finally {
       lease.release();

@@ -1,0 +1,288 @@
+import { mkdtempSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEngine, type EngineInstance } from '../app/engine/create-engine';
+import type { EngineConfig } from '../app/engine/engine-config';
+import { EmbeddedVoice } from '../app/engine/lipsync/embedded-voice';
+import { resample } from '../app/engine/lipsync/wav-file';
+import { resolveProfile } from '../app/engine/model-profile';
+import { devModelsOrSkipReason } from '../app/engine/models/dev-models';
+import { PiperVoice } from '../app/native-workers/piper/piper-voice';
+import type { ServerMessage } from '../app/shared/messages.contract';
+import type { BenchResult, Benchmark } from './bench-api';
+import { quantile, round3 } from './bench-api';
+
+/**
+ * `npm run bench -- turn_taking`: spoken turn-taking on the development models (silero VAD, Smart
+ * Turn, whisper tiny.en; the LLM and voice are scripted so the avatar speaks at once and long).
+ * Utterances are made here by the Piper voice and two eSpeak NG voices and sent as 20 ms microphone
+ * frames in real time:
+ * - complete questions → `endpoint_ms_p50` (last speech frame sent → turn decided);
+ * - questions with a 0.5–1.0 s thinking pause in the middle → `premature_endpoint_ratio` (a turn
+ *   decided before the question's last speech frame was sent);
+ * - backchannels and interruptions spoken over the speaking avatar → `false_interruption_ratio`,
+ *   `missed_interruption_ratio`, `duck_ms_p95` and `interruption_stop_ms_p95` (from the first
+ *   speech frame sent).
+ */
+
+const RATE_HZ = 16_000;
+const FRAME_SAMPLES = 320;
+
+const COMPLETE = [
+  'What is the capital of France?',
+  'Can you tell me a joke about cats?',
+  'How far away is the moon?',
+  'What should I cook for dinner tonight?',
+  'Why is the sky blue?',
+  'Tell me something about the ocean.',
+  'What time is it in Tokyo?',
+  'How do I make a cup of tea?',
+  'Which planet is the largest?',
+  'What is your favourite book?',
+];
+/** A question split where people pause to think. */
+const PAUSED: Array<[string, string]> = [
+  ['I was wondering', 'whether you could tell me a joke about cats.'],
+  ['So my question is', 'how far away is the moon?'],
+  ['Let me think', 'what should I cook for dinner tonight?'],
+  ['Can you tell me', 'the capital of France?'],
+  ['I would like to know', 'why the sky is blue.'],
+  ['What I really want', 'is a recipe for pancakes.'],
+  ['Could you maybe', 'explain how rainbows form?'],
+  ['My favourite thing is', 'walking by the sea.'],
+  ['The thing about cats is', 'that they sleep all day.'],
+  ['Tell me about', 'the largest planet.'],
+];
+const BACKCHANNELS = ['Uh-huh.', 'Yeah.', 'Okay.', 'Right.', 'Mm-hmm.', 'I see.', 'Sure.'];
+const INTERRUPTIONS = ['Wait, stop.', 'Hold on a second.', 'No, that is not what I asked.', 'Can you repeat that?', 'Stop talking, please.', 'Actually, tell me about dogs.', 'Excuse me, one question.'];
+const ESPEAK_VOICES = ['en-us', 'en-us+f2'];
+
+type Say = (text: string) => Promise<Float32Array>;
+
+interface Listener {
+  messages: Array<{ message: ServerMessage; atMs: number }>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sends `pcm` as real-time microphone frames; returns the send time of every frame. */
+async function speak(send: (pcm: Float32Array<ArrayBuffer>) => void, pcm: Float32Array): Promise<number[]> {
+  const sentAtMs: number[] = [];
+  const startedMs = performance.now();
+  for (let offset = 0, index = 0; offset < pcm.length; offset += FRAME_SAMPLES, index++) {
+    const frame = new Float32Array(FRAME_SAMPLES);
+    frame.set(pcm.subarray(offset, offset + FRAME_SAMPLES));
+    const waitMs = startedMs + index * 20 - performance.now();
+    if (waitMs > 0) await sleep(waitMs);
+    sentAtMs.push(performance.now());
+    send(frame);
+  }
+  return sentAtMs;
+}
+
+function silence(ms: number): Float32Array {
+  return new Float32Array(Math.round((ms * RATE_HZ) / 1000));
+}
+
+function join2(...parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** Index of the first and last sample louder than −40 dBFS. */
+function speechBounds(pcm: Float32Array): [number, number] {
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < pcm.length; i++) {
+    if (Math.abs(pcm[i]!) > 0.01) {
+      if (first < 0) first = i;
+      last = i;
+    }
+  }
+  return [Math.max(0, first), Math.max(0, last)];
+}
+
+function config(base: EngineConfig, onEndOfTurnMs: (ms: number) => void): EngineConfig {
+  const scripted = (kind: 'llm' | 'tts', options: Record<string, unknown>) => ({ engine: 'scripted', modelName: `scripted-${kind}`, count: 1, options, cpuBound: false });
+  return {
+    ...base,
+    workers: {
+      ...base.workers,
+      llm: scripted('llm', { firstTokenMs: 20, tokenMs: 60, replySentences: 10 }),
+      tts: scripted('tts', { ttsFirstChunkMs: 20, ttsMsPerChar: 0.5 }),
+    },
+    onDiagnostic: (event) => {
+      if (event.type === 'end-of-turn') onEndOfTurnMs(event.ms);
+    },
+  };
+}
+
+async function run(options: Record<string, string>): Promise<BenchResult> {
+  const dev = await devModelsOrSkipReason();
+  if (!dev.ok) return { models: { skipped: dev.skipReason }, runs: 0, metrics: {}, notes: [`turn_taking skipped: ${dev.skipReason}`] };
+  const endOfTurn: 'smart' | 'silence' = options['end-of-turn'] === 'silence' ? 'silence' : 'smart';
+  const interruptions: 'smart' | 'always-stop' = options.interruptions === 'always-stop' ? 'always-stop' : 'smart';
+  // `--limit N`: the first N texts of each list (a quick look; the figures need the whole set).
+  const limit = Math.max(1, Number(options.limit ?? 1000));
+  const complete = COMPLETE.slice(0, limit);
+  const pausedTexts = PAUSED.slice(0, limit);
+  const backchannels = BACKCHANNELS.slice(0, limit);
+  const interruptionTexts = INTERRUPTIONS.slice(0, limit);
+  const resolved = await resolveProfile({ profile: 'dev' });
+  const endOfTurnMs: number[] = [];
+  const engine: EngineInstance = createEngine({ ...config(resolved.config, (ms) => endOfTurnMs.push(ms)), vadSensitivity: () => ({ endOfTurn, interruptions }) });
+  await engine.start();
+
+  const piper = await PiperVoice.load({ modelPath: dev.profile.tts.piperOnnxPath, cacheDir: join(mkdtempSync(join(tmpdir(), 'turn-taking-')), 'piper'), noiseScale: 0, noiseW: 0 });
+  const espeak = await EmbeddedVoice.create();
+  const voices: Array<[string, Say]> = [
+    ['piper joe', async (text) => {
+      const spoken = await piper.synthesize(text);
+      return resample(spoken.pcm, spoken.sampleRateHz, RATE_HZ);
+    }],
+    ...ESPEAK_VOICES.map((voice): [string, Say] => [`espeak ${voice}`, async (text) => {
+      const clip = espeak.render(text, { voice });
+      return resample(clip.pcm, clip.sampleRateHz, RATE_HZ);
+    }]),
+  ];
+
+  const listener: Listener = { messages: [] };
+  const connection = engine.connect((message) => listener.messages.push({ message, atMs: performance.now() }));
+  connection.handle({ type: 'session.open', requestId: 'turn-taking' });
+  while (!listener.messages.some(({ message }) => message.type === 'session.opened')) await sleep(10);
+  const sessionId = (listener.messages.find(({ message }) => message.type === 'session.opened')!.message as Extract<ServerMessage, { type: 'session.opened' }>).sessionId;
+  let seq = 0;
+  const send = (pcm: Float32Array<ArrayBuffer>): void => connection.handle({ type: 'mic.audio', sessionId, seq: seq++, sampleRateHz: RATE_HZ, pcm });
+  const since = (index: number) => listener.messages.slice(index);
+  /** Stops whatever the avatar does and waits until no turn is active. */
+  const settle = async (): Promise<void> => {
+    connection.handle({ type: 'turn.interrupt', sessionId });
+    await sleep(300);
+    connection.handle({ type: 'turn.interrupt', sessionId });
+    await sleep(200);
+  };
+
+  const endpointMs: number[] = [];
+  let premature = 0;
+  let paused = 0;
+  let completeMissed = 0;
+  const notes: string[] = [];
+  // Questions: complete ones, then ones with a thinking pause.
+  let pauseIndex = 0;
+  for (const [voiceName, say] of voices) {
+    for (const text of complete) {
+      const speech = await say(text);
+      const [, last] = speechBounds(speech);
+      const from = listener.messages.length;
+      const sentAtMs = await speak(send, join2(silence(400), speech, silence(2200)));
+      const lastSpeechSentMs = sentAtMs[Math.floor((silence(400).length + last) / FRAME_SAMPLES)]!;
+      const started = since(from).find(({ message }) => message.type === 'turn.started' && message.source === 'voice');
+      const turnId = started?.message.type === 'turn.started' ? started.message.turnId : undefined;
+      const trace = engine.session(sessionId)!.traces.find((kept) => kept.turnId === turnId);
+      if (trace?.endpointMs !== undefined) endpointMs.push(trace.endpointMs - lastSpeechSentMs);
+      else completeMissed++;
+      await settle();
+    }
+    for (const [first, second] of pausedTexts) {
+      const pauseMs = 500 + ((pauseIndex++ * 137) % 501);
+      const a = await say(first);
+      const b = await say(second);
+      const [, lastB] = speechBounds(b);
+      const from = listener.messages.length;
+      const lead = silence(400);
+      const sentAtMs = await speak(send, join2(lead, a, silence(pauseMs), b, silence(2200)));
+      const lastSpeechSentMs = sentAtMs[Math.floor((lead.length + a.length + silence(pauseMs).length + lastB) / FRAME_SAMPLES)]!;
+      const started = since(from).find(({ message }) => message.type === 'turn.started' && message.source === 'voice');
+      paused++;
+      if (!started || started.atMs < lastSpeechSentMs) {
+        premature++;
+        notes.push(`premature (${voiceName}, ${pauseMs} ms pause): "${first} … ${second}"`);
+      }
+      await settle();
+    }
+  }
+
+  // Speech over the speaking avatar.
+  const duckMs: number[] = [];
+  const stopMs: number[] = [];
+  let falseInterruptions = 0;
+  let missedInterruptions = 0;
+  let backchannelClips = 0;
+  let interruptionClips = 0;
+  for (const [voiceName, say] of voices) {
+    for (const [text, isBackchannel] of [...backchannels.map((t) => [t, true] as const), ...interruptionTexts.map((t) => [t, false] as const)]) {
+      const speech = await say(text);
+      const [firstSample] = speechBounds(speech);
+      const from = listener.messages.length;
+      connection.handle({ type: 'user.text', sessionId, text: 'Tell me a long story about the sea.' });
+      while (!since(from).some(({ message }) => message.type === 'tts.chunk')) await sleep(10);
+      const chunk = since(from).find(({ message }) => message.type === 'tts.chunk')!.message as Extract<ServerMessage, { type: 'tts.chunk' }>;
+      connection.handle({ type: 'playback.progress', sessionId, turnId: chunk.turnId, seq: 0, playedMs: 0, started: true });
+      await sleep(300);
+      const lead = silence(200);
+      const sentAtMs = await speak(send, join2(lead, speech, silence(1500)));
+      const firstSpeechSentMs = sentAtMs[Math.floor((lead.length + firstSample) / FRAME_SAMPLES)]!;
+      const after = since(from);
+      const ducked = after.find(({ message }) => message.type === 'turn.duck' && message.ducked && message.turnId === chunk.turnId);
+      const stopped = after.find(({ message }) => message.type === 'turn.stop' && message.turnId === chunk.turnId);
+      if (ducked) duckMs.push(ducked.atMs - firstSpeechSentMs);
+      if (isBackchannel) {
+        backchannelClips++;
+        if (stopped) {
+          falseInterruptions++;
+          const heard = after.find(({ message }) => message.type === 'transcript' && message.final);
+          notes.push(`false interruption (${voiceName}): "${text}" heard as "${heard?.message.type === 'transcript' ? heard.message.text : '?'}"`);
+        }
+      } else {
+        interruptionClips++;
+        if (stopped) stopMs.push(stopped.atMs - firstSpeechSentMs);
+        else {
+          missedInterruptions++;
+          notes.push(`missed interruption (${voiceName}): "${text}"`);
+        }
+      }
+      await settle();
+    }
+  }
+  connection.close();
+  await engine.shutdown();
+
+  return {
+    models: { profile: 'dev (llm and tts scripted)', vad: 'silero v5', turn: engine.plan?.kinds.turn ? 'Smart Turn v3.2' : 'none', stt: 'whisper tiny.en', endOfTurn, interruptions },
+    runs: endpointMs.length + paused + backchannelClips + interruptionClips,
+    metrics: {
+      endpoint_ms_p50: round3(quantile(endpointMs, 0.5)),
+      endpoint_ms_p95: round3(quantile(endpointMs, 0.95)),
+      complete_missed_count: completeMissed,
+      premature_endpoint_ratio: round3(premature / Math.max(1, paused)),
+      smart_turn_ms_p50: round3(quantile(endOfTurnMs, 0.5)),
+      smart_turn_ms_p95: round3(quantile(endOfTurnMs, 0.95)),
+      false_interruption_ratio: round3(falseInterruptions / Math.max(1, backchannelClips)),
+      missed_interruption_ratio: round3(missedInterruptions / Math.max(1, interruptionClips)),
+      duck_ms_p50: round3(quantile(duckMs, 0.5)),
+      duck_ms_p95: round3(quantile(duckMs, 0.95)),
+      interruption_stop_ms_p50: round3(quantile(stopMs, 0.5)),
+      interruption_stop_ms_p95: round3(quantile(stopMs, 0.95)),
+    },
+    notes: [
+      `${complete.length * voices.length} complete questions, ${pausedTexts.length * voices.length} with a 500–1000 ms pause, ${backchannelClips} backchannels and ${interruptionClips} interruptions over the speaking avatar; voices: ${voices.map(([name]) => name).join(', ')}; 20 ms frames in real time`,
+      'endpoint = last speech frame sent → the voice turn decided (trace endpointMs); premature = a voice turn started before the question\'s last speech frame was sent; duck and stop times from the first speech frame sent',
+      'smart_turn_ms = the end-of-turn verdict: lease, features and model',
+      ...notes,
+      `load average (1 min) at the end: ${loadavg()[0]!.toFixed(2)}`,
+    ],
+  };
+}
+
+const benchmark: Benchmark = {
+  name: 'turn_taking',
+  description: 'end of turn and interruptions on the dev models: endpoint after complete questions, premature endpoints on thinking pauses, backchannels vs interruptions over the avatar',
+  run,
+};
+
+export default benchmark;
