@@ -107,6 +107,28 @@ function speechBounds(pcm: Float32Array): [number, number] {
   return [Math.max(0, first), Math.max(0, last)];
 }
 
+/**
+ * `pcm` with its quietest 20 ms stretch near `fraction` of the speech (the comma's pause) widened to
+ * `pauseMs` of silence.
+ */
+function withPause(pcm: Float32Array, fraction: number, pauseMs: number): Float32Array {
+  const [first, last] = speechBounds(pcm);
+  const target = first + Math.round((last - first) * fraction);
+  const window = Math.round(0.4 * RATE_HZ);
+  let quietest = target;
+  let quietestRms = Number.POSITIVE_INFINITY;
+  for (let start = Math.max(first, target - window); start + FRAME_SAMPLES < Math.min(last, target + window); start += FRAME_SAMPLES / 4) {
+    let energy = 0;
+    for (let i = start; i < start + FRAME_SAMPLES; i++) energy += pcm[i]! * pcm[i]!;
+    const rms = Math.sqrt(energy / FRAME_SAMPLES);
+    if (rms < quietestRms) {
+      quietestRms = rms;
+      quietest = start + FRAME_SAMPLES / 2;
+    }
+  }
+  return join2(pcm.subarray(0, quietest), silence(pauseMs), pcm.subarray(quietest));
+}
+
 function config(base: EngineConfig, onEndOfTurnMs: (ms: number) => void): EngineConfig {
   const scripted = (kind: 'llm' | 'tts', options: Record<string, unknown>) => ({ engine: 'scripted', modelName: `scripted-${kind}`, count: 1, options, cpuBound: false });
   return {
@@ -183,23 +205,26 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       const lastSpeechSentMs = sentAtMs[Math.floor((silence(400).length + last) / FRAME_SAMPLES)]!;
       const started = since(from).find(({ message }) => message.type === 'turn.started' && message.source === 'voice');
       const turnId = started?.message.type === 'turn.started' ? started.message.turnId : undefined;
+      await settle();
+      // The session keeps a turn's trace once the turn has ended.
       const trace = engine.session(sessionId)!.traces.find((kept) => kept.turnId === turnId);
       if (trace?.endpointMs !== undefined) endpointMs.push(trace.endpointMs - lastSpeechSentMs);
       else completeMissed++;
-      await settle();
     }
     for (const [first, second] of pausedTexts) {
       const pauseMs = 500 + ((pauseIndex++ * 137) % 501);
-      const a = await say(first);
-      const b = await say(second);
-      const [, lastB] = speechBounds(b);
+      // One sentence, so the first half keeps its mid-sentence intonation (two separate sentences
+      // would each end as a finished statement), opened up at the comma into a thinking pause.
+      const whole = await say(`${first}, ${second}`);
+      const question = withPause(whole, first.length / (first.length + 2 + second.length), pauseMs);
+      const [, last] = speechBounds(question);
       const from = listener.messages.length;
       const lead = silence(400);
-      const sentAtMs = await speak(send, join2(lead, a, silence(pauseMs), b, silence(2200)));
-      const lastSpeechSentMs = sentAtMs[Math.floor((lead.length + a.length + silence(pauseMs).length + lastB) / FRAME_SAMPLES)]!;
+      const sentAtMs = await speak(send, join2(lead, question, silence(2200)));
+      const lastSpeechSentMs = sentAtMs[Math.floor((lead.length + last) / FRAME_SAMPLES)]!;
       const started = since(from).find(({ message }) => message.type === 'turn.started' && message.source === 'voice');
       paused++;
-      if (!started || started.atMs < lastSpeechSentMs) {
+      if (started && started.atMs < lastSpeechSentMs) {
         premature++;
         notes.push(`premature (${voiceName}, ${pauseMs} ms pause): "${first} … ${second}"`);
       }
