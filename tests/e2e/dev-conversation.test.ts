@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -104,7 +104,13 @@ async function waitFor(page: Page, what: string, predicate: () => boolean, timeo
 beforeAll(async () => {
   if (skipReason) return;
   const wav = await questionWav();
-  serve = await startServeProcess('dev');
+  // This test follows the lips through one whole spoken reply; the turn-taking choices (the
+  // end-of-turn model, ducking) have their own tests, so the engine here ends turns on silence and
+  // stops the avatar only for speech over it, as a plain conversation does.
+  const dataDir = join(workDir, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(join(dataDir, 'settings.json'), JSON.stringify({ vad: { endOfTurn: 'silence', interruptions: 'always-stop' }, poolSizes: {}, models: {} }));
+  serve = await startServeProcess('dev', ['--data-dir', dataDir]);
   browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
