@@ -8,6 +8,7 @@ import { resample } from '../app/engine/lipsync/wav-file';
 import { resolveProfile } from '../app/engine/model-profile';
 import { devModelsOrSkipReason } from '../app/engine/models/dev-models';
 import { PiperVoice } from '../app/native-workers/piper/piper-voice';
+import { concatPcm, rmsOf } from '../app/shared/audio/pcm';
 import type { ServerMessage } from '../app/shared/messages.contract';
 import type { BenchResult, Benchmark } from './bench-api';
 import { quantile, round3 } from './bench-api';
@@ -84,16 +85,6 @@ function silence(ms: number): Float32Array {
   return new Float32Array(Math.round((ms * RATE_HZ) / 1000));
 }
 
-function join2(...parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 /** Index of the first and last sample louder than −40 dBFS. */
 function speechBounds(pcm: Float32Array): [number, number] {
   let first = -1;
@@ -118,15 +109,13 @@ function withPause(pcm: Float32Array, fraction: number, pauseMs: number): Float3
   let quietest = target;
   let quietestRms = Number.POSITIVE_INFINITY;
   for (let start = Math.max(first, target - window); start + FRAME_SAMPLES < Math.min(last, target + window); start += FRAME_SAMPLES / 4) {
-    let energy = 0;
-    for (let i = start; i < start + FRAME_SAMPLES; i++) energy += pcm[i]! * pcm[i]!;
-    const rms = Math.sqrt(energy / FRAME_SAMPLES);
+    const rms = rmsOf(pcm, start, start + FRAME_SAMPLES);
     if (rms < quietestRms) {
       quietestRms = rms;
       quietest = start + FRAME_SAMPLES / 2;
     }
   }
-  return join2(pcm.subarray(0, quietest), silence(pauseMs), pcm.subarray(quietest));
+  return concatPcm([pcm.subarray(0, quietest), silence(pauseMs), pcm.subarray(quietest)]);
 }
 
 function config(base: EngineConfig, onEndOfTurnMs: (ms: number) => void): EngineConfig {
@@ -201,7 +190,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       const speech = await say(text);
       const [, last] = speechBounds(speech);
       const from = listener.messages.length;
-      const sentAtMs = await speak(send, join2(silence(400), speech, silence(2200)));
+      const sentAtMs = await speak(send, concatPcm([silence(400), speech, silence(2200)]));
       const lastSpeechSentMs = sentAtMs[Math.floor((silence(400).length + last) / FRAME_SAMPLES)]!;
       const started = since(from).find(({ message }) => message.type === 'turn.started' && message.source === 'voice');
       const turnId = started?.message.type === 'turn.started' ? started.message.turnId : undefined;
@@ -220,7 +209,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       const [, last] = speechBounds(question);
       const from = listener.messages.length;
       const lead = silence(400);
-      const sentAtMs = await speak(send, join2(lead, question, silence(2200)));
+      const sentAtMs = await speak(send, concatPcm([lead, question, silence(2200)]));
       const lastSpeechSentMs = sentAtMs[Math.floor((lead.length + last) / FRAME_SAMPLES)]!;
       const started = since(from).find(({ message }) => message.type === 'turn.started' && message.source === 'voice');
       paused++;
@@ -250,7 +239,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       connection.handle({ type: 'playback.progress', sessionId, turnId: chunk.turnId, seq: 0, playedMs: 0, started: true });
       await sleep(300);
       const lead = silence(200);
-      const sentAtMs = await speak(send, join2(lead, speech, silence(1500)));
+      const sentAtMs = await speak(send, concatPcm([lead, speech, silence(1500)]));
       const firstSpeechSentMs = sentAtMs[Math.floor((lead.length + firstSample) / FRAME_SAMPLES)]!;
       const after = since(from);
       const ducked = after.find(({ message }) => message.type === 'turn.duck' && message.ducked && message.turnId === chunk.turnId);
