@@ -32,3 +32,17 @@ export function quantile(values: readonly number[], q: number): number {
 export function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
+
+/**
+ * `--vad-silence-ms N` and `--max-pause-ms N`: the end-of-turn timings under test, so a change can be
+ * compared side by side with the profile's own in one sitting.
+ */
+export function turnDetectionOverrides<P extends { turnDetection?: { vadSilenceMs: number; maxPauseMs: number } | undefined }>(pipeline: P, options: Record<string, string>): P {
+  const detection = pipeline.turnDetection;
+  if (!detection) return pipeline;
+  const number = (name: string): number | undefined => (options[name] !== undefined && Number.isFinite(Number(options[name])) ? Number(options[name]) : undefined);
+  return {
+    ...pipeline,
+    turnDetection: { ...detection, vadSilenceMs: number('vad-silence-ms') ?? detection.vadSilenceMs, maxPauseMs: number('max-pause-ms') ?? detection.maxPauseMs },
+  };
+}

@@ -2,6 +2,7 @@ import { loadavg } from 'node:os';
 import { createEngine, type EngineInstance } from '../app/engine/create-engine';
 import type { EngineConfig } from '../app/engine/engine-config';
 import { resolveProfile } from '../app/engine/model-profile';
+import { turnDetectionOverrides } from './bench-api';
 import { EmbeddedVoice } from '../app/engine/lipsync/embedded-voice';
 import { joinReplies, MIC_RATE_HZ, resample, SpokenTurnClient, type SpokenTurn } from '../app/hosts/cli/spoken-turn';
 import { wordErrorRate } from '../app/engine/models/ct2-whisper/wer';
@@ -121,7 +122,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   const config = {
     ...resolved.config,
     vadSensitivity: () => ({ endOfTurn }),
-    pipeline: { ...resolved.config.pipeline, ...(sampled ? {} : { temperature: 0 }) },
+    pipeline: { ...turnDetectionOverrides(resolved.config.pipeline, options), ...(sampled ? {} : { temperature: 0 }) },
   };
   const streaming = await startEngine(config);
   const unchunked = compareChunking
@@ -196,7 +197,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
     first_audio_spread_ratio: round3(Math.max(...repetitionP50s) / Math.min(...repetitionP50s)),
   };
   return {
-    models: { profile: 'dev', ...Object.fromEntries(summary.map((line) => [line.split(':')[0]!, line.slice(line.indexOf(':') + 1).trim()])) },
+    models: { profile: 'dev', vadSilenceMs: String(config.pipeline.turnDetection?.vadSilenceMs ?? '-'), maxPauseMs: String(config.pipeline.turnDetection?.maxPauseMs ?? '-'), ...Object.fromEntries(summary.map((line) => [line.split(':')[0]!, line.slice(line.indexOf(':') + 1).trim()])) },
     runs: repetitions.flat().length,
     metrics,
     notes: [

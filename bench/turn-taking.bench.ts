@@ -11,7 +11,7 @@ import { PiperVoice } from '../app/native-workers/piper/piper-voice';
 import { concatPcm, rmsOf } from '../app/shared/audio/pcm';
 import type { ServerMessage } from '../app/shared/messages.contract';
 import type { BenchResult, Benchmark } from './bench-api';
-import { quantile, round3 } from './bench-api';
+import { quantile, round3, turnDetectionOverrides } from './bench-api';
 
 /**
  * `npm run bench -- turn_taking`: spoken turn-taking on the development models (silero VAD, Smart
@@ -146,7 +146,8 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   const interruptionTexts = INTERRUPTIONS.slice(0, limit);
   const resolved = await resolveProfile({ profile: 'dev' });
   const endOfTurnMs: number[] = [];
-  const engine: EngineInstance = createEngine({ ...config(resolved.config, (ms) => endOfTurnMs.push(ms)), vadSensitivity: () => ({ endOfTurn, interruptions }) });
+  const base = { ...resolved.config, pipeline: turnDetectionOverrides(resolved.config.pipeline, options) };
+  const engine: EngineInstance = createEngine({ ...config(base, (ms) => endOfTurnMs.push(ms)), vadSensitivity: () => ({ endOfTurn, interruptions }) });
   await engine.start();
 
   const piper = await PiperVoice.load({ modelPath: dev.profile.tts.piperOnnxPath, cacheDir: join(mkdtempSync(join(tmpdir(), 'turn-taking-')), 'piper'), noiseScale: 0, noiseW: 0 });
@@ -215,7 +216,10 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       paused++;
       if (started && started.atMs < lastSpeechSentMs) {
         premature++;
-        notes.push(`premature (${voiceName}, ${pauseMs} ms pause): "${first} … ${second}"`);
+        const startedId = started.message.type === 'turn.started' ? started.message.turnId : '';
+        const heard = since(from).find(({ message }) => message.type === 'transcript' && message.final && message.turnId === startedId);
+        const cut = ((lastSpeechSentMs - started.atMs) / 1000).toFixed(1);
+        notes.push(`premature (${voiceName}, ${pauseMs} ms pause): "${first} … ${second}" ended ${cut} s early as "${heard?.message.type === 'transcript' ? heard.message.text : '?'}"`);
       }
       await settle();
     }
@@ -257,7 +261,9 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
         if (stopped) stopMs.push(stopped.atMs - firstSpeechSentMs);
         else {
           missedInterruptions++;
-          notes.push(`missed interruption (${voiceName}): "${text}"`);
+          const heard = after.filter(({ message }) => message.type === 'transcript' && message.final).map(({ message }) => (message.type === 'transcript' ? `"${message.text}"` : ''));
+          const ducks = after.filter(({ message }) => message.type === 'turn.duck').length;
+          notes.push(`missed interruption (${voiceName}): "${text}" heard as ${heard.join(', ') || 'nothing'}; ${ducks} duck messages`);
         }
       }
       await settle();
@@ -267,7 +273,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   await engine.shutdown();
 
   return {
-    models: { profile: 'dev (llm and tts scripted)', vad: 'silero v5', turn: engine.plan?.kinds.turn ? 'Smart Turn v3.2' : 'none', stt: 'whisper tiny.en', endOfTurn, interruptions },
+    models: { profile: 'dev (llm and tts scripted)', vad: 'silero v5', turn: engine.plan?.kinds.turn ? 'Smart Turn v3.2' : 'none', stt: 'whisper tiny.en', endOfTurn, interruptions, vadSilenceMs: String(base.pipeline.turnDetection?.vadSilenceMs ?? '-'), maxPauseMs: String(base.pipeline.turnDetection?.maxPauseMs ?? '-') },
     runs: endpointMs.length + paused + backchannelClips + interruptionClips,
     metrics: {
       endpoint_ms_p50: round3(quantile(endpointMs, 0.5)),

@@ -1,3 +1,4 @@
+import type { TextEndCue } from './conversation/text-end-cue';
 import type { LoadSpec, WorkerKind } from '../shared/worker.contract';
 import { forkHostLauncher, type HostLauncher } from './pool/host-launcher';
 import type { MachineResources } from './pool/resource-plan';
@@ -117,7 +118,9 @@ export type EngineDiagnostic =
   /** Speech over the avatar was a backchannel: the avatar went on at full volume. */
   | { type: 'backchannel'; sessionId: string; text: string }
   /** The end-of-turn model judged a pause: its verdict and how long the verdict took (lease, features, model). */
-  | { type: 'end-of-turn'; sessionId: string; completeProbability: number; ms: number };
+  | { type: 'end-of-turn'; sessionId: string; completeProbability: number; ms: number }
+  /** A pause judged: the voice's verdict, what the words said ('no-words': no STT worker was free), and the time from the pause's VAD end to the verdict. */
+  | { type: 'pause-judged'; sessionId: string; complete: boolean; completeProbability: number; textCue: TextEndCue | 'no-words'; ms: number };
 
 /** A window needs one session (a pooled renderer closes its last before opening the next); a few more for tools and tests. */
 export const DEFAULT_MAX_SESSIONS_PER_CONNECTION = 8;

@@ -56,7 +56,12 @@ const SILERO_PREROLL_MS = 700;
  * With the end-of-turn model the VAD ends speech after a short silence and the model decides; a
  * pause it judges mid-thought may last up to maxPauseMs before the turn ends anyway.
  */
-const DEFAULT_TURN_DETECTION = { mode: 'smart', completeThreshold: 0.5, maxPauseMs: 1500, vadSilenceMs: SILERO_MIN_SILENCE_MS } as const;
+/**
+ * In smart mode the VAD's silence only opens the question (the model and the words decide): 120 ms
+ * answered 95 ms sooner than 200 ms in the turn_taking bench with no more premature ends.
+ */
+const SMART_TURN_VAD_SILENCE_MS = 120;
+const DEFAULT_TURN_DETECTION = { mode: 'smart', completeThreshold: 0.5, maxPauseMs: 1500, vadSilenceMs: SMART_TURN_VAD_SILENCE_MS } as const;
 /**
  * The first clause is what the user waits for: the LLM generates it and the voice synthesizes it
  * before any sound (on 2 CPU cores Piper needs about 45 ms per word, SmolLM2 about 30 ms per token),

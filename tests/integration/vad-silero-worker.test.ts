@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerEntryFor } from '../../app/engine/pool/worker-entry';
 import { EspeakSynthesizer } from '../../app/native-workers/tts/espeak-wasm';
 import { ensureVoiceFixture } from '../../scripts/fixtures/voice-fixture';
-import type { LoadSpec, ToWorker, VadDetection } from '../../app/shared/worker.contract';
+import type { LoadSpec, ToWorker } from '../../app/shared/worker.contract';
 import { startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
 import { detectOnStream, forgetStream, requestWorker as request } from '../support/worker-request';
 
@@ -15,7 +15,7 @@ const SAMPLE_RATE_HZ = 16_000;
 
 
 /** Feeds `pcm` to the worker's stream in 20 ms frames (not a multiple of silero's window) and gathers the events. */
-function detect(worker: Worker, streamId: string, pcm: Float32Array): Promise<{ events: VadDetection[]; probability: number }> {
+function detect(worker: Worker, streamId: string, pcm: Float32Array): ReturnType<typeof detectOnStream> {
   return detectOnStream(worker, streamId, pcm);
 }
 
@@ -75,6 +75,15 @@ describe('silero VAD worker (sherpa-onnx) in a worker thread', () => {
     expect(end!.atMs).toBeGreaterThan(1000 + speechMs - 300);
     expect(end!.atMs).toBeLessThan(1000 + speechMs + 600);
     expect(result.probability).toBe(0);
+  });
+
+  it('reports voice at the first syllable, well before the minimum speech confirms speech-start', async () => {
+    const result = await detect(worker, 'mic-onset', padded(speech, 1000, 1500));
+    expect(result.firstVoicedAtMs).toBeDefined();
+    expect(result.speechStartArrivedAtMs).toBeDefined();
+    // minSpeechDurationMs is 200 here: the onset detector answers at least 150 ms sooner.
+    expect(result.speechStartArrivedAtMs! - result.firstVoicedAtMs!).toBeGreaterThanOrEqual(150);
+    expect(result.firstVoicedAtMs!).toBeGreaterThan(1000);
   });
 
   it('stays quiet on silence and on a 100 ms click', async () => {

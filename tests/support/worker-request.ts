@@ -41,11 +41,14 @@ export async function detectOnStream(
   streamId: string,
   pcm: Float32Array,
   tuneAt: (streamMs: number) => VadTune = () => ({}),
-): Promise<{ events: VadDetection[]; probability: number }> {
+): Promise<{ events: VadDetection[]; probability: number; firstVoicedAtMs: number | undefined; speechStartArrivedAtMs: number | undefined }> {
   const streams = openStreams.get(worker) ?? new Map<string, VadTune>();
   openStreams.set(worker, streams);
   const events: VadDetection[] = [];
   let probability = 0;
+  // Stream positions (end of the frame) where voice was first reported, and where the speech-start event came.
+  let firstVoicedAtMs: number | undefined;
+  let speechStartArrivedAtMs: number | undefined;
   for (let offset = 0; offset < pcm.length; offset += FRAME_SAMPLES) {
     const tune = tuneAt((offset * 1000) / 16000);
     const current = streams.get(streamId);
@@ -63,8 +66,11 @@ export async function detectOnStream(
     if (reply.type !== 'stream.output') throw new Error(`VAD failed: ${JSON.stringify(reply)}`);
     events.push(...reply.output.events);
     probability = reply.output.probability;
+    const frameEndMs = ((offset + frame.length) * 1000) / 16000;
+    if (probability >= 0.5) firstVoicedAtMs ??= frameEndMs;
+    if (reply.output.events.some((event) => event.event === 'speech-start')) speechStartArrivedAtMs ??= frameEndMs;
   }
-  return { events, probability };
+  return { events, probability, firstVoicedAtMs, speechStartArrivedAtMs };
 }
 
 /** Forgets that `streamId` is open (after a release or close sent by the test). */

@@ -6,7 +6,7 @@ import type { VadOutput } from '../../app/engine/pipeline/vad.stage';
 
 const FRAME_SAMPLES = 320; // 20 ms at 16 kHz
 
-const CONFIG: EndpointerConfig = { minBargeInSpeechMs: 100, minUtteranceMs: 100, utterancePrerollMs: 60, maxUtteranceMs: 2_000, interimEveryMs: 200, endOfTurn: undefined, longOverlapMs: undefined };
+const CONFIG: EndpointerConfig = { minBargeInSpeechMs: 100, minUtteranceMs: 100, utterancePrerollMs: 60, maxUtteranceMs: 2_000, interimEveryMs: 200, endOfTurn: undefined, longOverlapMs: undefined, overlapHoldMs: undefined };
 
 type Event = { type: string; utterance?: UtteranceInfo; ended?: EndedUtterance; vad?: string };
 
@@ -27,8 +27,11 @@ function harness(config: Partial<EndpointerConfig> = {}, avatarSpeaking = false,
       noise: (utterance) => events.push({ type: 'noise', utterance }),
       scoreEndOfTurn: async () => {
         events.push({ type: 'score' });
-        return verdicts.shift() ?? 1;
+        const completeProbability = verdicts.shift() ?? 1;
+        return { complete: completeProbability >= 0.5, completeProbability, transcript: `words ${completeProbability}` };
       },
+      voiceOnset: () => events.push({ type: 'voiceOnset' }),
+      voiceOnsetEnded: () => events.push({ type: 'voiceOnsetEnded' }),
       pauseKept: (utterance) => events.push({ type: 'pauseKept', utterance }),
     },
   );
@@ -83,6 +86,45 @@ describe('endpointer', () => {
     expect(events.find((event) => event.type === 'speechStart')!.utterance!.overlapsAvatar).toBe(true);
   });
 
+  it('reports voice over the avatar at its first voiced frame, before the VAD confirms speech, and withdraws a sound that fades', () => {
+    const { events, frames } = harness({ interimEveryMs: undefined }, true);
+    frames(3, 0.001, 0);
+    frames(1, 0.3, 1); // the first syllable: the VAD has not confirmed speech yet
+    expect(events.map((event) => event.type)).toEqual(['voiceOnset']);
+    frames(5, 0.3, 1); // still voiced, still unconfirmed: reported once
+    frames(5, 0.001, 0); // 100 ms unvoiced: not yet given up
+    expect(events.map((event) => event.type)).toEqual(['voiceOnset']);
+    frames(1, 0.001, 0);
+    expect(events.map((event) => event.type)).toEqual(['voiceOnset', 'voiceOnsetEnded']);
+    // Confirmed speech takes over an onset: no withdrawal follows it.
+    frames(2, 0.3, 1);
+    frames(10, 0.3, 1, [{ event: 'speech-start', atMs: 240 }]);
+    frames(10, 0.001, 0);
+    expect(events.map((event) => event.type).filter((type) => type !== 'vad')).toEqual(['voiceOnset', 'voiceOnsetEnded', 'voiceOnset', 'speechStart', 'bargeIn']);
+  });
+
+  it('holds speech over the avatar open across a short pause, so "wait … stop" is one utterance, not two noises', () => {
+    const { events, frames } = harness({ interimEveryMs: undefined, overlapHoldMs: 200, minBargeInSpeechMs: 300 }, true);
+    frames(8, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]); // "wait": 160 ms, shorter than minBargeInSpeechMs
+    frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 160 }]);
+    frames(5, 0.001, 0); // 100 ms pause: within the hold
+    frames(8, 0.3, 1, [{ event: 'speech-start', atMs: 280 }]); // "stop"
+    frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 440 }]);
+    expect(events.map((event) => event.type).filter((type) => type !== 'vad' && type !== 'voiceOnset')).toEqual(['speechStart', 'bargeIn']);
+    frames(11, 0.001, 0); // the hold runs out
+    const kinds = events.map((event) => event.type).filter((type) => type !== 'vad' && type !== 'voiceOnset');
+    // Together the two words are long enough to count (the barge-in flag), and end as one utterance.
+    expect(kinds).toEqual(['speechStart', 'bargeIn', 'utterance']);
+    expect(events.at(-1)!.ended!.pcm.length).toBeGreaterThanOrEqual((8 + 1 + 5 + 8) * FRAME_SAMPLES);
+  });
+
+  it('reports no voice onset while the avatar is silent', () => {
+    const { events, frames } = harness({}, false);
+    frames(5, 0.3, 1);
+    frames(10, 0.001, 0);
+    expect(events).toEqual([]);
+  });
+
   it('ends an utterance that runs past maxUtteranceMs and starts listening afresh', () => {
     const { events, frames, endpointer } = harness({ maxUtteranceMs: 400, interimEveryMs: undefined });
     frames(30, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
@@ -101,6 +143,8 @@ describe('endpointer', () => {
       frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 400 }]);
       await flush();
       expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance']);
+      // The words transcribed to judge the pause go with the utterance: the turn need not transcribe it again.
+      expect(events.at(-1)!.ended!.transcript).toBe('words 0.9');
     });
 
     it('keeps a pause judged mid-thought open, and the user going on continues the same utterance', async () => {
@@ -124,6 +168,7 @@ describe('endpointer', () => {
       await flush();
       byFrames.frames(16, 0.001, 0); // 320 ms more silence
       expect(kinds(byFrames.events)).toEqual(['speechStart', 'score', 'pauseKept', 'utterance']);
+      expect(byFrames.events.at(-1)!.ended!.transcript).toBe('words 0.1');
 
       const byTime = harness({ endOfTurn, interimEveryMs: undefined }, false, true, [0.1]);
       byTime.frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);

@@ -7,6 +7,8 @@ const MIC_RATE_HZ = 16000;
 const VOICED_FRACTION_OF_PEAK = 0.1;
 /** Silence after the speech end that an utterance keeps for STT (the VAD's own end silence is about this). */
 const TRAILING_SILENCE_KEPT_MS = 300;
+/** Voice heard over the avatar that stays unvoiced this long without the VAD confirming speech was not speech. */
+const ONSET_GIVE_UP_MS = 120;
 
 /** What the endpointer needs from the pipeline settings. */
 export interface EndpointerConfig {
@@ -24,6 +26,11 @@ export interface EndpointerConfig {
   endOfTurn: EndOfTurnConfig | undefined;
   /** Speech over the avatar lasting this long is reported as `longOverlap`; undefined: never. */
   longOverlapMs: number | undefined;
+  /**
+   * Speech over the avatar that pauses is held open this long for more ("Wait, … stop"), so its
+   * words are judged whole, not word by word as noise; undefined: it ends at the VAD's silence.
+   */
+  overlapHoldMs: number | undefined;
 }
 
 export interface EndOfTurnConfig {
@@ -49,6 +56,17 @@ export interface EndedUtterance extends UtteranceInfo {
   speechEndMs: number;
   /** When the end was decided (performance.now()). */
   endpointMs: number;
+  /** The words of `pcm`, when they were already transcribed to judge the pause. */
+  transcript?: string | undefined;
+}
+
+/** The session's judgement of a pause: the end-of-turn model's, with the words heard so far when it had them. */
+export interface EndOfTurnVerdict {
+  complete: boolean;
+  /** The end-of-turn model's probability that the user finished. */
+  completeProbability: number;
+  /** The turn so far, transcribed at the pause (reused by the turn when nothing was said after it). */
+  transcript?: string | undefined;
 }
 
 /** How the endpointer reports to its session (livekit's RecognitionHooks are the model). */
@@ -58,6 +76,13 @@ export interface EndpointerHooks {
   /** Whether the avatar's voice is audible at `nowMs`. */
   avatarSpeakingAt(nowMs: number): boolean;
   speechStart(utterance: UtteranceInfo): void;
+  /**
+   * Voice over the avatar before the VAD confirms speech (its first syllable, a quarter second
+   * earlier): the session may lower the avatar's voice at once. Followed by `speechStart`, or by
+   * `voiceOnsetEnded` when the sound faded without becoming speech.
+   */
+  voiceOnset?(): void;
+  voiceOnsetEnded?(): void;
   /** Speech over the avatar lasted `minBargeInSpeechMs`: stop the avatar. */
   bargeIn(utterance: UtteranceInfo): void;
   /** Speech over the avatar lasted `longOverlapMs`: too long for a backchannel. */
@@ -72,10 +97,10 @@ export interface EndpointerHooks {
   /** The utterance ended as noise (a cough, a click, a short sound over the avatar): no turn. */
   noise(utterance: UtteranceInfo): void;
   /**
-   * The speech paused: how likely is it that the user finished (0 … 1)? `audio` is the turn so far.
-   * Only called with `endOfTurn` configured; a rejection counts as finished (silence decides).
+   * The speech paused: did the user finish? `audio` is the turn so far. Only called with
+   * `endOfTurn` configured; a rejection counts as finished (silence decides).
    */
-  scoreEndOfTurn?(audio: Float32Array<ArrayBuffer>): Promise<number>;
+  scoreEndOfTurn?(audio: Float32Array<ArrayBuffer>): Promise<EndOfTurnVerdict>;
   /** The model judged a pause as mid-thought: the turn stays open (diagnostics, traces). */
   pauseKept?(utterance: UtteranceInfo, completeProbability: number): void;
 }
@@ -85,6 +110,10 @@ interface PendingEnd {
   endStreamMs: number;
   speechEndMs: number;
   verdict: 'scoring' | 'incomplete';
+  /** Silence after the speech end (stream ms) that ends the utterance once the verdict is "incomplete". */
+  holdMs: number;
+  /** The words up to the pause, when the verdict came with them. */
+  transcript: string | undefined;
   /** Ends the turn when the microphone stops sending (push-to-talk released) before maxPauseMs of frames arrive. */
   timer: ReturnType<typeof setTimeout> | undefined;
 }
@@ -117,6 +146,8 @@ export class Endpointer {
   private prerollMs = 0;
   private utterance: UtteranceState | undefined;
   private nextId = 1;
+  /** Voice over the avatar not yet confirmed as speech: the end of its last voiced frame (stream ms). */
+  private onsetVoicedUntilMs: number | undefined;
 
   constructor(
     private readonly config: EndpointerConfig,
@@ -172,8 +203,11 @@ export class Endpointer {
     }
     if (!utterance) {
       this.keepPreroll(frame.pcm);
+      this.trackOnset(probability >= 0.5, frameEndMs, nowMs);
       return;
     }
+    // Speech was confirmed: the session's speechStart took over what the onset began.
+    this.onsetVoicedUntilMs = undefined;
     utterance.heardUntilStreamMs = frameEndMs;
     // Some VADs report their speaking state (hangover included) as the probability; the frame's
     // loudness relative to the utterance tells a short noise from sustained speech.
@@ -197,8 +231,8 @@ export class Endpointer {
     const pending = utterance.pendingEnd;
     if (pending) {
       // A pause judged mid-thought ends the turn anyway once it lasts maxPauseMs.
-      if (pending.verdict === 'incomplete' && frameEndMs - pending.endStreamMs >= this.config.endOfTurn!.maxPauseMs) {
-        this.end(utterance, pending.endStreamMs, pending.speechEndMs, nowMs);
+      if (pending.verdict === 'incomplete' && frameEndMs - pending.endStreamMs >= pending.holdMs) {
+        this.end(utterance, pending.endStreamMs, pending.speechEndMs, nowMs, pending.transcript);
       }
       return;
     }
@@ -210,32 +244,59 @@ export class Endpointer {
     }
   }
 
+  /** Voice before speech is confirmed, over the avatar only (elsewhere the VAD's speech-start is soon enough). */
+  private trackOnset(voiced: boolean, frameEndMs: number, nowMs: number): void {
+    if (voiced && this.onsetVoicedUntilMs === undefined) {
+      if (!this.hooks.voiceOnset || !this.hooks.avatarSpeakingAt(nowMs)) return;
+      this.onsetVoicedUntilMs = frameEndMs;
+      this.hooks.voiceOnset();
+    } else if (voiced) {
+      this.onsetVoicedUntilMs = frameEndMs;
+    } else if (this.onsetVoicedUntilMs !== undefined && frameEndMs - this.onsetVoicedUntilMs >= ONSET_GIVE_UP_MS) {
+      this.onsetVoicedUntilMs = undefined;
+      this.hooks.voiceOnsetEnded?.();
+    }
+  }
+
   /**
    * With an end-of-turn model, a pause after real speech is judged before the turn ends: true when
    * the decision is pending (the utterance stays open and keeps collecting audio meanwhile).
    */
   private decideLater(utterance: UtteranceState, endStreamMs: number, speechEndMs: number): boolean {
+    if (utterance.overlapsAvatar) {
+      // Speech over the avatar is judged by its words (backchannel or interruption), not by the end-of-turn model.
+      const holdMs = this.config.overlapHoldMs;
+      if (holdMs === undefined) return false;
+      utterance.pendingEnd = { endStreamMs, speechEndMs, verdict: 'incomplete', holdMs, transcript: undefined, timer: undefined };
+      this.endAfterHold(utterance, utterance.pendingEnd);
+      return true;
+    }
     const endOfTurn = this.config.endOfTurn;
     const score = this.hooks.scoreEndOfTurn;
-    // Speech over the avatar is judged by its words at once (backchannel or interruption), not held open.
-    if (!endOfTurn || !score || utterance.overlapsAvatar || this.isNoise(utterance, endStreamMs)) return false;
-    const pending: PendingEnd = { endStreamMs, speechEndMs, verdict: 'scoring', timer: undefined };
+    if (!endOfTurn || !score || this.isNoise(utterance, endStreamMs)) return false;
+    const pending: PendingEnd = { endStreamMs, speechEndMs, verdict: 'scoring', holdMs: endOfTurn.maxPauseMs, transcript: undefined, timer: undefined };
     utterance.pendingEnd = pending;
-    const decide = (completeProbability: number): void => {
+    const decide = (verdict: EndOfTurnVerdict): void => {
       if (this.utterance !== utterance || utterance.pendingEnd !== pending) return; // the user went on, or it ended otherwise
-      if (completeProbability >= endOfTurn.completeThreshold) {
-        this.end(utterance, pending.endStreamMs, pending.speechEndMs, performance.now());
+      pending.transcript = verdict.transcript;
+      if (verdict.complete) {
+        this.end(utterance, pending.endStreamMs, pending.speechEndMs, performance.now(), pending.transcript);
       } else {
         pending.verdict = 'incomplete';
-        this.hooks.pauseKept?.(utterance, completeProbability);
-        const waitMs = Math.max(0, endOfTurn.maxPauseMs - (performance.now() - pending.speechEndMs));
-        pending.timer = setTimeout(() => {
-          if (this.utterance === utterance && utterance.pendingEnd === pending) this.end(utterance, pending.endStreamMs, pending.speechEndMs, performance.now());
-        }, waitMs);
+        this.hooks.pauseKept?.(utterance, verdict.completeProbability);
+        this.endAfterHold(utterance, pending);
       }
     };
-    score(concatPcm(utterance.frames)).then(decide, () => decide(1));
+    score(concatPcm(utterance.frames)).then(decide, () => decide({ complete: true, completeProbability: 1 }));
     return true;
+  }
+
+  /** A pause kept open ends after its hold even when the microphone stops sending (push-to-talk released). */
+  private endAfterHold(utterance: UtteranceState, pending: PendingEnd): void {
+    const waitMs = Math.max(0, pending.holdMs - (performance.now() - pending.speechEndMs));
+    pending.timer = setTimeout(() => {
+      if (this.utterance === utterance && utterance.pendingEnd === pending) this.end(utterance, pending.endStreamMs, pending.speechEndMs, performance.now(), pending.transcript);
+    }, waitMs);
   }
 
   /** Loud frames, not the VAD's hangover, measure how long the user spoke. */
@@ -253,7 +314,7 @@ export class Endpointer {
     }
   }
 
-  private end(utterance: UtteranceState, endStreamMs: number, speechEndMs: number, endpointMs: number): void {
+  private end(utterance: UtteranceState, endStreamMs: number, speechEndMs: number, endpointMs: number, transcript?: string): void {
     clearTimeout(utterance.pendingEnd?.timer);
     this.utterance = undefined;
     this.preroll.length = 0;
@@ -274,6 +335,7 @@ export class Endpointer {
       pcm: keep < pcm.length ? pcm.slice(0, keep) : pcm,
       speechEndMs,
       endpointMs,
+      transcript,
     });
   }
 }

@@ -8,7 +8,8 @@ import { vadStage, type MicFrame } from '../pipeline/vad.stage';
 import { once } from '../pipeline/stage';
 import type { WorkerPool } from '../pool/worker-pool';
 import type { EngineConfig } from '../engine-config';
-import { Endpointer, type EndedUtterance, type EndOfTurnConfig, type EndpointerHooks, type UtteranceInfo } from './endpointer';
+import { Endpointer, type EndedUtterance, type EndOfTurnConfig, type EndOfTurnVerdict, type EndpointerHooks, type UtteranceInfo } from './endpointer';
+import { textEndCue } from './text-end-cue';
 import { isBackchannel } from './backchannel';
 import { Turn } from './turn';
 
@@ -17,6 +18,10 @@ const MIC_RATE_HZ = 16000;
 const DROP_REPORT_INTERVAL_MS = 5_000;
 /** An end-of-turn verdict that cannot start within this counts as finished: the VAD's silence decides, as without the model. */
 const END_OF_TURN_LEASE_MS = 300;
+/** Speech over the avatar that pauses is kept open this long for more words ("Wait, … stop"). */
+const OVERLAP_HOLD_MS = 250;
+/** With whisper's question mark on the words, the voice needs only this much to end the turn. */
+const QUESTION_COMPLETE_THRESHOLD = 0.2;
 /** The STT run that tells a backchannel from an interruption must start within this, or it counts as an interruption. */
 const DECISION_LEASE_MS = 500;
 
@@ -69,6 +74,8 @@ export class Session {
   private micStreamMs = 0;
   private readonly endpointer: Endpointer;
   private speech: SpeechState | undefined;
+  /** The turn whose voice was lowered at the first syllable heard over it, before the VAD confirmed speech. */
+  private onsetDucked: Turn | undefined;
   private playbackReported = false;
   /** When the user was last told that mic audio was dropped (at most once every few seconds). */
   private dropReportedMs = Number.NEGATIVE_INFINITY;
@@ -98,6 +105,9 @@ export class Session {
         },
         get longOverlapMs() {
           return smartInterruptions(config)?.decideWithinMs;
+        },
+        get overlapHoldMs() {
+          return smartInterruptions(config) ? OVERLAP_HOLD_MS : undefined;
         },
       },
       this.endpointerHooks(),
@@ -241,10 +251,25 @@ export class Session {
       avatarSpeakingAt: (nowMs) => this.turn?.audioPlayingAt(nowMs) ?? false,
       speechStart: (utterance) => {
         const overlapped = utterance.overlapsAvatar ? this.turn : undefined;
-        const speech: SpeechState = { utteranceId: utterance.id, overlapped, turnId: undefined, interim: undefined, ducked: false, interrupted: false };
+        // A voice lowered at the first syllable stays lowered: this speech now owns it.
+        const alreadyDucked = overlapped !== undefined && this.onsetDucked === overlapped;
+        if (this.onsetDucked && !alreadyDucked) this.send({ type: 'turn.duck', sessionId: this.id, turnId: this.onsetDucked.id, ducked: false });
+        this.onsetDucked = undefined;
+        const speech: SpeechState = { utteranceId: utterance.id, overlapped, turnId: undefined, interim: undefined, ducked: alreadyDucked, interrupted: false };
         this.speech = speech;
         // Smart interruptions: the avatar's voice drops at once; what the user says decides the rest.
         if (overlapped && smartInterruptions(this.config)) this.setDucked(speech, true);
+      },
+      voiceOnset: () => {
+        const turn = this.turn;
+        if (!turn || this.onsetDucked || !smartInterruptions(this.config)) return;
+        this.onsetDucked = turn;
+        this.send({ type: 'turn.duck', sessionId: this.id, turnId: turn.id, ducked: true });
+      },
+      voiceOnsetEnded: () => {
+        const turn = this.onsetDucked;
+        this.onsetDucked = undefined;
+        if (turn) this.send({ type: 'turn.duck', sessionId: this.id, turnId: turn.id, ducked: false });
       },
       bargeIn: (utterance) => {
         if (this.speech?.utteranceId === utterance.id && !smartInterruptions(this.config)) this.interruptBy(this.speech);
@@ -262,7 +287,7 @@ export class Session {
       utterance: (ended) => {
         const speech = this.endSpeech(ended.id);
         if (speech?.overlapped && speech.ducked && !speech.interrupted) void this.decideOverlap(ended, speech);
-        else this.startVoiceTurn(ended, speech?.turnId);
+        else this.startVoiceTurn(ended, speech?.turnId, ended.transcript);
       },
       scoreEndOfTurn: (audio) => this.scoreEndOfTurn(audio),
     };
@@ -311,8 +336,47 @@ export class Session {
     this.startVoiceTurn(ended, speech.turnId, text);
   }
 
+  /**
+   * A pause: did the user finish? The end-of-turn model hears the voice while STT transcribes the
+   * turn so far, side by side on the two workers; the words can overrule the voice ("…about the" is
+   * never finished; a question mark needs less certainty). The transcript is what the turn needs
+   * first anyway, so waiting for it costs the reply nothing; without an STT worker free at once, the
+   * voice decides alone.
+   */
+  private async scoreEndOfTurn(audio: Float32Array<ArrayBuffer>): Promise<EndOfTurnVerdict> {
+    const startedMs = performance.now();
+    const threshold = smartTurn(this.config)?.completeThreshold ?? 0.5;
+    const words = this.transcribeAtPause(audio);
+    const completeProbability = await this.scoreVoice(audio).catch((error: unknown) => {
+      words.cancel();
+      throw error;
+    });
+    const transcript = await words.text;
+    const cue = transcript === undefined ? 'none' : textEndCue(transcript);
+    // No words yet (whisper heard none): nothing to answer; the pause is waited out for more.
+    const complete = cue === 'continues' || transcript === '' ? false : completeProbability >= (cue === 'question' ? Math.min(threshold, QUESTION_COMPLETE_THRESHOLD) : threshold);
+    this.config.onDiagnostic?.({ type: 'pause-judged', sessionId: this.id, complete, completeProbability, textCue: transcript === undefined ? 'no-words' : cue, ms: performance.now() - startedMs });
+    return { complete, completeProbability, transcript };
+  }
+
+  /** The turn so far, transcribed when an STT worker is free right now; undefined when none is, or the run fails. */
+  private transcribeAtPause(audio: Float32Array<ArrayBuffer>): { text: Promise<string | undefined>; cancel(): void } {
+    const controller = new AbortController();
+    const text = (async () => {
+      const lease = await leaseSttIfIdle(this.pool, this.id);
+      if (!lease) return undefined;
+      try {
+        const result = await lease.worker.run({ kind: 'stt', sampleRateHz: 16000, pcm: audio, final: true }, { signal: AbortSignal.any([this.controller.signal, controller.signal]) });
+        return result.text.trim();
+      } finally {
+        lease.release();
+      }
+    })().catch(() => undefined);
+    return { text, cancel: () => controller.abort() };
+  }
+
   /** The end-of-turn model's verdict on the turn so far (the last 8 s count); rejects when no worker answers in time. */
-  private async scoreEndOfTurn(audio: Float32Array<ArrayBuffer>): Promise<number> {
+  private async scoreVoice(audio: Float32Array<ArrayBuffer>): Promise<number> {
     const startedMs = performance.now();
     const lease = await this.pool.lease('turn', this.id, AbortSignal.any([this.controller.signal, AbortSignal.timeout(END_OF_TURN_LEASE_MS)]));
     try {

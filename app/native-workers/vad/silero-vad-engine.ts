@@ -63,9 +63,18 @@ interface SileroTuning {
   minSilenceDurationMs: number;
 }
 
+/** Silence that ends the onset detector's speech: short, so a cough's onset is soon withdrawn. */
+const ONSET_MIN_SILENCE_MS = 96;
+
 /** One microphone stream: its detector, the samples not yet fed, and where it is in time. */
 interface VadStream {
   detector: SherpaVad;
+  /**
+   * A second detector on the same windows with no minimum speech: it fires at the first windows
+   * silero hears as voice, a quarter second before the main detector confirms speech. Its state is
+   * the stream's `probability`, which is what lets the avatar's voice duck at a user's first syllable.
+   */
+  onset: SherpaVad;
   /** The sensitivity the detector was built with. */
   tuning: SileroTuning;
   /** The sensitivity asked for; the detector is rebuilt with it at the next pause. */
@@ -81,7 +90,7 @@ interface VadStream {
  * Silero VAD (v5) run by sherpa-onnx's voice activity detector, one detector per stream. Audio is
  * fed in whole 32 ms windows so each event is placed at the window where the detector changed its
  * mind. sherpa does not expose silero's per-window probability: `probability` is 1 while the stream
- * is in speech and 0 otherwise. A stream may be tuned to a new threshold or end silence (the settings);
+ * is in speech or a second, minimum-speech-free detector hears voice, and 0 otherwise. A stream may be tuned to a new threshold or end silence (the settings);
  * sherpa fixes both per detector, so the stream gets a new detector at its next pause between utterances.
  */
 export class SileroVadEngine implements WorkerEngine {
@@ -123,7 +132,7 @@ export class SileroVadEngine implements WorkerEngine {
   readonly stream: WorkerStreams = {
     open: (streamId, tune) => {
       const tuning = this.tuningOf(tune);
-      this.streams.set(streamId, { detector: this.createDetector(tuning), tuning, next: tuning, detectorStartSamples: 0, pending: new Float32Array(0), samplesFed: 0, speaking: false });
+      this.streams.set(streamId, { detector: this.createDetector(tuning), onset: this.createOnsetDetector(tuning), tuning, next: tuning, detectorStartSamples: 0, pending: new Float32Array(0), samplesFed: 0, speaking: false });
     },
     push: (streamId, pcm) => this.push(this.streamOf(streamId), pcm),
     tune: (streamId, tune) => {
@@ -139,6 +148,7 @@ export class SileroVadEngine implements WorkerEngine {
     const { next } = stream;
     if (!stream.speaking && (stream.tuning.threshold !== next.threshold || stream.tuning.minSilenceDurationMs !== next.minSilenceDurationMs)) {
       stream.detector = this.createDetector(next);
+      stream.onset = this.createOnsetDetector(next);
       stream.tuning = next;
       stream.detectorStartSamples = stream.samplesFed;
     }
@@ -146,12 +156,16 @@ export class SileroVadEngine implements WorkerEngine {
     const samples = stream.pending.length > 0 ? concatPcm([stream.pending, pcm]) : pcm;
     let offset = 0;
     for (; offset + WINDOW_SAMPLES <= samples.length; offset += WINDOW_SAMPLES) {
-      stream.detector.acceptWaveform(samples.subarray(offset, offset + WINDOW_SAMPLES));
+      const window = samples.subarray(offset, offset + WINDOW_SAMPLES);
+      stream.detector.acceptWaveform(window);
+      stream.onset.acceptWaveform(window);
+      // Only its state is read: segments are dropped so its buffer stays empty.
+      while (!stream.onset.isEmpty()) stream.onset.pop();
       stream.samplesFed += WINDOW_SAMPLES;
       this.collectEvents(stream, events);
     }
     stream.pending = samples.slice(offset);
-    return { events, probability: stream.speaking ? 1 : 0 };
+    return { events, probability: stream.speaking || stream.onset.isDetected() ? 1 : 0 };
   }
 
   private streamOf(streamId: string): VadStream {
@@ -196,10 +210,16 @@ export class SileroVadEngine implements WorkerEngine {
     return { threshold: this.options.threshold, minSilenceDurationMs: this.options.minSilenceDurationMs };
   }
 
-  private createDetector(tuning: SileroTuning): SherpaVad {
+  private createDetector(tuning: SileroTuning, overrides: Partial<SherpaVadConfig['sileroVad']> = {}): SherpaVad {
     if (!this.config) throw new AppError(ErrorCode.ModelMissing, 'The VAD model is not loaded.', true);
     const { Vad } = loadSherpaVad();
-    const sileroVad = { ...this.config.sileroVad, threshold: tuning.threshold, minSilenceDuration: tuning.minSilenceDurationMs / 1000 };
+    const sileroVad = { ...this.config.sileroVad, threshold: tuning.threshold, minSilenceDuration: tuning.minSilenceDurationMs / 1000, ...overrides };
     return new Vad({ ...this.config, sileroVad }, BUFFER_SECONDS);
+  }
+
+  /** The stream's onset detector: voice from its first windows, ended by a short silence. */
+  private createOnsetDetector(tuning: SileroTuning): SherpaVad {
+    // sherpa's C API reads 0 as "unset" (its 0.25 s default): one sample is the shortest it takes.
+    return this.createDetector(tuning, { minSpeechDuration: 1 / SAMPLE_RATE_HZ, minSilenceDuration: ONSET_MIN_SILENCE_MS / 1000 });
   }
 }
