@@ -1,11 +1,14 @@
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { keepNativeRuntimesOffline } from './offline-env';
 
 /**
  * Starts a model worker thread. A built entry (`.js`) starts as it is; a source entry (`.ts`) needs
  * tsx registered inside the thread itself, because `--import` in execArgv does not reach a worker's entry.
  */
 export function startWorkerThread(entry: string): Worker {
+  // A worker may load a native runtime: its process must have the offline environment first.
+  keepNativeRuntimesOffline();
   if (!entry.endsWith('.ts')) return new Worker(entry);
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const code =

@@ -7,6 +7,7 @@ import { appRoot } from '../../app/engine/app-paths';
 import { resample, writeWavFile } from '../../app/engine/lipsync/wav-file';
 import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
 import type { TurnJson } from '../../app/hosts/cli/turn-command';
+import { OFFLINE_NATIVE_ENV } from '../../app/native-workers/offline-env';
 import { PiperVoice } from '../../app/native-workers/piper/piper-voice';
 
 /**
@@ -15,7 +16,8 @@ import { PiperVoice } from '../../app/native-workers/piper/piper-voice';
  * inside a network namespace that has only loopback (`unshare -n`), traced by `strace -f` for every
  * socket connect/send. The turn is answered, and no connection to anything but loopback was even
  * attempted: the trace is the evidence, not the namespace (in it such a connect would fail, and a
- * failure the engine swallows would otherwise go unseen).
+ * failure the engine swallows would otherwise go unseen). It found onnxruntime's telemetry uploader
+ * looking up mobile.events.data.microsoft.com from the Smart Turn host, now turned off (offline-env.ts).
  */
 const dev = await devModelsOrSkipReason();
 
@@ -73,7 +75,9 @@ describe.skipIf(skipReason !== null)(`offline in a loopback-only network namespa
     const quoted = cli.map((part) => `'${part.replaceAll("'", "'\\''")}'`).join(' ');
     // In the new namespace: bring loopback up, record which interfaces exist, then run the engine under strace.
     const script = `ip link set lo up && ip -o link show > '${linksPath}' && exec strace -f -qq -e trace=connect,sendto,sendmsg -o '${tracePath}' ${quoted}`;
-    const result = spawnSync('unshare', ['-n', 'sh', '-c', script], { cwd: appRoot, encoding: 'utf8', timeout: 400_000 });
+    // The app must keep its runtimes offline by itself: nothing from this test's environment helps it.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(name in OFFLINE_NATIVE_ENV)));
+    const result = spawnSync('unshare', ['-n', 'sh', '-c', script], { cwd: appRoot, encoding: 'utf8', timeout: 400_000, env });
     expect(result.status, result.stderr).toBe(0);
 
     // The namespace had loopback and nothing else.

@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import { OFFLINE_NATIVE_ENV } from '../../native-workers/offline-env';
 import { entryPath, sourceExecArgv } from '../app-paths';
 import type { ToHost } from '../../shared/host.contract';
 
@@ -31,6 +32,7 @@ export const forkHostLauncher: HostLauncher = {
       execArgv: sourceExecArgv,
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, ...OFFLINE_NATIVE_ENV },
     });
     return {
       get pid() {
