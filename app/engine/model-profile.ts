@@ -47,6 +47,12 @@ const MB = 1e6;
  */
 const SILERO_MIN_SILENCE_MS = 200;
 /**
+ * Speech this long starts an utterance: 150 ms hears a short word said over the avatar ("Wait,
+ * stop." in Piper's voice was missed at silero's 250 ms); shorter sounds are still noise to the
+ * endpointer (minUtteranceMs), and over the avatar their words decide.
+ */
+const SILERO_MIN_SPEECH_MS = 150;
+/**
  * silero reports speech only after 250 ms of it (plus two 32 ms windows), and later still on a soft
  * first word ("What color…" was cut to "color…" with 300 ms): the utterance keeps 700 ms before
  * the speech-start frame, which costs whisper about 20 ms.
@@ -159,7 +165,7 @@ export async function resolveProfile(request: ProfileRequest): Promise<ResolvedP
   const placeholders: WorkerKind[] = [];
   const workers = { ...base.workers };
 
-  workers.vad = real('silero-vad', 'silero-vad-v5', undefined, { cpuBound: false, ramBytes: 30 * MB, options: { minSilenceDurationMs: SILERO_MIN_SILENCE_MS } });
+  workers.vad = real('silero-vad', 'silero-vad-v5', undefined, { cpuBound: false, ramBytes: 30 * MB, options: { minSilenceDurationMs: SILERO_MIN_SILENCE_MS, minSpeechDurationMs: SILERO_MIN_SPEECH_MS } });
   summary.push('vad: silero VAD (bundled)');
 
   if (llmPath) {

@@ -92,13 +92,13 @@ describe('endpointer', () => {
     frames(1, 0.3, 1); // the first syllable: the VAD has not confirmed speech yet
     expect(events.map((event) => event.type)).toEqual(['voiceOnset']);
     frames(5, 0.3, 1); // still voiced, still unconfirmed: reported once
-    frames(5, 0.001, 0); // 100 ms unvoiced: not yet given up
+    frames(9, 0.001, 0); // 180 ms unvoiced: not yet given up
     expect(events.map((event) => event.type)).toEqual(['voiceOnset']);
     frames(1, 0.001, 0);
     expect(events.map((event) => event.type)).toEqual(['voiceOnset', 'voiceOnsetEnded']);
     // Confirmed speech takes over an onset: no withdrawal follows it.
     frames(2, 0.3, 1);
-    frames(10, 0.3, 1, [{ event: 'speech-start', atMs: 240 }]);
+    frames(10, 0.3, 1, [{ event: 'speech-start', atMs: 320 }]);
     frames(10, 0.001, 0);
     expect(events.map((event) => event.type).filter((type) => type !== 'vad')).toEqual(['voiceOnset', 'voiceOnsetEnded', 'voiceOnset', 'speechStart', 'bargeIn']);
   });
@@ -116,6 +116,22 @@ describe('endpointer', () => {
     // Together the two words are long enough to count (the barge-in flag), and end as one utterance.
     expect(kinds).toEqual(['speechStart', 'bargeIn', 'utterance']);
     expect(events.at(-1)!.ended!.pcm.length).toBeGreaterThanOrEqual((8 + 1 + 5 + 8) * FRAME_SAMPLES);
+  });
+
+  it('restarts the hold when the next word is voiced before the VAD confirms it', () => {
+    const { events, frames } = harness({ interimEveryMs: undefined, overlapHoldMs: 200 }, true);
+    frames(15, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]); // "wait"
+    frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 300 }]);
+    frames(7, 0.001, 0); // 140 ms pause
+    frames(8, 0.3, 1); // "stop" heard, not yet confirmed: the hold would have run out at 500 ms
+    frames(2, 0.3, 1, [{ event: 'speech-start', atMs: 460 }]);
+    frames(5, 0.3, 1);
+    expect(events.filter((event) => event.type === 'utterance')).toEqual([]);
+    frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 760 }]);
+    frames(11, 0.001, 0);
+    const utterances = events.filter((event) => event.type === 'utterance');
+    expect(utterances).toHaveLength(1);
+    expect(utterances[0]!.ended!.pcm.length).toBeGreaterThanOrEqual((15 + 1 + 7 + 8 + 2 + 5) * FRAME_SAMPLES);
   });
 
   it('reports no voice onset while the avatar is silent', () => {

@@ -8,7 +8,7 @@ const VOICED_FRACTION_OF_PEAK = 0.1;
 /** Silence after the speech end that an utterance keeps for STT (the VAD's own end silence is about this). */
 const TRAILING_SILENCE_KEPT_MS = 300;
 /** Voice heard over the avatar that stays unvoiced this long without the VAD confirming speech was not speech. */
-const ONSET_GIVE_UP_MS = 120;
+const ONSET_GIVE_UP_MS = 200;
 
 /** What the endpointer needs from the pipeline settings. */
 export interface EndpointerConfig {
@@ -112,6 +112,11 @@ interface PendingEnd {
   verdict: 'scoring' | 'incomplete';
   /** Silence after the speech end (stream ms) that ends the utterance once the verdict is "incomplete". */
   holdMs: number;
+  /**
+   * Speech over the avatar only: voice heard in the pause before the VAD confirms it as speech (the
+   * next word's first syllable) restarts the hold from the end of that voice.
+   */
+  voicedUntilStreamMs: number | undefined;
   /** The words up to the pause, when the verdict came with them. */
   transcript: string | undefined;
   /** Ends the turn when the microphone stops sending (push-to-talk released) before maxPauseMs of frames arrive. */
@@ -229,9 +234,13 @@ export class Endpointer {
       return;
     }
     const pending = utterance.pendingEnd;
+    if (pending?.voicedUntilStreamMs !== undefined && probability >= 0.5) {
+      pending.voicedUntilStreamMs = frameEndMs;
+      this.endAfterHold(utterance, pending);
+    }
     if (pending) {
       // A pause judged mid-thought ends the turn anyway once it lasts maxPauseMs.
-      if (pending.verdict === 'incomplete' && frameEndMs - pending.endStreamMs >= pending.holdMs) {
+      if (pending.verdict === 'incomplete' && frameEndMs - Math.max(pending.endStreamMs, pending.voicedUntilStreamMs ?? 0) >= pending.holdMs) {
         this.end(utterance, pending.endStreamMs, pending.speechEndMs, nowMs, pending.transcript);
       }
       return;
@@ -267,14 +276,14 @@ export class Endpointer {
       // Speech over the avatar is judged by its words (backchannel or interruption), not by the end-of-turn model.
       const holdMs = this.config.overlapHoldMs;
       if (holdMs === undefined) return false;
-      utterance.pendingEnd = { endStreamMs, speechEndMs, verdict: 'incomplete', holdMs, transcript: undefined, timer: undefined };
+      utterance.pendingEnd = { endStreamMs, speechEndMs, verdict: 'incomplete', holdMs, voicedUntilStreamMs: endStreamMs, transcript: undefined, timer: undefined };
       this.endAfterHold(utterance, utterance.pendingEnd);
       return true;
     }
     const endOfTurn = this.config.endOfTurn;
     const score = this.hooks.scoreEndOfTurn;
     if (!endOfTurn || !score || this.isNoise(utterance, endStreamMs)) return false;
-    const pending: PendingEnd = { endStreamMs, speechEndMs, verdict: 'scoring', holdMs: endOfTurn.maxPauseMs, transcript: undefined, timer: undefined };
+    const pending: PendingEnd = { endStreamMs, speechEndMs, verdict: 'scoring', holdMs: endOfTurn.maxPauseMs, voicedUntilStreamMs: undefined, transcript: undefined, timer: undefined };
     utterance.pendingEnd = pending;
     const decide = (verdict: EndOfTurnVerdict): void => {
       if (this.utterance !== utterance || utterance.pendingEnd !== pending) return; // the user went on, or it ended otherwise
@@ -293,7 +302,9 @@ export class Endpointer {
 
   /** A pause kept open ends after its hold even when the microphone stops sending (push-to-talk released). */
   private endAfterHold(utterance: UtteranceState, pending: PendingEnd): void {
-    const waitMs = Math.max(0, pending.holdMs - (performance.now() - pending.speechEndMs));
+    clearTimeout(pending.timer);
+    const heldSinceMs = pending.voicedUntilStreamMs !== undefined && pending.voicedUntilStreamMs > pending.endStreamMs ? performance.now() : pending.speechEndMs;
+    const waitMs = Math.max(0, pending.holdMs - (performance.now() - heldSinceMs));
     pending.timer = setTimeout(() => {
       if (this.utterance === utterance && utterance.pendingEnd === pending) this.end(utterance, pending.endStreamMs, pending.speechEndMs, performance.now(), pending.transcript);
     }, waitMs);
