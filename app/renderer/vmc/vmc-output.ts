@@ -13,8 +13,8 @@ export interface VmcFrame {
 
 /** Between rendered frames (software GL, a hidden window) the face is sampled at least this often. */
 const FILL_INTERVAL_MS = 1000 / 60;
-/** A fill-in sample is taken only when no frame was sent for this long. */
-const FILL_AFTER_MS = 20;
+/** A fill-in sample is taken only when no frame was sent for this long (just under the interval: sparse frames get every tick). */
+const FILL_AFTER_MS = 14;
 
 const clamp01 = (value: number): number => Math.min(1, Math.max(0, value));
 
