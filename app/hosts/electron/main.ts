@@ -78,6 +78,16 @@ function connectionFor(contents: WebContents): EngineConnection {
   return connection;
 }
 
+/** `--vmc-out=host:port`: VMC output for this run; a malformed target stops the start, saying why. */
+function vmcOutSwitch(): { host: string; port: number } | undefined {
+  if (!app.commandLine.hasSwitch('vmc-out')) return undefined;
+  try {
+    return parseVmcTarget(app.commandLine.getSwitchValue('vmc-out'));
+  } catch (error) {
+    throw new Error(`--vmc-out: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 function createWindow(): void {
   mainWindow = new BrowserWindow({
     width: 1280,
@@ -143,7 +153,7 @@ app.whenReady().then(async () => {
   installPermissionHandlers(session.defaultSession, pages);
   let composed: AppEngine;
   try {
-    const vmcOut = app.commandLine.hasSwitch('vmc-out') ? parseVmcTarget(app.commandLine.getSwitchValue('vmc-out')) : undefined;
+    const vmcOut = vmcOutSwitch();
     composed = await composeAppEngine({
       profile: 'auto',
       dataDir: resolveDataDir(),
