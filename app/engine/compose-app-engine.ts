@@ -12,6 +12,7 @@ import type { Engine, EngineConnection } from './engine-api';
 import type { EngineConfig } from './engine-config';
 import { resolveProfile, type ProfileName } from './model-profile';
 import { RelayConnection } from './relay-connection';
+import { createVmcService, type VmcService } from './vmc/vmc-service';
 
 /** What a host (`serve`, Electron main) asks for; everything else comes from the settings file. */
 export interface AppEngineRequest {
@@ -26,6 +27,8 @@ export interface AppEngineRequest {
   modelsDir?: string | undefined;
   /** Base config to adjust (Electron injects its utilityProcess launcher). */
   base?: EngineConfig;
+  /** `--vmc-out host:port`: VMC output on, to this target, for this run (until the user changes the VMC setting). */
+  vmcOut?: { host: string; port: number } | undefined;
   /** Says what a failed start set aside (default: console.warn); the page hears it in `settings.current`. */
   onWarning?: (warning: string) => void;
 }
@@ -40,6 +43,8 @@ export interface AppEngine {
   readonly settingsFile: SettingsFile;
   /** One line per kind: what runs and from where. */
   readonly summary: string[];
+  /** VMC protocol output (one for the app's life: it survives a fallback restart). */
+  readonly vmc: VmcService;
   /** Settings that could not be used (a corrupt file, a missing model choice, a model set aside), in words; the app still starts. */
   readonly warnings: string[];
 }
@@ -78,6 +83,7 @@ export async function composeAppEngine(request: AppEngineRequest): Promise<AppEn
   // VAD sensitivity is live: every mic frame carries the current values, the VAD applies them from the next utterance.
   let vad: VadSettings = {};
   let current: Composed | undefined;
+  const vmcService = createVmcService({ settings: loaded.settings.vmc, flagTarget: request.vmcOut });
   const modelService: ModelService = createModelService(await models(), () =>
     Object.values(current?.config.workers ?? {}).flatMap((worker) => (worker.modelPath ? [worker.modelPath] : [])),
   );
@@ -116,9 +122,10 @@ export async function composeAppEngine(request: AppEngineRequest): Promise<AppEn
       onVadChange: (next) => {
         vad = next;
       },
+      onVmcChange: (next) => vmcService.settingsChanged(next),
       checkModelChoice: (setting, choice) => checkModelChoice(setting, choice, models),
     });
-    const engine = engineWithServices(instance, { settings: settingsService, models: modelService });
+    const engine = engineWithServices(instance, { settings: settingsService, models: modelService, vmc: vmcService });
     return { settings, instance, engine, config, summary: resolved.summary, usedSettings, notices };
   }
 
@@ -180,7 +187,10 @@ export async function composeAppEngine(request: AppEngineRequest): Promise<AppEn
         }
       }
     },
-    shutdown: () => current!.engine.shutdown(),
+    async shutdown() {
+      vmcService.close();
+      await current!.engine.shutdown();
+    },
   };
 
   return {
@@ -192,6 +202,7 @@ export async function composeAppEngine(request: AppEngineRequest): Promise<AppEn
       return current!.config;
     },
     settingsFile,
+    vmc: vmcService,
     get summary() {
       return current!.summary;
     },

@@ -13,6 +13,7 @@ import {
   MODEL_MESSAGE_TYPES,
   notServed,
   SETTINGS_MESSAGE_TYPES,
+  VMC_MESSAGE_TYPES,
   type ConnectionPart,
   type HandlerTable,
   type SessionMessageType,
@@ -190,13 +191,14 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
     };
   }
 
-  /** A bare engine's connection: sessions only; model and settings messages are answered as not served. */
+  /** A bare engine's connection: sessions only; model, settings and VMC messages are answered as not served. */
   function connect(send: (message: ServerMessage) => void): EngineConnection {
     const sessions = connectSessions(send);
     const handlers: HandlerTable = {
       ...sessions.handlers,
       ...notServed(MODEL_MESSAGE_TYPES, send, 'model manager'),
       ...notServed(SETTINGS_MESSAGE_TYPES, send, 'settings service'),
+      ...notServed(VMC_MESSAGE_TYPES, send, 'VMC output'),
     };
     return connectParts(send, handlers, [sessions]);
   }

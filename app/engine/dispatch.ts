@@ -3,7 +3,7 @@ import type { ClientMessage, ServerMessage } from '../shared/messages.contract';
 
 /**
  * Who answers a client message has one answer: a table with a handler for every message type.
- * Each part of the engine (sessions, models, settings) hands a connection the handlers of its
+ * Each part of the engine (sessions, models, settings, VMC output) hands a connection the handlers of its
  * own group; the host joins the groups into a `HandlerTable`, and the compiler names a type that
  * nobody handles.
  */
@@ -27,9 +27,11 @@ export interface ConnectionPart<K extends ClientMessageType> {
 export const SESSION_MESSAGE_TYPES = ['session.open', 'session.close', 'user.text', 'mic.audio', 'playback.progress', 'turn.interrupt', 'ping'] as const;
 export const MODEL_MESSAGE_TYPES = ['models.list', 'models.pull', 'models.cancel'] as const;
 export const SETTINGS_MESSAGE_TYPES = ['settings.get', 'settings.set'] as const;
+export const VMC_MESSAGE_TYPES = ['vmc.pose'] as const;
 export type SessionMessageType = (typeof SESSION_MESSAGE_TYPES)[number];
 export type ModelMessageType = (typeof MODEL_MESSAGE_TYPES)[number];
 export type SettingsMessageType = (typeof SETTINGS_MESSAGE_TYPES)[number];
+export type VmcMessageType = (typeof VMC_MESSAGE_TYPES)[number];
 
 /** Calls the one handler of `message.type`. */
 export function dispatch(table: HandlerTable, message: ClientMessage): void {

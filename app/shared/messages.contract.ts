@@ -5,6 +5,7 @@ import { EngineSettingsSchema, RestartSettingSchema } from './settings.contract'
 import { ModelIdSchema, ModelKindSchema } from './catalog.contract';
 import { TurnSourceSchema, TurnTraceSchema } from './trace.contract';
 import { VadEventKindSchema, WorkerKindSchema } from './worker.contract';
+import { VmcPoseSchema, VmcStatusSchema } from './vmc.contract';
 
 /**
  * Every message between renderer and engine. Both transports (Electron IPC and the `serve`
@@ -84,6 +85,7 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   ModelsCancelSchema,
   SettingsGetSchema,
   SettingsSetSchema,
+  VmcPoseSchema,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
@@ -278,6 +280,7 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   ModelsProgressSchema,
   ModelsDoneSchema,
   SettingsCurrentSchema,
+  VmcStatusSchema,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 export type WorkerStatus = z.infer<typeof WorkerStatusSchema>;

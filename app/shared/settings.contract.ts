@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ModelIdSchema } from './catalog.contract';
+import { VmcSettingsSchema } from './vmc.contract';
 
 /**
  * User settings. Engine-side settings (persona, voice, VAD sensitivity, pool sizes, models) live
@@ -62,6 +63,8 @@ export const EngineSettingsSchema = z.object({
   vad: VadSettingsSchema.default({}),
   poolSizes: PoolSizesSchema.default({}),
   models: ModelChoicesSchema.default({}),
+  /** VMC protocol output to a VTuber tool; absent: off (defaultVmcSettings). */
+  vmc: VmcSettingsSchema.optional(),
 });
 export type EngineSettings = z.infer<typeof EngineSettingsSchema>;
 

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../app/shared/messages.contract';
-import { dispatch, MODEL_MESSAGE_TYPES, notServed, SESSION_MESSAGE_TYPES, SETTINGS_MESSAGE_TYPES, type HandlerTable } from '../../app/engine/dispatch';
+import { dispatch, MODEL_MESSAGE_TYPES, notServed, SESSION_MESSAGE_TYPES, SETTINGS_MESSAGE_TYPES, VMC_MESSAGE_TYPES, type HandlerTable } from '../../app/engine/dispatch';
 import { ClientMessageSchema, REPLY_OF, ServerMessageSchema } from '../../app/shared/messages.contract';
 
 /** One dispatch table: every client message type has exactly one handler, and the compiler checks it. */
 
 function recordingTable(calls: string[]): HandlerTable {
   const record = (message: { type: string }): void => void calls.push(message.type);
-  return Object.fromEntries([...SESSION_MESSAGE_TYPES, ...MODEL_MESSAGE_TYPES, ...SETTINGS_MESSAGE_TYPES].map((type) => [type, record])) as unknown as HandlerTable;
+  return Object.fromEntries([...SESSION_MESSAGE_TYPES, ...MODEL_MESSAGE_TYPES, ...SETTINGS_MESSAGE_TYPES, ...VMC_MESSAGE_TYPES].map((type) => [type, record])) as unknown as HandlerTable;
 }
 
 describe('dispatch table', () => {
   it('has a group for every client message type in the contract, and no type twice', () => {
-    const grouped = [...SESSION_MESSAGE_TYPES, ...MODEL_MESSAGE_TYPES, ...SETTINGS_MESSAGE_TYPES];
+    const grouped = [...SESSION_MESSAGE_TYPES, ...MODEL_MESSAGE_TYPES, ...SETTINGS_MESSAGE_TYPES, ...VMC_MESSAGE_TYPES];
     const contract = ClientMessageSchema.options.map((option) => option.shape.type.value);
     expect(new Set(grouped).size).toBe(grouped.length);
     expect([...grouped].sort()).toEqual([...contract].sort());

@@ -1,6 +1,7 @@
 import { AppError } from '../../shared/errors.contract';
 import { REPLY_OF, type ServerMessage } from '../../shared/messages.contract';
 import { RestartSettingSchema, type EngineSettings, type RestartSetting, type VadSettings } from '../../shared/settings.contract';
+import type { VmcSettings } from '../../shared/vmc.contract';
 import type { EngineInstance } from '../create-engine';
 import type { ConnectionPart, SettingsMessageType } from '../dispatch';
 import { MODEL_SETTINGS, type ModelSetting } from './model-choice-check';
@@ -31,6 +32,8 @@ export interface SettingsServiceOptions {
   defaultPersona: string;
   /** Takes new VAD sensitivity while running (the engine's `vadSensitivity`); without it VAD changes wait for a restart. */
   onVadChange?: (vad: VadSettings) => void;
+  /** Takes a new VMC output setting at once (saved settings; absent: off). */
+  onVmcChange?: (vmc: VmcSettings | undefined) => void;
   /** Checks a changed model choice before anything is saved; rejects with an AppError in words. */
   checkModelChoice?: (setting: ModelSetting, choice: string) => Promise<void>;
 }
@@ -41,10 +44,11 @@ export interface SettingsServiceOptions {
  * the persona becomes the system prompt of the next turn in every session that did not bring its
  * own, new sessions get the persona and voice, and VAD sensitivity (with `onVadChange`) reaches the
  * next utterance. Pool sizes and models are load options of the warm workers: they are saved (a
- * model only once its file checks out) and reported as needing a restart.
+ * model only once its file checks out) and reported as needing a restart. VMC output (with
+ * `onVmcChange`) follows its setting at once.
  */
 export function createSettingsService(engine: Pick<EngineInstance, 'session'>, options: SettingsServiceOptions): SettingsService {
-  const { file, startedWith, defaultPersona, onVadChange, checkModelChoice } = options;
+  const { file, startedWith, defaultPersona, onVadChange, onVmcChange, checkModelChoice } = options;
   let current: EngineSettings = startedWith.settings;
   let warning = startedWith.warning;
   const clients = new Set<(message: ServerMessage) => void>();
@@ -88,6 +92,7 @@ export function createSettingsService(engine: Pick<EngineInstance, 'session'>, o
     warning = undefined;
     if (personaChanged) applyPersona();
     onVadChange?.(current.vad);
+    onVmcChange?.(current.vmc);
     const message = snapshot();
     for (const client of clients) client(message);
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { ServerMessage } from '../../shared/messages.contract';
 import { parseClientMessage } from '../../shared/validate';
+import { parseVmcTarget } from '../../shared/vmc.contract';
 import { appRoot, rendererDir } from '../../engine/app-paths';
 import { composeAppEngine, type AppEngine } from '../../engine/compose-app-engine';
 import { defaultEngineConfig } from '../../engine/create-engine';
@@ -26,6 +27,7 @@ import { webPreferencesFor } from './web-preferences';
  * (started when the window first asks for it), and locked-down navigation and permissions.
  * `--lan` opts the share server in to LAN viewers (loopback only otherwise); `--remote-talk` opts in
  * to remote conversations, served by one pooled hidden window (the share server then starts at launch).
+ * `--vmc-out host:port` turns VMC output on for the run.
  */
 
 // One app per user; a second launch brings the first window forward. This also stops a child that
@@ -74,6 +76,16 @@ function connectionFor(contents: WebContents): EngineConnection {
     });
   }
   return connection;
+}
+
+/** `--vmc-out=host:port`: VMC output for this run; a malformed target stops the start, saying why. */
+function vmcOutSwitch(): { host: string; port: number } | undefined {
+  if (!app.commandLine.hasSwitch('vmc-out')) return undefined;
+  try {
+    return parseVmcTarget(app.commandLine.getSwitchValue('vmc-out'));
+  } catch (error) {
+    throw new Error(`--vmc-out: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 function createWindow(): void {
@@ -141,10 +153,12 @@ app.whenReady().then(async () => {
   installPermissionHandlers(session.defaultSession, pages);
   let composed: AppEngine;
   try {
+    const vmcOut = vmcOutSwitch();
     composed = await composeAppEngine({
       profile: 'auto',
       dataDir: resolveDataDir(),
       base: { ...defaultEngineConfig(), launcher: utilityHostLauncher },
+      vmcOut,
     });
   } catch (error) {
     dialog.showErrorBox('Local Talking Avatar cannot start', error instanceof Error ? error.message : String(error));

@@ -11,12 +11,14 @@ import { ChromiumRendererLauncher } from './remote-chromium-launcher';
 import { RendererPool } from '../../engine/share/renderer-pool';
 import { DEFAULT_PEER_CONNECT_TIMEOUT_MS } from '../../engine/share/peer-deadlines';
 import { resolveDataDir } from '../../engine/settings/data-dir';
+import { parseVmcTarget } from '../../shared/vmc.contract';
 
 /**
  * `npm run serve -- [--port <n>] [--lan] [--profile auto|dev|scripted] [--llm-model f.gguf] [--stt-model f.bin] [--voice f.onnx] [--data-dir d]`: the engine headless, plus the renderer build and a
  * WebSocket with the same messages as Electron IPC. Loopback only unless --lan is given.
  * Share: `[--ice-servers '<json>'] [--ice-transport-policy all|relay] [--max-viewers <n>] [--view-token <t>] [--peer-connect-timeout <s>]`.
  * Remote talk (opt-in): `--remote-talk [--renderer-pool <n>] [--talk-token <t>] [--chromium-path <p>]`.
+ * VMC output to a VTuber tool: `--vmc-out host:port` (this run; otherwise the VMC setting, off by default).
  * Settings come from `<data dir>/settings.json` (AVATAR_DATA_DIR or the platform's data folder); flags win over them.
  */
 async function main(): Promise<void> {
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
       'renderer-pool': { type: 'string' },
       'talk-token': { type: 'string' },
       'chromium-path': { type: 'string' },
+      'vmc-out': { type: 'string' },
     },
   });
   const profile = values.profile as ProfileName;
@@ -85,6 +88,13 @@ async function main(): Promise<void> {
     console.error(`--renderer-pool must be a number from 1 to 16, got "${values['renderer-pool']}".`);
     process.exit(2);
   }
+  let vmcOut: { host: string; port: number } | undefined;
+  try {
+    vmcOut = values['vmc-out'] !== undefined ? parseVmcTarget(values['vmc-out']) : undefined;
+  } catch (error) {
+    console.error(`--vmc-out: ${(error as Error).message}`);
+    process.exit(2);
+  }
   if (!existsSync(join(rendererDir, 'index.html'))) {
     console.error(`The renderer is not built (${rendererDir} has no index.html): run \`npm run build\` first.`);
     process.exit(1);
@@ -97,6 +107,7 @@ async function main(): Promise<void> {
       llmModelPath: values['llm-model'],
       sttModelPath: values['stt-model'],
       voiceModelPath: values.voice,
+      vmcOut,
     });
   } catch (error) {
     console.error((error as Error).message);
@@ -130,6 +141,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   for (const line of summary) console.log(`  ${line}`);
+  const vmc = composed.vmc.status;
+  if (vmc.enabled) console.log(`VMC output (${vmc.naming} names, ${vmc.source === 'flag' ? '--vmc-out' : 'the setting'}): udp://${vmc.target}`);
   const started = engine.start();
   console.log('Local talking avatar: open this address in Chromium (the token is new every start):');
   console.log(handle.url);

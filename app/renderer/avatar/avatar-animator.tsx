@@ -5,7 +5,7 @@ import { lipSyncProbe } from '../lipsync/lipsync-probe';
 import { avatarState } from '../state/avatar-state';
 import { micDiagnostics, publishDiagnostics } from '../state/diagnostics';
 import type { Runtime } from '../state/runtime';
-import type { AvatarInfo, AvatarRig } from './avatar-rig';
+import type { AvatarInfo, AvatarPose, AvatarRig } from './avatar-rig';
 import { getBackgroundMode } from './background-mode';
 import { EmotionState } from './emotion';
 import { FaceMixer, type FaceLayers, jawOpenness } from './face-mix';
@@ -55,6 +55,17 @@ export function AvatarAnimator({ runtime, rigRef, motion }: { runtime: Runtime; 
 
   /** The last frame's idle clock and audio pick time: maps an audio time to the idle clock. */
   const frameClock = useRef({ idleSec: 0, pickSec: 0 });
+  /** The last frame's pose (VMC samples between frames keep it). */
+  const lastPose = useRef<AvatarPose | null>(null);
+
+  const mixerFor = useMemo(
+    () => (format: AvatarFormat) => {
+      let mixer = mixers.get(format);
+      if (!mixer) mixers.set(format, (mixer = new FaceMixer(format)));
+      return mixer;
+    },
+    [mixers],
+  );
 
   /** The face for an audio time: lip-sync and blinks at that time plus this frame's other layers, in the rig's names. */
   const faceAt = useMemo(
@@ -63,16 +74,30 @@ export function AvatarAnimator({ runtime, rigRef, motion }: { runtime: Runtime; 
       layers.current.blinkLeft = blink;
       layers.current.blinkRight = blink;
       const mouth = runtime.lipSync.sample(audioTimeSec);
-      const format = rigRef.current?.info.format ?? 'default-avatar';
-      let mixer = mixers.get(format);
-      if (!mixer) mixers.set(format, (mixer = new FaceMixer(format)));
       layers.current.visemes = mouth.weights;
-      return { viseme: mouth.viseme, weights: mixer.mix(layers.current), mouthOpen: jawOpenness(mouth.weights) };
+      const weights = mixerFor(rigRef.current?.info.format ?? 'default-avatar').mix(layers.current);
+      return { viseme: mouth.viseme, weights, mouthOpen: jawOpenness(mouth.weights) };
     },
-    [runtime, rigRef, mixers, idle],
+    [runtime, rigRef, mixerFor, idle],
+  );
+
+  /** The VMC names' weights of the layers just computed: the rig's own when it is a VRM 1.0 avatar. */
+  const vmcWeights = useMemo(
+    () => (rigWeights: Readonly<Record<string, number>>) => (rigRef.current?.info.format === 'vrm1' ? rigWeights : mixerFor('vrm1').mix(layers.current)),
+    [rigRef, mixerFor],
   );
 
   useEffect(() => lipSyncProbe.attach(() => runtime.player.audibleTimeSec(), faceAt), [runtime, faceAt]);
+  useEffect(
+    () =>
+      runtime.vmc.attach(() => {
+        const pose = lastPose.current;
+        if (!pose) return null;
+        const audioTimeSec = runtime.player.audibleTimeSec();
+        return { audioTimeSec, weights: vmcWeights(faceAt(audioTimeSec).weights), pose };
+      }),
+    [runtime, faceAt, vmcWeights],
+  );
 
   // Priority 1: this callback renders the frame itself, so it can measure after drawing.
   useFrame((three, deltaSec) => {
@@ -121,6 +146,8 @@ export function AvatarAnimator({ runtime, rigRef, motion }: { runtime: Runtime; 
     s.lastMouthOpen = face.mouthOpen;
     const rig = rigRef.current;
     rig?.apply(face.weights, idleFrame.pose, dtSec);
+    lastPose.current = idleFrame.pose;
+    if (runtime.vmc.enabled) runtime.vmc.frame({ audioTimeSec: pickSec, weights: vmcWeights(face.weights), pose: idleFrame.pose });
     three.gl.render(three.scene, three.camera);
 
     // Honest A/V offset: what is heard now (the frame has just been submitted) minus the time

@@ -1,6 +1,7 @@
 import type { VRM } from '@pixiv/three-vrm';
 import type { Object3D } from 'three';
 import type { AvatarInfo, AvatarPose, AvatarRig } from './avatar-rig';
+import { BREATH_LIFT_M, HEAD_SHARE, NECK_SHARE, setHeadRotation } from './humanoid-pose';
 
 /** VRM 0.x preset names (our morph table and mixer) → the VRM 1.0 names three-vrm uses for both. */
 const VRM0_TO_THREE_VRM: Readonly<Record<string, string>> = {
@@ -59,14 +60,16 @@ export class VrmRig implements AvatarRig {
     const manager = this.vrm.expressionManager;
     for (const { name, expression } of this.expressions) manager?.setValue(expression, weights[name] ?? 0);
     const humanoid = this.vrm.humanoid;
-    humanoid.getNormalizedBoneNode('head')?.rotation.set(pose.headPitch * 0.7, pose.headYaw * 0.7, pose.headRoll * 0.7, 'YXZ');
-    humanoid.getNormalizedBoneNode('neck')?.rotation.set(pose.headPitch * 0.3, pose.headYaw * 0.3, pose.headRoll * 0.3, 'YXZ');
+    const head = humanoid.getNormalizedBoneNode('head');
+    const neck = humanoid.getNormalizedBoneNode('neck');
+    if (head) setHeadRotation(head.rotation, pose, HEAD_SHARE);
+    if (neck) setHeadRotation(neck.rotation, pose, NECK_SHARE);
     const lookAt = this.vrm.lookAt;
     if (lookAt) {
       lookAt.yaw = pose.gazeYaw * RAD_TO_DEG;
       lookAt.pitch = pose.gazePitch * RAD_TO_DEG;
     }
-    this.root.position.y = this.rootRestY + pose.breath * 0.012;
+    this.root.position.y = this.rootRestY + pose.breath * BREATH_LIFT_M;
     this.vrm.update(deltaSec);
   }
 }

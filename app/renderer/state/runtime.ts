@@ -6,6 +6,7 @@ import { createEngineClient } from '../transport/create-engine-client';
 import type { ConnectionStatus, EngineClient } from '../transport/engine-client';
 import { ConversationStore } from './conversation-store';
 import { SettingsStore } from './settings-store';
+import { VmcOutput } from '../vmc/vmc-output';
 
 /** Everything the page runs on, created once at start-up and shared by the UI and the 3D view. */
 export interface Runtime {
@@ -15,6 +16,8 @@ export interface Runtime {
   store: ConversationStore;
   /** Renderer settings (localStorage) and the engine's settings as it reports them. */
   settings: SettingsStore;
+  /** VMC output: the avatar's face to the engine every frame while the engine sends VMC. */
+  vmc: VmcOutput;
   /** Current transport status (for the UI). */
   connection(): ConnectionStatus;
   /** Sends typed text as a user turn; false (with an error shown) when there is no session. */
@@ -34,6 +37,7 @@ export function createRuntime(): Runtime {
   const player = new TtsPlayer(lipSync, (progress) => client.send(progress));
   const settings = new SettingsStore();
   settings.attach(client);
+  const vmc = new VmcOutput(client);
   // A settings file or saved page settings that could not be read: said once, in the error banner.
   const warned = new Set<string>();
   const warnSettings = (): void => {
@@ -84,6 +88,7 @@ export function createRuntime(): Runtime {
     lipSync,
     store,
     settings,
+    vmc,
     connection: () => client.status,
     sendText(text: string): boolean {
       const sessionId = store.getSnapshot().sessionId;

@@ -1,5 +1,6 @@
 import { type FormEvent, type KeyboardEvent, type ReactNode, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { EngineSettingsSchema, MicMode, PERSONA_MAX_CHARS, type BackgroundMode, type EngineSettings, type RestartSetting } from '../../shared/settings.contract';
+import { defaultVmcSettings, VMC_DEFAULT_PORT } from '../../shared/vmc.contract';
 import type { MicStatus } from '../audio/mic-capture';
 import type { SettingsStore } from '../state/settings-store';
 
@@ -29,6 +30,10 @@ interface EngineDraft {
   modelLlm: string;
   modelStt: string;
   modelVoice: string;
+  vmcEnabled: string;
+  vmcHost: string;
+  vmcPort: string;
+  vmcNaming: string;
 }
 
 function toDraft(settings: EngineSettings): EngineDraft {
@@ -46,6 +51,10 @@ function toDraft(settings: EngineSettings): EngineDraft {
     modelLlm: text(settings.models.llm),
     modelStt: text(settings.models.stt),
     modelVoice: text(settings.models.voice),
+    vmcEnabled: (settings.vmc ?? defaultVmcSettings).enabled ? 'on' : 'off',
+    vmcHost: (settings.vmc ?? defaultVmcSettings).host,
+    vmcPort: text((settings.vmc ?? defaultVmcSettings).port),
+    vmcNaming: (settings.vmc ?? defaultVmcSettings).naming,
   };
 }
 
@@ -53,6 +62,13 @@ function toDraft(settings: EngineSettings): EngineDraft {
 function fromDraft(draft: EngineDraft): { settings: EngineSettings } | { problem: string } {
   const text = (value: string): string | undefined => (value.trim() === '' ? undefined : value.trim());
   const number = (value: string): number | undefined => (value.trim() === '' ? undefined : Number(value));
+  const vmc = {
+    enabled: draft.vmcEnabled === 'on',
+    host: text(draft.vmcHost) ?? defaultVmcSettings.host,
+    port: number(draft.vmcPort) ?? defaultVmcSettings.port,
+    naming: draft.vmcNaming,
+  };
+  const vmcIsDefault = (Object.keys(defaultVmcSettings) as Array<keyof typeof vmc>).every((key) => vmc[key] === defaultVmcSettings[key]);
   const parsed = EngineSettingsSchema.safeParse({
     persona: text(draft.persona),
     voice: text(draft.voice),
@@ -64,6 +80,8 @@ function fromDraft(draft: EngineDraft): { settings: EngineSettings } | { problem
     },
     poolSizes: { llm: number(draft.poolLlm), stt: number(draft.poolStt), tts: number(draft.poolTts) },
     models: { llm: text(draft.modelLlm), stt: text(draft.modelStt), voice: text(draft.modelVoice) },
+    // Off with the default target stays absent from the file, like every other default.
+    vmc: vmcIsDefault ? undefined : vmc,
   });
   if (parsed.success) return { settings: parsed.data };
   const issue = parsed.error.issues[0]!;
@@ -82,7 +100,7 @@ function Field({ label, hint, children }: { label: string; hint?: string; childr
 
 /**
  * Settings dialog. Display and microphone settings apply and persist (localStorage) at once; the
- * engine's (persona, voice, voice detection, workers, models) are saved with "Save" to the engine's
+ * engine's (persona, voice, voice detection, workers, models, VMC output) are saved with "Save" to the engine's
  * settings file, which says what needs a restart. Escape closes; focus returns where it was.
  */
 export function SettingsPanel(props: { settings: SettingsStore; mic: MicStatus; onRefreshDevices: () => void; onClose: () => void }) {
@@ -241,6 +259,26 @@ export function SettingsPanel(props: { settings: SettingsStore; mic: MicStatus; 
             <Field label="Voice model" hint="Piper .onnx path. Empty: automatic. Needs a restart.">
               <input value={draft?.modelVoice ?? ''} onChange={edit('modelVoice')} placeholder="automatic" />
             </Field>
+            <Field label="VMC output (VTuber tools)" hint="Streams the avatar's face and head to VSeeFace, VNyan, Warudo… over OSC/UDP. Applies at once.">
+              <select value={draft?.vmcEnabled ?? 'off'} onChange={edit('vmcEnabled')}>
+                <option value="off">Off</option>
+                <option value="on">On</option>
+              </select>
+            </Field>
+            <div className="settings-row">
+              <Field label="VMC host">
+                <input value={draft?.vmcHost ?? ''} onChange={edit('vmcHost')} placeholder={defaultVmcSettings.host} />
+              </Field>
+              <Field label="VMC port">
+                <input type="number" min={1} max={65535} value={draft?.vmcPort ?? ''} onChange={edit('vmcPort')} placeholder={String(VMC_DEFAULT_PORT)} />
+              </Field>
+              <Field label="Expression names">
+                <select value={draft?.vmcNaming ?? 'vrm1'} onChange={edit('vmcNaming')}>
+                  <option value="vrm1">VRM 1.0 (aa, blinkLeft, happy…)</option>
+                  <option value="vrm0">VRM 0.x (A, Blink_L, Joy…)</option>
+                </select>
+              </Field>
+            </div>
             <div className="settings-actions">
               <button type="submit">Save</button>
               <span className="settings-status" role="status">
