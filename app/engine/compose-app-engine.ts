@@ -13,11 +13,12 @@ import type { EngineConfig } from './engine-config';
 import { resolveProfile, type ProfileName } from './model-profile';
 import { RelayConnection } from './relay-connection';
 import { createVmcService, type VmcService } from './vmc/vmc-service';
+import { ConversationJournal } from './conversation/conversation-journal';
 
 /** What a host (`serve`, Electron main) asks for; everything else comes from the settings file. */
 export interface AppEngineRequest {
   profile: ProfileName;
-  /** The data folder holding `settings.json`. */
+  /** The data folder holding `settings.json` and the kept conversations. */
   dataDir: string;
   /** Model files given on the command line: they win over the settings. */
   llmModelPath?: string | undefined;
@@ -41,6 +42,8 @@ export interface AppEngine {
   readonly instance: EngineInstance;
   readonly config: EngineConfig;
   readonly settingsFile: SettingsFile;
+  /** The kept conversations (`<data dir>/conversations`). */
+  readonly conversations: ConversationJournal;
   /** One line per kind: what runs and from where. */
   readonly summary: string[];
   /** VMC protocol output (one for the app's life: it survives a fallback restart). */
@@ -77,6 +80,8 @@ export async function composeAppEngine(request: AppEngineRequest): Promise<AppEn
   const settingsFile = new SettingsFile(request.dataDir);
   const lastWorkingFile = new SettingsFile(request.dataDir, LAST_WORKING_FILE_NAME);
   const loaded = await settingsFile.load();
+  // One journal for every engine this composition starts: a fallback restart continues the same conversation.
+  const conversations = await ConversationJournal.open(request.dataDir, loaded.settings.conversations, onWarning);
 
   let manager: Promise<ModelManager> | undefined;
   const models = (): Promise<ModelManager> => (manager ??= openModelManager(request.modelsDir ? { dir: request.modelsDir } : {}));
@@ -114,6 +119,7 @@ export async function composeAppEngine(request: AppEngineRequest): Promise<AppEn
     const instance = createEngine(config, {
       openingSession: (opening) => settingsService.sessionDefaults(opening),
       sessionClosed: (sessionId) => settingsService.sessionClosed(sessionId),
+      conversations,
     });
     const settingsService = createSettingsService(instance, {
       file: settingsFile,
@@ -123,6 +129,9 @@ export async function composeAppEngine(request: AppEngineRequest): Promise<AppEn
         vad = next;
       },
       onVmcChange: (next) => vmcService.settingsChanged(next),
+      onConversationsChange: (retention) => {
+        conversations.setRetention(retention).catch((error: unknown) => onWarning(`Saved conversations could not be pruned: ${(error as Error).message}`));
+      },
       checkModelChoice: (setting, choice) => checkModelChoice(setting, choice, models),
     });
     const engine = engineWithServices(instance, { settings: settingsService, models: modelService, vmc: vmcService });
@@ -203,6 +212,7 @@ export async function composeAppEngine(request: AppEngineRequest): Promise<AppEn
     },
     settingsFile,
     vmc: vmcService,
+    conversations,
     get summary() {
       return current!.summary;
     },

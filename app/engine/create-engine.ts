@@ -8,6 +8,7 @@ import { WorkerPool, type PoolKindConfig } from './pool/worker-pool';
 import type { Engine, EngineConnection, EngineHealth } from './engine-api';
 import { DEFAULT_MAX_SESSIONS_PER_CONNECTION, loadSpecFor, type EngineConfig, type WorkerKindConfig } from './engine-config';
 import { Session } from './conversation/session';
+import { ConversationJournal } from './conversation/conversation-journal';
 import {
   dispatch,
   MODEL_MESSAGE_TYPES,
@@ -84,6 +85,8 @@ export interface EngineHooks {
   openingSession?(request: { persona?: string | undefined; voice?: string | undefined }): { persona?: string; voice?: string; opened?(sessionId: string): void };
   /** A session closed: whatever the composition keeps per session lets go of it. */
   sessionClosed?(sessionId: string): void;
+  /** Where conversations are kept (the data folder); absent: in memory only. */
+  conversations?: ConversationJournal;
 }
 
 /**
@@ -110,6 +113,7 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
     shutdownTimeoutMs: config.shutdownTimeoutMs,
   });
   const sessions = new Map<string, Session>();
+  const journal = hooks.conversations ?? ConversationJournal.inMemory();
   const connections = new Set<(message: ServerMessage) => void>();
   let stopping = false;
 
@@ -165,11 +169,13 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
           const sessionId = randomUUID();
           const defaults = hooks.openingSession?.(message) ?? {};
           const persona = message.persona ?? defaults.persona ?? config.defaultPersona;
-          const session = new Session(sessionId, persona, message.voice ?? defaults.voice, pool, config, send);
+          const conversation = message.conversation === 'none' ? journal.detached() : journal.latest();
+          const session = new Session(sessionId, persona, message.voice ?? defaults.voice, pool, config, send, journal, conversation);
           sessions.set(sessionId, session);
           owned.add(sessionId);
           defaults.opened?.(sessionId);
           send({ type: REPLY_OF['session.open'], requestId: message.requestId, sessionId });
+          session.announceConversation();
         },
         'session.close': (message) => {
           if (owned.has(message.sessionId)) closeSession(message.sessionId);
@@ -180,6 +186,8 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
           sessionFor(message.sessionId)?.playbackProgress(message.turnId, message.seq, message.playedMs, message.started ?? false, message.ended ?? false),
         'turn.interrupt': (message) => sessionFor(message.sessionId)?.interrupt(),
         ping: (message) => send({ type: REPLY_OF.ping, nonce: message.nonce }),
+        'conversation.new': (message) => sessionFor(message.sessionId)?.newConversation(),
+        'conversation.export': (message) => sessionFor(message.sessionId)?.exportConversation(message.format),
       },
       close(): void {
         connections.delete(send);

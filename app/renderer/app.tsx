@@ -166,6 +166,18 @@ export function App({ runtime }: { runtime: Runtime }) {
             Shortcuts
           </button>
         </nav>
+        <nav className="app-menu conversation-menu" aria-label="Conversation">
+          <button type="button" className="secondary" disabled={!ready} title="Start over; the current conversation stays saved" onClick={() => runtime.newConversation()}>
+            New conversation
+          </button>
+          <button type="button" className="secondary" disabled={!ready} title="Download this conversation as text" onClick={() => runtime.exportConversation('text')}>
+            Export text
+          </button>
+          <button type="button" className="secondary" disabled={!ready} title="Download this conversation as JSON" onClick={() => runtime.exportConversation('json')}>
+            Export JSON
+          </button>
+          {conversation.conversation && !conversation.conversation.kept && <span className="conversation-note">Not saved (settings: keep conversations)</span>}
+        </nav>
       </section>
       {dialog === 'settings' && (
         <SettingsPanel settings={runtime.settings} mic={micStatus} onRefreshDevices={() => void mic.refreshDevices()} onClose={() => setDialog(null)} />

@@ -18,6 +18,10 @@ export const ErrorCode = {
   BadAudio: 'bad_audio',
   /** The engine could not start: it answers settings and models, but no turns, until it starts again. */
   EngineDegraded: 'engine_degraded',
+  /** A saved conversation had lines that could not be read: they were skipped, the rest was kept. */
+  JournalDamaged: 'journal_damaged',
+  /** A conversation could not be written to disk (full, no permission): it goes on in memory. */
+  JournalWriteFailed: 'journal_write_failed',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

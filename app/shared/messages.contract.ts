@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConversationEntrySchema, ExportFormatSchema, SessionConversationSchema } from './conversation.contract';
 import { ErrorCodeSchema } from './errors.contract';
 import { PhonemeSpanSchema } from './phoneme.contract';
 import { EngineSettingsSchema, RestartSettingSchema } from './settings.contract';
@@ -23,6 +24,8 @@ export const SessionOpenSchema = z.object({
   requestId: id,
   persona: z.string().max(8000).optional(),
   voice: z.string().max(200).optional(),
+  /** `last` (default): continue the last kept conversation; `none`: a conversation in memory only (a remote talker's). */
+  conversation: SessionConversationSchema.optional(),
 });
 
 export const SessionCloseSchema = z.object({ type: z.literal('session.close'), sessionId: id });
@@ -61,6 +64,12 @@ export const TurnInterruptSchema = z.object({ type: z.literal('turn.interrupt'),
 
 export const PingSchema = z.object({ type: z.literal('ping'), nonce: z.number() });
 
+/** Start a new conversation in this session (answered with `conversation.loaded`); the old one stays on disk. */
+export const ConversationNewSchema = z.object({ type: z.literal('conversation.new'), sessionId: id });
+
+/** The session's conversation as a file (answered with `conversation.exported`). */
+export const ConversationExportSchema = z.object({ type: z.literal('conversation.export'), sessionId: id, format: ExportFormatSchema });
+
 /** Model manager: list the catalog with installed state. */
 export const ModelsListSchema = z.object({ type: z.literal('models.list') });
 /** Model manager: download (or resume) a catalog model. */
@@ -80,6 +89,8 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   PlaybackProgressSchema,
   TurnInterruptSchema,
   PingSchema,
+  ConversationNewSchema,
+  ConversationExportSchema,
   ModelsListSchema,
   ModelsPullSchema,
   ModelsCancelSchema,
@@ -213,6 +224,34 @@ export const ErrorMessageSchema = z.object({
 
 export const PongSchema = z.object({ type: z.literal('pong'), nonce: z.number() });
 
+/**
+ * The session's conversation: sent after `session.opened` (a continued conversation brings its
+ * messages, the page shows them) and after `conversation.new` (empty).
+ */
+export const ConversationLoadedSchema = z.object({
+  type: z.literal('conversation.loaded'),
+  sessionId: id,
+  conversationId: z.string(),
+  startedAtMs: z.number(),
+  /** Written to the data folder (false: retention "don't keep", or a conversation in memory only). */
+  kept: z.boolean(),
+  /** The most recent messages (at most MAX_LOADED_ENTRIES; an export has them all). */
+  entries: z.array(ConversationEntrySchema),
+});
+
+/** Most messages `conversation.loaded` carries. */
+export const MAX_LOADED_ENTRIES = 500;
+
+/** The answer to `conversation.export`: a file name to suggest and the content. */
+export const ConversationExportedSchema = z.object({
+  type: z.literal('conversation.exported'),
+  sessionId: id,
+  conversationId: z.string(),
+  format: ExportFormatSchema,
+  fileName: z.string(),
+  content: z.string(),
+});
+
 export const ModelEntrySchema = z.object({
   id: z.string(),
   title: z.string(),
@@ -276,6 +315,8 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   EngineStatusSchema,
   ErrorMessageSchema,
   PongSchema,
+  ConversationLoadedSchema,
+  ConversationExportedSchema,
   ModelsListingSchema,
   ModelsProgressSchema,
   ModelsDoneSchema,
@@ -310,6 +351,8 @@ export const REPLY_OF = {
   'settings.get': 'settings.current',
   'settings.set': 'settings.current',
   ping: 'pong',
+  'conversation.new': 'conversation.loaded',
+  'conversation.export': 'conversation.exported',
 } as const satisfies Partial<Record<ClientMessage['type'], ServerMessage['type']>>;
 export type RequestType = keyof typeof REPLY_OF;
 export type ReplyTo<T extends RequestType> = Extract<ServerMessage, { type: (typeof REPLY_OF)[T] }>;

@@ -55,6 +55,17 @@ const modelChoice = z
 export const ModelChoicesSchema = z.object({ llm: modelChoice, stt: modelChoice, voice: modelChoice });
 export type ModelChoices = z.infer<typeof ModelChoicesSchema>;
 
+/**
+ * How long conversations stay in the data folder: forever, `days` after their last message, or not
+ * at all (`none`: nothing is written, and what was kept is deleted).
+ */
+export const ConversationRetentionSchema = z.discriminatedUnion('keep', [
+  z.object({ keep: z.literal('forever') }),
+  z.object({ keep: z.literal('days'), days: z.number().int().min(1).max(3650) }),
+  z.object({ keep: z.literal('none') }),
+]);
+export type ConversationRetention = z.infer<typeof ConversationRetentionSchema>;
+
 export const EngineSettingsSchema = z.object({
   /** The avatar's system prompt; absent: the profile's default persona. */
   persona: z.string().trim().min(1).max(PERSONA_MAX_CHARS).optional(),
@@ -65,6 +76,8 @@ export const EngineSettingsSchema = z.object({
   models: ModelChoicesSchema.default({}),
   /** VMC protocol output to a VTuber tool; absent: off (defaultVmcSettings). */
   vmc: VmcSettingsSchema.optional(),
+  /** Keeping conversations; absent: forever. Applied at start and as soon as it changes. */
+  conversations: ConversationRetentionSchema.optional(),
 });
 export type EngineSettings = z.infer<typeof EngineSettingsSchema>;
 

@@ -1,3 +1,4 @@
+import type { ConversationEntry } from '../../shared/conversation.contract';
 import type { ChatMessage } from '../../shared/worker.contract';
 
 /** Messages dropped at once when the history outgrows the LLM's window. */
@@ -17,4 +18,13 @@ export function llmWindow(history: readonly ChatMessage[], maxMessages: number):
   let recent = rest.slice(drop);
   while (recent.length > 1 && recent[0]!.role !== 'user') recent = recent.slice(1);
   return [system, ...recent];
+}
+
+/**
+ * A session's history from a kept conversation: the system prompt, then the most recent
+ * `maxMessages` messages (what the LLM's window can take; the journal keeps the rest).
+ */
+export function restoredHistory(systemPrompt: string, entries: readonly ConversationEntry[], maxMessages: number): ChatMessage[] {
+  const recent = maxMessages > 0 ? entries.slice(-maxMessages) : [];
+  return [{ role: 'system', content: systemPrompt }, ...recent.map((entry): ChatMessage => ({ role: entry.type === 'user' ? 'user' : 'assistant', content: entry.text }))];
 }

@@ -1,5 +1,6 @@
+import type { ExportFormat } from '../../shared/conversation.contract';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
-import type { ServerMessage } from '../../shared/messages.contract';
+import { MAX_LOADED_ENTRIES, REPLY_OF, type ServerMessage } from '../../shared/messages.contract';
 import type { TurnSource, TurnTrace } from '../../shared/trace.contract';
 import type { ChatMessage, VadTune } from '../../shared/worker.contract';
 import { AsyncQueue } from '../pipeline/async-queue';
@@ -12,6 +13,9 @@ import { Endpointer, type EndedUtterance, type EndOfTurnConfig, type EndOfTurnVe
 import { textEndCue } from './text-end-cue';
 import { isBackchannel } from './backchannel';
 import { Turn } from './turn';
+import type { Conversation, ConversationJournal } from './conversation-journal';
+import { exportConversation } from './conversation-export';
+import { restoredHistory } from './llm-window';
 
 const MIC_RATE_HZ = 16000;
 /** The user hears about dropped mic audio at most this often. */
@@ -61,10 +65,12 @@ export function smartInterruptions(config: EngineConfig): { decideWithinMs: numb
 /**
  * One conversation: history (system prompt first), voice, traces, and its turns one at a time.
  * Mic audio flows through the VAD stream into the endpointer; its utterances start voice turns,
- * speech while the avatar speaks stops it (barge-in).
+ * speech while the avatar speaks stops it (barge-in). History comes from the conversation it
+ * continues, and what enters history is journaled in it.
  */
 export class Session {
-  readonly history: ChatMessage[];
+  /** The LLM's context: replaced (never emptied in place) by a new conversation, so a turn still ending writes to its own. */
+  history: ChatMessage[];
   readonly traces: TurnTrace[] = [];
   private turn: Turn | undefined;
   private turnChain: Promise<void> = Promise.resolve();
@@ -81,6 +87,8 @@ export class Session {
   private dropReportedMs = Number.NEGATIVE_INFINITY;
   /** Listening failed for good (no VAD configured): the user was told once; frames are ignored. */
   private listeningUnavailable = false;
+  private conversation: Conversation;
+  private stopWatchingJournal: () => void = () => undefined;
 
   constructor(
     readonly id: string,
@@ -89,8 +97,11 @@ export class Session {
     private readonly pool: WorkerPool,
     private readonly config: EngineConfig,
     private readonly send: (message: ServerMessage) => void,
+    private readonly journal: ConversationJournal,
+    conversation: Conversation,
   ) {
-    this.history = [{ role: 'system', content: persona }];
+    this.conversation = conversation;
+    this.history = this.takeConversation(conversation, persona);
     const interim = config.interimTranscripts;
     this.endpointer = new Endpointer(
       {
@@ -122,6 +133,39 @@ export class Session {
       turn.announce(text);
       await turn.reply(text);
     });
+  }
+
+  /** Tells the page which conversation this is and its messages (after `session.opened`), and what was wrong with its journal. */
+  announceConversation(): void {
+    const conversation = this.conversation;
+    this.send({
+      type: REPLY_OF['conversation.new'],
+      sessionId: this.id,
+      conversationId: conversation.id,
+      startedAtMs: conversation.startedAtMs,
+      kept: conversation.kept,
+      entries: conversation.entries.slice(-MAX_LOADED_ENTRIES),
+    });
+    if (conversation.loadWarning) this.send({ type: 'error', code: ErrorCode.JournalDamaged, message: conversation.loadWarning, recoverable: true, sessionId: this.id });
+  }
+
+  /**
+   * Starts a fresh conversation (a new journal; the old one stays): the reply in progress stops,
+   * history starts over at once, and the page hears of it once the new journal is on disk.
+   */
+  newConversation(): void {
+    this.turn?.stop('user');
+    const conversation = this.conversation.journaled ? this.journal.startNew() : this.journal.detached();
+    this.history = this.takeConversation(conversation, this.history[0]!.content);
+    void conversation.flushed().then(() => {
+      if (this.conversation === conversation && !this.controller.signal.aborted) this.announceConversation();
+    });
+  }
+
+  /** Sends the conversation as a file (text or JSON). */
+  exportConversation(format: ExportFormat): void {
+    const { fileName, content } = exportConversation(this.conversation, format);
+    this.send({ type: REPLY_OF['conversation.export'], sessionId: this.id, conversationId: this.conversation.id, format, fileName, content });
   }
 
   /** A new system prompt (the persona setting changed): the next turn's LLM request starts with it. */
@@ -158,6 +202,18 @@ export class Session {
     await this.turnChain;
     await this.turn?.settled();
     this.pool.endSession(this.id);
+    this.stopWatchingJournal();
+    await this.conversation.flushed();
+  }
+
+  /** Makes `conversation` this session's: its history (within the LLM's window) and its journal's write errors. */
+  private takeConversation(conversation: Conversation, systemPrompt: string): ChatMessage[] {
+    this.stopWatchingJournal();
+    this.conversation = conversation;
+    this.stopWatchingJournal = conversation.onWriteError((error) =>
+      this.send({ type: 'error', code: error.code, message: error.message, recoverable: error.recoverable, sessionId: this.id }),
+    );
+    return restoredHistory(systemPrompt, conversation.entries, this.config.pipeline.maxHistoryMessages);
   }
 
   private reserveTurnId(): string {
@@ -165,6 +221,7 @@ export class Session {
   }
 
   private createTurn(source: TurnSource, timestamps: Partial<TurnTrace>, id = this.reserveTurnId()): Turn {
+    const conversation = this.conversation;
     return new Turn(id, source, {
       sessionId: this.id,
       pool: this.pool,
@@ -172,6 +229,7 @@ export class Session {
       voice: this.voice,
       send: this.send,
       history: this.history,
+      record: (entry) => conversation.record(entry),
       onTraceUpdate: (trace) => this.keepTrace(trace),
       reportsPlayback: () => this.playbackReported,
     }, timestamps);

@@ -1,3 +1,4 @@
+import type { ConversationEntry } from '../../shared/conversation.contract';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { ServerMessage, StopReason, TurnStatus } from '../../shared/messages.contract';
 import type { TurnSource, TurnTrace } from '../../shared/trace.contract';
@@ -20,6 +21,8 @@ export interface TurnContext {
   send(message: ServerMessage): void;
   /** The conversation so far (system prompt first); the turn appends the reply it ends with. */
   history: ChatMessage[];
+  /** What goes into history is also kept (journaled): the user's words, the reply as heard. */
+  record(entry: ConversationEntry): void;
   /** The reply is in history: the trace is kept by the session. */
   onTraceUpdate(trace: TurnTrace): void;
   /** Whether the client reports playback at all (CLI and bench clients do not). */
@@ -47,6 +50,8 @@ export class Turn {
   private readonly playback = new Map<number, ChunkPlayback>();
   private stopReason: StopReason | undefined;
   private historyIndex = -1;
+  /** When the reply went into history (wall clock, for the journal). */
+  private replyAtMs = 0;
   private llmSettled: Promise<void> = Promise.resolve();
   private audioEndsAtMs = 0;
 
@@ -83,6 +88,7 @@ export class Turn {
     const { sessionId, config, pool, send } = this.context;
     const signal = this.controller.signal;
     this.context.history.push({ role: 'user', content: userText });
+    this.context.record({ type: 'user', turnId: this.id, text: userText, atMs: Date.now(), source: this.source });
     try {
       signal.throwIfAborted();
       this.trace.llmRequestMs = performance.now();
@@ -166,7 +172,10 @@ export class Turn {
     // Stopped during playback after generation ended: history keeps only what was heard.
     if (!this.active && this.historyIndex >= 0) {
       const message = this.context.history[this.historyIndex];
-      if (message) message.content = this.heard();
+      if (message) {
+        message.content = this.heard();
+        this.context.record({ type: 'avatar', turnId: this.id, text: message.content, atMs: this.replyAtMs, status: 'interrupted' });
+      }
       this.context.onTraceUpdate(this.trace);
     }
   }
@@ -212,6 +221,8 @@ export class Turn {
     if (assistantText) {
       history.push({ role: 'assistant', content: assistantText });
       this.historyIndex = history.length - 1;
+      this.replyAtMs = Date.now();
+      this.context.record({ type: 'avatar', turnId: this.id, text: assistantText, atMs: this.replyAtMs, status: status === 'complete' ? 'complete' : 'interrupted' });
     }
     this.trace.turnEndMs = performance.now();
     send({

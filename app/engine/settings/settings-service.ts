@@ -1,6 +1,6 @@
 import { AppError } from '../../shared/errors.contract';
 import { REPLY_OF, type ServerMessage } from '../../shared/messages.contract';
-import { RestartSettingSchema, type EngineSettings, type RestartSetting, type VadSettings } from '../../shared/settings.contract';
+import { RestartSettingSchema, type ConversationRetention, type EngineSettings, type RestartSetting, type VadSettings } from '../../shared/settings.contract';
 import type { VmcSettings } from '../../shared/vmc.contract';
 import type { EngineInstance } from '../create-engine';
 import type { ConnectionPart, SettingsMessageType } from '../dispatch';
@@ -34,6 +34,8 @@ export interface SettingsServiceOptions {
   onVadChange?: (vad: VadSettings) => void;
   /** Takes a new VMC output setting at once (saved settings; absent: off). */
   onVmcChange?: (vmc: VmcSettings | undefined) => void;
+  /** Applies a changed conversation retention (prunes or deletes kept conversations) once it is saved. */
+  onConversationsChange?: (retention: ConversationRetention | undefined) => void;
   /** Checks a changed model choice before anything is saved; rejects with an AppError in words. */
   checkModelChoice?: (setting: ModelSetting, choice: string) => Promise<void>;
 }
@@ -43,12 +45,12 @@ export interface SettingsServiceOptions {
  * atomically) answer with `settings.current`, broadcast to every client. What can change live does:
  * the persona becomes the system prompt of the next turn in every session that did not bring its
  * own, new sessions get the persona and voice, and VAD sensitivity (with `onVadChange`) reaches the
- * next utterance. Pool sizes and models are load options of the warm workers: they are saved (a
- * model only once its file checks out) and reported as needing a restart. VMC output (with
- * `onVmcChange`) follows its setting at once.
+ * next utterance, and a new conversation retention is applied at once. Pool sizes and models are
+ * load options of the warm workers: they are saved (a model only once its file checks out) and
+ * reported as needing a restart. VMC output (with `onVmcChange`) follows its setting at once.
  */
 export function createSettingsService(engine: Pick<EngineInstance, 'session'>, options: SettingsServiceOptions): SettingsService {
-  const { file, startedWith, defaultPersona, onVadChange, onVmcChange, checkModelChoice } = options;
+  const { file, startedWith, defaultPersona, onVadChange, onVmcChange, onConversationsChange, checkModelChoice } = options;
   let current: EngineSettings = startedWith.settings;
   let warning = startedWith.warning;
   const clients = new Set<(message: ServerMessage) => void>();
@@ -88,9 +90,11 @@ export function createSettingsService(engine: Pick<EngineInstance, 'session'>, o
       return;
     }
     const personaChanged = settings.persona !== current.persona;
+    const retentionChanged = JSON.stringify(settings.conversations) !== JSON.stringify(current.conversations);
     current = settings;
     warning = undefined;
     if (personaChanged) applyPersona();
+    if (retentionChanged) onConversationsChange?.(current.conversations);
     onVadChange?.(current.vad);
     onVmcChange?.(current.vmc);
     const message = snapshot();

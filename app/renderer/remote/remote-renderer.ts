@@ -211,7 +211,7 @@ export class RemoteRenderer {
     if (snapshot.sessionId) runtime.client.send({ type: 'session.close', sessionId: snapshot.sessionId });
     const requestId = crypto.randomUUID();
     runtime.store.expectSession(requestId);
-    runtime.client.send({ type: 'session.open', requestId });
+    runtime.client.send({ type: 'session.open', requestId, conversation: 'none' });
     this.update({ state: 'warming', talkerId: null, sessionId: null });
   }
 

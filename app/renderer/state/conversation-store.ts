@@ -1,3 +1,4 @@
+import type { ConversationEntry } from '../../shared/conversation.contract';
 import type { ServerMessage, WorkerStatus } from '../../shared/messages.contract';
 import type { TurnTrace } from '../../shared/trace.contract';
 
@@ -22,6 +23,8 @@ export interface ErrorNotice {
 
 export interface ConversationState {
   sessionId: string | null;
+  /** The session's conversation, and whether the engine keeps it in the data folder; null until the engine says. */
+  conversation: { id: string; kept: boolean } | null;
   entries: readonly TranscriptEntry[];
   errors: readonly ErrorNotice[];
   lastTrace: TurnTrace | null;
@@ -39,6 +42,7 @@ export interface ConversationState {
 
 const INITIAL: ConversationState = {
   sessionId: null,
+  conversation: null,
   entries: [],
   errors: [],
   lastTrace: null,
@@ -106,6 +110,15 @@ export class ConversationStore {
           this.update({ sessionId: message.sessionId });
         }
         return;
+      case 'conversation.loaded':
+        // A continued conversation brings its messages; a new one starts empty.
+        if (message.sessionId !== this.state.sessionId) return;
+        this.update({
+          conversation: { id: message.conversationId, kept: message.kept },
+          entries: message.entries.map((entry) => this.fromKept(entry)),
+          activeTurnId: null,
+        });
+        return;
       case 'turn.started':
         this.update({ activeTurnId: message.turnId });
         if (message.source === 'voice' && message.userText) this.setUserSpeech(message.turnId, message.userText, false);
@@ -137,6 +150,7 @@ export class ConversationStore {
       case 'tts.chunk':
       case 'turn.duck':
       case 'pong':
+      case 'conversation.exported':
         return;
     }
   }
@@ -176,6 +190,11 @@ export class ConversationStore {
     const hasReply = entries.some((entry) => entry.role === 'avatar' && entry.turnId === turnId);
     if (!hasReply && finalText) entries.push({ id: this.id(), role: 'avatar', text: finalText, turnId, pending: false, interrupted });
     this.update({ entries, activeTurnId: this.state.activeTurnId === turnId ? null : this.state.activeTurnId });
+  }
+
+  private fromKept(entry: ConversationEntry): TranscriptEntry {
+    if (entry.type === 'user') return { id: this.id(), role: 'user', text: entry.text, turnId: entry.turnId, pending: false };
+    return { id: this.id(), role: 'avatar', text: entry.text, turnId: entry.turnId, pending: false, ...(entry.status === 'interrupted' ? { interrupted: true } : {}) };
   }
 
   private id(): string {

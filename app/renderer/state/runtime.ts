@@ -1,3 +1,4 @@
+import type { ExportFormat } from '../../shared/conversation.contract';
 import { ErrorCode } from '../../shared/errors.contract';
 import { TtsPlayer } from '../audio/tts-player';
 import { createLipSync } from '../lipsync/create-lipsync';
@@ -24,6 +25,31 @@ export interface Runtime {
   sendText(text: string): boolean;
   /** Asks the engine to stop the current reply. */
   interrupt(): void;
+  /** Starts a new conversation (the engine keeps the old one); false when there is no session. */
+  newConversation(): boolean;
+  /** Asks for the conversation as a file; the page downloads it when the engine answers. */
+  exportConversation(format: ExportFormat): boolean;
+}
+
+/** How long a downloaded file's object URL stays valid (the browser reads it after the click). */
+const DOWNLOAD_URL_LIFETIME_MS = 60_000;
+
+/** Saves `content` as a file through the browser's download (Electron: its save dialog). */
+function download(fileName: string, content: string, mimeType: string): void {
+  const url = URL.createObjectURL(new Blob([content], { type: mimeType }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = fileName;
+  link.rel = 'noopener';
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), DOWNLOAD_URL_LIFETIME_MS);
+}
+
+/** A pooled renderer (`?remote=1`) talks with strangers: their conversations are never kept nor continued. */
+function sessionConversation(): 'last' | 'none' {
+  return new URLSearchParams(window.location.search).get('remote') === '1' ? 'none' : 'last';
 }
 
 function newRequestId(): string {
@@ -56,7 +82,7 @@ export function createRuntime(): Runtime {
     // A new connection is a new engine connection: open a session on it.
     const requestId = newRequestId();
     store.expectSession(requestId);
-    client.send({ type: 'session.open', requestId });
+    client.send({ type: 'session.open', requestId, conversation: sessionConversation() });
   });
 
   client.onMessage((message) => {
@@ -74,6 +100,15 @@ export function createRuntime(): Runtime {
       case 'turn.ended':
         if (message.status !== 'complete') player.stop(message.turnId);
         return;
+      case 'conversation.exported':
+        if (message.sessionId === store.getSnapshot().sessionId) download(message.fileName, message.content, message.format === 'json' ? 'application/json' : 'text/plain');
+        return;
+      case 'conversation.loaded': {
+        // A new conversation: whatever the last one was still saying stops.
+        const { activeTurnId } = store.getSnapshot();
+        if (activeTurnId) player.stop(activeTurnId);
+        return;
+      }
       default:
         return;
     }
@@ -104,6 +139,18 @@ export function createRuntime(): Runtime {
     interrupt(): void {
       const sessionId = store.getSnapshot().sessionId;
       if (sessionId) client.send({ type: 'turn.interrupt', sessionId });
+    },
+    newConversation(): boolean {
+      const sessionId = store.getSnapshot().sessionId;
+      if (!sessionId) return false;
+      client.send({ type: 'conversation.new', sessionId });
+      return true;
+    },
+    exportConversation(format: ExportFormat): boolean {
+      const sessionId = store.getSnapshot().sessionId;
+      if (!sessionId) return false;
+      client.send({ type: 'conversation.export', sessionId, format });
+      return true;
     },
   };
 }

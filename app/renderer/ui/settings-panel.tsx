@@ -34,7 +34,13 @@ interface EngineDraft {
   vmcHost: string;
   vmcPort: string;
   vmcNaming: string;
+  /** `forever`, `days` or `none`. */
+  keepConversations: string;
+  keepDays: string;
 }
+
+/** Days a conversation is kept when the user picks "for a number of days" without a number yet. */
+const DEFAULT_KEEP_DAYS = 30;
 
 function toDraft(settings: EngineSettings): EngineDraft {
   const text = (value: string | number | undefined): string => (value === undefined ? '' : String(value));
@@ -55,6 +61,8 @@ function toDraft(settings: EngineSettings): EngineDraft {
     vmcHost: (settings.vmc ?? defaultVmcSettings).host,
     vmcPort: text((settings.vmc ?? defaultVmcSettings).port),
     vmcNaming: (settings.vmc ?? defaultVmcSettings).naming,
+    keepConversations: settings.conversations?.keep ?? 'forever',
+    keepDays: settings.conversations?.keep === 'days' ? String(settings.conversations.days) : String(DEFAULT_KEEP_DAYS),
   };
 }
 
@@ -82,6 +90,8 @@ function fromDraft(draft: EngineDraft): { settings: EngineSettings } | { problem
     models: { llm: text(draft.modelLlm), stt: text(draft.modelStt), voice: text(draft.modelVoice) },
     // Off with the default target stays absent from the file, like every other default.
     vmc: vmcIsDefault ? undefined : vmc,
+    // Absent means forever: a file saved before this setting existed stays the same.
+    conversations: draft.keepConversations === 'forever' ? undefined : draft.keepConversations === 'days' ? { keep: 'days', days: number(draft.keepDays) } : { keep: draft.keepConversations },
   });
   if (parsed.success) return { settings: parsed.data };
   const issue = parsed.error.issues[0]!;
@@ -239,6 +249,21 @@ export function SettingsPanel(props: { settings: SettingsStore; mic: MicStatus; 
                 <option value="always-stop">Always stop</option>
               </select>
             </Field>
+            <Field
+              label="Keep conversations"
+              hint={`In the data folder, as text only (never audio). "Don't keep" deletes the saved ones and saves nothing. Applies at once.`}
+            >
+              <select value={draft?.keepConversations ?? 'forever'} onChange={edit('keepConversations')}>
+                <option value="forever">Forever</option>
+                <option value="days">For a number of days after the last message</option>
+                <option value="none">Don't keep</option>
+              </select>
+            </Field>
+            {draft?.keepConversations === 'days' && (
+              <Field label="Days to keep" hint="1 … 3650.">
+                <input type="number" min={1} max={3650} step={1} value={draft.keepDays} onChange={edit('keepDays')} />
+              </Field>
+            )}
             <div className="settings-row">
               <Field label="LLM workers">
                 <input type="number" min={1} max={8} value={draft?.poolLlm ?? ''} onChange={edit('poolLlm')} placeholder="auto" />
