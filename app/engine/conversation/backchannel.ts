@@ -12,6 +12,19 @@ const BACKCHANNEL_PHRASES = new Set([
 /** Most words a backchannel has ("oh, okay, I see" is about the longest). */
 const MAX_BACKCHANNEL_WORDS = 4;
 
+/** A hum spelled any way whisper spells one: "mm", "hmm", "mhm", "nmm" (m, n and h only). */
+const HUM = /^[mnh]{2,}$/;
+
+/**
+ * Whether a transcript holds words at all. On a short sound whisper often writes something that is
+ * none: punctuation alone ("(", "..."), or a run of single letters ("A-E-E-E-E"). Either is no words.
+ */
+export function hasWords(transcript: string): boolean {
+  const tokens = transcript.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? [];
+  if (tokens.length === 0) return false;
+  return !(tokens.length >= 3 && tokens.every((token) => token.length === 1));
+}
+
 /** True when `transcript` is only a backchannel (case, punctuation and repeats aside); false for no words. */
 export function isBackchannel(transcript: string): boolean {
   const words = transcript
@@ -21,7 +34,7 @@ export function isBackchannel(transcript: string): boolean {
     .filter((word) => word.length > 0);
   if (words.length === 0 || words.length > MAX_BACKCHANNEL_WORDS) return false;
   const phrase = words.join(' ');
-  if (BACKCHANNEL_PHRASES.has(phrase)) return true;
+  if (BACKCHANNEL_PHRASES.has(phrase) || words.every((word) => HUM.test(word.replaceAll('-', '')))) return true;
   // "yeah, right", "oh, I see": every part a backchannel of its own.
   return splitIntoKnown(words);
 }

@@ -11,7 +11,7 @@ import type { WorkerPool } from '../pool/worker-pool';
 import type { EngineConfig } from '../engine-config';
 import { Endpointer, type EndedUtterance, type EndOfTurnConfig, type EndOfTurnVerdict, type EndpointerHooks, type UtteranceInfo } from './endpointer';
 import { textEndCue } from './text-end-cue';
-import { isBackchannel } from './backchannel';
+import { hasWords, isBackchannel } from './backchannel';
 import { Turn } from './turn';
 import type { Conversation, ConversationJournal } from './conversation-journal';
 import { exportConversation } from './conversation-export';
@@ -385,7 +385,7 @@ export class Session {
     }
     if (this.controller.signal.aborted) return;
     // No words at all (a cough, a laugh) is no interruption either.
-    if (text !== undefined && (text === '' || isBackchannel(text))) {
+    if (text !== undefined && (!hasWords(text) || isBackchannel(text))) {
       this.setDucked(speech, false);
       this.config.onDiagnostic?.({ type: 'backchannel', sessionId: this.id, text });
       return;
@@ -412,7 +412,7 @@ export class Session {
     const transcript = await words.text;
     const cue = transcript === undefined ? 'none' : textEndCue(transcript);
     // No words yet (whisper heard none): nothing to answer; the pause is waited out for more.
-    const complete = cue === 'continues' || transcript === '' ? false : completeProbability >= (cue === 'question' ? Math.min(threshold, QUESTION_COMPLETE_THRESHOLD) : threshold);
+    const complete = cue === 'continues' || (transcript !== undefined && !hasWords(transcript)) ? false : completeProbability >= (cue === 'question' ? Math.min(threshold, QUESTION_COMPLETE_THRESHOLD) : threshold);
     this.config.onDiagnostic?.({ type: 'pause-judged', sessionId: this.id, complete, completeProbability, textCue: transcript === undefined ? 'no-words' : cue, ms: performance.now() - startedMs });
     return { complete, completeProbability, transcript };
   }
@@ -497,6 +497,8 @@ export class Session {
       const input: Utterance = { pcm: ended.pcm, sampleRateHz: 16000 };
       let text = knownTranscript ?? '';
       if (knownTranscript === undefined) for await (const transcript of sttStage({ pool: this.pool, sessionId: this.id })(once(input), turn.signal)) text = transcript;
+      // Whisper's punctuation or letter runs on a short sound are no words.
+      if (!hasWords(text)) text = '';
       turn.trace.sttFinalMs = performance.now();
       this.send({ type: 'transcript', sessionId: this.id, turnId: turn.id, text, final: true });
       // No words (a cough, a laugh, a door): dropped quietly, it was not a question.
