@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ClientMessage, ServerMessage } from '../../app/shared/messages.contract';
+import type { ServerMessage } from '../../app/shared/messages.contract';
 import type { EngineSettings } from '../../app/shared/settings.contract';
 import { composeAppEngine, type AppEngine } from '../../app/engine/compose-app-engine';
-import type { EngineConnection } from '../../app/engine/engine-api';
+import { AppEngineClient } from '../support/app-engine-client';
 import { ensureGgufFixture } from '../../scripts/fixtures/gguf-fixture';
 import { buildPiperFixtureModel } from '../../scripts/fixtures/voice-fixture';
 import { ensureWhisperFixture } from '../../scripts/fixtures/whisper-fixture';
@@ -37,24 +37,7 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-class Client {
-  readonly messages: ServerMessage[] = [];
-  readonly connection: EngineConnection;
-  constructor(app: AppEngine) {
-    this.connection = app.engine.connect((message) => this.messages.push(message));
-  }
-  send(message: ClientMessage): void {
-    this.connection.handle(message);
-  }
-  async waitFor<T extends ServerMessage>(predicate: (message: ServerMessage) => message is T, from = 0, timeoutMs = 15_000): Promise<T> {
-    const until = performance.now() + timeoutMs;
-    while (performance.now() < until) {
-      const found = this.messages.slice(from).find(predicate);
-      if (found) return found;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`timed out; got ${this.messages.slice(from).map((m) => m.type).join(', ')}`);
-  }
+class Client extends AppEngineClient {
   async set(settings: EngineSettings): Promise<SettingsCurrent> {
     const from = this.messages.length;
     this.send({ type: 'settings.set', settings });

@@ -2,12 +2,12 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ClientMessage, ServerMessage } from '../../app/shared/messages.contract';
+import type { ServerMessage } from '../../app/shared/messages.contract';
 import { ErrorCode } from '../../app/shared/errors.contract';
 import { composeAppEngine, type AppEngine } from '../../app/engine/compose-app-engine';
 import { CONVERSATIONS_FOLDER } from '../../app/engine/conversation/conversation-journal';
 import { llmWindow } from '../../app/engine/conversation/llm-window';
-import type { EngineConnection } from '../../app/engine/engine-api';
+import { AppEngineClient } from '../support/app-engine-client';
 
 /**
  * Conversations kept across engine restarts: the real composition (settings file, journal in the
@@ -40,25 +40,8 @@ async function stopApp(): Promise<void> {
   running = undefined;
 }
 
-class Client {
-  readonly messages: ServerMessage[] = [];
-  readonly connection: EngineConnection;
+class Client extends AppEngineClient {
   sessionId = '';
-  constructor(app: AppEngine) {
-    this.connection = app.engine.connect((message) => this.messages.push(message));
-  }
-  send(message: ClientMessage): void {
-    this.connection.handle(message);
-  }
-  async waitFor<T extends ServerMessage>(predicate: (message: ServerMessage) => message is T, from = 0, timeoutMs = 20_000): Promise<T> {
-    const until = performance.now() + timeoutMs;
-    while (performance.now() < until) {
-      const found = this.messages.slice(from).find(predicate);
-      if (found) return found;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`timed out; got ${this.messages.slice(from).map((m) => m.type).join(', ')}`);
-  }
   /** Opens a session; resolves with the conversation it continues. */
   async open(): Promise<Loaded> {
     const from = this.messages.length;

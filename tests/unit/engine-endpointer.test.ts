@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Endpointer, type EndedUtterance, type EndpointerConfig, type UtteranceInfo } from '../../app/engine/conversation/endpointer';
+import { Endpointer, type EndedUtterance, type EndOfTurnVerdict, type EndpointerConfig, type UtteranceInfo } from '../../app/engine/conversation/endpointer';
 import type { VadOutput } from '../../app/engine/pipeline/vad.stage';
 
 /** The endpointer alone: VAD outputs in, speech start / interim / barge-in / utterance / noise out. */
@@ -10,7 +10,7 @@ const CONFIG: EndpointerConfig = { minBargeInSpeechMs: 100, minUtteranceMs: 100,
 
 type Event = { type: string; utterance?: UtteranceInfo; ended?: EndedUtterance; vad?: string };
 
-function harness(config: Partial<EndpointerConfig> = {}, avatarSpeaking = false, interimAccepts = true, verdicts: number[] = []) {
+function harness(config: Partial<EndpointerConfig> = {}, avatarSpeaking = false, interimAccepts = true, verdicts: Array<number | EndOfTurnVerdict> = []) {
   const events: Event[] = [];
   const endpointer = new Endpointer(
     { ...CONFIG, ...config },
@@ -27,8 +27,9 @@ function harness(config: Partial<EndpointerConfig> = {}, avatarSpeaking = false,
       noise: (utterance) => events.push({ type: 'noise', utterance }),
       scoreEndOfTurn: async () => {
         events.push({ type: 'score' });
-        const completeProbability = verdicts.shift() ?? 1;
-        return { complete: completeProbability >= 0.5, completeProbability, transcript: `words ${completeProbability}` };
+        const verdict = verdicts.shift() ?? 1;
+        if (typeof verdict !== 'number') return verdict;
+        return { complete: verdict >= 0.5, completeProbability: verdict, transcript: `words ${verdict}` };
       },
       voiceOnset: () => events.push({ type: 'voiceOnset' }),
       voiceOnsetEnded: () => events.push({ type: 'voiceOnsetEnded' }),
@@ -192,6 +193,16 @@ describe('endpointer', () => {
       await flush();
       expect(kinds(byTime.events)).toEqual(['speechStart', 'score', 'pauseKept']);
       await vi.waitFor(() => expect(kinds(byTime.events)).toEqual(['speechStart', 'score', 'pauseKept', 'utterance']), { timeout: 5_000, interval: 50 });
+    });
+
+    it('waits out an incomplete pause only as long as the verdict asks (a question the voice misreads)', async () => {
+      const { events, frames } = harness({ endOfTurn, interimEveryMs: undefined }, false, true, [{ complete: false, completeProbability: 0.1, transcript: 'What is 2+2?', maxPauseMs: 100 }]);
+      frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 400 }]);
+      await flush();
+      frames(4, 0.001, 0); // 100 ms after the speech end: maxPauseMs (300) is not over, the verdict's 100 ms is
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'pauseKept', 'utterance']);
+      expect(events.at(-1)!.ended!.transcript).toBe('What is 2+2?');
     });
 
     it('never asks the model about noise', async () => {

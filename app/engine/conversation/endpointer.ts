@@ -67,6 +67,8 @@ export interface EndOfTurnVerdict {
   completeProbability: number;
   /** The turn so far, transcribed at the pause (reused by the turn when nothing was said after it). */
   transcript?: string | undefined;
+  /** Incomplete only: the pause ends the turn after this much silence instead of `maxPauseMs`. */
+  maxPauseMs?: number | undefined;
 }
 
 /** How the endpointer reports to its session (livekit's RecognitionHooks are the model). */
@@ -292,6 +294,7 @@ export class Endpointer {
         this.end(utterance, pending.endStreamMs, pending.speechEndMs, performance.now(), pending.transcript);
       } else {
         pending.verdict = 'incomplete';
+        if (verdict.maxPauseMs !== undefined) pending.holdMs = Math.min(pending.holdMs, verdict.maxPauseMs);
         this.hooks.pauseKept?.(utterance, verdict.completeProbability);
         this.endAfterHold(utterance, pending);
       }

@@ -26,6 +26,12 @@ const END_OF_TURN_LEASE_MS = 300;
 const OVERLAP_HOLD_MS = 250;
 /** With whisper's question mark on the words, the voice needs only this much to end the turn. */
 const QUESTION_COMPLETE_THRESHOLD = 0.2;
+/**
+ * A question the voice still calls unfinished is waited on this long after the speech (not the full
+ * maxPauseMs): long enough for a quick "… about cats?" to follow, short enough that a finished
+ * question the model misreads is answered within a second.
+ */
+const QUESTION_MAX_PAUSE_MS = 600;
 /** The STT run that tells a backchannel from an interruption must start within this, or it counts as an interruption. */
 const DECISION_LEASE_MS = 500;
 
@@ -414,7 +420,7 @@ export class Session {
     // No words yet (whisper heard none): nothing to answer; the pause is waited out for more.
     const complete = cue === 'continues' || (transcript !== undefined && !hasWords(transcript)) ? false : completeProbability >= (cue === 'question' ? Math.min(threshold, QUESTION_COMPLETE_THRESHOLD) : threshold);
     this.config.onDiagnostic?.({ type: 'pause-judged', sessionId: this.id, complete, completeProbability, textCue: transcript === undefined ? 'no-words' : cue, ms: performance.now() - startedMs });
-    return { complete, completeProbability, transcript };
+    return { complete, completeProbability, transcript, ...(cue === 'question' ? { maxPauseMs: QUESTION_MAX_PAUSE_MS } : {}) };
   }
 
   /** The turn so far, transcribed when an STT worker is free right now; undefined when none is, or the run fails. */

@@ -65,6 +65,9 @@ interface SileroTuning {
 
 /** Silence that ends the onset detector's speech: short, so a cough's onset is soon withdrawn. */
 const ONSET_MIN_SILENCE_MS = 96;
+/** The onset detector hears voice this far below the speech threshold, and never below the floor. */
+const ONSET_THRESHOLD_BELOW = 0.2;
+const ONSET_MIN_THRESHOLD = 0.2;
 
 /** One microphone stream: its detector, the samples not yet fed, and where it is in time. */
 interface VadStream {
@@ -220,6 +223,9 @@ export class SileroVadEngine implements WorkerEngine {
   /** The stream's onset detector: voice from its first windows, ended by a short silence. */
   private createOnsetDetector(tuning: SileroTuning): SherpaVad {
     // sherpa's C API reads 0 as "unset" (its 0.25 s default): one sample is the shortest it takes.
-    return this.createDetector(tuning, { minSpeechDuration: 1 / SAMPLE_RATE_HZ, minSilenceDuration: ONSET_MIN_SILENCE_MS / 1000 });
+    // A lower bar than speech's: silero's probability crosses it a window sooner at a soft onset, and a
+    // false onset costs only a brief dip of the avatar's voice.
+    const threshold = Math.max(ONSET_MIN_THRESHOLD, tuning.threshold - ONSET_THRESHOLD_BELOW);
+    return this.createDetector(tuning, { threshold, minSpeechDuration: 1 / SAMPLE_RATE_HZ, minSilenceDuration: ONSET_MIN_SILENCE_MS / 1000 });
   }
 }
