@@ -169,7 +169,7 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
           const sessionId = randomUUID();
           const defaults = hooks.openingSession?.(message) ?? {};
           const persona = message.persona ?? defaults.persona ?? config.defaultPersona;
-          const conversation = message.conversation === 'none' ? journal.detached() : journal.latest();
+          const conversation = message.conversation === 'none' ? journal.hold(journal.detached()) : journal.claim();
           const session = new Session(sessionId, persona, message.voice ?? defaults.voice, pool, config, send, journal, conversation);
           sessions.set(sessionId, session);
           owned.add(sessionId);

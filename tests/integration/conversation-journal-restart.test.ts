@@ -107,6 +107,7 @@ describe('conversations kept across restarts', () => {
       ['user', 'And what did I ask you?'],
     ]);
     expect(third.status).toBe('complete');
+    client.connection.close();
   });
 
   it('exports the current conversation as text and as JSON', async () => {

@@ -61,6 +61,8 @@ export interface PageOptions {
 /** The app's address on this host with extra query parameters (e.g. `background=chroma&mic=1`). */
 export function appHref(e2e: AvatarE2e, query = ''): string {
   const url = new URL(e2e.serve.url);
+  // Each test's page starts its own conversation, not the one an earlier page of this host left.
+  url.searchParams.set('conversation', 'none');
   for (const [key, value] of new URLSearchParams(query)) url.searchParams.set(key, value);
   return url.href;
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,7 +64,10 @@ const APP_ADDRESS = /^(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m;
  * address and, for hosts that print more (the share's addresses), once `ready(output)` holds too.
  */
 export function startServeProcess(profile: string, extraArgs: readonly string[] = [], ready: (output: string) => boolean = () => true): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [join(root, 'scripts', 'serve.mjs'), '--port', '0', '--profile', profile, ...extraArgs], {
+  // A data folder of its own (settings, kept conversations) unless the test chose one: hosts never share the user's.
+  const dataDir = extraArgs.includes('--data-dir') || process.env.AVATAR_DATA_DIR ? undefined : mkdtempSync(join(tmpdir(), 'avatar-serve-data-'));
+  const ownDataDir = dataDir ? ['--data-dir', dataDir] : [];
+  const child = spawn(process.execPath, [join(root, 'scripts', 'serve.mjs'), '--port', '0', '--profile', profile, ...ownDataDir, ...extraArgs], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -73,6 +77,7 @@ export function startServeProcess(profile: string, extraArgs: readonly string[] 
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await exited;
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer): void => {

@@ -125,6 +125,25 @@ describe('conversation journal', () => {
     expect(reopened.entries).toEqual([]);
   });
 
+  it('gives a second open session a conversation of its own, and the newest to a session opened after the others closed', async () => {
+    const journal = await ConversationJournal.open(dataDir, undefined, warn);
+    const first = journal.claim();
+    first.record(user('t1', 'From the first window.'));
+    const second = journal.claim();
+    expect(second.id).not.toBe(first.id);
+    expect(second.entries).toEqual([]);
+    journal.release(first);
+    journal.release(second);
+    // The newest conversation is the second window's: a reload continues it.
+    expect(journal.claim().id).toBe(second.id);
+    // A store that keeps nothing (a bare engine) gives every session its own.
+    const bare = ConversationJournal.inMemory();
+    const a = bare.claim();
+    a.record(user('t2', 'Only here.'));
+    bare.release(a);
+    expect(bare.claim().entries).toEqual([]);
+  });
+
   it('prunes conversations whose last message is older than the retention in days, at start and when the setting changes', async () => {
     const journal = await ConversationJournal.open(dataDir, undefined, warn);
     const old = journal.latest();

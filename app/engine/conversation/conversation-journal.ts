@@ -176,6 +176,8 @@ export class ConversationJournal {
   /** Bumped whenever kept journals are deleted: live conversations then check that their file is still there. */
   generation = 0;
   private last: Conversation;
+  /** Conversations open sessions hold, with how many hold each. */
+  private readonly held = new Map<Conversation, number>();
   /** The newest conversation's start: a new one starts later (ids must sort, even within a millisecond or with the clock set back). */
   private newestMs = 0;
 
@@ -221,6 +223,29 @@ export class ConversationJournal {
   /** The conversation a new session continues: the newest one. */
   latest(): Conversation {
     return this.last;
+  }
+
+  /**
+   * The conversation a new session takes, held until `release`: the newest one, unless an open
+   * session already holds it — then a new one, so two windows never write into one journal. A store
+   * that keeps nothing (a bare engine: tests, benches, the CLI) gives each session its own.
+   */
+  claim(): Conversation {
+    if (this.dir === undefined) return this.hold(this.detached());
+    return this.hold(this.held.has(this.last) ? this.startNew() : this.last);
+  }
+
+  /** Marks `conversation` as held by one more open session. */
+  hold(conversation: Conversation): Conversation {
+    this.held.set(conversation, (this.held.get(conversation) ?? 0) + 1);
+    return conversation;
+  }
+
+  /** A session let go of `conversation` (it closed, or started a new one). */
+  release(conversation: Conversation): void {
+    const holders = (this.held.get(conversation) ?? 0) - 1;
+    if (holders > 0) this.held.set(conversation, holders);
+    else this.held.delete(conversation);
   }
 
   /** Starts a new conversation, written at once when kept (the old one stays on disk); new sessions continue it. */

@@ -161,7 +161,8 @@ export class Session {
    */
   newConversation(): void {
     this.turn?.stop('user');
-    const conversation = this.conversation.journaled ? this.journal.startNew() : this.journal.detached();
+    this.journal.release(this.conversation);
+    const conversation = this.journal.hold(this.conversation.journaled ? this.journal.startNew() : this.journal.detached());
     this.history = this.takeConversation(conversation, this.history[0]!.content);
     void conversation.flushed().then(() => {
       if (this.conversation === conversation && !this.controller.signal.aborted) this.announceConversation();
@@ -200,6 +201,8 @@ export class Session {
 
   /** Ends the session: its turn stops, the mic loop ends, its workers forget it. */
   async close(): Promise<void> {
+    // Let go of the conversation at once: a page reloaded right after continues it.
+    this.journal.release(this.conversation);
     this.endpointer.dispose();
     this.speech?.interim?.abort();
     this.turn?.stop('user');

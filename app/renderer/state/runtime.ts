@@ -47,9 +47,13 @@ function download(fileName: string, content: string, mimeType: string): void {
   setTimeout(() => URL.revokeObjectURL(url), DOWNLOAD_URL_LIFETIME_MS);
 }
 
-/** A pooled renderer (`?remote=1`) talks with strangers: their conversations are never kept nor continued. */
+/**
+ * A pooled renderer (`?remote=1`) talks with strangers: their conversations are never kept nor
+ * continued. `?conversation=none` asks the same for this page (a demo or kiosk: nothing kept).
+ */
 function sessionConversation(): 'last' | 'none' {
-  return new URLSearchParams(window.location.search).get('remote') === '1' ? 'none' : 'last';
+  const params = new URLSearchParams(window.location.search);
+  return params.get('remote') === '1' || params.get('conversation') === 'none' ? 'none' : 'last';
 }
 
 function newRequestId(): string {
