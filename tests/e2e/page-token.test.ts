@@ -33,14 +33,15 @@ describe.skipIf(missing !== null)(`page token${missing ? ` — skipped: ${missin
     await waitForDiagnostics(e2e, page, 'a session', () => !!window.avatarDiagnostics?.sessionId && window.avatarDiagnostics.connection === 'open', 60_000);
     const href = new URL(await page.evaluate(() => location.href));
     expect(href.searchParams.has('token')).toBe(false);
-    expect(href.search).toBe('?background=chroma&quality=light');
+    // appHref adds conversation=none (each test's own conversation): every parameter but the token stays.
+    expect(href.search).toBe('?conversation=none&background=chroma&quality=light');
     expect(await page.evaluate(() => window.avatarDiagnostics?.connection)).toBe('open');
     const firstSession = await page.evaluate(() => window.avatarDiagnostics?.sessionId);
 
     await page.reload();
     await waitForDiagnostics(e2e, page, 'a session after the reload', () => !!window.avatarDiagnostics?.sessionId && window.avatarDiagnostics.connection === 'open', 60_000);
     expect(await page.evaluate(() => window.avatarDiagnostics?.sessionId)).not.toBe(firstSession);
-    expect(new URL(await page.evaluate(() => location.href)).search).toBe('?background=chroma&quality=light');
+    expect(new URL(await page.evaluate(() => location.href)).search).toBe('?conversation=none&background=chroma&quality=light');
     // The token is this tab's only: a new tab on the bare address is not let in.
     const other = await context.newPage();
     await other.goto(new URL('/', appHref(e2e)).href);
