@@ -6,6 +6,7 @@ import { OVERLAY_BOUNDS_FILE_NAME, OverlayBoundsFile } from '../../app/hosts/ele
 import {
   OVERLAY_DEFAULT_SIZE,
   OVERLAY_MIN_SIZE,
+  OverlayClickThrough,
   overlayBounds,
   overlayWindowOptions,
   parseOverlaySwitch,
@@ -82,6 +83,23 @@ describe('overlay window options', () => {
     expect(options.backgroundColor).toBe('#00000000');
     expect(options.webPreferences).toEqual(webPreferencesFor('main', '/app/out/preload/preload.cjs'));
     expect(options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false });
+  });
+});
+
+describe('overlay click-through', () => {
+  it('starts as launched and toggles, forwarding mouse moves while clicks go through', () => {
+    const calls: unknown[][] = [];
+    const clickThrough = new OverlayClickThrough({ setIgnoreMouseEvents: (...args: unknown[]) => void calls.push(args) }, true);
+    expect(clickThrough.enabled).toBe(true);
+    expect(clickThrough.toggle()).toBe(false);
+    expect(clickThrough.toggle()).toBe(true);
+    expect(calls).toEqual([[true, { forward: true }], [false], [true, { forward: true }]]);
+  });
+
+  it('starts movable (taking the mouse) without click-through', () => {
+    const calls: unknown[][] = [];
+    new OverlayClickThrough({ setIgnoreMouseEvents: (...args: unknown[]) => void calls.push(args) }, false);
+    expect(calls).toEqual([[false]]);
   });
 });
 

@@ -7,9 +7,6 @@ import { webPreferencesFor } from './web-preferences';
  * Electron binary: the command-line switch, the window options, and where a saved window lands.
  */
 
-/** The page address of the overlay window: the app page in overlay mode (avatar only, transparent). */
-export const OVERLAY_QUERY = '?overlay=1';
-
 /**
  * The global shortcut that toggles click-through. Three modifiers so it steals no common shortcut
  * (Ctrl+Shift+O alone is the bookmark manager in Chrome and the library in Firefox).
@@ -113,4 +110,38 @@ export function overlayWindowOptions(saved: Rectangle | null, displays: readonly
     title: 'Local Talking Avatar overlay',
     webPreferences: webPreferencesFor('overlay', preloadPath),
   };
+}
+
+/** What click-through needs of a window (BrowserWindow; a fake in tests). */
+export interface MouseEventsTarget {
+  setIgnoreMouseEvents(ignore: boolean, options?: { forward?: boolean }): void;
+}
+
+/**
+ * Click-through on and off. On, clicks go to the windows below and mouse moves are still forwarded
+ * to the page (Windows, macOS); off, the window takes the mouse again, so it can be dragged.
+ */
+export class OverlayClickThrough {
+  constructor(
+    private readonly target: MouseEventsTarget,
+    private on: boolean,
+  ) {
+    this.apply();
+  }
+
+  get enabled(): boolean {
+    return this.on;
+  }
+
+  /** Switches click-through; returns whether it is now on. */
+  toggle(): boolean {
+    this.on = !this.on;
+    this.apply();
+    return this.on;
+  }
+
+  private apply(): void {
+    if (this.on) this.target.setIgnoreMouseEvents(true, { forward: true });
+    else this.target.setIgnoreMouseEvents(false);
+  }
 }
