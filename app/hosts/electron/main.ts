@@ -10,6 +10,7 @@ import { defaultEngineConfig } from '../../engine/create-engine';
 import type { Engine, EngineConnection } from '../../engine/engine-api';
 import { resolveDataDir } from '../../engine/settings/data-dir';
 import { RendererPool } from '../../engine/share/renderer-pool';
+import { openDesktopOverlay } from './desktop-overlay';
 import { startDesktopShare, type DesktopShare } from './desktop-share';
 import { installProcessGuard } from '../serve/process-guard';
 import { IPC_FROM_RENDERER, IPC_SHARE_ENDPOINT, IPC_TO_RENDERER } from '../../shared/ipc-channels';
@@ -17,6 +18,7 @@ import { APP_ENTRY_URL } from './app-protocol';
 import { hardenBeforeReady, installContentsPolicy, installPermissionHandlers, serveAppProtocol } from './app-security';
 import { DOCUMENTATION_HOSTS, type ExternalLinkPolicy } from './external-links';
 import { OnDemandService } from './on-demand-service';
+import { parseOverlaySwitch, type OverlayLaunch } from './overlay-window';
 import { HiddenWindowRendererLauncher } from './renderer-pool-windows';
 import { TrustedPages } from './trusted-pages';
 import { utilityHostLauncher } from './utility-host-launcher';
@@ -27,7 +29,8 @@ import { webPreferencesFor } from './web-preferences';
  * (started when the window first asks for it), and locked-down navigation and permissions.
  * `--lan` opts the share server in to LAN viewers (loopback only otherwise); `--remote-talk` opts in
  * to remote conversations, served by one pooled hidden window (the share server then starts at launch).
- * `--vmc-out host:port` turns VMC output on for the run.
+ * `--vmc-out host:port` turns VMC output on for the run. `--overlay[=click-through]` opens the
+ * desktop overlay (the avatar alone in a transparent always-on-top window) instead of the app window.
  */
 
 // One app per user; a second launch brings the first window forward. This also stops a child that
@@ -88,18 +91,23 @@ function vmcOutSwitch(): { host: string; port: number } | undefined {
   }
 }
 
-function createWindow(): void {
-  mainWindow = new BrowserWindow({
-    width: 1280,
-    height: 800,
-    backgroundColor: '#101418',
-    title: 'Local Talking Avatar',
-    webPreferences: webPreferencesFor('main', preloadPath),
-  });
+/** The app window, or with `--overlay` the desktop overlay in its place. */
+async function createWindow(overlay: OverlayLaunch | null, dataDir: string): Promise<void> {
+  if (overlay) {
+    mainWindow = await openDesktopOverlay({ launch: overlay, preloadPath, dataDir, log: (line) => console.log(line) });
+  } else {
+    mainWindow = new BrowserWindow({
+      width: 1280,
+      height: 800,
+      backgroundColor: '#101418',
+      title: 'Local Talking Avatar',
+      webPreferences: webPreferencesFor('main', preloadPath),
+    });
+    void mainWindow.loadURL(APP_ENTRY_URL);
+  }
   mainWindow.on('closed', () => {
     mainWindow = null;
   });
-  void mainWindow.loadURL(APP_ENTRY_URL);
 }
 
 /** Remote talk: the share server now, and one pooled hidden window on its pooled page. */
@@ -152,11 +160,14 @@ app.whenReady().then(async () => {
   serveAppProtocol(rendererDir);
   installPermissionHandlers(session.defaultSession, pages);
   let composed: AppEngine;
+  let overlay: OverlayLaunch | null;
+  const dataDir = resolveDataDir();
   try {
     const vmcOut = vmcOutSwitch();
+    overlay = parseOverlaySwitch(process.argv);
     composed = await composeAppEngine({
       profile: 'auto',
-      dataDir: resolveDataDir(),
+      dataDir,
       base: { ...defaultEngineConfig(), launcher: utilityHostLauncher },
       vmcOut,
     });
@@ -169,7 +180,7 @@ app.whenReady().then(async () => {
   for (const warning of composed.warnings) console.warn(warning);
   for (const line of composed.summary) console.log(line);
   engine = composed.engine;
-  createWindow();
+  await createWindow(overlay, dataDir);
   if (remoteTalk) await startRemoteTalk();
   await engine.start();
 });

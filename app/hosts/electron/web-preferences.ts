@@ -1,7 +1,7 @@
 import type { WebPreferences } from 'electron';
 
-/** The app's windows: the visible main window, and the hidden pooled renderers of remote talk. */
-export type WindowKind = 'main' | 'pooled';
+/** The app's windows: the visible main window, the desktop overlay, and the hidden pooled renderers of remote talk. */
+export type WindowKind = 'main' | 'overlay' | 'pooled';
 
 /**
  * The webPreferences of every window the app opens, from one place: isolated, sandboxed, no Node,

@@ -1,4 +1,5 @@
 import { BackgroundModeSchema, type BackgroundMode } from '../../shared/settings.contract';
+import { overlayRequested } from '../../shared/page-modes';
 import { BACKGROUND_EVENT } from '../state/settings-store';
 
 /**
@@ -6,7 +7,7 @@ import { BACKGROUND_EVENT } from '../state/settings-store';
  * compositing a transparent window or browser source), or a chroma-key green for video tools.
  * `?background=normal|transparent|chroma` selects it for a page load; the settings store's
  * `avatar-background` event and `setBackgroundMode` change it live. The mode is mirrored as
- * `data-background` on <html> for the page CSS.
+ * `data-background` on <html> for the page CSS. The overlay page (`?overlay=1`) is always transparent.
  */
 /** The chroma-key colour: pure green, sRGB #00FF00, also drawn into the WebGL canvas itself. */
 export const CHROMA_KEY_COLOR = '#00FF00';
@@ -17,7 +18,10 @@ function isBackgroundMode(value: unknown): value is BackgroundMode {
   return BackgroundModeSchema.safeParse(value).success;
 }
 
+const overlayPage = overlayRequested(window.location.search);
+
 function fromUrl(): BackgroundMode | null {
+  if (overlayPage) return 'transparent';
   const requested = new URLSearchParams(window.location.search).get('background');
   return isBackgroundMode(requested) ? requested : null;
 }
@@ -28,7 +32,9 @@ document.documentElement.dataset.background = current;
 
 window.addEventListener(BACKGROUND_EVENT, (event) => {
   const mode = (event as CustomEvent<unknown>).detail;
-  if (isBackgroundMode(mode)) setBackgroundMode(mode);
+  // The saved setting does not reach the overlay: it stays transparent (and says so again on <html>).
+  if (overlayPage) setBackgroundMode('transparent');
+  else if (isBackgroundMode(mode)) setBackgroundMode(mode);
 });
 
 /** The URL's choice wins over the saved setting for this page load (applied again once the page is up). */

@@ -9,6 +9,7 @@ export const SHORTCUTS: readonly { keys: string; action: string }[] = [
   { keys: 'Shift + Enter', action: 'New line in the message' },
   { keys: ', or Ctrl + ,', action: 'Settings' },
   { keys: '?', action: 'This list of shortcuts' },
+  { keys: 'Ctrl + Alt + Shift + O', action: 'Desktop overlay (npm start -- --overlay): click-through on / off, from any app' },
 ];
 
 /** The keyboard shortcuts dialog (`?`); Escape or the close button closes it. */

@@ -27,6 +27,8 @@ export const protocol = { registerSchemesAsPrivileged: record('protocol.register
 export const ipcMain = { on: record('ipcMain.on'), handle: record('ipcMain.handle') };
 export class BrowserWindow {}
 export const dialog = {};
+export const globalShortcut = {};
+export const screen = {};
 export const session = {};
 export const shell = {};
 export const utilityProcess = {};
