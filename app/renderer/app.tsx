@@ -105,7 +105,7 @@ export function App({ runtime }: { runtime: Runtime }) {
         </nav>
       </section>
       {dialog === 'settings' && (
-        <SettingsPanel settings={runtime.settings} mic={micStatus} onRefreshDevices={() => void mic.refreshDevices()} onClose={() => setDialog(null)} />
+        <SettingsPanel settings={runtime.settings} mic={micStatus} vmc={runtime.vmc} onRefreshDevices={() => void mic.refreshDevices()} onClose={() => setDialog(null)} />
       )}
       {dialog === 'shortcuts' && <ShortcutsHelp onClose={() => setDialog(null)} />}
     </div>

@@ -187,3 +187,17 @@ describe('VMC service', () => {
     service.close();
   });
 });
+
+describe('VMC status in the settings panel', () => {
+  it('says where the bundles go, with which names and why, or what fails', async () => {
+    const { vmcStatusText } = await import('../../app/renderer/vmc/vmc-output');
+    expect(vmcStatusText(null)).toBe('');
+    expect(vmcStatusText({ type: 'vmc.status', enabled: false, naming: 'vrm1', target: '127.0.0.1:39539', source: 'settings' })).toBe('VMC output is off.');
+    expect(vmcStatusText({ type: 'vmc.status', enabled: true, naming: 'vrm0', target: '127.0.0.1:39539', source: 'flag' })).toBe(
+      'Sending to 127.0.0.1:39539 with VRM 0.x names (from --vmc-out for this run).',
+    );
+    expect(vmcStatusText({ type: 'vmc.status', enabled: true, naming: 'vrm1', target: '10.0.0.2:39539', source: 'settings', problem: 'network unreachable' })).toBe(
+      'Sending to 10.0.0.2:39539 fails: network unreachable',
+    );
+  });
+});

@@ -1,6 +1,7 @@
 import { type FormEvent, type KeyboardEvent, type ReactNode, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { EngineSettingsSchema, MicMode, PERSONA_MAX_CHARS, type BackgroundMode, type EngineSettings, type RestartSetting } from '../../shared/settings.contract';
 import { defaultVmcSettings, VMC_DEFAULT_PORT } from '../../shared/vmc.contract';
+import { vmcStatusText, type VmcOutput } from '../vmc/vmc-output';
 import type { MicStatus } from '../audio/mic-capture';
 import type { SettingsStore } from '../state/settings-store';
 
@@ -113,9 +114,10 @@ function Field({ label, hint, children }: { label: string; hint?: string; childr
  * engine's (persona, voice, voice detection, workers, models, VMC output) are saved with "Save" to the engine's
  * settings file, which says what needs a restart. Escape closes; focus returns where it was.
  */
-export function SettingsPanel(props: { settings: SettingsStore; mic: MicStatus; onRefreshDevices: () => void; onClose: () => void }) {
-  const { settings, mic, onRefreshDevices, onClose } = props;
+export function SettingsPanel(props: { settings: SettingsStore; mic: MicStatus; vmc: VmcOutput; onRefreshDevices: () => void; onClose: () => void }) {
+  const { settings, mic, vmc, onRefreshDevices, onClose } = props;
   const snapshot = useSyncExternalStore(settings.subscribe, settings.getSnapshot);
+  const vmcStatus = useSyncExternalStore(vmc.subscribe, vmc.getSnapshot);
   const engine = snapshot.engine;
   const [draft, setDraft] = useState<EngineDraft | null>(engine ? toDraft(engine.settings) : null);
   const [status, setStatus] = useState('');
@@ -284,7 +286,7 @@ export function SettingsPanel(props: { settings: SettingsStore; mic: MicStatus; 
             <Field label="Voice model" hint="Piper .onnx path. Empty: automatic. Needs a restart.">
               <input value={draft?.modelVoice ?? ''} onChange={edit('modelVoice')} placeholder="automatic" />
             </Field>
-            <Field label="VMC output (VTuber tools)" hint="Streams the avatar's face and head to VSeeFace, VNyan, Warudo… over OSC/UDP. Applies at once.">
+            <Field label="VMC output (VTuber tools)" hint={`Streams the avatar's face and head to VSeeFace, VNyan, Warudo… over OSC/UDP. Applies at once. ${vmcStatusText(vmcStatus)}`.trim()}>
               <select value={draft?.vmcEnabled ?? 'off'} onChange={edit('vmcEnabled')}>
                 <option value="off">Off</option>
                 <option value="on">On</option>

@@ -40,6 +40,15 @@ export function vmcPoseOf(frame: VmcFrame): VmcPose {
   };
 }
 
+/** What the engine says of VMC output right now, in words (the settings panel shows it). */
+export function vmcStatusText(status: VmcStatus | null): string {
+  if (!status) return '';
+  if (!status.enabled) return 'VMC output is off.';
+  const naming = status.naming === 'vrm0' ? 'VRM 0.x' : 'VRM 1.0';
+  const source = status.source === 'flag' ? ' (from --vmc-out for this run)' : '';
+  return status.problem ? `Sending to ${status.target} fails: ${status.problem}` : `Sending to ${status.target} with ${naming} names${source}.`;
+}
+
 /**
  * The page's half of VMC output (the engine sends the UDP): while the engine says VMC is on
  * (`vmc.status`), every rendered frame's face goes to the engine as `vmc.pose`; when frames are
@@ -53,6 +62,7 @@ export class VmcOutput {
   private ticker: Worker | null = null;
   private lastSentMs = -Infinity;
   private sentCount = 0;
+  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly client: EngineClient) {
     client.onMessage((message) => {
@@ -72,6 +82,15 @@ export class VmcOutput {
   get current(): VmcStatus | null {
     return this.status;
   }
+
+  /** Calls `listener` whenever the engine's VMC status changes (for useSyncExternalStore); returns the unsubscribe. */
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  /** The current status, for useSyncExternalStore. */
+  readonly getSnapshot = (): VmcStatus | null => this.status;
 
   /** Poses sent so far. */
   get sent(): number {
@@ -106,6 +125,7 @@ export class VmcOutput {
 
   private follow(status: VmcStatus | null): void {
     this.status = status;
+    for (const listener of this.listeners) listener();
     if (this.enabled && !this.ticker) {
       // A worker's timers keep running in hidden pages, where requestAnimationFrame stops.
       this.ticker = new Worker(new URL('../share/share-ticker.worker.ts', import.meta.url), { type: 'module' });
