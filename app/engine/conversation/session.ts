@@ -4,7 +4,7 @@ import { MAX_LOADED_ENTRIES, REPLY_OF, type ServerMessage } from '../../shared/m
 import type { TurnSource, TurnTrace } from '../../shared/trace.contract';
 import type { ChatMessage, VadTune } from '../../shared/worker.contract';
 import { AsyncQueue } from '../pipeline/async-queue';
-import { leaseSttIfIdle, sttStage, transcribeInterim, type Utterance } from '../pipeline/stt.stage';
+import { leaseSttIfIdle, sttStage, transcribeOnLease, type Utterance } from '../pipeline/stt.stage';
 import { vadStage, type MicFrame } from '../pipeline/vad.stage';
 import { once } from '../pipeline/stage';
 import type { WorkerPool } from '../pool/worker-pool';
@@ -383,12 +383,7 @@ export class Session {
     let text: string | undefined;
     try {
       const lease = await this.pool.lease('stt', this.id, AbortSignal.any([this.controller.signal, AbortSignal.timeout(DECISION_LEASE_MS)]));
-      try {
-        const result = await lease.worker.run({ kind: 'stt', sampleRateHz: 16000, pcm: ended.pcm, final: true }, { signal: this.controller.signal });
-        text = result.text.trim();
-      } finally {
-        lease.release();
-      }
+      text = await transcribeOnLease(lease, { pcm: ended.pcm, sampleRateHz: 16000 }, true, { pool: this.pool, sessionId: this.id }, this.controller.signal);
     } catch {
       // No words in time: an interruption is the safe reading (the user can say it again; a stuck voice is worse).
     }
@@ -432,12 +427,7 @@ export class Session {
     const text = (async () => {
       const lease = await leaseSttIfIdle(this.pool, this.id);
       if (!lease) return undefined;
-      try {
-        const result = await lease.worker.run({ kind: 'stt', sampleRateHz: 16000, pcm: audio, final: true }, { signal: AbortSignal.any([this.controller.signal, controller.signal]) });
-        return result.text.trim();
-      } finally {
-        lease.release();
-      }
+      return transcribeOnLease(lease, { pcm: audio, sampleRateHz: 16000 }, true, { pool: this.pool, sessionId: this.id }, AbortSignal.any([this.controller.signal, controller.signal]));
     })().catch(() => undefined);
     return { text, cancel: () => controller.abort() };
   }
@@ -484,7 +474,7 @@ export class Session {
           return;
         }
         const input: Utterance = { pcm: audio(), sampleRateHz: 16000 };
-        const text = await transcribeInterim(lease, input, { pool: this.pool, sessionId: this.id }, controller.signal);
+        const text = await transcribeOnLease(lease, input, false, { pool: this.pool, sessionId: this.id }, controller.signal);
         // The utterance ended (its final transcript comes from its own run) or the session closed: too late.
         if (!current() || !text) return;
         speech.turnId ??= this.reserveTurnId();

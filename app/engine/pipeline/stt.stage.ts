@@ -51,10 +51,13 @@ export async function leaseSttIfIdle(pool: WorkerPool, sessionId: string): Promi
   return undefined;
 }
 
-/** One partial transcription of the speech so far on a lease from `leaseSttIfIdle`; `signal` cancels it in the worker. */
-export async function transcribeInterim(lease: Lease, utterance: Utterance, options: SttStageOptions, signal: AbortSignal): Promise<string> {
+/**
+ * One transcription outside the turn's own STT stage (a partial one, the words at a pause, speech
+ * over the avatar) on a lease already held, which it releases; `signal` cancels it in the worker.
+ */
+export async function transcribeOnLease(lease: Lease, utterance: Utterance, final: boolean, options: SttStageOptions, signal: AbortSignal): Promise<string> {
   try {
-    return await transcribe(lease, utterance, false, options, signal);
+    return await transcribe(lease, utterance, final, options, signal);
   } finally {
     lease.release();
   }
