@@ -222,7 +222,7 @@ export class TtsPlayer {
       lastReportMs: 0,
     });
     // Lip-sync keys share the schedule's units; sampling them at audibleTimeSec() moves the mouth with the ears.
-    this.lipSync.schedule(chunk.phonemes, startSec);
+    this.lipSync.schedule(chunk.phonemes, startSec, { turnId: turn.turnId, seq: chunk.seq });
   }
 
   /** Reports progress against the audible clock and releases chunks stuck behind a lost `seq`. */

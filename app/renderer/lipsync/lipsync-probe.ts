@@ -16,6 +16,9 @@ export interface FaceSample {
 export interface ScheduleRecord {
   startSec: number;
   phonemes: PhonemeSpan[];
+  /** The turn and chunk it belongs to, when the player named it (a reply may repeat an earlier one's words). */
+  turnId?: string;
+  seq?: number;
 }
 
 /** The animator's face computation for an audio time (the one it uses for every frame). */
@@ -49,9 +52,9 @@ export class LipSyncProbe {
     this.enabled = true;
   }
 
-  recordSchedule(phonemes: readonly PhonemeSpan[], startSec: number): void {
+  recordSchedule(phonemes: readonly PhonemeSpan[], startSec: number, chunk?: { turnId: string; seq: number }): void {
     if (!this.enabled) return;
-    this.scheduled.push({ startSec, phonemes: phonemes.map((span) => ({ ...span })) });
+    this.scheduled.push({ startSec, phonemes: phonemes.map((span) => ({ ...span })), ...chunk });
     if (this.scheduled.length > MAX_SCHEDULES) this.scheduled.shift();
   }
 
