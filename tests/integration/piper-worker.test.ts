@@ -10,8 +10,8 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { initWhisper } from '@fugood/whisper.node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resample } from '../../app/engine/lipsync/wav-file';
 import { wordErrorRate } from '../../app/engine/models/ct2-whisper/wer';
 import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
 import { workerEntryFor } from '../../app/engine/pool/worker-entry';
@@ -21,13 +21,13 @@ import { TtsRunResultSchema, type FromWorker, type LoadSpec, type ToWorker, type
 import { ensurePiperVoiceFixture } from '../../scripts/fixtures/voice-fixture';
 import { startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
 import { requestWorker as send } from '../support/worker-request';
+import { startWhisperWorker, stopWhisperWorker, transcribeOn } from '../support/whisper-worker';
 
 const dev = await devModelsOrSkipReason();
 const HOP = 256;
 /** Opening the 60 MB voice (plus tsx compiling eSpeak's 0.8 MB module in the thread) on a busy 2-core machine. */
 const LOAD_TIMEOUT_MS = 240_000;
-/** One 30 s whisper encoder window takes 25–90 s on a busy 2-core machine. */
-const TRANSCRIBE_TIMEOUT_MS = 400_000;
+const TRANSCRIBE_TIMEOUT_MS = 120_000;
 
 
 
@@ -88,20 +88,6 @@ function frameRms(result: TtsRunResult, span: PhonemeSpan): number[] {
     out.push(Math.sqrt(sum / frame));
   }
   return out;
-}
-
-/** Float PCM → 16 kHz 16-bit PCM for whisper (two-tap average, then linear interpolation). */
-function toWhisperPcm(result: TtsRunResult): ArrayBuffer {
-  const { pcm, sampleRateHz } = result;
-  const out = new Int16Array(Math.floor((pcm.length * 16_000) / sampleRateHz));
-  for (let i = 0; i < out.length; i++) {
-    const position = (i * sampleRateHz) / 16_000;
-    const index = Math.floor(position);
-    const at = (k: number): number => (pcm[Math.min(k, pcm.length - 1)]! + pcm[Math.min(k + 1, pcm.length - 1)]!) / 2;
-    const value = at(index) + (at(index + 1) - at(index)) * (position - index);
-    out[i] = Math.max(-32768, Math.min(32767, Math.round(value * 32767)));
-  }
-  return out.buffer;
 }
 
 describe.skipIf(!dev.ok)(`Piper worker with the dev voice${dev.ok ? '' : ` (SKIPPED: ${dev.skipReason})`}`, () => {
@@ -247,15 +233,15 @@ describe.skipIf(!dev.ok)(`Piper worker with the dev voice${dev.ok ? '' : ` (SKIP
     async () => {
       const text = 'Please turn off the lights in the kitchen before you leave. The weather today is sunny with a light breeze.';
       const result = await speak(worker, text);
-      const whisper = await initWhisper({ filePath: whisperPath, useGpu: false });
+      // The app's own whisper worker, without dropping repeats (a reply may really repeat itself).
+      const { worker: whisper } = await startWhisperWorker(whisperPath, { dropRepeatedSentences: false });
       try {
-        const { promise } = whisper.transcribeData(toWhisperPcm(result), { language: 'en', maxThreads: 2, temperature: 0 });
-        const heard = (await promise).result.trim();
+        const heard = (await transcribeOn(whisper, new Float32Array(resample(result.pcm, result.sampleRateHz, 16_000)))).text.trim();
         const { wer } = wordErrorRate(text, heard);
         console.log(`Piper joe → whisper: "${heard}" (WER ${(wer * 100).toFixed(1)} %)`);
         expect(wer).toBeLessThanOrEqual(0.25);
       } finally {
-        await whisper.release();
+        await stopWhisperWorker(whisper);
       }
     },
     TRANSCRIBE_TIMEOUT_MS,

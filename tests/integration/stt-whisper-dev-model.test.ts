@@ -1,16 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRoot } from '../../app/engine/app-paths';
 import { decodeWavAt } from '../../app/engine/lipsync/wav-file';
 import { wordErrorRate } from '../../app/engine/models/ct2-whisper/wer';
 import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
-import { workerEntryFor } from '../../app/engine/pool/worker-entry';
-import { SttRunResultSchema, type SttRunResult } from '../../app/shared/worker.contract';
-import { startWorkerThread as startSourceWorker } from '../../app/native-workers/worker-thread';
-import { requestWorker as send } from '../support/worker-request';
+import { startWhisperWorker, stopWhisperWorker, transcribeOn } from '../support/whisper-worker';
 
 /**
  * The whisper worker on the development model (tiny.en converted from CTranslate2 by our converter):
@@ -28,19 +25,6 @@ const ESPEAK_SENTENCES = [
 ];
 const SAMPLE_RATE_HZ = 16_000;
 
-
-
-let nextRequest = 0;
-
-async function transcribe(worker: Worker, pcm: Float32Array<ArrayBuffer>): Promise<SttRunResult> {
-  const requestId = `dev-stt-${nextRequest++}`;
-  const reply = await send(worker, { type: 'run', requestId, input: { kind: 'stt', sampleRateHz: 16000, pcm, final: true } }, (r) =>
-    (r.type === 'result' || r.type === 'error') && r.requestId === requestId,
-  );
-  if (reply.type !== 'result') throw new Error(`expected a result, got ${JSON.stringify(reply)}`);
-  return SttRunResultSchema.parse(reply.data);
-}
-
 const wavTo16kHz = (wav: Buffer): Float32Array<ArrayBuffer> => decodeWavAt(wav, SAMPLE_RATE_HZ);
 
 describe.skipIf(!dev.ok)(`whisper worker on the dev tiny.en model${dev.ok ? '' : ` (SKIPPED: ${dev.skipReason})`}`, () => {
@@ -49,24 +33,18 @@ describe.skipIf(!dev.ok)(`whisper worker on the dev tiny.en model${dev.ok ? '' :
   beforeAll(async () => {
     if (!dev.ok) return;
     const modelPath = dev.profile.stt.whisperGgmlPath;
-    // One thread: ggml's threads spin at barriers, and on a machine busy with other tests two of them
-    // can take 10× longer than one.
-    worker = startSourceWorker(workerEntryFor('whisper'));
-    const ready = await send(worker, { type: 'load', spec: { kind: 'stt', engine: 'whisper', modelName: 'tiny.en (dev)', modelPath, threads: 1, options: {} } }, (reply) =>
-      reply.type === 'ready' || reply.type === 'error',
-    );
-    expect(ready).toMatchObject({ type: 'ready', info: { modelPath, weightType: 'f16', layers: 4, width: 384, multilingual: false, language: 'en' } });
+    let info: Record<string, unknown>;
+    ({ worker, info } = await startWhisperWorker(modelPath));
+    expect(info).toMatchObject({ modelPath, weightType: 'f16', layers: 4, width: 384, multilingual: false, language: 'en' });
   });
 
   afterAll(async () => {
-    if (!worker) return;
-    expect(await send(worker, { type: 'unload' }, (reply) => reply.type === 'unloaded' || reply.type === 'error')).toEqual({ type: 'unloaded' });
-    await worker.terminate();
+    await stopWhisperWorker(worker);
   });
 
   it.skipIf(!existsSync(jfkWav))(`transcribes jfk.wav within 10 % WER${existsSync(jfkWav) ? '' : ` (SKIPPED: ${jfkWav} is absent)`}`, async () => {
     const pcm = wavTo16kHz(readFileSync(jfkWav));
-    const result = await transcribe(worker, pcm);
+    const result = await transcribeOn(worker, pcm);
     expect(wordErrorRate(JFK_TEXT, result.text).wer, result.text).toBeLessThanOrEqual(0.1);
     expect(result.segments.length).toBeGreaterThan(0);
     for (const segment of result.segments) expect(segment.endMs).toBeLessThanOrEqual((pcm.length / SAMPLE_RATE_HZ) * 1000);
@@ -74,7 +52,7 @@ describe.skipIf(!dev.ok)(`whisper worker on the dev tiny.en model${dev.ok ? '' :
 
   it.skipIf(!existsSync(espeakNg))(`transcribes eSpeak NG sentences within 20 % WER${existsSync(espeakNg) ? '' : ' (SKIPPED: espeak-ng is not installed)'}`, async () => {
     for (const sentence of ESPEAK_SENTENCES) {
-      const result = await transcribe(worker, wavTo16kHz(execFileSync(espeakNg, ['--stdout', '-v', 'en-us', sentence])));
+      const result = await transcribeOn(worker, wavTo16kHz(execFileSync(espeakNg, ['--stdout', '-v', 'en-us', sentence])));
       expect(wordErrorRate(sentence, result.text).wer, result.text).toBeLessThanOrEqual(0.2);
     }
   });

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join, posix, win32 } from 'node:path';
+import { basename, dirname, join, posix, win32 } from 'node:path';
 import { appRoot } from '../app-paths';
 
 /** Folder name under the platform's per-user data folder. */
@@ -35,7 +35,16 @@ export function resolveModelsDir(inputs: ModelsDirInputs = {}): string {
   return posix.join(dataHome, appDataName, 'models');
 }
 
+/**
+ * Where the files electron-builder ships as `extraResources` are: in a package the app root is
+ * `resources/app.asar` and they sit beside it (`resources/models/catalog.json`); from the project
+ * they are in its `resources/` folder.
+ */
+export function shippedResourcesDir(root: string = appRoot): string {
+  return basename(root).endsWith('.asar') ? dirname(root) : join(root, 'resources');
+}
+
 /** The catalog shipped with the app, unless `--catalog` or env AVATAR_MODEL_CATALOG names another. */
 export function resolveCatalogPath(explicitPath?: string, env: NodeJS.ProcessEnv = process.env): string {
-  return explicitPath || env.AVATAR_MODEL_CATALOG || join(appRoot, 'resources', 'models', 'catalog.json');
+  return explicitPath || env.AVATAR_MODEL_CATALOG || join(shippedResourcesDir(), 'models', 'catalog.json');
 }

@@ -64,6 +64,8 @@ export interface NativeWhisper {
   /** Resolves with every segment once whisper.cpp is done; `onSegment` sees each as it is decoded. */
   transcribe(pcm: Float32Array, params: NativeTranscribeParams, onSegment: (segment: NativeSegment) => void): Promise<NativeSegment[]>;
   free(): Promise<void>;
+  /** Which CPU-level build of the addon runs it (whisper-cpu-level.ts), when known. */
+  cpuLevel?: string;
 }
 
 /** Opens a whisper.cpp model; injectable so the engine's bookkeeping can be tested without native code. */
@@ -134,6 +136,7 @@ export class WhisperEngine implements WorkerEngine {
       audioCtx: summary.hparams.nAudioCtx,
       trimAudioContextMarginMs: this.trimMarginMs,
       warmUpMs: options.data.warmUpMs,
+      cpuLevel: model.cpuLevel ?? 'unknown',
     };
   }
 
