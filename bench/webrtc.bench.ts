@@ -1,6 +1,7 @@
 import { loadavg } from 'node:os';
 import { quantile, round3, type Benchmark } from './bench-api';
 import { STAMP_LAYOUT } from '../app/renderer/share/share-stamp';
+import { SHARE_PRESETS, type SharePresetName } from '../app/shared/share.contract';
 import type { Browser, Page } from 'playwright-core';
 import { launchShareBrowser, startShareServe, type ShareServe } from '../tests/support/share-session';
 
@@ -94,6 +95,85 @@ function audioVideoSkews(clicksWallMs: number[], onsetsWallMs: number[], frames:
   return { audioMs, skewMs };
 }
 
+/**
+ * On a viewer page whose first `<video>` plays the share: for `seconds`, each presented frame's stamp
+ * (requestVideoFrameCallback) and, when the stream has audio, each click heard (AudioWorklet onsets),
+ * on the machine's wall clock.
+ */
+function receiveFrames(page: Page, seconds: number): Promise<ReceiverResult> {
+  return page.evaluate(
+    async ({ layout, durationMs }) => {
+      const video = document.querySelector('video')!;
+      const result: ReceiverResult = { firstFrameMs: (window as unknown as { firstFrameMs: number }).firstFrameMs, frames: [], onsetsWallMs: [] };
+      const stampWidth = layout.bits * layout.cellPx;
+      const canvas = new OffscreenCanvas(stampWidth, layout.cellPx);
+      const context = canvas.getContext('2d', { willReadFrequently: true })!;
+      const onFrame = (_now: number, metadata: VideoFrameCallbackMetadata): void => {
+        context.drawImage(video, 0, 0, stampWidth, layout.cellPx, 0, 0, stampWidth, layout.cellPx);
+        const pixels = context.getImageData(0, 0, stampWidth, layout.cellPx).data;
+        let value = 0;
+        for (let bit = 0; bit < layout.bits; bit++) {
+          const index = (Math.floor(layout.cellPx / 2) * stampWidth + bit * layout.cellPx + Math.floor(layout.cellPx / 2)) * 4;
+          value = value * 2 + ((pixels[index]! + pixels[index + 1]! + pixels[index + 2]!) / 3 > 128 ? 1 : 0);
+        }
+        const displayWallMs = performance.timeOrigin + metadata.expectedDisplayTime;
+        // The stamp is the capture time modulo 2^32 ms; anything outside 0..10 s is a misread.
+        const latencyMs = (((displayWallMs - value) % 2 ** 32) + 2 ** 32) % 2 ** 32;
+        const valid = latencyMs < 10_000;
+        const receivedWallMs = metadata.receiveTime === undefined ? null : performance.timeOrigin + metadata.receiveTime;
+        result.frames.push({
+          displayWallMs,
+          glassToGlassMs: valid ? latencyMs : null,
+          stampToReceivedMs: valid && receivedWallMs !== null ? latencyMs - (displayWallMs - receivedWallMs) : null,
+          receivedToDisplayMs: receivedWallMs === null ? null : displayWallMs - receivedWallMs,
+          width: metadata.width,
+          height: metadata.height,
+        });
+        video.requestVideoFrameCallback(onFrame);
+      };
+      video.requestVideoFrameCallback(onFrame);
+      // The floor sends video only.
+      if ((video.srcObject as MediaStream).getAudioTracks().length === 0) {
+        await new Promise((resolve) => setTimeout(resolve, durationMs));
+        return result;
+      }
+
+      const audio = new AudioContext();
+      // An onset: the first loud sample after 0.3 s without one (clicks come once a second).
+      const source = `class Onset extends AudioWorkletProcessor {
+        constructor() { super(); this.lastLoudSec = -1; }
+        process(inputs) {
+          const samples = inputs[0] && inputs[0][0];
+          if (samples) for (let i = 0; i < samples.length; i++) {
+            if (Math.abs(samples[i]) < 0.3) continue;
+            const atSec = currentTime + i / sampleRate;
+            if (this.lastLoudSec < 0 || atSec - this.lastLoudSec > 0.3) this.port.postMessage(atSec);
+            this.lastLoudSec = atSec;
+          }
+          return true;
+        }
+      }
+      registerProcessor('onset', Onset);`;
+      await audio.audioWorklet.addModule(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+      const onset = new AudioWorkletNode(audio, 'onset');
+      audio.createMediaStreamSource(video.srcObject as MediaStream).connect(onset).connect(audio.destination);
+      onset.port.onmessage = (event: MessageEvent<number>) => {
+        // Heard time of that sample: the output timestamp maps the audio clock onto performance.now().
+        const stamp = audio.getOutputTimestamp();
+        const heardMs =
+          stamp.performanceTime && stamp.contextTime !== undefined
+            ? stamp.performanceTime + (event.data - stamp.contextTime) * 1000
+            : performance.now() - (audio.currentTime - event.data - audio.outputLatency) * 1000;
+        result.onsetsWallMs.push(performance.timeOrigin + heardMs);
+      };
+      await new Promise((resolve) => setTimeout(resolve, durationMs));
+      await audio.close();
+      return result;
+    },
+    { layout: STAMP_LAYOUT, durationMs: seconds * 1000 },
+  );
+}
+
 /** Shares from one sender page to one viewer page for `seconds` and measures what the viewer sees and hears. */
 async function measureShare(browser: Browser, serve: ShareServe, sender: SenderSetup, seconds: number): Promise<Record<string, number>> {
   const app = await browser.newPage({ viewport: sender.viewport });
@@ -124,90 +204,20 @@ async function measureShare(browser: Browser, serve: ShareServe, sender: SenderS
     const sampler = setInterval(() => {
       void app.evaluate(() => window.avatarDiagnostics?.fps ?? 0).then((fps) => renderFps.push(fps), () => undefined);
     }, 1000);
-    const received = await viewer.evaluate(
-      async ({ layout, durationMs }) => {
-        const video = document.querySelector('video')!;
-        const result: ReceiverResult = { firstFrameMs: (window as unknown as { firstFrameMs: number }).firstFrameMs, frames: [], onsetsWallMs: [] };
-        const stampWidth = layout.bits * layout.cellPx;
-        const canvas = new OffscreenCanvas(stampWidth, layout.cellPx);
-        const context = canvas.getContext('2d', { willReadFrequently: true })!;
-        const onFrame = (_now: number, metadata: VideoFrameCallbackMetadata): void => {
-          context.drawImage(video, 0, 0, stampWidth, layout.cellPx, 0, 0, stampWidth, layout.cellPx);
-          const pixels = context.getImageData(0, 0, stampWidth, layout.cellPx).data;
-          let value = 0;
-          for (let bit = 0; bit < layout.bits; bit++) {
-            const index = (Math.floor(layout.cellPx / 2) * stampWidth + bit * layout.cellPx + Math.floor(layout.cellPx / 2)) * 4;
-            value = value * 2 + ((pixels[index]! + pixels[index + 1]! + pixels[index + 2]!) / 3 > 128 ? 1 : 0);
-          }
-          const displayWallMs = performance.timeOrigin + metadata.expectedDisplayTime;
-          // The stamp is the capture time modulo 2^32 ms; anything outside 0..10 s is a misread.
-          const latencyMs = (((displayWallMs - value) % 2 ** 32) + 2 ** 32) % 2 ** 32;
-          const valid = latencyMs < 10_000;
-          const receivedWallMs = metadata.receiveTime === undefined ? null : performance.timeOrigin + metadata.receiveTime;
-          result.frames.push({
-            displayWallMs,
-            glassToGlassMs: valid ? latencyMs : null,
-            stampToReceivedMs: valid && receivedWallMs !== null ? latencyMs - (displayWallMs - receivedWallMs) : null,
-            receivedToDisplayMs: receivedWallMs === null ? null : displayWallMs - receivedWallMs,
-            width: metadata.width,
-            height: metadata.height,
-          });
-          video.requestVideoFrameCallback(onFrame);
-        };
-        video.requestVideoFrameCallback(onFrame);
-
-        const audio = new AudioContext();
-        // An onset: the first loud sample after 0.3 s without one (clicks come once a second).
-        const source = `class Onset extends AudioWorkletProcessor {
-          constructor() { super(); this.lastLoudSec = -1; }
-          process(inputs) {
-            const samples = inputs[0] && inputs[0][0];
-            if (samples) for (let i = 0; i < samples.length; i++) {
-              if (Math.abs(samples[i]) < 0.3) continue;
-              const atSec = currentTime + i / sampleRate;
-              if (this.lastLoudSec < 0 || atSec - this.lastLoudSec > 0.3) this.port.postMessage(atSec);
-              this.lastLoudSec = atSec;
-            }
-            return true;
-          }
-        }
-        registerProcessor('onset', Onset);`;
-        await audio.audioWorklet.addModule(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
-        const onset = new AudioWorkletNode(audio, 'onset');
-        audio.createMediaStreamSource(video.srcObject as MediaStream).connect(onset).connect(audio.destination);
-        onset.port.onmessage = (event: MessageEvent<number>) => {
-          // Heard time of that sample: the output timestamp maps the audio clock onto performance.now().
-          const stamp = audio.getOutputTimestamp();
-          const heardMs =
-            stamp.performanceTime && stamp.contextTime !== undefined
-              ? stamp.performanceTime + (event.data - stamp.contextTime) * 1000
-              : performance.now() - (audio.currentTime - event.data - audio.outputLatency) * 1000;
-          result.onsetsWallMs.push(performance.timeOrigin + heardMs);
-        };
-        await new Promise((resolve) => setTimeout(resolve, durationMs));
-        await audio.close();
-        return result;
-      },
-      { layout: STAMP_LAYOUT, durationMs: seconds * 1000 },
-    );
+    const received = await receiveFrames(viewer, seconds);
     clearInterval(sampler);
     const clicks = await app.evaluate(() => window.avatarShareStatus!.clickWallMs);
     const sent = await videoRtpStats(app, 'outbound-rtp');
     const got = await videoRtpStats(viewer, 'inbound-rtp');
 
     const latencies = received.frames.flatMap((frame) => (frame.glassToGlassMs === null ? [] : [frame.glassToGlassMs]));
-    const fpsPerSecond: number[] = [];
-    const times = received.frames.map((frame) => frame.displayWallMs);
-    for (let start = times[0]!; start + 1000 <= times.at(-1)!; start += 1000) {
-      fpsPerSecond.push(times.filter((time) => time >= start && time < start + 1000).length);
-    }
     const { audioMs, skewMs } = audioVideoSkews(clicks, received.onsetsWallMs, received.frames);
     return {
       glass_to_glass_ms_p50: round3(quantile(latencies, 0.5)),
       glass_to_glass_ms_p95: round3(quantile(latencies, 0.95)),
       stamp_to_received_ms_p50: round3(quantile(received.frames.flatMap((frame) => (frame.stampToReceivedMs === null ? [] : [frame.stampToReceivedMs])), 0.5)),
       received_to_display_ms_p50: round3(quantile(received.frames.flatMap((frame) => (frame.receivedToDisplayMs === null ? [] : [frame.receivedToDisplayMs])), 0.5)),
-      received_fps_p50: round3(quantile(fpsPerSecond, 0.5)),
+      received_fps_p50: round3(quantile(fpsPerSecond(received.frames), 0.5)),
       audio_video_skew_ms_p95: round3(quantile(skewMs.map(Math.abs), 0.95)),
       time_to_first_frame_ms: round3(received.firstFrameMs ?? Number.NaN),
       audio_glass_to_glass_ms_p50: round3(quantile(audioMs, 0.5)),
@@ -234,6 +244,123 @@ async function measureShare(browser: Browser, serve: ShareServe, sender: SenderS
   }
 }
 
+/**
+ * The floor: what this machine's Chromium does with no app code at all. A bare WebGL canvas of the
+ * preset size, cleared to a moving colour with the same stamp (scissored clears) on every
+ * requestAnimationFrame, `captureStream(fps)` straight from it, one plain RTCPeerConnection to a
+ * bare receiver page (host candidates, the preset's bitrate, maintain-resolution).
+ */
+async function measureFloor(browser: Browser, preset: { width: number; height: number; fps: number; maxBitrateKbps: number }, seconds: number): Promise<Record<string, number>> {
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 720 } });
+  try {
+    const sender = await context.newPage();
+    const receiver = await context.newPage();
+    await sender.setContent(`<canvas width="${preset.width}" height="${preset.height}"></canvas>`);
+    await receiver.setContent('<video autoplay muted playsinline></video>');
+    // tsx (esbuild keepNames) wraps named functions in __name(); page functions need it defined.
+    for (const page of [sender, receiver]) await page.evaluate('window.__name = (fn) => fn');
+    await receiver.evaluate(() => {
+      const video = document.querySelector('video')!;
+      video.requestVideoFrameCallback((_now, metadata) => {
+        (window as unknown as { firstFrameMs: number }).firstFrameMs = metadata.expectedDisplayTime;
+      });
+    });
+    const renderFps = { frames: 0 };
+    const offer = await sender.evaluate(
+      async ({ layout, fps, maxBitrateKbps }) => {
+        const canvas = document.querySelector('canvas')!;
+        const gl = canvas.getContext('webgl', { alpha: false, antialias: false })!;
+        const page = window as unknown as { renderedFrames: number; floorPc: RTCPeerConnection };
+        page.renderedFrames = 0;
+        const draw = (): void => {
+          const hue = (performance.now() / 2000) % 1;
+          gl.disable(gl.SCISSOR_TEST);
+          gl.clearColor(0.2 + 0.6 * hue, 0.4, 0.8 - 0.6 * hue, 1);
+          gl.clear(gl.COLOR_BUFFER_BIT);
+          // The stamp: wall-clock ms modulo 2^32, 32 cells top-left, white = 1 (WebGL's y runs upwards).
+          const value = Math.floor(performance.timeOrigin + performance.now()) % 2 ** layout.bits;
+          gl.enable(gl.SCISSOR_TEST);
+          for (let bit = 0; bit < layout.bits; bit++) {
+            const on = Math.floor(value / 2 ** (layout.bits - 1 - bit)) % 2 === 1 ? 1 : 0;
+            gl.scissor(bit * layout.cellPx, canvas.height - layout.cellPx, layout.cellPx, layout.cellPx);
+            gl.clearColor(on, on, on, 1);
+            gl.clear(gl.COLOR_BUFFER_BIT);
+          }
+          page.renderedFrames += 1;
+          requestAnimationFrame(draw);
+        };
+        requestAnimationFrame(draw);
+        const pc = new RTCPeerConnection();
+        page.floorPc = pc;
+        const track = canvas.captureStream(fps).getVideoTracks()[0]!;
+        track.contentHint = 'detail';
+        const sender = pc.addTrack(track);
+        await pc.setLocalDescription(await pc.createOffer());
+        const parameters = sender.getParameters();
+        for (const encoding of parameters.encodings) {
+          encoding.maxBitrate = maxBitrateKbps * 1000;
+          encoding.maxFramerate = fps;
+        }
+        parameters.degradationPreference = 'maintain-resolution';
+        await sender.setParameters(parameters);
+        await new Promise<void>((resolve) => {
+          if (pc.iceGatheringState === 'complete') resolve();
+          pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
+        });
+        return pc.localDescription!.sdp;
+      },
+      { layout: STAMP_LAYOUT, fps: preset.fps, maxBitrateKbps: preset.maxBitrateKbps },
+    );
+    const answer = await receiver.evaluate(async (sdp) => {
+      const pc = new RTCPeerConnection();
+      (window as unknown as { __peerConnections: RTCPeerConnection[] }).__peerConnections = [pc];
+      pc.ontrack = (event) => {
+        document.querySelector('video')!.srcObject = new MediaStream([event.track]);
+      };
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+      await pc.setLocalDescription(await pc.createAnswer());
+      await new Promise<void>((resolve) => {
+        if (pc.iceGatheringState === 'complete') resolve();
+        pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
+      });
+      return pc.localDescription!.sdp;
+    }, offer);
+    await sender.evaluate(async (sdp) => {
+      const page = window as unknown as { floorPc: RTCPeerConnection; __peerConnections: RTCPeerConnection[] };
+      page.__peerConnections = [page.floorPc];
+      await page.floorPc.setRemoteDescription({ type: 'answer', sdp });
+    }, answer);
+    await receiver.waitForFunction(() => (window as unknown as { firstFrameMs?: number }).firstFrameMs !== undefined, null, { timeout: 60_000 });
+    const renderedBefore = await sender.evaluate(() => (window as unknown as { renderedFrames: number }).renderedFrames);
+    const startedMs = Date.now();
+    const received = await receiveFrames(receiver, seconds);
+    renderFps.frames = (await sender.evaluate(() => (window as unknown as { renderedFrames: number }).renderedFrames)) - renderedBefore;
+    const sent = await videoRtpStats(sender, 'outbound-rtp');
+    const latencies = received.frames.flatMap((frame) => (frame.glassToGlassMs === null ? [] : [frame.glassToGlassMs]));
+    return {
+      glass_to_glass_ms_p50: round3(quantile(latencies, 0.5)),
+      glass_to_glass_ms_p95: round3(quantile(latencies, 0.95)),
+      received_fps_p50: round3(quantile(fpsPerSecond(received.frames), 0.5)),
+      sender_render_fps: round3((renderFps.frames * 1000) / (Date.now() - startedMs)),
+      received_width_px_p50: round3(quantile(received.frames.map((frame) => frame.width), 0.5)),
+      stamp_decoded_ratio: round3(latencies.length / Math.max(1, received.frames.length)),
+      sender_encode_ms_mean: meanMs(sent.totalEncodeTime, sent.framesEncoded),
+    };
+  } finally {
+    await context.close();
+  }
+}
+
+/** Presented frames per wall-clock second, over the whole recording. */
+function fpsPerSecond(frames: ReceiverResult['frames']): number[] {
+  const counts: number[] = [];
+  const times = frames.map((frame) => frame.displayWallMs);
+  for (let start = times[0]!; start + 1000 <= times.at(-1)!; start += 1000) {
+    counts.push(times.filter((time) => time >= start && time < start + 1000).length);
+  }
+  return counts;
+}
+
 const bench: Benchmark = {
   name: 'webrtc',
   description: 'avatar share sender -> viewer page on loopback, avatar sender and transport-only sender: glass-to-glass, received fps, A/V skew, first frame',
@@ -249,14 +376,21 @@ const bench: Benchmark = {
       const query = `&shareStamp=1&sharePreset=${preset}${pack}`;
       const avatar = await measureShare(browser, serve, { query, viewport: { width: width!, height: height! } }, seconds);
       const transport = await measureShare(browser, serve, { query: `${query}&quality=light`, viewport: TRANSPORT_VIEWPORT }, seconds);
+      const floor = await measureFloor(browser, SHARE_PRESETS[preset as SharePresetName], seconds);
       const metrics: Record<string, number> = { ...avatar };
       for (const [key, value] of Object.entries(transport)) metrics[`transport_${key}`] = value;
+      for (const [key, value] of Object.entries(floor)) metrics[`floor_${key}`] = value;
+      // The issue's targets, side by side in this run.
+      metrics.transport_over_floor_glass_to_glass_p50_ratio = round3(transport.glass_to_glass_ms_p50! / floor.glass_to_glass_ms_p50!);
+      metrics.avatar_over_floor_glass_to_glass_p50_ratio = round3(avatar.glass_to_glass_ms_p50! / floor.glass_to_glass_ms_p50!);
+      metrics.avatar_received_over_render_fps_ratio = round3(avatar.received_fps_p50! / avatar.sender_render_fps_p50!);
       metrics.transport_over_avatar_glass_to_glass_p50_ratio = round3(transport.glass_to_glass_ms_p50! / avatar.glass_to_glass_ms_p50!);
       return {
         models: {
           avatar: 'default avatar, idle motion (scripted profile)',
           renderer: `Chromium headless, SwiftShader WebGL, app window ${width}x${height}; share preset ${preset}${pack ? ' alpha-packed' : ''}, VP8/Opus, host candidates on this machine`,
           transport: `the same share from a light-detail scene in a ${TRANSPORT_VIEWPORT.width}x${TRANSPORT_VIEWPORT.height} window (transport_ metrics)`,
+          floor: 'a bare WebGL canvas of the preset size (clear + stamp), captureStream straight from it, plain RTCPeerConnection, no app code (floor_ metrics)',
         },
         runs: avatar.frames_received_count! + transport.frames_received_count!,
         metrics,
