@@ -377,6 +377,11 @@ const bench: Benchmark = {
       const avatar = await measureShare(browser, serve, { query, viewport: { width: width!, height: height! } }, seconds);
       const transport = await measureShare(browser, serve, { query: `${query}&quality=light`, viewport: TRANSPORT_VIEWPORT }, seconds);
       const floor = await measureFloor(browser, SHARE_PRESETS[preset as SharePresetName], seconds);
+      // `--variants shareCanvas=cpu,shareCanvas=gpu`: the avatar sender again with each query, side by side in this run.
+      const variants: Record<string, Record<string, number>> = {};
+      for (const variant of (options.variants ?? '').split(',').filter(Boolean)) {
+        variants[variant.replace(/\W+/g, '_')] = await measureShare(browser, serve, { query: `${query}&${variant}`, viewport: { width: width!, height: height! } }, seconds);
+      }
       const metrics: Record<string, number> = { ...avatar };
       for (const [key, value] of Object.entries(transport)) metrics[`transport_${key}`] = value;
       for (const [key, value] of Object.entries(floor)) metrics[`floor_${key}`] = value;
@@ -384,6 +389,9 @@ const bench: Benchmark = {
       metrics.transport_over_floor_glass_to_glass_p50_ratio = round3(transport.glass_to_glass_ms_p50! / floor.glass_to_glass_ms_p50!);
       metrics.avatar_over_floor_glass_to_glass_p50_ratio = round3(avatar.glass_to_glass_ms_p50! / floor.glass_to_glass_ms_p50!);
       metrics.avatar_received_over_render_fps_ratio = round3(avatar.received_fps_p50! / avatar.sender_render_fps_p50!);
+      for (const [name, variant] of Object.entries(variants)) {
+        for (const [key, value] of Object.entries(variant)) metrics[`variant_${name}_${key}`] = value;
+      }
       metrics.transport_over_avatar_glass_to_glass_p50_ratio = round3(transport.glass_to_glass_ms_p50! / avatar.glass_to_glass_ms_p50!);
       return {
         models: {

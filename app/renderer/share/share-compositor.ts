@@ -17,6 +17,11 @@ export interface CompositorOptions {
   stamp: boolean;
   /** `alpha`: colour left, alpha as grey right, in a frame twice as wide (alpha-pack.ts). */
   packing?: SharePacking;
+  /**
+   * `cpu`: the frame is composed in a software 2D canvas (`willReadFrequently`), read back from
+   * WebGL once per frame; `gpu`: an accelerated 2D canvas (Chromium's default).
+   */
+  canvas?: 'cpu' | 'gpu' | undefined;
 }
 
 /** Where a source of `sourceWidth`×`sourceHeight` lands, whole and centred, in a `width`×`height` frame. */
@@ -52,7 +57,7 @@ export class ShareCompositor {
     this.canvas = document.createElement('canvas');
     this.canvas.width = packedFrameWidth(options.width, options.packing ?? 'none');
     this.canvas.height = options.height;
-    const context = this.canvas.getContext('2d', { alpha: false });
+    const context = this.canvas.getContext('2d', { alpha: false, willReadFrequently: (options.canvas ?? 'gpu') === 'cpu' });
     if (!context) throw new Error('This browser cannot draw the shared video (no 2D canvas).');
     this.context = context;
     if (options.packing === 'alpha') {

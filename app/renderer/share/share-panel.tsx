@@ -16,7 +16,8 @@ function avatarCanvas(): HTMLCanvasElement | null {
  * Settings from the page address: `share=1` starts at launch (OBS setups and tests need no click),
  * `sharePreset=720p30|1080p60`, `shareHint=detail|motion`, `background=chroma` (#00FF00 behind the
  * avatar), `pack=alpha` (colour and alpha side by side, for a transparent viewer), `shareStamp=1`
- * (measurement stamps for the `webrtc` bench).
+ * (measurement stamps for the `webrtc` bench), `shareCanvas=cpu|gpu` (where the frame is composed;
+ * the `webrtc` bench compares them).
  */
 function settingsFromUrl(params: URLSearchParams): ShareSettings & { autostart: boolean } {
   const preset = SharePresetNameSchema.safeParse(params.get('sharePreset'));
@@ -28,6 +29,7 @@ function settingsFromUrl(params: URLSearchParams): ShareSettings & { autostart: 
     background,
     stamp: params.get('shareStamp') === '1',
     packing: packingFromParam(params.get('pack')),
+    compositorCanvas: params.get('shareCanvas') === 'gpu' ? 'gpu' : params.get('shareCanvas') === 'cpu' ? 'cpu' : undefined,
   };
 }
 

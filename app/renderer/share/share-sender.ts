@@ -19,6 +19,8 @@ export interface ShareSettings {
   stamp: boolean;
   /** `alpha`: colour and alpha side by side in a frame twice as wide, for a transparent viewer (alpha-pack.ts). */
   packing?: SharePacking;
+  /** Where the frame is composed (share-compositor.ts); the compositor's default when unset. */
+  compositorCanvas?: 'cpu' | 'gpu' | undefined;
 }
 
 /** What the share panel and tests see (`window.avatarShareStatus`). */
@@ -148,6 +150,7 @@ export class ShareSender {
         background: settings.background,
         stamp: settings.stamp,
         packing: settings.packing,
+        canvas: settings.compositorCanvas,
       });
     } catch (error) {
       this.update({ ...IDLE, error: error instanceof Error ? error.message : String(error) });
