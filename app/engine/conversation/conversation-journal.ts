@@ -170,8 +170,8 @@ export class Conversation {
   }
 
   /**
-   * A shared folder: waits until this engine holds the journal's lease, then, when another engine
-   * held it meanwhile, reads back what it wrote (and cuts a line it left half-written). False: do
+   * A shared folder: waits until this engine holds the journal's lease, then reads the journal back
+   * once: what another engine wrote since it was loaded, and a line a dead one left half-written (cut). False: do
    * not write (the lease was let go before it was held, or taken over by another engine).
    */
   private async holdLease(journal: ConversationJournal, path: string): Promise<boolean> {
@@ -193,8 +193,8 @@ export class Conversation {
       }
       return false;
     }
-    if (lease.contended) {
-      lease.contended = false;
+    if (lease.readBack) {
+      lease.readBack = false;
       const contents = await readJournalFile(path).catch(() => undefined);
       if (contents) {
         await cutTornTail(path, contents);

@@ -21,8 +21,11 @@ const LEASE_RETRY_MS = 200;
 export class ConversationLease {
   /** True once held; false when released (or the folder refused) before it could be taken. */
   readonly ready: Promise<boolean>;
-  /** Another engine held the claim when this one first asked: what it wrote since must be read back. */
-  contended = false;
+  /**
+   * Once held, the journal is read back once: another engine may have written it after this one
+   * loaded it, or died leaving a line half-written.
+   */
+  readBack = true;
   /** The claim was taken over after this engine held it. */
   lost = false;
   private unlock: (() => Promise<void>) | undefined;
@@ -72,7 +75,6 @@ export class ConversationLease {
           this.onLost(error as Error);
           return false;
         }
-        this.contended = true;
         await sleep(LEASE_RETRY_MS);
       }
     }

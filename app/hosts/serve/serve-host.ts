@@ -174,7 +174,7 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
       return;
     }
     if (isWhepPath(url.pathname)) {
-      await handleWhep(req, res, url.pathname, hub, canWatch);
+      await handleWhep(req, res, url.pathname, hub, canWatch, url.searchParams.get('conversation'));
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
