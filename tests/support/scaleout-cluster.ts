@@ -67,6 +67,7 @@ export class ScaleoutCluster {
   readonly token = `scaleout-${process.pid}-${Date.now().toString(36)}`;
   readonly dataDir = mkdtempSync(join(tmpdir(), 'avatar-scaleout-'));
   lbPort = 0;
+  private profile = 'scripted';
   private haproxy: ChildProcess | undefined;
   private haproxyOutput = '';
   private readonly statsSocket = join(this.dataDir, 'haproxy.sock');
@@ -76,6 +77,7 @@ export class ScaleoutCluster {
 
   /** Starts the engines (scripted runtimes unless `profile` says otherwise) and HAProxy; resolves once HAProxy sees them all up. */
   async start(profile = 'scripted'): Promise<void> {
+    this.profile = profile;
     this.lbPort = await freeLoopbackPort();
     const ready: Promise<void>[] = [];
     for (let index = 1; index <= ENGINE_COUNT; index++) ready.push(this.startEngine(index, profile));
@@ -123,9 +125,11 @@ export class ScaleoutCluster {
 
   async close(): Promise<void> {
     this.haproxy?.kill('SIGKILL');
-    for (const engine of this.engines) if (engine.child.exitCode === null && engine.child.signalCode === null) engine.child.kill('SIGKILL');
+    // Sparse when a start failed halfway.
+    const engines = this.engines.filter(Boolean);
+    for (const engine of engines) if (engine.child.exitCode === null && engine.child.signalCode === null) engine.child.kill('SIGKILL');
     await Promise.all(
-      [this.haproxy, ...this.engines.map((engine) => engine.child)].map((child) =>
+      [this.haproxy, ...engines.map((engine) => engine.child)].map((child) =>
         child && child.exitCode === null && child.signalCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined,
       ),
     );
@@ -139,7 +143,15 @@ export class ScaleoutCluster {
 
   /** Everything the engines and HAProxy printed (for failure messages). */
   output(): string {
-    return [...this.engines.map((engine) => `--- ${engine.name}\n${engine.output()}`), `--- haproxy\n${this.haproxyOutput}`].join('\n');
+    return [...this.engines.filter(Boolean).map((engine) => `--- ${engine.name}\n${engine.output()}`), `--- haproxy\n${this.haproxyOutput}`].join('\n');
+  }
+
+  /** Starts a killed engine again in its namespace; resolves once HAProxy sees it up. */
+  async restart(name: string): Promise<void> {
+    const index = this.engines.findIndex((engine) => engine.name === name);
+    await this.kill(name);
+    await this.spawnEngine(index + 1, this.profile);
+    await this.waitFor(async () => (await this.serverStates())[index] === 'UP', 20_000, `HAProxy to see ${name} up again`);
   }
 
   private async startEngine(index: number, profile: string): Promise<void> {
@@ -156,6 +168,12 @@ export class ScaleoutCluster {
     run('ip', ['-n', namespace, 'addr', 'add', `${address}/30`, 'dev', nsSide]);
     run('ip', ['-n', namespace, 'link', 'set', nsSide, 'up']);
     run('ip', ['-n', namespace, 'link', 'set', 'lo', 'up']);
+    await this.spawnEngine(index, profile);
+  }
+
+  private async spawnEngine(index: number, profile: string): Promise<void> {
+    const namespace = `${this.prefix}ns${index}`;
+    const address = `10.${this.subnet}.${index}.2`;
     const args = [
       join(root, 'out/main/serve.js'),
       ...['--bind', address, '--port', String(ENGINE_PORT), '--profile', profile, '--token', this.token],
@@ -165,7 +183,7 @@ export class ScaleoutCluster {
     const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const engine: ClusterEngine = { name: `engine${index}`, namespace, address: `${address}:${ENGINE_PORT}`, child, output: () => output };
-    this.engines.push(engine);
+    this.engines[index - 1] = engine;
     await new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer): void => {
         output += chunk.toString();
@@ -221,6 +239,8 @@ type TurnEnded = Extract<ServerMessage, { type: 'turn.ended' }>;
  */
 export class ConversationClient {
   readonly messages: ServerMessage[] = [];
+  /** When each message arrived (performance.now()). */
+  readonly arrivedAtMs: number[] = [];
   /** The engine HAProxy chose for the current connection (its X-Avatar-Engine header). */
   engine = '';
   sessionId = '';
@@ -241,6 +261,7 @@ export class ConversationClient {
     socket.on('message', (data, isBinary) => {
       const message = isBinary ? decodeBinaryFrame(new Uint8Array(data as Buffer)) : (JSON.parse(String(data)) as unknown);
       this.messages.push(message as ServerMessage);
+      this.arrivedAtMs.push(performance.now());
     });
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
@@ -270,9 +291,16 @@ export class ConversationClient {
 
   /** Says `text`; resolves with the turn's end. */
   async say(text: string): Promise<TurnEnded> {
+    return (await this.sayTimed(text)).end;
+  }
+
+  /** Says `text`; resolves with the turn's end and when its first audio chunk arrived (performance.now()). */
+  async sayTimed(text: string): Promise<{ end: TurnEnded; firstAudioAtMs: number }> {
     const from = this.messages.length;
     this.socket!.send(JSON.stringify({ type: 'user.text', sessionId: this.sessionId, text }));
-    return this.waitFor((m): m is TurnEnded => m.type === 'turn.ended' && m.sessionId === this.sessionId, from);
+    const end = await this.waitFor((m): m is TurnEnded => m.type === 'turn.ended' && m.sessionId === this.sessionId, from);
+    const chunk = this.messages.findIndex((m, index) => index >= from && m.type === 'tts.chunk' && m.turnId === end.turnId);
+    return { end, firstAudioAtMs: chunk === -1 ? Number.NaN : this.arrivedAtMs[chunk]! };
   }
 
   /** Resolves when the socket closes (its engine died), or at once when it is closed. */
