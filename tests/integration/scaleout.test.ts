@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONVERSATIONS_FOLDER, newConversationId } from '../../app/engine/conversation/conversation-journal';
+import { ConversationIdSchema } from '../../app/shared/conversation.contract';
 import { ConversationClient, ENGINE_COUNT, ScaleoutCluster, scaleoutMissingReason } from '../support/scaleout-cluster';
 
 /**
@@ -36,6 +37,17 @@ describe.skipIf(skipReason !== null)(`scale-out behind HAProxy${skipReason ? ` (
       .map((line) => JSON.parse(line) as { type: string; text?: string })
       .filter((line) => line.type === 'user')
       .map((line) => line.text!);
+
+  it('names the page’s conversation in its address (a page without one is sent to a new one)', async () => {
+    const page = await fetch(`http://${cluster.lbHost}/?token=${cluster.token}&quality=low`, { redirect: 'manual' });
+    expect(page.status).toBe(302);
+    const target = new URL(page.headers.get('location')!, `http://${cluster.lbHost}`);
+    expect(target.searchParams.get('quality')).toBe('low');
+    expect(ConversationIdSchema.safeParse(target.searchParams.get('conversation')).success).toBe(true);
+    const named = await fetch(target);
+    expect(named.status).toBe(200);
+    expect(await named.text()).toContain('<html');
+  });
 
   it('spreads new conversations over the engines and keeps each on its engine across reconnects and interleaved turns', async () => {
     for (const client of clients) expect((await client.open()).entries).toEqual([]);

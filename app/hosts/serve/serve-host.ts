@@ -9,6 +9,7 @@ import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { ServerMessage } from '../../shared/messages.contract';
 import { DEFAULT_MAX_VIEWERS, ShareRoleSchema, type IceSettings, type ShareRole, type ShareServerMessage } from '../../shared/share.contract';
 import type { Engine } from '../../engine/engine-api';
+import { newConversationId } from '../../engine/conversation/conversation-journal';
 import { RemoteTalkHub } from '../../engine/share/remote-talk-hub';
 import { ShareHub, type SignalConnection, type SignalSocket } from '../../engine/share/share-hub';
 import { handleWhep, isWhepPath } from './whep-endpoint';
@@ -28,6 +29,12 @@ export interface ServeOptions {
   host?: string;
   /** Random per start unless given (engines behind one load balancer share one). */
   token?: string;
+  /**
+   * The page's address names its conversation (`/?conversation=<id>`; one without is redirected to
+   * a new id): engines behind a load balancer share the data folder, and the id keeps a conversation
+   * on one engine and lets another continue it.
+   */
+  nameConversations?: boolean;
   /**
    * `name[:port]` addresses of a load balancer in front (`--public-host`): requests that name them
    * in Host are answered, and pages served from them may open the WebSockets.
@@ -179,6 +186,12 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       plainAnswer(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
+      return;
+    }
+    if (options.nameConversations && (url.pathname === '/' || url.pathname === '/index.html') && !url.searchParams.has('conversation')) {
+      const named = new URLSearchParams(url.searchParams);
+      named.set('conversation', newConversationId());
+      plainAnswer(res, 302, 'This page continues a conversation named in its address.', { Location: `/?${named.toString()}`, 'Cache-Control': 'no-store' });
       return;
     }
     if (url.pathname === '/healthz') {

@@ -143,6 +143,7 @@ async function main(): Promise<void> {
       host: values.bind ?? (values.lan ? '0.0.0.0' : '127.0.0.1'),
       token: values.token,
       publicHosts,
+      nameConversations: values['shared-data-dir'],
       share: {
         ice: { iceServers, iceTransportPolicy },
         maxViewers,

@@ -4,7 +4,7 @@ import { TtsPlayer } from '../audio/tts-player';
 import { createLipSync } from '../lipsync/create-lipsync';
 import type { LipSync } from '../lipsync/lipsync';
 import { createEngineClient } from '../transport/create-engine-client';
-import { pageConversationId } from '../transport/page-conversation';
+import { followConversation, pageConversationId } from '../transport/page-conversation';
 import type { ConnectionStatus, EngineClient } from '../transport/engine-client';
 import { ConversationStore } from './conversation-store';
 import { SettingsStore } from './settings-store';
@@ -112,8 +112,9 @@ export function createRuntime(): Runtime {
         return;
       case 'conversation.loaded': {
         // A new conversation: whatever the last one was still saying stops.
-        const { activeTurnId } = store.getSnapshot();
+        const { activeTurnId, sessionId } = store.getSnapshot();
         if (activeTurnId) player.stop(activeTurnId);
+        if (message.sessionId === sessionId) followConversation(message.conversationId);
         return;
       }
       default:

@@ -24,5 +24,6 @@ export function createEngineClient(): EngineClient {
   if (bridge && typeof bridge.send === 'function' && typeof bridge.onMessage === 'function') {
     return new ElectronEngineClient(bridge);
   }
-  return new WebSocketEngineClient(engineWebSocketUrl(window.location, pageToken(), pageConversationId()));
+  // Read at each reconnect: the conversation in the address changes with "New conversation".
+  return new WebSocketEngineClient(() => engineWebSocketUrl(window.location, pageToken(), pageConversationId()));
 }

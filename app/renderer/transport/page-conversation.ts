@@ -14,3 +14,14 @@ export function pageConversationId(search: string = window.location.search): str
 export function conversationQuery(conversationId: string | undefined): string {
   return conversationId ? `&conversation=${encodeURIComponent(conversationId)}` : '';
 }
+
+/**
+ * The session moved to another conversation ("New conversation"): an address that names its
+ * conversation names the new one, so a reload and the next reconnect continue it.
+ */
+export function followConversation(conversationId: string): void {
+  const url = new URL(window.location.href);
+  if (pageConversationId(url.search) === undefined || url.searchParams.get('conversation') === conversationId) return;
+  url.searchParams.set('conversation', conversationId);
+  history.replaceState(history.state, '', `${url.pathname}${url.search}${url.hash}`);
+}
