@@ -1,10 +1,11 @@
 /**
  * A small discrete-event simulation of N conversations on K engines: how first audio waits for the
  * engine's compute as more conversations share it. Each engine has `cores` model cores (FIFO,
- * non-preemptive); each conversation is a closed loop — the user speaks, the endpoint waits its
- * silence (no compute), then the turn's stages run one after another on the engine (STT, LLM up
- * to the first clause, TTS of the first chunk: first audio), then the rest of the reply is computed
- * (`tailMs`) while it plays, and the user answers after the reply and a pause. Conversations are
+ * non-preemptive) — and with `gpu`, one GPU that runs the LLM while STT and TTS stay on the cores;
+ * each conversation is a closed loop — the user speaks, the endpoint waits its silence (no
+ * compute), then the turn's stages run one after another (STT, LLM up to the first clause, TTS of
+ * the first chunk: first audio), then the rest of the reply is computed (the LLM's rest, then the
+ * TTS's rest) while it plays, and the user answers after the reply and a pause. Conversations are
  * spread evenly (what leastconn with affinity does). Deterministic for a seed.
  */
 
@@ -17,8 +18,10 @@ export interface SimCosts {
   llmMs: number;
   /** TTS of the first chunk. */
   ttsMs: number;
-  /** Compute after first audio: the rest of the reply's tokens and clauses. */
-  tailMs: number;
+  /** LLM compute after first audio: the rest of the reply's tokens. */
+  llmTailMs: number;
+  /** TTS compute after first audio: the reply's other clauses. */
+  ttsTailMs: number;
   /** The reply as heard (audio length). */
   replyAudioMs: number;
   /** The user's next utterance after the reply ends: pause plus speech (mean of an exponential). */
@@ -29,6 +32,8 @@ export interface SimOptions {
   engines: number;
   conversations: number;
   cores: number;
+  /** The LLM runs on a GPU of its own per engine (the other stages on the cores). */
+  gpu?: boolean;
   costs: SimCosts;
   /** Simulated time per point. */
   durationMs: number;
@@ -67,10 +72,14 @@ interface Pending {
   conversation: number;
   /** When the next job of this turn is ready to run. */
   readyMs: number;
-  /** 0 STT, 1 LLM, 2 TTS (first audio after it), 3 tail. */
+  /** 0 STT, 1 LLM, 2 TTS (first audio after it), 3 LLM's rest, 4 TTS's rest. */
   stage: number;
   speechEndMs: number;
 }
+
+const FIRST_AUDIO_STAGE = 2;
+const LAST_STAGE = 4;
+const LLM_STAGES: ReadonlySet<number> = new Set([1, 3]);
 
 /** First-audio latencies (end of speech → first audio) of every turn that ended within the run. */
 export function simulateFirstAudio(options: SimOptions): number[] {
@@ -78,7 +87,9 @@ export function simulateFirstAudio(options: SimOptions): number[] {
   const next = random(options.seed);
   const exponential = (meanMs: number): number => -Math.log(1 - next()) * meanMs;
   const cores = Array.from({ length: options.engines }, () => new Cores(options.cores));
-  const stageCost = [costs.sttMs, costs.llmMs, costs.ttsMs, costs.tailMs];
+  const gpus = Array.from({ length: options.engines }, () => new Cores(1));
+  const stageCost = [costs.sttMs, costs.llmMs, costs.ttsMs, costs.llmTailMs, costs.ttsTailMs];
+  const device = (job: Pending): Cores => (options.gpu && LLM_STAGES.has(job.stage) ? gpus : cores)[job.conversation % options.engines]!;
   // Jobs are served in the order they become ready (an engine's queue is FIFO).
   const queue: Pending[] = [];
   const push = (job: Pending): void => {
@@ -95,15 +106,15 @@ export function simulateFirstAudio(options: SimOptions): number[] {
   while (queue.length > 0) {
     const job = queue.shift()!;
     if (job.readyMs > options.durationMs) break;
-    const endMs = cores[job.conversation % options.engines]!.run(job.readyMs, stageCost[job.stage]!);
-    if (job.stage === 2) {
+    const endMs = device(job).run(job.readyMs, stageCost[job.stage]!);
+    if (job.stage === FIRST_AUDIO_STAGE) {
       const firstAudioMs = endMs;
       firstAudio.push(firstAudioMs - job.speechEndMs);
-      push({ ...job, readyMs: endMs, stage: 3 });
+      push({ ...job, readyMs: endMs, stage: job.stage + 1 });
       // The user answers after the reply was heard and a pause.
       const speechEndMs = firstAudioMs + costs.replyAudioMs + exponential(costs.userTurnMs);
       push({ conversation: job.conversation, readyMs: speechEndMs + costs.endpointMs, stage: 0, speechEndMs });
-    } else if (job.stage < 3) {
+    } else if (job.stage < LAST_STAGE) {
       push({ ...job, readyMs: endMs, stage: job.stage + 1 });
     }
   }

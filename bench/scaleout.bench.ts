@@ -6,8 +6,8 @@ import { newConversationId } from '../app/engine/conversation/conversation-journ
 import { ConversationClient, ENGINE_COUNT, ScaleoutCluster, scaleoutMissingReason } from '../tests/support/scaleout-cluster';
 
 /**
- * `npm run bench -- scaleout [--rounds 8] [--conversations 6] [--per-engine-max 8] [--cores 1] [--simulate-only]
- * [--stt-ms 306 --llm-ms 509 --tts-ms 258 --tail-ms 1000 --endpoint-ms 236]`:
+ * `npm run bench -- scaleout [--rounds 8] [--conversations 6] [--per-engine-max 8] [--cores 1] [--gpu] [--simulate-only]
+ * [--stt-ms 306 --llm-ms 509 --tts-ms 258 --llm-tail-ms 1000 --tts-tail-ms 1000 --endpoint-ms 236]`:
  *
  * 1. Real parts (root; skipped with the reason elsewhere): three `serve` engines (scripted
  *    runtimes) in network namespaces behind HAProxy (deploy/haproxy.cfg), one shared data folder.
@@ -94,12 +94,14 @@ const benchmark: Benchmark = {
       sttMs: number(options, 'stt-ms', 306),
       llmMs: number(options, 'llm-ms', 323 + 186),
       ttsMs: number(options, 'tts-ms', 258),
-      // Derived, not measured: ~40 tokens a reply at the first clause's pace (186 ms for ~6) plus four more Piper clauses of ~258 ms.
-      tailMs: number(options, 'tail-ms', 2000),
+      // Derived, not measured: ~34 more tokens at the first clause's pace (186 ms for ~6), four more Piper clauses of ~258 ms.
+      llmTailMs: number(options, 'llm-tail-ms', 1000),
+      ttsTailMs: number(options, 'tts-tail-ms', 1000),
       replyAudioMs: number(options, 'reply-audio-ms', 5000),
       userTurnMs: number(options, 'user-turn-ms', 5000),
     };
     const cores = number(options, 'cores', 1);
+    const gpu = options.gpu === 'true';
     const perEngineMax = number(options, 'per-engine-max', 8);
     const metrics: Record<string, number> = {};
     const notes: string[] = [];
@@ -126,7 +128,7 @@ const benchmark: Benchmark = {
     // Simulation: conversations per engine from 1 to perEngineMax on ENGINE_COUNT engines.
     const p95Curve = (simCosts: SimCosts): number[] =>
       Array.from({ length: perEngineMax }, (_, i) =>
-        quantile(simulateFirstAudio({ engines: ENGINE_COUNT, conversations: (i + 1) * ENGINE_COUNT, cores, costs: simCosts, durationMs: 3_600_000, seed: 7 }), 0.95),
+        quantile(simulateFirstAudio({ engines: ENGINE_COUNT, conversations: (i + 1) * ENGINE_COUNT, cores, gpu, costs: simCosts, durationMs: 3_600_000, seed: 7 }), 0.95),
       );
     // The first load at which p95 is twice that of one conversation per engine (perEngineMax + 1: not within the range).
     const knee = (curve: number[]): number => {
@@ -138,9 +140,9 @@ const benchmark: Benchmark = {
     const doubled = knee(p95ByLoad) > perEngineMax ? -1 : knee(p95ByLoad) - 1;
     metrics.sim_knee_conversations_per_engine = knee(p95ByLoad);
     // The bound when the rest of a reply cost nothing (only the measured stages up to first audio).
-    metrics.sim_knee_first_audio_stages_only_conversations_per_engine = knee(p95Curve({ ...costs, tailMs: 0 }));
+    metrics.sim_knee_first_audio_stages_only_conversations_per_engine = knee(p95Curve({ ...costs, llmTailMs: 0, ttsTailMs: 0 }));
     notes.push(
-      `simulation: ${ENGINE_COUNT} engines × ${cores} model core(s), stage costs (ms) endpoint ${costs.endpointMs}, STT ${costs.sttMs}, LLM to first clause ${costs.llmMs}, TTS first chunk ${costs.ttsMs}, rest of the reply ${costs.tailMs} (derived from the first clause's pace and Piper's chunk cost, not measured), reply audio ${costs.replyAudioMs}, user pause + speech ${costs.userTurnMs} (exponential mean); one simulated hour per point`,
+      `simulation: ${ENGINE_COUNT} engines × ${cores} model core(s)${gpu ? ' + 1 GPU for the LLM' : ''}, stage costs (ms) endpoint ${costs.endpointMs}, STT ${costs.sttMs}, LLM to first clause ${costs.llmMs}, TTS first chunk ${costs.ttsMs}, rest of the reply LLM ${costs.llmTailMs} + TTS ${costs.ttsTailMs} (derived from the first clause's pace and Piper's chunk cost, not measured), reply audio ${costs.replyAudioMs}, user pause + speech ${costs.userTurnMs} (exponential mean); one simulated hour per point`,
       doubled === -1 ? `first-audio p95 did not double up to ${perEngineMax} conversations per engine` : `first-audio p95 doubles at ${doubled + 1} conversations per engine`,
       `1-minute load average at the end: ${loadavg()[0]!.toFixed(1)} (the failover times depend on it; the simulation does not)`,
     );
