@@ -114,6 +114,38 @@ describe('conversations in a data folder shared by several engines', () => {
     expect(existsSync(lockDir)).toBe(true);
   });
 
+  it('a session closed while a dead engine’s lease goes stale still gets its entries written', async () => {
+    // The engine died just now: its lease folder is fresh and nobody refreshes it.
+    const id = newConversationId();
+    const path = join(dataDir, CONVERSATIONS_FOLDER, `${id}.jsonl`);
+    await appendJournalLines(path, [{ type: 'conversation', v: 1, conversationId: id, atMs: 1_000 }, user('a-t1', 'Before the crash.')]);
+    mkdirSync(`${path}.lock`);
+
+    const b = await engine();
+    const onB = await b.claimById(id);
+    onB.record(user('b-t1', 'Said and gone.'));
+    b.release(onB);
+    await onB.flushed();
+    expect(fileTexts(path)).toEqual(['Before the crash.', 'Said and gone.']);
+    await expect.poll(() => existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  it('an engine that stops does not wait for a lease a live engine keeps, and writes nothing', async () => {
+    const id = newConversationId();
+    const a = await engine();
+    const onA = await a.claimById(id);
+    onA.record(user('a-t1', 'Mine.'));
+    await onA.flushed();
+    const b = await engine();
+    const onB = await b.claimById(id);
+    onB.record(user('b-t1', 'Not while A holds it.'));
+    // Resolves (an engine stopping does not wait for another engine's lease), and B wrote nothing.
+    await b.releaseAll();
+    await onB.flushed();
+    expect(fileTexts(onA.path!)).toEqual(['Mine.']);
+    expect(existsSync(`${onA.path!}.lock`)).toBe(true);
+  });
+
   it('a reload on the same engine continues the same conversation object (one writer)', async () => {
     const id = newConversationId();
     const a = await engine();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConversationIdSchema, type ConversationEntry, type JournalLine } from '../../shared/conversation.contract';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { ConversationRetention } from '../../shared/settings.contract';
-import { ConversationLease } from './conversation-lease';
+import { ConversationLease, LEASE_STALE_MS } from './conversation-lease';
 import { appendJournalLines, cutTornTail, readJournalFile } from './journal-file';
 
 /** The folder inside the data folder that holds one journal per conversation. */
@@ -177,6 +177,16 @@ export class Conversation {
   private async holdLease(journal: ConversationJournal, path: string): Promise<boolean> {
     const lease = journal.leaseOf(this);
     if (!lease || !(await lease.ready)) {
+      if (lease?.failure && !this.failing) {
+        this.failing = true;
+        const appError = new AppError(
+          ErrorCode.JournalWriteFailed,
+          `This conversation could not be saved to ${path} (${describeWriteError(lease.failure)}); it goes on in memory.`,
+          true,
+          { cause: lease.failure },
+        );
+        for (const listener of this.listeners) listener(appError);
+      }
       this.pending = [];
       return false;
     }
@@ -331,9 +341,20 @@ export class ConversationJournal {
       this.leases.delete(conversation);
       void lease.release();
     };
-    // Still waiting for another engine to let go: stop waiting (nothing was written here yet).
-    if (!lease.held) letGo();
-    else void conversation.flushed().then(letGo);
+    if (lease.held) {
+      void conversation.flushed().then(letGo);
+      return;
+    }
+    // Still waiting for another engine's lease: a dead engine's goes stale within LEASE_STALE_MS, so
+    // keep waiting a little for what this session recorded to be written; a live holder keeps it,
+    // and then those entries stay in memory only.
+    const giveUp = setTimeout(letGo, 3 * LEASE_STALE_MS);
+    giveUp.unref();
+    void lease.ready.then((held) => {
+      if (!held) return;
+      clearTimeout(giveUp);
+      void conversation.flushed().then(letGo);
+    });
   }
 
   /** This engine's lease on a conversation of a shared folder. */
@@ -344,6 +365,8 @@ export class ConversationJournal {
   /** Lets go of every lease (the engine stops): other engines can continue these conversations at once. */
   async releaseAll(): Promise<void> {
     const leases = [...this.leases.entries()];
+    // Leases still waiting for another engine stop waiting first (their writes then give up), so no flush waits on them.
+    await Promise.all(leases.filter(([, lease]) => !lease.held).map(([, lease]) => lease.release()));
     await Promise.all(leases.map(([conversation]) => conversation.flushed()));
     this.leases.clear();
     await Promise.all(leases.map(([, lease]) => lease.release()));

@@ -28,6 +28,8 @@ export class ConversationLease {
   readBack = true;
   /** The claim was taken over after this engine held it. */
   lost = false;
+  /** Why the claim could not be taken at all (the folder refused: permissions, a read-only disk). */
+  failure: Error | undefined;
   private unlock: (() => Promise<void>) | undefined;
   private released = false;
 
@@ -72,7 +74,7 @@ export class ConversationLease {
         return false;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
-          this.onLost(error as Error);
+          this.failure = error as Error;
           return false;
         }
         await sleep(LEASE_RETRY_MS);
