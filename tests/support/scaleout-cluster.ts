@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -36,6 +36,48 @@ export function scaleoutMissingReason(): string | null {
   return null;
 }
 
+/** Kills whatever still runs in a namespace (an engine whose test process died). */
+function killNamespacePids(namespace: string): void {
+  const pids = spawnSync('ip', ['netns', 'pids', namespace], { encoding: 'utf8' }).stdout ?? '';
+  for (const pid of pids.split('\n').filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+}
+
+/** What earlier runs left when their process was killed before its cleanup: namespaces with their engines, HAProxy, the data folder. */
+function removeAbandoned(): void {
+  const names = (spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '').split('\n').map((line) => line.split(' ')[0]!);
+  for (const name of names) {
+    const owner = /^av(\d+)ns\d$/.exec(name)?.[1];
+    if (!owner || existsSync(`/proc/${owner}`)) continue;
+    killNamespacePids(name);
+    spawnSync('ip', ['netns', 'del', name]);
+  }
+  for (const entry of readdirSync(tmpdir())) {
+    const owner = /^avatar-scaleout-(\d+)-/.exec(entry)?.[1];
+    if (!owner || existsSync(`/proc/${owner}`)) continue;
+    const dir = join(tmpdir(), entry);
+    // Its HAProxy: the one running this project's configuration with that run's folder on its command line.
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      const commandLine = readFileSyncOrEmpty(`/proc/${pid}/cmdline`);
+      if (commandLine.includes(HAPROXY_CONFIG) && commandLine.includes(dir)) process.kill(Number(pid), 'SIGKILL');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function readFileSyncOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 function run(command: string, args: string[]): void {
   const result = spawnSync(command, args, { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr.trim()}`);
@@ -65,19 +107,23 @@ export interface ClusterEngine {
 export class ScaleoutCluster {
   readonly engines: ClusterEngine[] = [];
   readonly token = `scaleout-${process.pid}-${Date.now().toString(36)}`;
-  readonly dataDir = mkdtempSync(join(tmpdir(), 'avatar-scaleout-'));
+  /** Named after this process: a later run removes what a killed one left (see removeAbandoned). */
+  readonly dataDir = mkdtempSync(join(tmpdir(), `avatar-scaleout-${process.pid}-`));
   lbPort = 0;
   private profile = 'scripted';
   private haproxy: ChildProcess | undefined;
   private haproxyOutput = '';
   private readonly statsSocket = join(this.dataDir, 'haproxy.sock');
-  private readonly prefix = `av${process.pid % 100000}`;
-  /** 10.<n>.<engine>.0/30 per run (n from the pid), away from common LANs. */
-  private readonly subnet = 100 + (process.pid % 100);
+  private readonly prefix = `av${process.pid}`;
+  /** 10.<a>.<b>.0/24 per run (a and b from the pid: two runs at once never share it), one /30 per engine. */
+  private readonly subnet = `10.${64 + (process.pid % 128)}.${(process.pid >> 7) % 256}`;
 
   /** Starts the engines (scripted runtimes unless `profile` says otherwise) and HAProxy; resolves once HAProxy sees them all up. */
   async start(profile = 'scripted'): Promise<void> {
     this.profile = profile;
+    removeAbandoned();
+    // A test process that exits without its afterAll (a crash, a timeout) still leaves nothing behind.
+    process.once('exit', this.closeNow);
     this.lbPort = await freeLoopbackPort();
     const ready: Promise<void>[] = [];
     for (let index = 1; index <= ENGINE_COUNT; index++) ready.push(this.startEngine(index, profile));
@@ -123,7 +169,21 @@ export class ScaleoutCluster {
     return table;
   }
 
+  /** What `close` does, synchronously (for process exit). */
+  private readonly closeNow = (): void => {
+    for (const child of [this.haproxy, ...this.engines.filter(Boolean).map((engine) => engine.child)]) {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    for (let index = 1; index <= ENGINE_COUNT; index++) {
+      killNamespacePids(`${this.prefix}ns${index}`);
+      spawnSync('ip', ['netns', 'del', `${this.prefix}ns${index}`]);
+      spawnSync('ip', ['link', 'del', `${this.prefix}h${index}`]);
+    }
+    rmSync(this.dataDir, { recursive: true, force: true });
+  };
+
   async close(): Promise<void> {
+    process.off('exit', this.closeNow);
     this.haproxy?.kill('SIGKILL');
     // Sparse when a start failed halfway.
     const engines = this.engines.filter(Boolean);
@@ -158,8 +218,8 @@ export class ScaleoutCluster {
     const namespace = `${this.prefix}ns${index}`;
     const hostSide = `${this.prefix}h${index}`;
     const nsSide = `${this.prefix}n${index}`;
-    const hostAddress = `10.${this.subnet}.${index}.1`;
-    const address = `10.${this.subnet}.${index}.2`;
+    const hostAddress = `${this.subnet}.${4 * index + 1}`;
+    const address = `${this.subnet}.${4 * index + 2}`;
     run('ip', ['netns', 'add', namespace]);
     run('ip', ['link', 'add', hostSide, 'type', 'veth', 'peer', 'name', nsSide]);
     run('ip', ['link', 'set', nsSide, 'netns', namespace]);
@@ -173,7 +233,7 @@ export class ScaleoutCluster {
 
   private async spawnEngine(index: number, profile: string): Promise<void> {
     const namespace = `${this.prefix}ns${index}`;
-    const address = `10.${this.subnet}.${index}.2`;
+    const address = `${this.subnet}.${4 * index + 2}`;
     const args = [
       join(root, 'out/main/serve.js'),
       ...['--bind', address, '--port', String(ENGINE_PORT), '--profile', profile, '--token', this.token],
@@ -203,7 +263,8 @@ export class ScaleoutCluster {
       AVATAR_LB_STATS_SOCKET: this.statsSocket,
       ...Object.fromEntries(this.engines.map((engine, i) => [`AVATAR_ENGINE_${i + 1}`, engine.address])),
     };
-    this.haproxy = spawn('haproxy', ['-db', '-f', HAPROXY_CONFIG], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The pid file is never written in the foreground (-db); its path marks this run's HAProxy on its command line.
+    this.haproxy = spawn('haproxy', ['-db', '-f', HAPROXY_CONFIG, '-p', join(this.dataDir, 'haproxy.pid')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const onData = (chunk: Buffer): void => void (this.haproxyOutput += chunk.toString());
     this.haproxy.stdout!.on('data', onData);
     this.haproxy.stderr!.on('data', onData);
