@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONVERSATIONS_FOLDER, newConversationId } from '../../app/engine/conversation/conversation-journal';
@@ -29,6 +30,22 @@ describe.skipIf(skipReason !== null)(`scale-out behind HAProxy${skipReason ? ` (
     await cluster.close();
   });
 
+  /** The status and the answering engine of a request through the balancer (an upgrade is answered 101 and closed). */
+  const engineAnswering = (path: string, headers: Record<string, string>): Promise<{ status: number; engine: string }> =>
+    new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: cluster.lbPort, path, headers });
+      const answered = (status: number, response: IncomingMessage): void => resolve({ status, engine: String(response.headers['x-avatar-engine']) });
+      req.on('response', (response) => {
+        response.resume();
+        answered(response.statusCode ?? 0, response);
+      });
+      req.on('upgrade', (response, socket) => {
+        socket.destroy();
+        answered(101, response);
+      });
+      req.on('error', reject);
+      req.end();
+    });
   const say = (client: ConversationClient, turn: number): string => `Conversation ${clients.indexOf(client)} turn ${turn}.`;
   const journalTexts = (client: ConversationClient): string[] =>
     readFileSync(join(cluster.dataDir, CONVERSATIONS_FOLDER, `${client.conversationId}.jsonl`), 'utf8')
@@ -70,6 +87,21 @@ describe.skipIf(skipReason !== null)(`scale-out behind HAProxy${skipReason ? ` (
     }
     const table = await cluster.stickTable();
     for (const client of clients) expect(`engine${table.get(client.conversationId)}`).toBe(client.engine);
+  });
+
+  it('sends a conversation’s share signaling and WHEP to its engine too', async () => {
+    for (const client of clients) {
+      const query = `token=${cluster.token}&conversation=${client.conversationId}`;
+      expect(await engineAnswering(`/signal?role=viewer&${query}`, { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' })).toEqual({ status: 101, engine: client.engine });
+      // No page shares here, so the engine answers that it cannot; what counts is which engine answers.
+      const whep = await fetch(`http://${cluster.lbHost}/whep?conversation=${client.conversationId}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/sdp', Authorization: `Bearer ${cluster.token}` },
+        body: 'v=0\r\n',
+      });
+      await whep.text();
+      expect(whep.headers.get('x-avatar-engine')).toBe(client.engine);
+    }
   });
 
   it('continues a killed engine’s conversations on another engine with their history; the others keep their engine', async () => {
