@@ -30,6 +30,11 @@ export interface AppEngineRequest {
   base?: EngineConfig;
   /** `--vmc-out host:port`: VMC output on, to this target, for this run (until the user changes the VMC setting). */
   vmcOut?: { host: string; port: number } | undefined;
+  /**
+   * Other engines use the same data folder (scale-out behind a load balancer): sessions name their
+   * conversation, and each journal is written by one engine at a time (a lease per conversation).
+   */
+  sharedDataDir?: boolean | undefined;
   /** Says what a failed start set aside (default: console.warn); the page hears it in `settings.current`. */
   onWarning?: (warning: string) => void;
 }
@@ -81,7 +86,7 @@ export async function composeAppEngine(request: AppEngineRequest): Promise<AppEn
   const lastWorkingFile = new SettingsFile(request.dataDir, LAST_WORKING_FILE_NAME);
   const loaded = await settingsFile.load();
   // One journal for every engine this composition starts: a fallback restart continues the same conversation.
-  const conversations = await ConversationJournal.open(request.dataDir, loaded.settings.conversations, onWarning);
+  const conversations = await ConversationJournal.open(request.dataDir, loaded.settings.conversations, onWarning, { shared: request.sharedDataDir ?? false });
 
   let manager: Promise<ModelManager> | undefined;
   const models = (): Promise<ModelManager> => (manager ??= openModelManager(request.modelsDir ? { dir: request.modelsDir } : {}));
@@ -199,6 +204,8 @@ export async function composeAppEngine(request: AppEngineRequest): Promise<AppEn
     async shutdown() {
       vmcService.close();
       await current!.engine.shutdown();
+      // Shared data folder: other engines may continue these conversations at once, not after the leases go stale.
+      await conversations.releaseAll();
     },
   };
 

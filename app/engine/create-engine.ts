@@ -8,7 +8,7 @@ import { WorkerPool, type PoolKindConfig } from './pool/worker-pool';
 import type { Engine, EngineConnection, EngineHealth } from './engine-api';
 import { DEFAULT_MAX_SESSIONS_PER_CONNECTION, loadSpecFor, type EngineConfig, type WorkerKindConfig } from './engine-config';
 import { Session } from './conversation/session';
-import { ConversationJournal } from './conversation/conversation-journal';
+import { ConversationJournal, type Conversation } from './conversation/conversation-journal';
 import {
   dispatch,
   MODEL_MESSAGE_TYPES,
@@ -137,6 +137,9 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
   /** The session group of the dispatch table, for one client. */
   function connectSessions(send: (message: ServerMessage) => void): ConnectionPart<SessionMessageType> {
     const owned = new Set<string>();
+    /** Sessions whose named conversation is still being read. */
+    let opening = 0;
+    let connected = true;
     connections.add(send);
     send(engineStatus());
 
@@ -161,7 +164,7 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
     return {
       handlers: {
         'session.open': (message) => {
-          if (owned.size >= maxSessions) {
+          if (owned.size + opening >= maxSessions) {
             const words = `This connection already has ${maxSessions} conversation(s) open, which is the limit: close one before opening another.`;
             send({ type: 'error', code: ErrorCode.SessionLimit, message: words, recoverable: true });
             return;
@@ -169,13 +172,24 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
           const sessionId = randomUUID();
           const defaults = hooks.openingSession?.(message) ?? {};
           const persona = message.persona ?? defaults.persona ?? config.defaultPersona;
-          const conversation = message.conversation === 'none' ? journal.hold(journal.detached()) : journal.claim();
-          const session = new Session(sessionId, persona, message.voice ?? defaults.voice, pool, config, send, journal, conversation);
-          sessions.set(sessionId, session);
-          owned.add(sessionId);
-          defaults.opened?.(sessionId);
-          send({ type: REPLY_OF['session.open'], requestId: message.requestId, sessionId });
-          session.announceConversation();
+          const open = (conversation: Conversation): void => {
+            const session = new Session(sessionId, persona, message.voice ?? defaults.voice, pool, config, send, journal, conversation);
+            sessions.set(sessionId, session);
+            owned.add(sessionId);
+            defaults.opened?.(sessionId);
+            send({ type: REPLY_OF['session.open'], requestId: message.requestId, sessionId });
+            session.announceConversation();
+          };
+          const named = message.conversation;
+          if (named === undefined || named === 'last') return open(journal.claim());
+          if (named === 'none') return open(journal.hold(journal.detached()));
+          // A named conversation may have to be read from its journal first (another engine wrote it before a failover).
+          opening++;
+          void journal.claimById(named, (warning) => console.warn(warning)).then((conversation) => {
+            opening--;
+            if (!connected || stopping) journal.release(conversation);
+            else open(conversation);
+          });
         },
         'session.close': (message) => {
           if (owned.has(message.sessionId)) closeSession(message.sessionId);
@@ -190,6 +204,7 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
         'conversation.export': (message) => sessionFor(message.sessionId)?.exportConversation(message.format),
       },
       close(): void {
+        connected = false;
         connections.delete(send);
         for (const sessionId of [...owned]) closeSession(sessionId);
       },

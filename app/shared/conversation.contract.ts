@@ -46,5 +46,9 @@ export type JournalLine = z.infer<typeof JournalLineSchema>;
 export const ExportFormatSchema = z.enum(['text', 'json']);
 export type ExportFormat = z.infer<typeof ExportFormatSchema>;
 
-/** Which conversation a new session takes: the last one (restored from the journal), or none (in memory only, never kept). */
-export const SessionConversationSchema = z.enum(['last', 'none']);
+/**
+ * Which conversation a new session takes: the last one (restored from the journal), none (in memory
+ * only, never kept), or the one with this id (continued from its journal, or started with that id:
+ * a client behind a load balancer names its conversation so that any engine can continue it).
+ */
+export const SessionConversationSchema = z.union([z.enum(['last', 'none']), ConversationIdSchema]);

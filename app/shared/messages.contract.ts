@@ -24,7 +24,7 @@ export const SessionOpenSchema = z.object({
   requestId: id,
   persona: z.string().max(8000).optional(),
   voice: z.string().max(200).optional(),
-  /** `last` (default): continue the last kept conversation; `none`: a conversation in memory only (a remote talker's). */
+  /** `last` (default): continue the last kept conversation; `none`: a conversation in memory only (a remote talker's); an id: that conversation. */
   conversation: SessionConversationSchema.optional(),
 });
 

@@ -50,7 +50,9 @@ describe('WHEP endpoint (node client)', () => {
     });
     try {
       const offer = await recvonlyOffer(pc);
-      const response = await fetch(serve.whepUrl, {
+      // A load balancer's affinity key (deploy/haproxy.cfg) stays on the session's address, so the DELETE reaches this engine.
+      const conversation = '2026-01-02T03-04-05-678Z-1a2b3c4d';
+      const response = await fetch(`${serve.whepUrl}?conversation=${conversation}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/sdp', Authorization: `Bearer ${serve.viewToken}` },
         body: offer,
@@ -59,7 +61,7 @@ describe('WHEP endpoint (node client)', () => {
       expect(response.status, answer).toBe(201);
       expect(response.headers.get('content-type')).toBe('application/sdp');
       const location = response.headers.get('location')!;
-      expect(location).toMatch(/^\/whep\/w-/);
+      expect(location).toMatch(/^\/whep\/w-[^?]+\?conversation=2026-01-02T03-04-05-678Z-1a2b3c4d$/);
       // Non-trickle: the answer already carries candidates.
       expect(answer).toMatch(/a=candidate:/);
       expect(answer).toMatch(/m=video/);

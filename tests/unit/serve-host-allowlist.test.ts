@@ -31,4 +31,14 @@ describe('HostAllowlist', () => {
     expect(hosts.check('/', '203.0.113.9:5173')).toBe(421);
     expect(hosts.check('/', 'my-box.local:5173')).toBe(421);
   });
+
+  it('behind a load balancer also answers to its public addresses, exactly (name and port)', () => {
+    const hosts = new HostAllowlist(() => 8000, true, ['127.0.0.1:8443', 'avatar.example.com']);
+    expect(hosts.check('/', '127.0.0.1:8443')).toBe('allowed');
+    expect(hosts.check('/', 'AVATAR.example.com')).toBe('allowed');
+    expect(hosts.check('/', 'avatar.example.com:80')).toBe('allowed');
+    expect(hosts.check('/', 'avatar.example.com:8443')).toBe(421);
+    expect(hosts.check('/', '127.0.0.1:8444')).toBe(421);
+    expect(hosts.check('/', 'evil.example:8443')).toBe(421);
+  });
 });

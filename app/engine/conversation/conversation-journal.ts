@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConversationIdSchema, type ConversationEntry, type JournalLine } from '../../shared/conversation.contract';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { ConversationRetention } from '../../shared/settings.contract';
+import { ConversationLease, LEASE_STALE_MS } from './conversation-lease';
 import { appendJournalLines, cutTornTail, readJournalFile } from './journal-file';
 
 /** The folder inside the data folder that holds one journal per conversation. */
@@ -50,6 +51,8 @@ export class Conversation {
   private onDisk: boolean;
   private diskGeneration: number;
   private failing = false;
+  /** The lease was taken over by another engine: this one stopped writing and said so. */
+  private leaseLost = false;
 
   constructor(
     readonly id: string,
@@ -139,6 +142,7 @@ export class Conversation {
         () => false,
       );
     }
+    if (journal.shared && !(await this.holdLease(journal, path))) return;
     const whole = !this.onDisk;
     const entries = whole ? [...this.items] : this.pending;
     this.pending = [];
@@ -164,6 +168,52 @@ export class Conversation {
       for (const listener of this.listeners) listener(appError);
     }
   }
+
+  /**
+   * A shared folder: waits until this engine holds the journal's lease, then reads the journal back
+   * once: what another engine wrote since it was loaded, and a line a dead one left half-written (cut). False: do
+   * not write (the lease was let go before it was held, or taken over by another engine).
+   */
+  private async holdLease(journal: ConversationJournal, path: string): Promise<boolean> {
+    const lease = journal.leaseOf(this);
+    if (!lease || !(await lease.ready)) {
+      if (lease?.failure && !this.failing) {
+        this.failing = true;
+        const appError = new AppError(
+          ErrorCode.JournalWriteFailed,
+          `This conversation could not be saved to ${path} (${describeWriteError(lease.failure)}); it goes on in memory.`,
+          true,
+          { cause: lease.failure },
+        );
+        for (const listener of this.listeners) listener(appError);
+      }
+      this.pending = [];
+      return false;
+    }
+    if (lease.lost) {
+      this.pending = [];
+      if (!this.leaseLost) {
+        this.leaseLost = true;
+        const appError = new AppError(
+          ErrorCode.JournalWriteFailed,
+          `Another engine took over this conversation (${path}) while this one was not responding; this one no longer saves it. Reload the page to continue it there.`,
+          false,
+        );
+        for (const listener of this.listeners) listener(appError);
+      }
+      return false;
+    }
+    if (lease.readBack) {
+      lease.readBack = false;
+      const contents = await readJournalFile(path).catch(() => undefined);
+      if (contents) {
+        await cutTornTail(path, contents);
+        for (const entry of contents.entries) if (!this.positions.has(`${entry.type}:${entry.turnId}`)) this.upsert(entry);
+        this.onDisk = this.onDisk || contents.header !== undefined;
+      }
+    }
+    return true;
+  }
 }
 
 /**
@@ -178,6 +228,8 @@ export class ConversationJournal {
   private last: Conversation;
   /** Conversations open sessions hold, with how many hold each. */
   private readonly held = new Map<Conversation, number>();
+  /** A shared folder: this engine's lease on each conversation it holds (or still writes). */
+  private readonly leases = new Map<Conversation, ConversationLease>();
   /** The newest conversation's start: a new one starts later (ids must sort, even within a millisecond or with the clock set back). */
   private newestMs = 0;
 
@@ -185,6 +237,8 @@ export class ConversationJournal {
     /** Undefined: nothing is ever written (a bare engine: tests, benches, the CLI). */
     readonly dir: string | undefined,
     private retention: ConversationRetention,
+    /** Other engines use this folder too (scale-out): conversations are leased per journal, never continued by default. */
+    readonly shared = false,
   ) {
     this.last = this.fresh();
   }
@@ -199,11 +253,17 @@ export class ConversationJournal {
    * can be read of it; its damaged lines are named in `loadWarning`). Never rejects: a folder that
    * cannot be read is a warning (via `onWarning`) and a fresh conversation.
    */
-  static async open(dataDir: string, retention: ConversationRetention | undefined, onWarning: (warning: string) => void): Promise<ConversationJournal> {
-    const journal = new ConversationJournal(join(dataDir, CONVERSATIONS_FOLDER), retention ?? KEEP_FOREVER);
+  static async open(
+    dataDir: string,
+    retention: ConversationRetention | undefined,
+    onWarning: (warning: string) => void,
+    options: { shared?: boolean } = {},
+  ): Promise<ConversationJournal> {
+    const journal = new ConversationJournal(join(dataDir, CONVERSATIONS_FOLDER), retention ?? KEEP_FOREVER, options.shared ?? false);
     try {
       await journal.applyRetention();
-      journal.last = await journal.loadNewest(onWarning);
+      // Shared: the newest conversation may be another engine's; a session names the one it continues.
+      if (!journal.shared) journal.last = await journal.loadNewest(onWarning);
     } catch (error) {
       onWarning(`The saved conversations in ${journal.dir} could not be read (${(error as Error).message}); a new conversation starts.`);
     }
@@ -232,20 +292,84 @@ export class ConversationJournal {
    */
   claim(): Conversation {
     if (this.dir === undefined) return this.hold(this.detached());
-    return this.hold(this.held.has(this.last) ? this.startNew() : this.last);
+    return this.hold(this.held.has(this.last) || this.shared ? this.startNew() : this.last);
   }
 
-  /** Marks `conversation` as held by one more open session. */
+  /**
+   * The conversation a session names (a page or client that keeps its id, a load balancer's
+   * affinity key), held until `release`: the one open here if a session holds it, else read from its
+   * journal (another engine may have written it: failover), else a new one with that id. Never
+   * rejects: a journal that cannot be read is a warning and the conversation starts empty.
+   */
+  async claimById(conversationId: string, onWarning: (warning: string) => void = () => undefined): Promise<Conversation> {
+    const open = (): Conversation | undefined => [...this.held.keys(), ...this.leases.keys(), this.last].find((conversation) => conversation.id === conversationId);
+    const already = open();
+    if (already) return this.hold(already);
+    if (this.dir === undefined) return this.hold(new Conversation(conversationId, idTimeMs(conversationId) || Date.now(), undefined));
+    let loaded: Conversation;
+    try {
+      loaded = await this.load(conversationId, onWarning);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') onWarning(`The saved conversation ${this.pathOf(conversationId)} could not be read (${(error as Error).message}); it starts empty.`);
+      loaded = new Conversation(conversationId, idTimeMs(conversationId) || Date.now(), this);
+    }
+    // Another session may have opened it while this one read the file.
+    return this.hold(open() ?? loaded);
+  }
+
+  /** Marks `conversation` as held by one more open session (in a shared folder: leased by this engine). */
   hold(conversation: Conversation): Conversation {
     this.held.set(conversation, (this.held.get(conversation) ?? 0) + 1);
+    if (this.shared && conversation.journaled && !this.leases.has(conversation)) {
+      this.leases.set(conversation, new ConversationLease(this.pathOf(conversation.id), () => undefined));
+    }
     return conversation;
   }
 
-  /** A session let go of `conversation` (it closed, or started a new one). */
+  /** A session let go of `conversation` (it closed, or started a new one); the lease goes once what it recorded is written. */
   release(conversation: Conversation): void {
     const holders = (this.held.get(conversation) ?? 0) - 1;
-    if (holders > 0) this.held.set(conversation, holders);
-    else this.held.delete(conversation);
+    if (holders > 0) {
+      this.held.set(conversation, holders);
+      return;
+    }
+    this.held.delete(conversation);
+    const lease = this.leases.get(conversation);
+    if (!lease) return;
+    const letGo = (): void => {
+      if (this.held.has(conversation) || this.leases.get(conversation) !== lease) return;
+      this.leases.delete(conversation);
+      void lease.release();
+    };
+    if (lease.held) {
+      void conversation.flushed().then(letGo);
+      return;
+    }
+    // Still waiting for another engine's lease: a dead engine's goes stale within LEASE_STALE_MS, so
+    // keep waiting a little for what this session recorded to be written; a live holder keeps it,
+    // and then those entries stay in memory only.
+    const giveUp = setTimeout(letGo, 3 * LEASE_STALE_MS);
+    giveUp.unref();
+    void lease.ready.then((held) => {
+      if (!held) return;
+      clearTimeout(giveUp);
+      void conversation.flushed().then(letGo);
+    });
+  }
+
+  /** This engine's lease on a conversation of a shared folder. */
+  leaseOf(conversation: Conversation): ConversationLease | undefined {
+    return this.leases.get(conversation);
+  }
+
+  /** Lets go of every lease (the engine stops): other engines can continue these conversations at once. */
+  async releaseAll(): Promise<void> {
+    const leases = [...this.leases.entries()];
+    // Leases still waiting for another engine stop waiting first (their writes then give up), so no flush waits on them.
+    await Promise.all(leases.filter(([, lease]) => !lease.held).map(([, lease]) => lease.release()));
+    await Promise.all(leases.map(([conversation]) => conversation.flushed()));
+    this.leases.clear();
+    await Promise.all(leases.map(([, lease]) => lease.release()));
   }
 
   /** Starts a new conversation, written at once when kept (the old one stays on disk); new sessions continue it. */
@@ -304,9 +428,15 @@ export class ConversationJournal {
     if (!newest) return this.fresh();
     const id = newest.slice(0, -JOURNAL_SUFFIX.length);
     this.newestMs = Math.max(this.newestMs, idTimeMs(id));
+    return this.load(id, onWarning);
+  }
+
+  /** A conversation read from its journal; rejects when the file cannot be read (ENOENT: there is none). */
+  private async load(id: string, onWarning: (warning: string) => void): Promise<Conversation> {
     const path = this.pathOf(id);
     const contents = await readJournalFile(path);
-    if (contents.tornTail) {
+    // Shared: only the lease holder may cut, and it does so when it takes the lease (see Conversation.holdLease).
+    if (contents.tornTail && !this.shared) {
       // The app stopped while writing that line: it was never a whole entry. Cut off, the next append starts clean.
       await cutTornTail(path, contents);
       onWarning(`The last line of ${path} was cut off (the app stopped while writing it); it was dropped.`);

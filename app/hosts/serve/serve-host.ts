@@ -9,6 +9,7 @@ import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { ServerMessage } from '../../shared/messages.contract';
 import { DEFAULT_MAX_VIEWERS, ShareRoleSchema, type IceSettings, type ShareRole, type ShareServerMessage } from '../../shared/share.contract';
 import type { Engine } from '../../engine/engine-api';
+import { newConversationId } from '../../engine/conversation/conversation-journal';
 import { RemoteTalkHub } from '../../engine/share/remote-talk-hub';
 import { ShareHub, type SignalConnection, type SignalSocket } from '../../engine/share/share-hub';
 import { handleWhep, isWhepPath } from './whep-endpoint';
@@ -26,8 +27,19 @@ export interface ServeOptions {
   port: number;
   /** 127.0.0.1 unless the user opts in to LAN access. */
   host?: string;
-  /** Random per start unless given. */
+  /** Random per start unless given (engines behind one load balancer share one). */
   token?: string;
+  /**
+   * The page's address names its conversation (`/?conversation=<id>`; one without is redirected to
+   * a new id): engines behind a load balancer share the data folder, and the id keeps a conversation
+   * on one engine and lets another continue it.
+   */
+  nameConversations?: boolean;
+  /**
+   * `name[:port]` addresses of a load balancer in front (`--public-host`): requests that name them
+   * in Host are answered, and pages served from them may open the WebSockets.
+   */
+  publicHosts?: string[];
   /** Largest accepted WebSocket message (mic frames are small; this bounds abuse). */
   maxMessageBytes?: number;
   /** Heartbeats, idle timeouts and connection caps of `/ws` and `/signal` (DEFAULT_SOCKET_LIMITS). */
@@ -150,7 +162,10 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
   };
   const statics = sirv(options.rendererDir, { dev: false, etag: true });
   let listeningPort = 0;
-  const hosts = new HostAllowlist(() => listeningPort, !['127.0.0.1', 'localhost', '::1'].includes(host));
+  const publicHosts = options.publicHosts ?? [];
+  const hosts = new HostAllowlist(() => listeningPort, !['127.0.0.1', 'localhost', '::1'].includes(host), publicHosts);
+  const publicNames = publicHosts.map((entry) => entry.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase());
+  const allowedOrigin = (origin: string): boolean => isAllowedOrigin(origin, host) || publicNames.includes(originHostname(origin));
 
   const handleRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // Every answer carries them, whoever writes it (static files, WHEP, errors).
@@ -166,11 +181,17 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
       return;
     }
     if (isWhepPath(url.pathname)) {
-      await handleWhep(req, res, url.pathname, hub, canWatch);
+      await handleWhep(req, res, url.pathname, hub, canWatch, url.searchParams.get('conversation'));
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       plainAnswer(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
+      return;
+    }
+    if (options.nameConversations && (url.pathname === '/' || url.pathname === '/index.html') && !url.searchParams.has('conversation')) {
+      const named = new URLSearchParams(url.searchParams);
+      named.set('conversation', newConversationId());
+      plainAnswer(res, 302, 'This page continues a conversation named in its address.', { Location: `/?${named.toString()}`, 'Cache-Control': 'no-store' });
       return;
     }
     if (url.pathname === '/healthz') {
@@ -218,7 +239,7 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
       const given = url.searchParams.get('token');
       if (!mayConnect(role.data, given)) return refuse(401, 'Unauthorized');
       const origin = req.headers.origin;
-      if (origin && !isAllowedOrigin(origin, host) && !options.signalOrigins?.includes(origin)) return refuse(403, 'Forbidden');
+      if (origin && !allowedOrigin(origin) && !options.signalOrigins?.includes(origin)) return refuse(403, 'Forbidden');
       // The upgrade completes synchronously, so the count cannot race past the cap.
       if (signalWss.clients.size >= limits.maxSignalConnections) return refuse(503, 'Service Unavailable');
       signalWss.handleUpgrade(req, socket, head, (ws) =>
@@ -234,7 +255,7 @@ export async function startServeHost(options: ServeOptions): Promise<ServeHandle
     if (url.pathname !== '/ws' || !options.engine) return refuse(404, 'Not Found');
     if (!tokenMatches(token, url.searchParams.get('token'))) return refuse(401, 'Unauthorized');
     const origin = req.headers.origin;
-    if (origin && !isAllowedOrigin(origin, host)) return refuse(403, 'Forbidden');
+    if (origin && !allowedOrigin(origin)) return refuse(403, 'Forbidden');
     if (wss.clients.size >= limits.maxEngineConnections) return refuse(503, 'Service Unavailable');
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   };
@@ -324,6 +345,15 @@ function attachSignal(ws: WebSocket, idleTimeoutMs: number, connect: (socket: Si
   });
   ws.on('close', () => connection.close());
   ws.on('error', () => connection.close());
+}
+
+/** The hostname of an Origin value, lowercased without brackets; '' when it is not a URL. */
+function originHostname(origin: string): string {
+  try {
+    return new URL(origin).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    return '';
+  }
 }
 
 /** Same-host pages only: a page from another site must not drive the engine even with a token. */

@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { rendererDir } from '../../engine/app-paths';
 import { composeAppEngine, type AppEngine } from '../../engine/compose-app-engine';
 import { PROFILE_NAMES, type ProfileName } from '../../engine/model-profile';
 import { DEFAULT_MAX_VIEWERS, parseIceServersJson, type IceServer } from '../../shared/share.contract';
+import { isHostValue } from './host-allowlist';
 import { installProcessGuard } from './process-guard';
 import { startServeHost, type ServeHandle } from './serve-host';
 import { ChromiumRendererLauncher } from './remote-chromium-launcher';
@@ -19,6 +21,9 @@ import { parseVmcTarget } from '../../shared/vmc.contract';
  * Share: `[--ice-servers '<json>'] [--ice-transport-policy all|relay] [--max-viewers <n>] [--view-token <t>] [--peer-connect-timeout <s>]`.
  * Remote talk (opt-in): `--remote-talk [--renderer-pool <n>] [--talk-token <t>] [--chromium-path <p>]`.
  * VMC output to a VTuber tool: `--vmc-out host:port` (this run; otherwise the VMC setting, off by default).
+ * Scale-out behind a load balancer (deploy/README.md): `--bind <address>` (listen there instead of 127.0.0.1),
+ * `--public-host <name:port>` (the balancer's address, repeatable), `--token <t>` (one for all engines),
+ * `--shared-data-dir` (the data folder is shared with the other engines: conversations are leased per journal).
  * Settings come from `<data dir>/settings.json` (AVATAR_DATA_DIR or the platform's data folder); flags win over them.
  */
 async function main(): Promise<void> {
@@ -42,6 +47,9 @@ async function main(): Promise<void> {
       'talk-token': { type: 'string' },
       'chromium-path': { type: 'string' },
       'vmc-out': { type: 'string' },
+      bind: { type: 'string' },
+      'public-host': { type: 'string', multiple: true },
+      'shared-data-dir': { type: 'boolean', default: false },
     },
   });
   const profile = values.profile as ProfileName;
@@ -95,6 +103,16 @@ async function main(): Promise<void> {
     console.error(`--vmc-out: ${(error as Error).message}`);
     process.exit(2);
   }
+  if (values.bind !== undefined && (values.lan || !isIP(values.bind))) {
+    console.error(values.lan ? '--bind and --lan exclude each other (--lan listens on every address).' : `--bind must be an IP address, got "${values.bind}".`);
+    process.exit(2);
+  }
+  const publicHosts = values['public-host'] ?? [];
+  const badHost = publicHosts.find((entry) => !isHostValue(entry));
+  if (badHost !== undefined) {
+    console.error(`--public-host must be a name or address with an optional port (avatar.example.com:443), got "${badHost}".`);
+    process.exit(2);
+  }
   if (!existsSync(join(rendererDir, 'index.html'))) {
     console.error(`The renderer is not built (${rendererDir} has no index.html): run \`npm run build\` first.`);
     process.exit(1);
@@ -108,6 +126,7 @@ async function main(): Promise<void> {
       sttModelPath: values['stt-model'],
       voiceModelPath: values.voice,
       vmcOut,
+      sharedDataDir: values['shared-data-dir'],
     });
   } catch (error) {
     console.error((error as Error).message);
@@ -121,8 +140,10 @@ async function main(): Promise<void> {
       engine,
       rendererDir,
       port,
-      host: values.lan ? '0.0.0.0' : '127.0.0.1',
+      host: values.bind ?? (values.lan ? '0.0.0.0' : '127.0.0.1'),
       token: values.token,
+      publicHosts,
+      nameConversations: values['shared-data-dir'],
       share: {
         ice: { iceServers, iceTransportPolicy },
         maxViewers,

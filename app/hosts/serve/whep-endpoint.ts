@@ -71,7 +71,8 @@ function plain(res: ServerResponse, status: number, text: string, headers: Recor
 /**
  * WHEP (draft-ietf-wish-whep) without trickle: `POST /whep` with a bearer token and an SDP offer
  * answers `201` with the complete SDP answer and `Location: /whep/<id>`; `DELETE /whep/<id>` ends
- * the session. The sharing renderer answers the offer through the signaling socket, so the media
+ * the session. A `?conversation=<id>` on the POST stays on the Location, so a load balancer that
+ * keeps a conversation on one engine sends the DELETE there too. The sharing renderer answers the offer through the signaling socket, so the media
  * flows peer to peer from the renderer and the engine never touches it.
  */
 export async function handleWhep(
@@ -80,6 +81,7 @@ export async function handleWhep(
   pathname: string,
   hub: ShareHub,
   acceptsToken: (token: string | null) => boolean,
+  conversationId: string | null = null,
 ): Promise<void> {
   if (!acceptsToken(bearerToken(req))) {
     plain(res, 401, 'A valid bearer token is required (Authorization: Bearer <token>).', { 'WWW-Authenticate': 'Bearer' });
@@ -95,7 +97,7 @@ export async function handleWhep(
       if (!offer.startsWith('v=0')) throw new AppError(ErrorCode.InvalidMessage, 'The body is not an SDP offer.', false);
       const answer = await hub.whepOffer(offer);
       res
-        .writeHead(201, { 'Content-Type': 'application/sdp', Location: `/whep/${answer.peerId}`, 'Cache-Control': 'no-store' })
+        .writeHead(201, { 'Content-Type': 'application/sdp', Location: `/whep/${answer.peerId}${conversationId ? `?conversation=${encodeURIComponent(conversationId)}` : ''}`, 'Cache-Control': 'no-store' })
         .end(answer.sdp);
     } catch (error) {
       if (error instanceof BodyTooLargeError) return refuseTooLarge(req, res, error.message);

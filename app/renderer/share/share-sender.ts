@@ -4,6 +4,7 @@ import type { TtsPlayer } from '../audio/tts-player';
 import type { SharePacking } from './alpha-pack';
 import { ShareCompositor } from './share-compositor';
 import { wallClockMs } from './share-stamp';
+import { pageConversationId } from '../transport/page-conversation';
 import { SignalSocket, signalUrl } from './signal-socket';
 import { tuneVideoSenders } from './video-senders';
 
@@ -168,7 +169,7 @@ export class ShareSender {
     this.silence.start();
     this.stream = new MediaStream([this.compositor.track, ...this.audioDestination.stream.getAudioTracks()]);
     if (settings.stamp) this.clickTimer = setInterval(() => this.click(), CLICK_EVERY_MS);
-    this.socket = new SignalSocket(signalUrl(new URL(this.serverOrigin), 'sender', this.token), {
+    this.socket = new SignalSocket(signalUrl(new URL(this.serverOrigin), 'sender', this.token, pageConversationId()), {
       message: (message) => this.onMessage(message),
       status: (open) => {
         if (!open) this.closePeers();

@@ -5,15 +5,16 @@ import {
   type ShareRole,
   type ShareServerMessage,
 } from '../../shared/share.contract';
+import { conversationQuery } from '../transport/page-conversation';
 
 /** Waits before reconnecting: quickly after a drop, longer when the share is busy. */
 const RETRY_MS = 1000;
 const BUSY_RETRY_MS = 5000;
 
-/** The signaling address of a share server (the `serve` host that served this page, or the desktop app's), for a role and token. */
-export function signalUrl(location: Pick<Location, 'protocol' | 'host'>, role: ShareRole, token: string): string {
+/** The signaling address of a share server (the `serve` host that served this page, or the desktop app's), for a role and token (and the conversation, for a load balancer's affinity). */
+export function signalUrl(location: Pick<Location, 'protocol' | 'host'>, role: ShareRole, token: string, conversationId?: string): string {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  return `${scheme}://${location.host}/signal?role=${role}&token=${encodeURIComponent(token)}`;
+  return `${scheme}://${location.host}/signal?role=${role}&token=${encodeURIComponent(token)}${conversationQuery(conversationId)}`;
 }
 
 export interface SignalSocketEvents {

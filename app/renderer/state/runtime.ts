@@ -4,6 +4,7 @@ import { TtsPlayer } from '../audio/tts-player';
 import { createLipSync } from '../lipsync/create-lipsync';
 import type { LipSync } from '../lipsync/lipsync';
 import { createEngineClient } from '../transport/create-engine-client';
+import { followConversation, pageConversationId } from '../transport/page-conversation';
 import type { ConnectionStatus, EngineClient } from '../transport/engine-client';
 import { ConversationStore } from './conversation-store';
 import { SettingsStore } from './settings-store';
@@ -49,11 +50,13 @@ function download(fileName: string, content: string, mimeType: string): void {
 
 /**
  * A pooled renderer (`?remote=1`) talks with strangers: their conversations are never kept nor
- * continued. `?conversation=none` asks the same for this page (a demo or kiosk: nothing kept).
+ * continued. `?conversation=none` asks the same for this page (a demo or kiosk: nothing kept);
+ * `?conversation=<id>` continues that conversation (behind a load balancer, on whichever engine).
  */
-function sessionConversation(): 'last' | 'none' {
+function sessionConversation(): string {
   const params = new URLSearchParams(window.location.search);
-  return params.get('remote') === '1' || params.get('conversation') === 'none' ? 'none' : 'last';
+  if (params.get('remote') === '1' || params.get('conversation') === 'none') return 'none';
+  return pageConversationId() ?? 'last';
 }
 
 function newRequestId(): string {
@@ -109,8 +112,9 @@ export function createRuntime(): Runtime {
         return;
       case 'conversation.loaded': {
         // A new conversation: whatever the last one was still saying stops.
-        const { activeTurnId } = store.getSnapshot();
+        const { activeTurnId, sessionId } = store.getSnapshot();
         if (activeTurnId) player.stop(activeTurnId);
+        if (message.sessionId === sessionId) followConversation(message.conversationId);
         return;
       }
       default:

@@ -1,6 +1,7 @@
 import type { AvatarBridge } from '../../shared/bridge.contract';
 import { ElectronEngineClient } from './electron-engine-client';
 import type { EngineClient } from './engine-client';
+import { conversationQuery, pageConversationId } from './page-conversation';
 import { pageToken } from './page-token';
 import { WebSocketEngineClient } from './websocket-engine-client';
 
@@ -11,10 +12,10 @@ declare global {
   }
 }
 
-/** The WebSocket address of the `serve` host that served this page, with the page's token. */
-export function engineWebSocketUrl(location: Pick<Location, 'protocol' | 'host'>, token: string): string {
+/** The WebSocket address of the `serve` host that served this page, with the page's token (and its conversation, for a load balancer's affinity). */
+export function engineWebSocketUrl(location: Pick<Location, 'protocol' | 'host'>, token: string, conversationId?: string): string {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  return `${scheme}://${location.host}/ws?token=${encodeURIComponent(token)}`;
+  return `${scheme}://${location.host}/ws?token=${encodeURIComponent(token)}${conversationQuery(conversationId)}`;
 }
 
 /** Electron IPC when the preload exposed its bridge, otherwise the `serve` host's WebSocket. */
@@ -23,5 +24,6 @@ export function createEngineClient(): EngineClient {
   if (bridge && typeof bridge.send === 'function' && typeof bridge.onMessage === 'function') {
     return new ElectronEngineClient(bridge);
   }
-  return new WebSocketEngineClient(engineWebSocketUrl(window.location, pageToken()));
+  // Read at each reconnect: the conversation in the address changes with "New conversation".
+  return new WebSocketEngineClient(() => engineWebSocketUrl(window.location, pageToken(), pageConversationId()));
 }

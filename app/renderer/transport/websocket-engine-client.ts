@@ -24,9 +24,9 @@ export class WebSocketEngineClient implements EngineClient {
   private readonly messages = new ListenerSet<ServerMessage>();
   private readonly statuses = new ListenerSet<ConnectionStatus>();
 
-  /** `socketClass` is the page's WebSocket; tests pass a Node implementation. */
+  /** `url` is read at each (re)connect when it is a function; `socketClass` is the page's WebSocket, tests pass a Node implementation. */
   constructor(
-    private readonly url: string,
+    private readonly url: string | (() => string),
     private readonly socketClass: typeof WebSocket = WebSocket,
   ) {
     this.connect();
@@ -62,7 +62,7 @@ export class WebSocketEngineClient implements EngineClient {
 
   private connect(): void {
     this.setStatus('connecting');
-    const socket = new this.socketClass(this.url);
+    const socket = new this.socketClass(typeof this.url === 'function' ? this.url() : this.url);
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
     socket.onopen = () => {

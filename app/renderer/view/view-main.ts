@@ -1,5 +1,6 @@
 import { startRemoteTalk } from '../remote/remote-talker';
 import { signalUrl } from '../share/signal-socket';
+import { pageConversationId } from '../transport/page-conversation';
 import { pageToken } from '../transport/page-token';
 import { AlphaUnpacker, unpackModeFromParam } from './alpha-unpack';
 import { ShareViewer } from './share-viewer';
@@ -31,4 +32,4 @@ if (unpack !== 'none' && canvas instanceof HTMLCanvasElement) {
   }
 }
 if (params.get('talk') === '1') void startRemoteTalk(params, token, video);
-else new ShareViewer(signalUrl(window.location, 'viewer', token), video);
+else new ShareViewer(signalUrl(window.location, 'viewer', token, pageConversationId()), video);
