@@ -200,12 +200,20 @@ async function measureShare(browser: Browser, serve: ShareServe, sender: SenderS
     await viewer.goto(`${serve.viewUrl.href}&unpack=none`);
     await viewer.waitForFunction(() => (window as unknown as { firstFrameMs?: number }).firstFrameMs !== undefined, null, { timeout: 60_000 });
 
+    // Where the sender page's main thread goes (Chromium's own per-page counters, seconds busy).
+    const cdp = await app.context().newCDPSession(app);
+    await cdp.send('Performance.enable');
+    const mainThread = async (): Promise<Record<string, number>> =>
+      Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((metric: { name: string; value: number }) => [metric.name, metric.value]));
+    const mainBefore = await mainThread();
     const renderFps: number[] = [];
     const sampler = setInterval(() => {
       void app.evaluate(() => window.avatarDiagnostics?.fps ?? 0).then((fps) => renderFps.push(fps), () => undefined);
     }, 1000);
     const received = await receiveFrames(viewer, seconds);
     clearInterval(sampler);
+    const mainAfter = await mainThread();
+    const busyPerSecond = (name: string): number => round3(((mainAfter[name]! - mainBefore[name]!) * 1000) / seconds);
     const clicks = await app.evaluate(() => window.avatarShareStatus!.clickWallMs);
     const sent = await videoRtpStats(app, 'outbound-rtp');
     const got = await videoRtpStats(viewer, 'inbound-rtp');
@@ -235,6 +243,11 @@ async function measureShare(browser: Browser, serve: ShareServe, sender: SenderS
       receiver_decode_ms_mean: meanMs(got.totalDecodeTime, got.framesDecoded),
       receiver_processing_ms_mean: meanMs(got.totalProcessingDelay, got.framesDecoded),
       receiver_frames_dropped_count: got.framesDropped ?? Number.NaN,
+      // Main-thread milliseconds per second of the sender page: all tasks, script, style, layout.
+      sender_main_task_ms_per_s: busyPerSecond('TaskDuration'),
+      sender_main_script_ms_per_s: busyPerSecond('ScriptDuration'),
+      sender_main_style_ms_per_s: busyPerSecond('RecalcStyleDuration'),
+      sender_main_layout_ms_per_s: busyPerSecond('LayoutDuration'),
       clicks_sent_count: clicks.length,
       clicks_heard_count: received.onsetsWallMs.length,
     };
@@ -250,12 +263,18 @@ async function measureShare(browser: Browser, serve: ShareServe, sender: SenderS
  * requestAnimationFrame, `captureStream(fps)` straight from it, one plain RTCPeerConnection to a
  * bare receiver page (host candidates, the preset's bitrate, maintain-resolution).
  */
-async function measureFloor(browser: Browser, preset: { width: number; height: number; fps: number; maxBitrateKbps: number }, seconds: number): Promise<Record<string, number>> {
+async function measureFloor(
+  browser: Browser,
+  preset: { width: number; height: number; fps: number; maxBitrateKbps: number },
+  seconds: number,
+  via2d = false,
+): Promise<Record<string, number>> {
   const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 720 } });
   try {
     const sender = await context.newPage();
     const receiver = await context.newPage();
-    await sender.setContent(`<canvas width="${preset.width}" height="${preset.height}"></canvas>`);
+    // via2d: the app's way, a window-sized WebGL canvas composed into a 2D canvas of the preset size.
+    await sender.setContent(via2d ? '<canvas width="980" height="640"></canvas>' : `<canvas width="${preset.width}" height="${preset.height}"></canvas>`);
     await receiver.setContent('<video autoplay muted playsinline></video>');
     // tsx (esbuild keepNames) wraps named functions in __name(); page functions need it defined.
     for (const page of [sender, receiver]) await page.evaluate('window.__name = (fn) => fn');
@@ -267,9 +286,14 @@ async function measureFloor(browser: Browser, preset: { width: number; height: n
     });
     const renderFps = { frames: 0 };
     const offer = await sender.evaluate(
-      async ({ layout, fps, maxBitrateKbps }) => {
+      async ({ layout, fps, maxBitrateKbps, via2d, width, height }) => {
         const canvas = document.querySelector('canvas')!;
         const gl = canvas.getContext('webgl', { alpha: false, antialias: false })!;
+        const composed = document.createElement('canvas');
+        composed.width = width;
+        composed.height = height;
+        const context2d = composed.getContext('2d', { alpha: false })!;
+        let capture: CanvasCaptureMediaStreamTrack | null = null;
         const page = window as unknown as { renderedFrames: number; floorPc: RTCPeerConnection };
         page.renderedFrames = 0;
         const draw = (): void => {
@@ -286,13 +310,25 @@ async function measureFloor(browser: Browser, preset: { width: number; height: n
             gl.clearColor(on, on, on, 1);
             gl.clear(gl.COLOR_BUFFER_BIT);
           }
+          if (via2d && capture) {
+            context2d.fillStyle = '#000';
+            context2d.fillRect(0, 0, width, height);
+            const scale = Math.min(width / canvas.width, height / canvas.height);
+            context2d.drawImage(canvas, (width - canvas.width * scale) / 2, 0, canvas.width * scale, canvas.height * scale);
+            for (let bit = 0; bit < layout.bits; bit++) {
+              context2d.fillStyle = Math.floor(value / 2 ** (layout.bits - 1 - bit)) % 2 === 1 ? '#fff' : '#000';
+              context2d.fillRect(bit * layout.cellPx, 0, layout.cellPx, layout.cellPx);
+            }
+            capture.requestFrame();
+          }
           page.renderedFrames += 1;
           requestAnimationFrame(draw);
         };
         requestAnimationFrame(draw);
         const pc = new RTCPeerConnection();
         page.floorPc = pc;
-        const track = canvas.captureStream(fps).getVideoTracks()[0]!;
+        capture = via2d ? (composed.captureStream(0).getVideoTracks()[0] as CanvasCaptureMediaStreamTrack) : null;
+        const track = capture ?? canvas.captureStream(fps).getVideoTracks()[0]!;
         track.contentHint = 'detail';
         const sender = pc.addTrack(track);
         await pc.setLocalDescription(await pc.createOffer());
@@ -309,7 +345,7 @@ async function measureFloor(browser: Browser, preset: { width: number; height: n
         });
         return pc.localDescription!.sdp;
       },
-      { layout: STAMP_LAYOUT, fps: preset.fps, maxBitrateKbps: preset.maxBitrateKbps },
+      { layout: STAMP_LAYOUT, fps: preset.fps, maxBitrateKbps: preset.maxBitrateKbps, via2d, width: preset.width, height: preset.height },
     );
     const answer = await receiver.evaluate(async (sdp) => {
       const pc = new RTCPeerConnection();
@@ -385,6 +421,10 @@ const bench: Benchmark = {
       const metrics: Record<string, number> = { ...avatar };
       for (const [key, value] of Object.entries(transport)) metrics[`transport_${key}`] = value;
       for (const [key, value] of Object.entries(floor)) metrics[`floor_${key}`] = value;
+      if (options.floor2d === '1') {
+        const floor2d = await measureFloor(browser, SHARE_PRESETS[preset as SharePresetName], seconds, true);
+        for (const [key, value] of Object.entries(floor2d)) metrics[`floor2d_${key}`] = value;
+      }
       // The issue's targets, side by side in this run.
       metrics.transport_over_floor_glass_to_glass_p50_ratio = round3(transport.glass_to_glass_ms_p50! / floor.glass_to_glass_ms_p50!);
       metrics.avatar_over_floor_glass_to_glass_p50_ratio = round3(avatar.glass_to_glass_ms_p50! / floor.glass_to_glass_ms_p50!);
