@@ -48,6 +48,21 @@ export function commandLine(pid: number): string[] {
   }
 }
 
+/** The engine of a `serve` host started as `node scripts/serve.mjs` (its Node child running out/main/serve.js). */
+export function servePidOf(wrapperPid: number): number | undefined {
+  return childPids(wrapperPid).find((pid) => commandLine(pid).some((arg) => arg.endsWith('serve.js')));
+}
+
+/** The runtime host processes of an engine: pid → host name. */
+export function runtimeHostsOf(enginePid: number): Map<number, string> {
+  const hosts = new Map<number, string>();
+  for (const pid of childPids(enginePid)) {
+    const argv = commandLine(pid);
+    if (argv.some((arg) => /runtime-host\.(js|ts)$/.test(arg))) hosts.set(pid, argv.at(-1)!);
+  }
+  return hosts;
+}
+
 /** `Debugger listening on ws://…` lines a Node process started with `--inspect` prints. */
 export function inspectorUrls(output: string): string[] {
   return [...output.matchAll(/Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[0-9a-f-]+)/g)].map((match) => match[1]!);

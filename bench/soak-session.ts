@@ -8,7 +8,7 @@ import { devModelsOrSkipReason } from '../app/engine/models/dev-models';
 import { fakeMicrophoneArgs } from '../tests/support/serve-process';
 import { launchShareBrowser, openViewer, startShareServe, type ShareServe } from '../tests/support/share-session';
 import { quantile, round3 } from './bench-api';
-import { childPids, commandLine, fdCount, growthPerHour, InspectorProbe, inspectorUrls, rssMb } from './process-probes';
+import { commandLine, fdCount, growthPerHour, InspectorProbe, inspectorUrls, rssMb, runtimeHostsOf, servePidOf } from './process-probes';
 
 /**
  * The soak: real spoken conversations, continuously, through `serve` in Chromium. The fake
@@ -165,16 +165,13 @@ class SoakRecorder {
 
   /** Samples the engine (the serve wrapper's Node child), its runtime hosts and the page. */
   async sample(serve: ShareServe, pageCdp: CDPSession | undefined): Promise<void> {
-    const engine = childPids(serve.child.pid!).find((pid) => commandLine(pid).some((arg) => arg.endsWith('serve.js')));
+    const engine = servePidOf(serve.child.pid!);
     if (engine === undefined) {
       this.error('the engine process is gone');
       return;
     }
     const roles = new Map<number, string>([[engine, 'engine']]);
-    for (const pid of childPids(engine)) {
-      const argv = commandLine(pid);
-      if (argv.some((arg) => /runtime-host\.(js|ts)$/.test(arg))) roles.set(pid, `host_${argv.at(-1)!.replace(/[^a-z0-9]+/gi, '_')}`);
-    }
+    for (const [pid, name] of runtimeHostsOf(engine)) roles.set(pid, `host_${name.replace(/[^a-z0-9]+/gi, '_')}`);
     for (const [pid, role] of roles) {
       this.add(`${role}_rss_mb`, rssMb(pid));
       this.add(`${role}_fd`, fdCount(pid));
