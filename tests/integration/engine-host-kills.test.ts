@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runtimeHostsOf } from '../../bench/process-probes';
 import { composeAppEngine, type AppEngine } from '../../app/engine/compose-app-engine';
 import type { ServerMessage } from '../../app/shared/messages.contract';
 import type { WorkerKind } from '../../app/shared/worker.contract';
@@ -9,7 +10,8 @@ import { micFrames, scriptedConfig, sendMic, TestClient } from './engine-harness
 
 /**
  * Runtime hosts killed from outside (SIGKILL, as the OOM killer or a native abort would), one kind
- * at a time, each in its own host process: mid-turn, then again while its replacement is loading.
+ * at a time, each in its own host process: mid-turn, then again while its replacement is loading;
+ * and a worker that hangs (no pong within the ping deadline).
  * After each the app answers the next turn (by voice for VAD and STT), and the kept conversation
  * still holds everything the user said and everything the avatar was heard saying. The real
  * composition (settings, journal in the data folder) on scripted workers with delays wide enough
@@ -42,7 +44,7 @@ beforeAll(async () => {
       {
         vad: { host: HOSTS.vad, options: { loadMs, vadProbability: 'state' } },
         stt: { host: HOSTS.stt, options: { loadMs, sttMs: 1500, transcript: TRANSCRIPT } },
-        llm: { host: HOSTS.llm, options: { loadMs, firstTokenMs: 1500, tokenMs: 5 } },
+        llm: { host: HOSTS.llm, options: { loadMs, firstTokenMs: 1500, tokenMs: 5, failOn: [{ contains: 'HANG', mode: 'hang' }] } },
         tts: { host: HOSTS.tts, options: { loadMs, ttsFirstChunkMs: 1500 } },
       },
       { health: { pingIntervalMs: 150, pingDeadlineMs: 1500, memoryCeilingBytes: 400e6 }, hostRestartDelayMs: 50 },
@@ -116,7 +118,7 @@ function expectAnswered(ended: TurnEnded): void {
   heard.push(ended.heardText);
 }
 
-describe('runtime hosts killed mid-turn and mid-load', () => {
+describe('runtime hosts killed mid-turn and mid-load', { timeout: 120_000 }, () => {
   it('the LLM host: the turn fails in words, the replacement is killed while loading, the next turn is answered', async () => {
     const from = client.messages.length;
     client.send({ type: 'user.text', sessionId, text: 'My name is Ada.' });
@@ -169,6 +171,15 @@ describe('runtime hosts killed mid-turn and mid-load', () => {
     expectAnswered(await voiceTurn());
   });
 
+  it('a hung LLM worker misses its ping deadline: it is replaced, the turn fails in words, the next turn is answered', async () => {
+    const hung = app.instance.pool.workersOf('llm')[0]!.id;
+    const failed = await textTurn('Please HANG for a while.');
+    expect(failed.status).toBe('failed');
+    expect(client.ofTurn('error', failed.turnId)[0]).toMatchObject({ code: 'worker_hung', recoverable: true });
+    await until('a ready LLM worker', () => app.instance.pool.workersOf('llm').some((worker) => worker.lifecycle === 'ready' && worker.id !== hung));
+    expectAnswered(await textTurn('Are you awake again?'));
+  });
+
   it('nothing the user said or was told is lost: a new session continues the kept conversation with all of it', async () => {
     // The page closes its session (a reload, a restart) and the next one continues the conversation.
     client.send({ type: 'session.close', sessionId });
@@ -184,5 +195,8 @@ describe('runtime hosts killed mid-turn and mid-load', () => {
     const opened = await other.waitFor((m): m is Extract<ServerMessage, { type: 'session.opened' }> => m.type === 'session.opened', 20_000, from);
     const history = app.instance.session(opened.sessionId)!.history.map((message) => message.content);
     for (const text of [...said, ...heard]) expect(history).toContain(text);
+    // Every killed host was replaced exactly once: the live host processes are the pool's own, none orphaned.
+    const live = [...runtimeHostsOf(process.pid).keys()].sort();
+    expect(live).toEqual(Object.values(HOSTS).map((name) => app.instance.pool.host(name)!.pid!).sort());
   });
 });
