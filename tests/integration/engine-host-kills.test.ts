@@ -22,7 +22,7 @@ type TurnEnded = Extract<ServerMessage, { type: 'turn.ended' }>;
 type Loaded = Extract<ServerMessage, { type: 'conversation.loaded' }>;
 
 const TRANSCRIPT = 'Remember the word banana.';
-const HOSTS: Record<'vad' | 'stt' | 'llm' | 'tts', string> = { vad: 'vad-host', stt: 'stt-host', llm: 'llm-host', tts: 'tts-host' };
+const HOSTS: Record<'vad' | 'stt' | 'llm' | 'tts' | 'turn', string> = { vad: 'vad-host', stt: 'stt-host', llm: 'llm-host', tts: 'tts-host', turn: 'turn-host' };
 
 const dataDir = mkdtempSync(join(tmpdir(), 'avatar-host-kills-'));
 let app: AppEngine;
@@ -35,20 +35,26 @@ const heard: string[] = [];
 
 beforeAll(async () => {
   const loadMs = 700;
+  const base = scriptedConfig(
+    {
+      vad: { host: HOSTS.vad, options: { loadMs, vadProbability: 'state' } },
+      stt: { host: HOSTS.stt, options: { loadMs, sttMs: 1500, transcript: TRANSCRIPT } },
+      llm: { host: HOSTS.llm, options: { loadMs, firstTokenMs: 1500, tokenMs: 5, failOn: [{ contains: 'HANG', mode: 'hang' }] } },
+      tts: { host: HOSTS.tts, options: { loadMs, ttsFirstChunkMs: 1500 } },
+    },
+    { health: { pingIntervalMs: 150, pingDeadlineMs: 1500, memoryCeilingBytes: 400e6 }, hostRestartDelayMs: 50 },
+  );
   app = await composeAppEngine({
     profile: 'scripted',
     dataDir,
     modelsDir: join(dataDir, 'models'),
     onWarning: () => undefined,
-    base: scriptedConfig(
-      {
-        vad: { host: HOSTS.vad, options: { loadMs, vadProbability: 'state' } },
-        stt: { host: HOSTS.stt, options: { loadMs, sttMs: 1500, transcript: TRANSCRIPT } },
-        llm: { host: HOSTS.llm, options: { loadMs, firstTokenMs: 1500, tokenMs: 5, failOn: [{ contains: 'HANG', mode: 'hang' }] } },
-        tts: { host: HOSTS.tts, options: { loadMs, ttsFirstChunkMs: 1500 } },
-      },
-      { health: { pingIntervalMs: 150, pingDeadlineMs: 1500, memoryCeilingBytes: 400e6 }, hostRestartDelayMs: 50 },
-    ),
+    base: {
+      ...base,
+      // The end-of-turn model scores every utterance (slowly enough to be killed while it does).
+      workers: { ...base.workers, turn: { engine: 'scripted', modelName: 'scripted-turn', count: 1, host: HOSTS.turn, options: { loadMs, turnMs: 1500 }, cpuBound: false } },
+      pipeline: { ...base.pipeline, turnDetection: { mode: 'smart', completeThreshold: 0.5, maxPauseMs: 3000, vadSilenceMs: 200 } },
+    },
   });
   await app.engine.start();
   client = new TestClient(app.engine);
@@ -63,7 +69,7 @@ afterAll(async () => {
 async function until(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
   const untilMs = performance.now() + timeoutMs;
   while (!condition()) {
-    if (performance.now() > untilMs) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() > untilMs) throw new Error(`timed out waiting for ${what}; workers ${JSON.stringify(app.instance.pool.status())}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -118,16 +124,25 @@ function expectAnswered(ended: TurnEnded): void {
   heard.push(ended.heardText);
 }
 
+/** A spoken turn whose worker was killed under it: answered after all (a retry, the pause deciding), or failed with a recoverable error. */
+function expectAnsweredOrFailedInWords(ended: TurnEnded, from: number): void {
+  said.push(TRANSCRIPT);
+  if (ended.status === 'complete') heard.push(ended.heardText);
+  else {
+    expect(ended.status).toBe('failed');
+    expect(client.messages.slice(from).find((m) => m.type === 'error')).toMatchObject({ recoverable: true });
+  }
+}
+
 describe('runtime hosts killed mid-turn and mid-load', { timeout: 120_000 }, () => {
   it('the LLM host: the turn fails in words, the replacement is killed while loading, the next turn is answered', async () => {
     const from = client.messages.length;
     client.send({ type: 'user.text', sessionId, text: 'My name is Ada.' });
     said.push('My name is Ada.');
     const killed = await killHostWhen('llm', 'the LLM leased', leased('llm'));
-    const failed = await client.turnEnded(sessionId, from, 30_000);
+    const [failed] = await Promise.all([client.turnEnded(sessionId, from, 30_000), killMidLoadThenRecover('llm', killed)]);
     expect(failed.status).toBe('failed');
     expect(client.ofTurn('error', failed.turnId)[0]).toMatchObject({ code: 'worker_crashed', recoverable: true });
-    await killMidLoadThenRecover('llm', killed);
     expectAnswered(await textTurn('Are you back, LLM?'));
   });
 
@@ -136,21 +151,19 @@ describe('runtime hosts killed mid-turn and mid-load', { timeout: 120_000 }, () 
     client.send({ type: 'user.text', sessionId, text: 'Tell me about the sea.' });
     said.push('Tell me about the sea.');
     const killed = await killHostWhen('tts', 'the TTS leased', leased('tts'));
-    const failed = await client.turnEnded(sessionId, from, 30_000);
+    const [failed] = await Promise.all([client.turnEnded(sessionId, from, 30_000), killMidLoadThenRecover('tts', killed)]);
     expect(failed.status).toBe('failed');
     expect(failed.heardText).toBe('');
-    await killMidLoadThenRecover('tts', killed);
     expectAnswered(await textTurn('Are you back, voice?'));
   });
 
-  it('the STT host: killed while transcribing; the next spoken turn is transcribed and answered', async () => {
+  it('the STT host: killed while transcribing; the utterance is answered or fails in words, the next spoken turn is transcribed and answered', async () => {
     const from = client.messages.length;
     micSeq = sendMic(client, sessionId, micFrames('speech', 600), micSeq);
     micSeq = sendMic(client, sessionId, micFrames('silence', 800), micSeq);
     const killed = await killHostWhen('stt', 'the STT leased', leased('stt'));
-    const failed = await client.turnEnded(sessionId, from, 30_000);
-    expect(failed.status).toBe('failed');
-    await killMidLoadThenRecover('stt', killed);
+    const [ended] = await Promise.all([client.turnEnded(sessionId, from, 30_000), killMidLoadThenRecover('stt', killed)]);
+    expectAnsweredOrFailedInWords(ended, from);
     const answered = await voiceTurn();
     expectAnswered(answered);
     expect(client.messages.find((m) => m.type === 'transcript' && m.turnId === answered.turnId && m.final)).toMatchObject({ text: TRANSCRIPT });
@@ -168,6 +181,16 @@ describe('runtime hosts killed mid-turn and mid-load', { timeout: 120_000 }, () 
     await killMidLoadThenRecover('vad', killed);
     const errors = client.messages.slice(from).filter((m) => m.type === 'error');
     for (const error of errors) expect(error).toMatchObject({ recoverable: true });
+    expectAnswered(await voiceTurn());
+  });
+
+  it('the end-of-turn host: killed while it scores an utterance; the utterance still becomes a turn or fails in words, and the next one is answered', async () => {
+    const from = client.messages.length;
+    micSeq = sendMic(client, sessionId, micFrames('speech', 600), micSeq);
+    micSeq = sendMic(client, sessionId, micFrames('silence', 800), micSeq);
+    const killed = await killHostWhen('turn', 'the end-of-turn model leased', leased('turn'));
+    const [ended] = await Promise.all([client.turnEnded(sessionId, from, 30_000), killMidLoadThenRecover('turn', killed)]);
+    expectAnsweredOrFailedInWords(ended, from);
     expectAnswered(await voiceTurn());
   });
 
