@@ -1,6 +1,7 @@
 import type { ClientMessage, ServerMessage } from '../../app/shared/messages.contract';
 import type { WorkerKind } from '../../app/shared/worker.contract';
 import { createEngine, type EngineInstance } from '../../app/engine/create-engine';
+import type { Engine } from '../../app/engine/engine-api';
 import { defaultEngineConfig, type EngineConfig, type WorkerKindConfig } from '../../app/engine/engine-config';
 
 /** Test harness: a real engine (real host process, real worker threads) on the scripted engine. */
@@ -40,7 +41,7 @@ export class TestClient {
   private nextRequest = 1;
   readonly connection;
 
-  constructor(engine: EngineInstance) {
+  constructor(engine: Pick<Engine, 'connect'>) {
     this.connection = engine.connect((message) => {
       this.messages.push(message);
       for (const watcher of [...this.watchers]) watcher();

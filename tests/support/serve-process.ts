@@ -61,15 +61,24 @@ const APP_ADDRESS = /^(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m;
 
 /**
  * Starts `npm run serve -- --port 0 --profile <profile> [extraArgs]` and resolves once it printed its
- * address and, for hosts that print more (the share's addresses), once `ready(output)` holds too.
+ * address and, for hosts that print more (the share's addresses), once `ready(output)` holds too;
+ * `options.env` replaces the environment it inherits (the soak adds NODE_OPTIONS=--inspect);
+ * `options.prefix` runs it under another command that execs it (e.g. `unshare -m …`).
  */
-export function startServeProcess(profile: string, extraArgs: readonly string[] = [], ready: (output: string) => boolean = () => true): Promise<ServeProcess> {
+export function startServeProcess(
+  profile: string,
+  extraArgs: readonly string[] = [],
+  ready: (output: string) => boolean = () => true,
+  options: { env?: NodeJS.ProcessEnv; prefix?: readonly string[] } = {},
+): Promise<ServeProcess> {
   // A data folder of its own (settings, kept conversations) unless the test chose one: hosts never share the user's.
   const dataDir = extraArgs.includes('--data-dir') || process.env.AVATAR_DATA_DIR ? undefined : mkdtempSync(join(tmpdir(), 'avatar-serve-data-'));
   const ownDataDir = dataDir ? ['--data-dir', dataDir] : [];
-  const child = spawn(process.execPath, [join(root, 'scripts', 'serve.mjs'), '--port', '0', '--profile', profile, ...ownDataDir, ...extraArgs], {
+  const command = [...(options.prefix ?? []), process.execPath, join(root, 'scripts', 'serve.mjs'), '--port', '0', '--profile', profile, ...ownDataDir, ...extraArgs];
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
   });
   let output = '';
   const stop = async (): Promise<void> => {

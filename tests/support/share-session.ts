@@ -22,8 +22,8 @@ const VIEW_ADDRESS = /(http:\/\/127\.0\.0\.1:\d+\/view\?token=\S+)/;
 const WHEP_ADDRESS = /^WHEP.*?(http:\/\/\S+)\s+bearer token: (\S+)$/m;
 
 /** `npm run serve -- --port 0 --profile <profile> [extra flags]`, resolved once it printed the app, viewer and WHEP lines. */
-export async function startShareServe(profile: string, extraArgs: string[] = []): Promise<ShareServe> {
-  const serve = await startServeProcess(profile, extraArgs, (output) => VIEW_ADDRESS.test(output) && WHEP_ADDRESS.test(output));
+export async function startShareServe(profile: string, extraArgs: string[] = [], options: { env?: NodeJS.ProcessEnv } = {}): Promise<ShareServe> {
+  const serve = await startServeProcess(profile, extraArgs, (output) => VIEW_ADDRESS.test(output) && WHEP_ADDRESS.test(output), options);
   const viewUrl = new URL(VIEW_ADDRESS.exec(serve.output())![1]!);
   return {
     ...serve,

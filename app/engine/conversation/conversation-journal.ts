@@ -3,6 +3,7 @@ import { access, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConversationIdSchema, type ConversationEntry, type JournalLine } from '../../shared/conversation.contract';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
+import { describeWriteError } from '../files/write-error';
 import type { ConversationRetention } from '../../shared/settings.contract';
 import { ConversationLease, LEASE_STALE_MS } from './conversation-lease';
 import { appendJournalLines, cutTornTail, readJournalFile } from './journal-file';
@@ -22,15 +23,6 @@ export function newConversationId(nowMs: number = Date.now()): string {
 function idTimeMs(conversationId: string): number {
   const [, date, hours, minutes, seconds, millis] = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z/.exec(conversationId) ?? [];
   return Date.parse(`${date}T${hours}:${minutes}:${seconds}.${millis}Z`) || 0;
-}
-
-/** Disk errors in words the user can act on. */
-function describeWriteError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return 'the disk is full';
-  if (code === 'EACCES' || code === 'EPERM') return 'no permission to write there';
-  if (code === 'EROFS') return 'the disk is read-only';
-  return (error as Error).message;
 }
 
 /**

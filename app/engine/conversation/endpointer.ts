@@ -167,6 +167,17 @@ export class Endpointer {
     this.utterance = undefined;
   }
 
+  /**
+   * The VAD's stream was lost (its worker restarted) and a new one starts at stream time 0: the
+   * utterance it was judging cannot be finished (its end will never come) and is dropped.
+   */
+  restart(): void {
+    this.dispose();
+    this.preroll.length = 0;
+    this.prerollMs = 0;
+    this.onsetVoicedUntilMs = undefined;
+  }
+
   /** The utterance in progress, if any. */
   get current(): UtteranceInfo | undefined {
     return this.utterance;

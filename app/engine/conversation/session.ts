@@ -280,9 +280,17 @@ export class Session {
         if (this.controller.signal.aborted) return;
         const appError = AppError.from(error);
         this.send({ type: 'error', code: appError.code, message: `Listening stopped: ${appError.message}`, recoverable: appError.recoverable, sessionId: this.id });
-        // A recoverable failure (a VAD worker restarting) resumes with the next mic frame.
+        // A recoverable failure (a VAD worker restarting) resumes with the next mic frame, in a new
+        // VAD stream whose times start at 0: the utterance the lost stream was judging is dropped.
         this.listeningUnavailable = !appError.recoverable;
         this.mic = undefined;
+        this.micStreamMs = 0;
+        this.endpointer.restart();
+        const speech = this.speech;
+        if (speech) {
+          this.setDucked(speech, false);
+          this.endSpeech(speech.utteranceId);
+        }
       }
     })();
   }

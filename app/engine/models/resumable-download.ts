@@ -1,12 +1,13 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import { formatMegabytes } from '../../shared/format/bytes';
+import { diskWriteProblem } from '../files/write-error';
 import { hashFileInto } from './file-hash';
 
 /** One file to fetch into `partPath`, resuming whatever bytes are already there. */
@@ -222,6 +223,17 @@ export async function downloadResumable(request: DownloadRequest): Promise<Downl
           throw error;
         }
         if (signal?.aborted) throw error;
+        // Trying again cannot help a disk that refuses the bytes: say so at once, keep what was written.
+        const diskProblem = diskWriteProblem(error);
+        if (diskProblem) {
+          throw new AppError(
+            ErrorCode.Internal,
+            `Downloading ${name} stopped: ${diskProblem} (${dirname(partPath)}). ${formatMegabytes(await partSize(partPath))} are kept; ` +
+              'make room and run the download again to resume.',
+            true,
+            { cause: error },
+          );
+        }
         throw new RetryableError(idle.signal.aborted ? 'the server stopped sending' : describeNetworkError(error));
       }
       if (limitBytes !== null && received < limitBytes) {

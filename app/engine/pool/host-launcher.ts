@@ -39,7 +39,8 @@ export const forkHostLauncher: HostLauncher = {
         return child.pid;
       },
       send(message) {
-        if (child.connected) child.send(message);
+        // A host that just died fails the write (EPIPE) before its exit is seen: the exit reports it.
+        if (child.connected) child.send(message, () => undefined);
       },
       onMessage(listener) {
         child.on('message', (message) => listener(message));

@@ -77,6 +77,8 @@ export class WorkerPool {
   private readonly pinging = new Set<WorkerHandle>();
   private nextWorker = 1;
   private stopping = false;
+  /** Hosts whose death was acted on (each is restarted once). */
+  private readonly exitedHosts = new WeakSet<HostProcess>();
   /** Replacements per kind since a worker of that kind last became ready. */
   private readonly failuresInARow = new Map<WorkerKind, number>();
 
@@ -211,7 +213,7 @@ export class WorkerPool {
     for (let i = this.workers.length - 1; i >= 0; i--) if (this.workers[i]!.host === slot.host) this.workers.splice(i, 1);
     slot.host = host;
     this.hosts.set(name, slot);
-    await slot.host.start((description) => this.onHostExit(slot, description));
+    await slot.host.start((description) => this.onHostExit(slot, host, description));
     const starts: Promise<void>[] = [];
     for (const kindConfig of this.kindsOfHost(name)) {
       for (let i = 0; i < kindConfig.count; i++) starts.push(this.startWorker(kindConfig.spec, slot.host));
@@ -333,8 +335,11 @@ export class WorkerPool {
     }, delayMs);
   }
 
-  private onHostExit(slot: HostSlot, description: string): void {
-    if (this.stopping) return;
+  private onHostExit(slot: HostSlot, host: HostProcess, description: string): void {
+    // A host that dies while its workers load is reported twice (its exit, and the failed start):
+    // it is restarted once, or a second replacement would orphan the first (a live process, lost).
+    if (this.stopping || this.exitedHosts.has(host)) return;
+    this.exitedHosts.add(host);
     // Workers of the dead host already failed (their threads' exit); respawn and re-warm.
     const delayMs = Math.min(5000, this.config.hostRestartDelayMs * 2 ** slot.restarts);
     slot.restarts++;
@@ -342,7 +347,7 @@ export class WorkerPool {
     setTimeout(() => {
       if (this.stopping) return;
       this.startHost(slot.name).catch((error: unknown) => {
-        if (!slot.host.alive) this.onHostExit(slot, `failed to restart (${error instanceof Error ? error.message : String(error)})`);
+        if (!slot.host.alive) this.onHostExit(slot, slot.host, `failed to restart (${error instanceof Error ? error.message : String(error)})`);
       });
     }, delayMs);
   }

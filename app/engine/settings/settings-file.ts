@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
 import { defaultEngineSettings, EngineSettingsSchema, type EngineSettings } from '../../shared/settings.contract';
 import { writeFileAtomically } from '../files/atomic-write';
+import { describeWriteError } from '../files/write-error';
 
 export const SETTINGS_FILE_NAME = 'settings.json';
 /** The settings of the last start that worked (its models are what a failed start falls back on). */
@@ -83,7 +84,7 @@ export class SettingsFile {
       try {
         await writeFileAtomically(this.path, `${JSON.stringify(valid, null, 2)}\n`, { mode: 0o600 });
       } catch (error) {
-        throw new AppError(ErrorCode.Internal, `The settings could not be saved to ${this.path}: ${(error as Error).message}`, true, { cause: error });
+        throw new AppError(ErrorCode.Internal, `The settings could not be saved to ${this.path}: ${describeWriteError(error)}.`, true, { cause: error });
       }
     };
     const result = this.writing.then(run);

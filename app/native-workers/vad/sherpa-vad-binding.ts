@@ -28,6 +28,8 @@ export interface SherpaVad {
   isEmpty(): boolean;
   front(enableExternalBuffer?: boolean): SherpaSpeechSegment;
   pop(): void;
+  /** Back to the state of a new detector (model state, buffer, segments). */
+  reset(): void;
 }
 
 interface SherpaVadModule {

@@ -100,6 +100,13 @@ export class SileroVadEngine implements WorkerEngine {
   private config: SherpaVadConfig | null = null;
   private options: SileroVadOptions = SileroVadOptionsSchema.parse({});
   private readonly streams = new Map<string, VadStream>();
+  /**
+   * Detectors no stream uses, by configuration. sherpa-onnx-node never frees a detector's native
+   * memory (its ONNX session and 120 s buffer, about 10 MB), so a page that reloads or reconnects
+   * would leak two per stream: they are reset and reused instead.
+   */
+  private readonly spareDetectors = new Map<string, SherpaVad[]>();
+  private readonly detectorKeys = new WeakMap<SherpaVad, string>();
 
   async load(spec: LoadSpec): Promise<Record<string, unknown>> {
     const options = SileroVadOptionsSchema.safeParse(spec.options);
@@ -124,7 +131,7 @@ export class SileroVadEngine implements WorkerEngine {
       debug: false,
     };
     // Build one detector now so a broken model fails the load, not the first frame.
-    this.createDetector(this.loadTuning());
+    this.recycle(this.createDetector(this.loadTuning()));
     return { engine: 'silero-vad', model: modelPath, windowMs: (WINDOW_SAMPLES * 1000) / SAMPLE_RATE_HZ, ...options.data };
   }
 
@@ -141,15 +148,23 @@ export class SileroVadEngine implements WorkerEngine {
     tune: (streamId, tune) => {
       this.streamOf(streamId).next = this.tuningOf(tune);
     },
-    close: (streamId) => {
-      this.streams.delete(streamId);
-    },
+    close: (streamId) => this.dropStream(streamId),
   };
+
+  private dropStream(streamId: string): void {
+    const stream = this.streams.get(streamId);
+    if (!stream) return;
+    this.streams.delete(streamId);
+    this.recycle(stream.detector);
+    this.recycle(stream.onset);
+  }
 
   private push(stream: VadStream, pcm: Float32Array): VadStreamOutput {
     // Never inside an utterance: its end must not move, nor its start be forgotten, mid-sentence.
     const { next } = stream;
     if (!stream.speaking && (stream.tuning.threshold !== next.threshold || stream.tuning.minSilenceDurationMs !== next.minSilenceDurationMs)) {
+      this.recycle(stream.detector);
+      this.recycle(stream.onset);
       stream.detector = this.createDetector(next);
       stream.onset = this.createOnsetDetector(next);
       stream.tuning = next;
@@ -182,11 +197,12 @@ export class SileroVadEngine implements WorkerEngine {
   }
 
   release(streamId: string): void {
-    this.streams.delete(streamId);
+    this.dropStream(streamId);
   }
 
   async unload(): Promise<void> {
     this.streams.clear();
+    this.spareDetectors.clear();
     this.config = null;
   }
 
@@ -217,7 +233,22 @@ export class SileroVadEngine implements WorkerEngine {
     if (!this.config) throw new AppError(ErrorCode.ModelMissing, 'The VAD model is not loaded.', true);
     const { Vad } = loadSherpaVad();
     const sileroVad = { ...this.config.sileroVad, threshold: tuning.threshold, minSilenceDuration: tuning.minSilenceDurationMs / 1000, ...overrides };
-    return new Vad({ ...this.config, sileroVad }, BUFFER_SECONDS);
+    const key = JSON.stringify(sileroVad);
+    const spare = this.spareDetectors.get(key)?.pop();
+    if (spare) return spare;
+    const detector = new Vad({ ...this.config, sileroVad }, BUFFER_SECONDS);
+    this.detectorKeys.set(detector, key);
+    return detector;
+  }
+
+  /** A detector no stream uses any more: back to its configuration's spares, as good as new. */
+  private recycle(detector: SherpaVad): void {
+    const key = this.detectorKeys.get(detector);
+    if (key === undefined) return;
+    detector.reset();
+    const spares = this.spareDetectors.get(key) ?? [];
+    spares.push(detector);
+    this.spareDetectors.set(key, spares);
   }
 
   /** The stream's onset detector: voice from its first windows, ended by a short silence. */

@@ -67,7 +67,11 @@ export function createRuntime(): Runtime {
   const store = new ConversationStore();
   const lipSync = createLipSync();
   const client = createEngineClient();
-  const player = new TtsPlayer(lipSync, (progress) => client.send(progress));
+  // A reply the engine already finished may still be playing after the connection was lost: its
+  // progress belongs to a session that is gone, and is neither sent to the new one nor an error.
+  const player = new TtsPlayer(lipSync, (progress) => {
+    if (client.status === 'open' && progress.sessionId === store.getSnapshot().sessionId) client.send(progress);
+  });
   const settings = new SettingsStore();
   settings.attach(client);
   const vmc = new VmcOutput(client);
@@ -85,6 +89,13 @@ export function createRuntime(): Runtime {
   settings.subscribe(warnSettings);
 
   client.onStatus((status) => {
+    if (status === 'closed') {
+      // The engine ends a lost connection's session and the turn in progress: what the page was
+      // still saying of it stops.
+      const { activeTurnId } = store.getSnapshot();
+      if (activeTurnId) player.stop(activeTurnId);
+      return;
+    }
     if (status !== 'open') return;
     // A new connection is a new engine connection: open a session on it.
     const requestId = newRequestId();
