@@ -71,6 +71,7 @@ export const PALM_STOP_RESULTS = 2;
  */
 export class PalmStop {
   private streak = 0;
+  private streakTurnId: string | null = null;
   private stoppedTurnId: string | null = null;
 
   /** One perception result; true when the reply `speakingTurnId` (null: the avatar is silent) should stop now. */
@@ -79,6 +80,9 @@ export class PalmStop {
       this.streak = 0;
       return false;
     }
+    // Only palms seen during this reply count towards stopping it.
+    if (speakingTurnId !== this.streakTurnId) this.streak = 0;
+    this.streakTurnId = speakingTurnId;
     this.streak += 1;
     if (this.streak < PALM_STOP_RESULTS || this.stoppedTurnId === speakingTurnId) return false;
     this.stoppedTurnId = speakingTurnId;
