@@ -87,9 +87,10 @@ describe('PalmStop', () => {
   it('ignores a palm while the avatar is silent, and a palm seen in one frame only', () => {
     const palm = new PalmStop();
     for (let i = 0; i < 5; i++) expect(palm.update(true, null)).toBe(false);
-    expect(palm.update(true, 't1')).toBe(PALM_STOP_RESULTS === 1);
+    expect(PALM_STOP_RESULTS).toBeGreaterThan(1);
+    expect(palm.update(true, 't1')).toBe(false);
     expect(palm.update(false, 't1')).toBe(false);
-    expect(palm.update(true, 't1')).toBe(PALM_STOP_RESULTS === 1);
+    expect(palm.update(true, 't1')).toBe(false);
   });
 });
 
