@@ -112,7 +112,7 @@ describe.skipIf(missing !== null)(`the avatar sees you (Chromium fake camera)${m
     await page.screenshot({ path: join(screenshotDir, 'vision-face-right.png') });
 
     // The prompt has the camera's line while it is on.
-    expect(await whatDoYouSee(page)).toMatch(/^Through your camera: (The user|Nobody)/);
+    expect(await whatDoYouSee(page)).toMatch(/^Through your camera \(you cannot make out details\): (The user|Nobody)/);
 
     // Nobody, then someone again: exactly one greeting turn.
     await waitFor(page, 'nobody in view', () => window.avatarDiagnostics?.vision.present === false);

@@ -29,7 +29,7 @@ describe('engine: what the camera sees', () => {
     expect(await ask(client, sessionId, 'What do you see?')).toBe('I cannot see you: my camera is off.');
 
     client.send({ type: 'vision.summary', sessionId, summary: smiling });
-    expect(await ask(client, sessionId, 'What do you see?')).toBe('Through your camera: The user is smiling and is looking at you.');
+    expect(await ask(client, sessionId, 'What do you see?')).toBe('Through your camera (you cannot make out details): The user is smiling and is looking at you.');
 
     client.send({ type: 'vision.summary', sessionId, summary: null });
     expect(await ask(client, sessionId, 'What do you see?')).toBe('I cannot see you: my camera is off.');

@@ -60,7 +60,7 @@ describe('the prompt with the camera', () => {
 
   it('gains one line just before the new user message while the camera is on', () => {
     const note = visionNote(seen({ gestures: ['smile'] }), 1000, 2000);
-    expect(note).toBe('Through your camera: The user is smiling and is looking at you.');
+    expect(note).toBe('Through your camera (you cannot make out details): The user is smiling and is looking at you.');
     const messages = withVisionNote(history, note);
     expect(messages).toHaveLength(history.length + 1);
     expect(messages.slice(0, 3)).toEqual(history.slice(0, 3));
@@ -77,7 +77,7 @@ describe('the prompt with the camera', () => {
   });
 
   it('is what the scripted LLM reports when asked what it sees (the e2e tests read it)', () => {
-    expect(scriptedReply('What do you see?', 3, 'Through your camera: The user is smiling.')).toBe('Through your camera: The user is smiling.');
+    expect(scriptedReply('What do you see?', 3, 'Through your camera (you cannot make out details): The user is smiling.')).toBe('Through your camera (you cannot make out details): The user is smiling.');
     expect(scriptedReply('what do you see', 3, null)).toBe('I cannot see you: my camera is off.');
     expect(ARRIVAL_CUE).toMatch(/greet/i);
   });

@@ -10,7 +10,8 @@ export const ARRIVAL_CUE = '(Someone has just come into view of your camera. Gre
 /** The line a turn's prompt gains from the camera: null with the camera off or a summary gone stale. */
 export function visionNote(summary: VisionSummary | null, receivedAtMs: number, nowMs: number): string | null {
   if (!summary || nowMs - receivedAtMs > VISION_SUMMARY_MAX_AGE_MS) return null;
-  return `Through your camera: ${visionLine(summary)}`;
+  // The LLM sees no image (node-llama-cpp 3.22 takes text only): it should not pretend to see details.
+  return `Through your camera (you cannot make out details): ${visionLine(summary)}`;
 }
 
 /**
