@@ -131,10 +131,13 @@ function reply(message: VisionWorkerReply): void {
 
 async function load(modelBaseUrl: string, requested: VisionBackend): Promise<void> {
   const startedMs = performance.now();
-  const instance = new Human(humanConfig(modelBaseUrl, chooseBackend(requested)));
+  const backend = chooseBackend(requested);
+  const instance = new Human(humanConfig(modelBaseUrl, backend));
   const timer = setInterval(() => reply({ type: 'progress', loaded: clamp01(instance.models.stats().percentageLoaded) }), 250);
   try {
     await instance.load();
+    // Human falls back to another backend when the one asked for cannot start (WASM without its binaries): say so instead.
+    if (instance.tf.getBackend() !== backend) throw new Error(`the ${backend} backend is not available here (running on ${instance.tf.getBackend() || 'none'})`);
     // The first inference compiles the backend's kernels: done here, not on the first camera frame.
     await instance.detect(new OffscreenCanvas(WARMUP_SIDE_PX, WARMUP_SIDE_PX));
   } finally {
