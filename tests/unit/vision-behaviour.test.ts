@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IdleMotion, type LookAt } from '../../app/renderer/avatar/idle-motion';
-import { EYE_CONTACT_LIMITS, eyeContactTarget, nextFrameDelayMs, PALM_STOP_RESULTS, PalmStop, PresenceTracker, VISION_INTERVAL_MS } from '../../app/renderer/vision/vision-behaviour';
+import { EYE_CONTACT_LIMITS, eyeContactTarget, nextFrameDelayMs, PALM_STOP_RESULTS, PalmStop, PresenceTracker, VISION_PACE } from '../../app/renderer/vision/vision-behaviour';
 
 /** Mean pose over `seconds` of 30 fps frames (the idle drift and saccades average out). */
 function meanPose(motion: IdleMotion, lookAt: LookAt | null, seconds: number, state: 'idle' | 'thinking' = 'idle') {
@@ -95,10 +95,11 @@ describe('PalmStop', () => {
 });
 
 describe('frame rate', () => {
-  it('looks a few times a second when idle, less while speaking, and at most half the time on a slow machine', () => {
+  it('looks a few times a second when idle, less during a reply, and at most half (a quarter) of the time on a slow machine', () => {
     expect(1000 / (nextFrameDelayMs(false, 50) + 50)).toBeGreaterThan(2);
-    expect(nextFrameDelayMs(true, 50) + 50).toBe(VISION_INTERVAL_MS.speaking);
-    // A 3 s detection: the next frame waits as long again (about half a core).
+    expect(nextFrameDelayMs(true, 50) + 50).toBe(VISION_PACE.reply.minIntervalMs);
+    // A 3 s detection: the next frame waits as long again while idle (half the time busy), three times as long during a reply.
     expect(nextFrameDelayMs(false, 3000)).toBe(3000);
+    expect(nextFrameDelayMs(true, 3000)).toBe(9000);
   });
 });

@@ -90,6 +90,7 @@ export function createRuntime(): Runtime {
         const turnId = store.getSnapshot().activeTurnId;
         return turnId !== null && player.hasStarted(turnId) ? turnId : null;
       },
+      inReply: () => store.getSnapshot().activeTurnId !== null,
       stopReply: interrupt,
       greetOnArrival: () => settings.getSnapshot().renderer.greetOnArrival,
     },

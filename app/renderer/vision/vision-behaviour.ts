@@ -90,14 +90,15 @@ export class PalmStop {
   }
 }
 
-/** Time between camera frames: a few per second while idle, fewer while the avatar speaks (the CPU is busy with TTS and the face). */
-export const VISION_INTERVAL_MS = { idle: 350, speaking: 1000 } as const;
-
 /**
- * The wait before the next frame: the state's base interval, and never less than twice the last
- * detection so that the loop takes at most about half a core on a slow machine.
+ * Time between camera frames: a few per second while idle, fewer during a reply (the CPU is busy
+ * generating, speaking and animating), and the share of time spent detecting: at most half while
+ * idle, a quarter during a reply, however slow the machine.
  */
-export function nextFrameDelayMs(speaking: boolean, lastDetectMs: number): number {
-  const base = speaking ? VISION_INTERVAL_MS.speaking : VISION_INTERVAL_MS.idle;
-  return Math.max(base, 2 * lastDetectMs) - lastDetectMs;
+export const VISION_PACE = { idle: { minIntervalMs: 350, maxBusyShare: 0.5 }, reply: { minIntervalMs: 1500, maxBusyShare: 0.25 } } as const;
+
+/** The wait before the next frame, after a detection that took `lastDetectMs`. */
+export function nextFrameDelayMs(inReply: boolean, lastDetectMs: number): number {
+  const pace = inReply ? VISION_PACE.reply : VISION_PACE.idle;
+  return Math.max(pace.minIntervalMs, lastDetectMs / pace.maxBusyShare) - lastDetectMs;
 }

@@ -44,6 +44,8 @@ export interface VisionHooks {
   send(message: ClientMessage): void;
   /** The turn whose reply is audible now; null while the avatar is silent. */
   speakingTurnId(): string | null;
+  /** A reply is on its way or playing (the loop slows down to leave the CPU to it). */
+  inReply(): boolean;
   /** Stops the avatar's reply (as the Stop button does). */
   stopReply(): void;
   /** Whether someone's arrival gets a greeting (setting). */
@@ -231,7 +233,7 @@ export class VisionLoop {
     const run = this.run;
     if (!this.state.active) return;
     const detectMs = result?.detectMs ?? 0;
-    this.schedule(nextFrameDelayMs(this.hooks.speakingTurnId() !== null, detectMs), run);
+    this.schedule(nextFrameDelayMs(this.hooks.inReply(), detectMs), run);
     if (!result) return;
     const state: VisionState = { ...result, resultAtMs: performance.now() };
     this.lookTarget = state.mainFace ? eyeContactTarget(state.mainFace) : null;
