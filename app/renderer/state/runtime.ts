@@ -91,6 +91,10 @@ export function createRuntime(): Runtime {
         return turnId !== null && player.hasStarted(turnId) ? turnId : null;
       },
       inReply: () => store.getSnapshot().activeTurnId !== null,
+      awaitingFirstAudio: () => {
+        const turnId = store.getSnapshot().activeTurnId;
+        return turnId !== null && !player.hasStarted(turnId);
+      },
       stopReply: interrupt,
       greetOnArrival: () => settings.getSnapshot().renderer.greetOnArrival,
     },

@@ -13,6 +13,8 @@ import { eyeContactTarget, nextFrameDelayMs, PalmStop, PresenceTracker, type Loo
 const MODELS_URL = new URL('vision-models/', window.location.href).href;
 /** Longest side of the frames handed to the worker (the face detector works on 256 px anyway). */
 const FRAME_MAX_SIDE_PX = 640;
+/** How often a held loop (no video yet, or a reply before its first audio) looks again. */
+const HOLD_RECHECK_MS = 100;
 /** The engine hears the summary when it changes, and at least this often while the camera is on. */
 const SUMMARY_REFRESH_MS = 5_000;
 
@@ -46,6 +48,8 @@ export interface VisionHooks {
   speakingTurnId(): string | null;
   /** A reply is on its way or playing (the loop slows down to leave the CPU to it). */
   inReply(): boolean;
+  /** A reply is on its way but not audible yet: no new frame is taken until it is (first audio comes first). */
+  awaitingFirstAudio(): boolean;
   /** Stops the avatar's reply (as the Stop button does). */
   stopReply(): void;
   /** Whether someone's arrival gets a greeting (setting). */
@@ -214,8 +218,8 @@ export class VisionLoop {
   private async captureFrame(run: number): Promise<void> {
     const video = this.video;
     if (run !== this.run || !video || this.inFlight) return;
-    if (video.videoWidth === 0) {
-      this.schedule(100, run);
+    if (video.videoWidth === 0 || this.hooks.awaitingFirstAudio()) {
+      this.schedule(HOLD_RECHECK_MS, run);
       return;
     }
     const scale = Math.min(1, FRAME_MAX_SIDE_PX / Math.max(video.videoWidth, video.videoHeight));
