@@ -154,6 +154,7 @@ const bench: Benchmark = {
         metrics[`${backend}_detect_ms_p95`] = round3(quantile(sample.detectMs, 0.95));
         metrics[`${backend}_vision_fps_p50`] = round3(frames / sample.wallSec);
         metrics[`${backend}_vision_cpu_share_ratio`] = round3(sample.cpuSec / sample.wallSec - offRate);
+        metrics[`${backend}_vision_busy_ratio`] = round3(sample.detectMs.reduce((sum, ms) => sum + ms, 0) / 1000 / sample.wallSec);
         notes.push(`${backend}: backend in use "${vision.backend}", Chromium ${offRate.toFixed(2)} CPU s/s with the camera off, ${(sample.cpuSec / sample.wallSec).toFixed(2)} with the loop on`);
         await page.close();
       }
@@ -186,7 +187,7 @@ const bench: Benchmark = {
     metrics.load_average_1m = round3((loadBefore + loadavg()[0]!) / 2);
     notes.push(
       'detect = one Human detection in the perception worker (face detector, mesh, iris, emotion; hands only while the avatar speaks); vision_fps = frames analysed per second by the adaptive loop (idle)',
-      'vision_cpu_share = Chromium CPU seconds per second with the loop on minus with the camera off (1 = one core)',
+      'vision_cpu_share = Chromium CPU seconds per second with the loop on minus with the camera off (1 = one core; meaningless when other processes saturate the cores: see load_average_1m); vision_busy = share of the time the worker spent detecting',
       `first_audio = LLM request → first TTS audio of typed questions (${profile} profile), ${runs} with the camera off and ${runs} on, interleaved`,
       'load_average_1m: other processes on this machine share the cores; compare ratios from one run',
     );
