@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 import { WORKER_ENTRIES } from './app/native-workers/registry';
+import { visionModels } from './scripts/vite-vision-models';
 
 const root = import.meta.dirname;
 
@@ -36,7 +37,8 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(root, 'app/renderer'),
-    plugins: [react()],
+    // The camera's perception models, served from the build itself (scripts/vite-vision-models.ts).
+    plugins: [react(), visionModels(resolve(root, 'node_modules/@vladmandic/human'))],
     build: {
       outDir: resolve(root, 'out/renderer'),
       // view.html: the share's viewer page (`/view`), a separate small entry without the app.

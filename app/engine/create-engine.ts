@@ -202,6 +202,8 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
         ping: (message) => send({ type: REPLY_OF.ping, nonce: message.nonce }),
         'conversation.new': (message) => sessionFor(message.sessionId)?.newConversation(),
         'conversation.export': (message) => sessionFor(message.sessionId)?.exportConversation(message.format),
+        'vision.summary': (message) => sessionFor(message.sessionId)?.setVision(message.summary),
+        'vision.arrival': (message) => sessionFor(message.sessionId)?.greetArrival(),
       },
       close(): void {
         connected = false;

@@ -24,7 +24,7 @@ export interface ConnectionPart<K extends ClientMessageType> {
 }
 
 /** The message types each part answers; the groups together are every ClientMessage type. */
-export const SESSION_MESSAGE_TYPES = ['session.open', 'session.close', 'user.text', 'mic.audio', 'playback.progress', 'turn.interrupt', 'ping', 'conversation.new', 'conversation.export'] as const;
+export const SESSION_MESSAGE_TYPES = ['session.open', 'session.close', 'user.text', 'mic.audio', 'playback.progress', 'turn.interrupt', 'ping', 'conversation.new', 'conversation.export', 'vision.summary', 'vision.arrival'] as const;
 export const MODEL_MESSAGE_TYPES = ['models.list', 'models.pull', 'models.cancel'] as const;
 export const SETTINGS_MESSAGE_TYPES = ['settings.get', 'settings.set'] as const;
 export const VMC_MESSAGE_TYPES = ['vmc.pose'] as const;

@@ -11,6 +11,7 @@ import { StateIndicator } from './ui/state-indicator';
 import { Transcript } from './ui/transcript';
 import { useDiagnostics } from './ui/use-diagnostics';
 import { MicControls } from './ui/mic-controls';
+import { CameraControls, toggleCamera } from './ui/camera-controls';
 import { ModelsPanel } from './ui/models-panel';
 import { SettingsPanel } from './ui/settings-panel';
 import { ShortcutsHelp } from './ui/shortcuts-help';
@@ -55,6 +56,7 @@ export function App({ runtime }: { runtime: Runtime }) {
       } else if (isTextTarget(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
       else if (event.key === ',') setDialog('settings');
       else if (event.key === '?') setDialog('shortcuts');
+      else if ((event.key === 'c' || event.key === 'C') && !event.repeat) toggleCamera(runtime.vision, runtime.settings);
     };
     window.addEventListener('keydown', onKeyDown);
     return () => window.removeEventListener('keydown', onKeyDown);
@@ -81,6 +83,7 @@ export function App({ runtime }: { runtime: Runtime }) {
         <Transcript entries={conversation.entries} />
         <ModelsPanel client={runtime.client} />
         <MicControls mic={mic} settings={runtime.settings} />
+        <CameraControls vision={runtime.vision} settings={runtime.settings} />
         <SharePanel runtime={runtime} />
         <MessageForm disabled={!ready} canStop={ready && busy} onSend={(text) => runtime.sendText(text)} onStop={() => runtime.interrupt()} />
         <nav className="app-menu" aria-label="App">

@@ -7,6 +7,7 @@ import { ModelIdSchema, ModelKindSchema } from './catalog.contract';
 import { TurnSourceSchema, TurnTraceSchema } from './trace.contract';
 import { VadEventKindSchema, WorkerKindSchema } from './worker.contract';
 import { VmcPoseSchema, VmcStatusSchema } from './vmc.contract';
+import { VisionSummarySchema } from './vision.contract';
 
 /**
  * Every message between renderer and engine. Both transports (Electron IPC and the `serve`
@@ -81,6 +82,15 @@ export const SettingsGetSchema = z.object({ type: z.literal('settings.get') });
 /** Engine settings: replace them all (saved at once; every client gets `settings.current`). */
 export const SettingsSetSchema = z.object({ type: z.literal('settings.set'), settings: EngineSettingsSchema });
 
+/**
+ * What the avatar sees through the camera, in a few facts (never a frame): each turn's prompt gains
+ * one line of it. `null`: the camera is off, nothing is added.
+ */
+export const VisionSummaryMessageSchema = z.object({ type: z.literal('vision.summary'), sessionId: id, summary: VisionSummarySchema.nullable() });
+
+/** Someone came into the camera's view after an absence: the avatar greets them (once) if it is not talking. */
+export const VisionArrivalSchema = z.object({ type: z.literal('vision.arrival'), sessionId: id });
+
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   SessionOpenSchema,
   SessionCloseSchema,
@@ -97,6 +107,8 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   SettingsGetSchema,
   SettingsSetSchema,
   VmcPoseSchema,
+  VisionSummaryMessageSchema,
+  VisionArrivalSchema,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 

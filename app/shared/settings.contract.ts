@@ -104,6 +104,10 @@ export const RendererSettingsSchema = z.object({
   micDeviceId: z.string().min(1).max(500).nullable().default(null),
   /** Name of the last avatar the user loaded; null: the built-in avatar. */
   avatar: z.string().min(1).max(500).nullable().default(null),
+  /** A camera's `MediaDeviceInfo.deviceId`; null: the system's default camera. The camera itself is off at every start. */
+  cameraDeviceId: z.string().min(1).max(500).nullable().default(null),
+  /** The avatar greets someone the camera sees arrive after an absence. */
+  greetOnArrival: z.boolean().default(true),
 });
 export type RendererSettings = z.infer<typeof RendererSettingsSchema>;
 

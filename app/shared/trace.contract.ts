@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 /** What started a turn: typed text or a spoken utterance. */
-export const TurnSource = { Text: 'text', Voice: 'voice' } as const;
+/** `camera`: the avatar speaks first, greeting someone the camera sees arrive. */
+export const TurnSource = { Text: 'text', Voice: 'voice', Camera: 'camera' } as const;
 export type TurnSource = (typeof TurnSource)[keyof typeof TurnSource];
 export const TurnSourceSchema = z.enum(TurnSource);
 

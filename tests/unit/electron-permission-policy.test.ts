@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { allowPermissionCheck, allowPermissionRequest } from '../../app/hosts/electron/permission-policy';
 import { TrustedPages } from '../../app/hosts/electron/trusted-pages';
 
-/** Permissions by the requesting frame's origin: the microphone for trusted pages, nothing else for anyone. */
+/** Permissions by the requesting frame's origin: the microphone and camera for trusted pages, nothing else for anyone. */
 
 const POOLED = 'http://127.0.0.1:41234/?token=app-token&remote=1';
 const pages = new TrustedPages();
@@ -15,9 +15,10 @@ describe('permission requests', () => {
     expect(allowPermissionRequest({ permission: 'media', requestingUrl: POOLED, mediaTypes: ['audio'] }, trusted)).toBe(true);
   });
 
-  it('deny the camera, and audio with video', () => {
-    expect(allowPermissionRequest({ permission: 'media', requestingUrl: 'app://avatar/index.html', mediaTypes: ['video'] }, trusted)).toBe(false);
-    expect(allowPermissionRequest({ permission: 'media', requestingUrl: 'app://avatar/index.html', mediaTypes: ['audio', 'video'] }, trusted)).toBe(false);
+  it('grant the camera to the app page only, and deny a request that names no device', () => {
+    expect(allowPermissionRequest({ permission: 'media', requestingUrl: 'app://avatar/index.html', mediaTypes: ['video'] }, trusted)).toBe(true);
+    expect(allowPermissionRequest({ permission: 'media', requestingUrl: 'app://avatar/index.html', mediaTypes: ['audio', 'video'] }, trusted)).toBe(true);
+    expect(allowPermissionRequest({ permission: 'media', requestingUrl: 'https://evil.example/frame.html', mediaTypes: ['video'] }, trusted)).toBe(false);
     expect(allowPermissionRequest({ permission: 'media', requestingUrl: 'app://avatar/index.html', mediaTypes: [] }, trusted)).toBe(false);
     expect(allowPermissionRequest({ permission: 'media', requestingUrl: 'app://avatar/index.html' }, trusted)).toBe(false);
   });
@@ -37,10 +38,11 @@ describe('permission requests', () => {
 });
 
 describe('permission checks', () => {
-  it('answer yes for the microphone on trusted frames only', () => {
+  it('answer yes for the microphone and camera on trusted frames only', () => {
     expect(allowPermissionCheck({ permission: 'media', mediaType: 'audio', requestingOrigin: 'app://avatar/', requestingUrl: 'app://avatar/index.html' }, trusted)).toBe(true);
     expect(allowPermissionCheck({ permission: 'media', mediaType: 'audio', requestingOrigin: 'http://127.0.0.1:41234/', securityOrigin: 'http://127.0.0.1:41234/' }, trusted)).toBe(true);
-    expect(allowPermissionCheck({ permission: 'media', mediaType: 'video', requestingOrigin: 'app://avatar/' }, trusted)).toBe(false);
+    expect(allowPermissionCheck({ permission: 'media', mediaType: 'video', requestingOrigin: 'app://avatar/' }, trusted)).toBe(true);
+    expect(allowPermissionCheck({ permission: 'media', mediaType: 'video', requestingOrigin: 'https://evil.example/' }, trusted)).toBe(false);
     expect(allowPermissionCheck({ permission: 'media', mediaType: 'unknown', requestingOrigin: 'app://avatar/' }, trusted)).toBe(false);
     expect(allowPermissionCheck({ permission: 'media', mediaType: 'audio', requestingOrigin: 'file:///' }, trusted)).toBe(false);
     expect(allowPermissionCheck({ permission: 'media', mediaType: 'audio', requestingOrigin: 'null' }, trusted)).toBe(false);

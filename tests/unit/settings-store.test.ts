@@ -58,11 +58,18 @@ describe('renderer settings store', () => {
     expect(store.getSnapshot().renderer).toEqual(defaultRendererSettings);
     let notified = 0;
     store.subscribe(() => notified++);
-    store.updateRenderer({ background: 'chroma', micMode: 'push-to-talk', micDeviceId: 'usb-mic' });
+    store.updateRenderer({ background: 'chroma', micMode: 'push-to-talk', micDeviceId: 'usb-mic', cameraDeviceId: 'usb-cam', greetOnArrival: false });
     expect(notified).toBe(1);
     expect(storage.items.get(BACKGROUND_KEY)).toBe('chroma');
     const reloaded = new SettingsStore(storage);
-    expect(reloaded.getSnapshot().renderer).toEqual({ background: 'chroma', micMode: 'push-to-talk', micDeviceId: 'usb-mic', avatar: null });
+    expect(reloaded.getSnapshot().renderer).toEqual({
+      background: 'chroma',
+      micMode: 'push-to-talk',
+      micDeviceId: 'usb-mic',
+      avatar: null,
+      cameraDeviceId: 'usb-cam',
+      greetOnArrival: false,
+    });
     expect(reloaded.getSnapshot().warning).toBeNull();
   });
 

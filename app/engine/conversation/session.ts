@@ -16,6 +16,8 @@ import { Turn } from './turn';
 import type { Conversation, ConversationJournal } from './conversation-journal';
 import { exportConversation } from './conversation-export';
 import { restoredHistory } from './llm-window';
+import { ARRIVAL_CUE, visionNote } from './vision-note';
+import type { VisionSummary } from '../../shared/vision.contract';
 
 const MIC_RATE_HZ = 16000;
 /** The user hears about dropped mic audio at most this often. */
@@ -94,6 +96,8 @@ export class Session {
   /** Listening failed for good (no VAD configured): the user was told once; frames are ignored. */
   private listeningUnavailable = false;
   private conversation: Conversation;
+  /** What the camera sees, as the page last said (null: camera off), and when it said it. */
+  private vision: { summary: VisionSummary | null; atMs: number } = { summary: null, atMs: 0 };
   private stopWatchingJournal: () => void = () => undefined;
 
   constructor(
@@ -180,6 +184,24 @@ export class Session {
     this.history[0] = { role: 'system', content: persona };
   }
 
+  /** What the camera sees now (null: the camera is off): the next turns' prompts say so in a line. */
+  setVision(summary: VisionSummary | null): void {
+    this.vision = { summary, atMs: performance.now() };
+  }
+
+  /**
+   * Someone came into the camera's view: the avatar greets them, unless it is talking or listening
+   * already (a greeting never interrupts).
+   */
+  greetArrival(): void {
+    if (this.turn?.active || this.speech) return;
+    const turn = this.createTurn('camera', {});
+    this.enqueue(turn, async () => {
+      turn.announce();
+      await turn.reply(ARRIVAL_CUE, { record: false });
+    });
+  }
+
   /** The user asked the avatar to stop talking. */
   interrupt(): void {
     this.turn?.stop('user');
@@ -241,6 +263,7 @@ export class Session {
       record: (entry) => conversation.record(entry),
       onTraceUpdate: (trace) => this.keepTrace(trace),
       reportsPlayback: () => this.playbackReported,
+      visionNote: () => visionNote(this.vision.summary, this.vision.atMs, performance.now()),
     }, timestamps);
   }
 

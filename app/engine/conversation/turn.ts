@@ -11,6 +11,7 @@ import type { WorkerPool } from '../pool/worker-pool';
 import type { EngineConfig } from '../engine-config';
 import { heardText, type ChunkPlayback, type SentChunk } from './heard-text';
 import { llmWindow } from './llm-window';
+import { withVisionNote } from './vision-note';
 
 /** What a turn needs from its session. */
 export interface TurnContext {
@@ -27,6 +28,8 @@ export interface TurnContext {
   onTraceUpdate(trace: TurnTrace): void;
   /** Whether the client reports playback at all (CLI and bench clients do not). */
   reportsPlayback(): boolean;
+  /** This turn's line of what the camera sees; null with the camera off. */
+  visionNote(): string | null;
 }
 
 async function* tap<T>(source: AsyncIterable<T>, each: (value: T) => void): AsyncIterable<T> {
@@ -83,12 +86,16 @@ export class Turn {
     });
   }
 
-  /** Generates and speaks the reply to `userText`. Resolves when the turn has ended (never rejects). */
-  async reply(userText: string): Promise<void> {
+  /**
+   * Generates and speaks the reply to `userText`. Resolves when the turn has ended (never rejects).
+   * `record: false`: the words are a cue from the app (a camera greeting), not the user's: the
+   * conversation file does not keep them.
+   */
+  async reply(userText: string, options: { record?: boolean } = {}): Promise<void> {
     const { sessionId, config, pool, send } = this.context;
     const signal = this.controller.signal;
     this.context.history.push({ role: 'user', content: userText });
-    this.context.record({ type: 'user', turnId: this.id, text: userText, atMs: Date.now(), source: this.source });
+    if (options.record !== false) this.context.record({ type: 'user', turnId: this.id, text: userText, atMs: Date.now(), source: this.source });
     try {
       signal.throwIfAborted();
       this.trace.llmRequestMs = performance.now();
@@ -103,7 +110,7 @@ export class Turn {
           llmDone();
           if (signal.aborted) config.onDiagnostic?.({ type: 'llm-tokens-after-abort', sessionId, turnId: this.id, count: tokensAfterAbort });
         },
-      })(once(llmWindow(this.context.history, config.pipeline.maxHistoryMessages)), signal);
+      })(once(withVisionNote(llmWindow(this.context.history, config.pipeline.maxHistoryMessages), this.context.visionNote())), signal);
       const replyDeltas = tap(deltas, (text) => {
         this.trace.llmFirstTokenMs ??= performance.now();
         this.replyText += text;

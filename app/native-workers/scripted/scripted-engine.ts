@@ -79,7 +79,10 @@ export class ScriptedEngine implements WorkerEngine {
       case 'llm': {
         const { thinkMs, text: userText } = scriptedThinking([...input.messages].reverse().find((message) => message.role === 'user')?.content ?? '');
         await this.injectFailure(userText, context.signal);
-        const reply = this.options.reply ?? scriptedReply(userText, this.options.replySentences);
+        // The camera's line, when there is one, is the system message just before the user's (engine/conversation/vision-note.ts).
+        const beforeUser = input.messages.length > 2 ? input.messages.at(-2) : undefined;
+        const cameraNote = beforeUser?.role === 'system' ? beforeUser.content : null;
+        const reply = this.options.reply ?? scriptedReply(userText, this.options.replySentences, cameraNote);
         const tokens = scriptedTokens(reply).slice(0, input.maxTokens);
         for (let i = 0; i < tokens.length; i++) {
           await sleepUntil(startedMs + thinkMs + this.options.firstTokenMs + i * this.options.tokenMs, context.signal);

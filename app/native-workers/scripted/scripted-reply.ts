@@ -9,11 +9,16 @@ const FOLLOW_UPS = [
 
 /**
  * `sentences` counts the echo sentence; the rest cycles through the follow-ups. A user text that
- * starts with "say:" is answered with exactly the rest (tests script the reply that way).
+ * starts with "say:" is answered with exactly the rest (tests script the reply that way). "What do
+ * you see?" is answered with the camera's line of the prompt (`cameraNote`), or that the camera is
+ * off: tests read what the LLM was told.
  */
-export function scriptedReply(userText: string, sentences = 3): string {
+export function scriptedReply(userText: string, sentences = 3, cameraNote: string | null = null): string {
   const scripted = /^say:\s*([\s\S]+)$/i.exec(userText.trim());
   if (scripted) return scripted[1]!;
+  if (/^what do you see\??$/i.test(userText.trim())) return cameraNote ?? 'I cannot see you: my camera is off.';
+  // The engine's cue when the camera sees someone arrive (engine/conversation/vision-note.ts).
+  if (/^\(someone has just come into view/i.test(userText.trim())) return 'Hello there, nice to see you!';
   const words = userText.replace(/\s+/g, ' ').trim().split(' ').filter(Boolean);
   const echo = words.slice(0, 6).join(' ').replace(/[.!?,;:]+$/, '');
   const parts = [echo ? `You said ${echo}.` : 'You said nothing at all.'];

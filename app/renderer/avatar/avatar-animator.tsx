@@ -3,7 +3,8 @@ import { type RefObject, useEffect, useMemo, useRef } from 'react';
 import type { AvatarFormat } from '../../shared/lipsync';
 import { lipSyncProbe } from '../lipsync/lipsync-probe';
 import { avatarState } from '../state/avatar-state';
-import { micDiagnostics, publishDiagnostics } from '../state/diagnostics';
+import { micDiagnostics, publishDiagnostics, type VisionDiagnostics } from '../state/diagnostics';
+import type { VisionSnapshot } from '../vision/vision-loop';
 import type { Runtime } from '../state/runtime';
 import type { AvatarInfo, AvatarPose, AvatarRig } from './avatar-rig';
 import { getBackgroundMode } from './background-mode';
@@ -12,6 +13,8 @@ import { FaceMixer, type FaceLayers, jawOpenness } from './face-mix';
 import { IdleMotion } from './idle-motion';
 
 const OFFSET_WINDOW = 240;
+/** How much smile the avatar adds when the person in front of the camera smiles. */
+const MIRRORED_SMILE = 0.45;
 
 /** Animation values other scene parts read each frame (written by the animator). */
 export interface SceneMotion {
@@ -37,6 +40,26 @@ function percentile95(values: readonly number[]): number {
 
 const round3 = (value: number): number => Math.round(value * 1000) / 1000;
 
+/** The camera's part of the diagnostics. */
+function visionDiagnostics(snapshot: VisionSnapshot): VisionDiagnostics {
+  const last = snapshot.last;
+  return {
+    active: snapshot.active,
+    status: snapshot.status,
+    loadProgress: round3(snapshot.loadProgress),
+    backend: snapshot.backend,
+    loadMs: snapshot.loadMs,
+    framesProcessed: snapshot.framesProcessed,
+    present: last?.present ?? false,
+    faces: last?.faces ?? 0,
+    faceX: last?.mainFace ? round3(last.mainFace.x) : null,
+    gestures: last?.gestures ?? [],
+    lastDetectMs: last ? Math.round(last.detectMs) : null,
+    greetingTurns: snapshot.greetingTurns,
+    palmStops: snapshot.palmStops,
+  };
+}
+
 /** Before the first avatar has mounted: the built-in one is on its way. */
 const NO_AVATAR: AvatarInfo = Object.freeze({ kind: 'default', name: 'Default avatar', format: 'default-avatar' });
 
@@ -49,7 +72,7 @@ const NO_AVATAR: AvatarInfo = Object.freeze({ kind: 'default', name: 'Default av
 export function AvatarAnimator({ runtime, rigRef, motion }: { runtime: Runtime; rigRef: RefObject<AvatarRig | null>; motion: SceneMotion }) {
   const idle = useMemo(() => new IdleMotion(), []);
   const emotion = useMemo(() => new EmotionState(), []);
-  const stats = useRef({ frame: 0, frameTimesMs: [] as number[], offsetsMs: [] as number[], lastMouthOpen: 0 });
+  const stats = useRef({ frame: 0, frameTimesMs: [] as number[], offsetsMs: [] as number[], lastMouthOpen: 0, mirroredSmile: 0 });
   const mixers = useMemo(() => new Map<AvatarFormat, FaceMixer>(), []);
   const layers = useRef<FaceLayers>({ visemes: {}, blinkLeft: 0, blinkRight: 0, browInnerUp: 0, smile: 0, emotion: 'neutral', emotionWeight: 0 });
 
@@ -131,13 +154,16 @@ export function AvatarAnimator({ runtime, rigRef, motion }: { runtime: Runtime; 
     }
 
     const mic = micDiagnostics();
-    const idleFrame = idle.update(three.clock.elapsedTime, dtSec, state, s.lastMouthOpen, mic.active ? mic.level : 0);
+    const vision = runtime.vision;
+    const idleFrame = idle.update(three.clock.elapsedTime, dtSec, state, s.lastMouthOpen, mic.active ? mic.level : 0, vision.lookTarget);
     emotion.update(replyText, state, dtSec);
     frameClock.current.idleSec = three.clock.elapsedTime;
     frameClock.current.pickSec = pickSec;
     const layer = layers.current;
     layer.browInnerUp = idleFrame.browInnerUp;
-    layer.smile = idleFrame.smile;
+    // A smile seen is a smile mirrored (eased in and out with the rest of the face).
+    s.mirroredSmile += ((vision.smiling ? MIRRORED_SMILE : 0) - s.mirroredSmile) * (1 - Math.exp(-3 * dtSec));
+    layer.smile = Math.min(1, idleFrame.smile + s.mirroredSmile);
     layer.emotion = emotion.emotion;
     layer.emotionWeight = emotion.weight;
     motion.thinking = idleFrame.thinking;
@@ -186,6 +212,8 @@ export function AvatarAnimator({ runtime, rigRef, motion }: { runtime: Runtime; 
       emotion: emotion.emotion,
       emotionWeight: round3(emotion.weight),
       background: getBackgroundMode(),
+      gaze: { yaw: round3(idleFrame.pose.gazeYaw), pitch: round3(idleFrame.pose.gazePitch), headYaw: round3(idleFrame.pose.headYaw) },
+      vision: visionDiagnostics(vision.getSnapshot()),
     });
   }, 1);
 

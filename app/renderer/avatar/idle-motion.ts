@@ -2,6 +2,14 @@ import type { AvatarState } from '../state/diagnostics';
 import type { AvatarPose } from './avatar-rig';
 
 const BLINK_SEC = 0.16;
+/** Of a look towards someone, the head turns this share and the eyes the rest (people turn their head less than their eyes). */
+const HEAD_SHARE = 0.6;
+
+/** Someone to look at (the camera's main face): yaw positive towards the avatar's left, pitch positive up, radians. */
+export interface LookAt {
+  yaw: number;
+  pitch: number;
+}
 
 /** One frame of idle life; blinks come from `blinkAt` (sampled on any clock). */
 export interface IdleFrame {
@@ -35,6 +43,9 @@ export class IdleMotion {
   private listening = 0;
   private voice = 0;
   private lastState: AvatarState = 'idle';
+  /** How much the avatar attends to someone it sees (0 none … 1 eye contact) and where they are. */
+  private contact = 0;
+  private look = { yaw: 0, pitch: 0 };
 
   /** `voiceLevel`: the user's microphone level 0..1 (the avatar reacts while listening). */
   /**
@@ -47,7 +58,8 @@ export class IdleMotion {
     return phase >= 0 && phase <= 1 ? Math.sin(Math.PI * phase) ** 0.7 : 0;
   }
 
-  update(timeSec: number, dtSec: number, state: AvatarState, mouthOpen: number, voiceLevel = 0): IdleFrame {
+  /** `lookAt`: someone the camera sees; eyes and head turn towards them (eye contact), except while thinking. */
+  update(timeSec: number, dtSec: number, state: AvatarState, mouthOpen: number, voiceLevel = 0, lookAt: LookAt | null = null): IdleFrame {
     while (timeSec >= this.nextBlinkSec + BLINK_SEC) {
       this.blinkStartSec = this.nextBlinkSec;
       // Now and then a double blink.
@@ -66,8 +78,17 @@ export class IdleMotion {
       this.nextSaccadeSec = timeSec + (thinking ? 1.2 : 0.6 + Math.random() * 2.2);
     }
     this.lastState = state;
-    this.gaze.yaw = smoothTowards(this.gaze.yaw, this.gazeTarget.yaw, 30, dtSec);
-    this.gaze.pitch = smoothTowards(this.gaze.pitch, this.gazeTarget.pitch, 30, dtSec);
+    // Eye contact: saccades become small glances around the person; the thinking look still looks away.
+    this.contact = smoothTowards(this.contact, lookAt && !thinking ? 1 : 0, 3, dtSec);
+    if (lookAt) {
+      this.look.yaw = smoothTowards(this.look.yaw, lookAt.yaw, 4, dtSec);
+      this.look.pitch = smoothTowards(this.look.pitch, lookAt.pitch, 4, dtSec);
+    }
+    const glance = thinking ? 1 : 1 - 0.7 * this.contact;
+    const eyeYaw = this.gazeTarget.yaw * glance + this.contact * (1 - HEAD_SHARE) * this.look.yaw;
+    const eyePitch = this.gazeTarget.pitch * glance + this.contact * (1 - HEAD_SHARE) * this.look.pitch;
+    this.gaze.yaw = smoothTowards(this.gaze.yaw, eyeYaw, 30, dtSec);
+    this.gaze.pitch = smoothTowards(this.gaze.pitch, eyePitch, 30, dtSec);
 
     this.thinking = smoothTowards(this.thinking, thinking ? 1 : 0, 5, dtSec);
     this.listening = smoothTowards(this.listening, state === 'listening' ? 1 : 0, 5, dtSec);
@@ -79,9 +100,15 @@ export class IdleMotion {
 
     const breath = 0.5 + 0.5 * Math.sin((timeSec * 2 * Math.PI) / 4.2);
     const pose: AvatarPose = {
-      headYaw: 0.05 * Math.sin(timeSec * 0.31) + 0.025 * Math.sin(timeSec * 0.73 + 1) - 0.1 * this.thinking,
+      headYaw: 0.05 * Math.sin(timeSec * 0.31) + 0.025 * Math.sin(timeSec * 0.73 + 1) - 0.1 * this.thinking + this.contact * HEAD_SHARE * this.look.yaw,
       headPitch:
-        0.025 * Math.sin(timeSec * 0.43 + 2) + 0.015 * (breath - 0.5) + 0.04 * this.nod - 0.09 * this.thinking + 0.03 * this.listening,
+        0.025 * Math.sin(timeSec * 0.43 + 2) +
+        0.015 * (breath - 0.5) +
+        0.04 * this.nod -
+        0.09 * this.thinking +
+        0.03 * this.listening -
+        // Head pitch is positive downwards (a nod), look pitch upwards.
+        this.contact * HEAD_SHARE * this.look.pitch,
       headRoll: 0.02 * Math.sin(timeSec * 0.27 + 0.5) - 0.12 * this.thinking - 0.04 * this.listening,
       breath,
       gazeYaw: this.gaze.yaw,

@@ -40,6 +40,28 @@ export interface AvatarDiagnostics {
   emotion: string;
   emotionWeight: number;
   background: BackgroundMode;
+  /** Where the avatar looks this frame (radians; yaw positive towards its left, pitch up). */
+  gaze: { yaw: number; pitch: number; headYaw: number };
+  /** The camera and its perception loop. */
+  vision: VisionDiagnostics;
+}
+
+/** The `vision` part of the diagnostics (no image data: positions and labels only). */
+export interface VisionDiagnostics {
+  active: boolean;
+  status: string;
+  loadProgress: number;
+  backend: string | null;
+  loadMs: number | null;
+  framesProcessed: number;
+  present: boolean;
+  faces: number;
+  /** The main face's centre in the image (0 left … 1 right), null when nobody is seen. */
+  faceX: number | null;
+  gestures: string[];
+  lastDetectMs: number | null;
+  greetingTurns: number;
+  palmStops: number;
 }
 
 /** The `mic` part of the diagnostics. */

@@ -9,6 +9,8 @@ import type { ConnectionStatus, EngineClient } from '../transport/engine-client'
 import { ConversationStore } from './conversation-store';
 import { SettingsStore } from './settings-store';
 import { VmcOutput } from '../vmc/vmc-output';
+import { VisionBackendSchema, type VisionBackend } from '../../shared/vision.contract';
+import { VisionLoop } from '../vision/vision-loop';
 
 /** Everything the page runs on, created once at start-up and shared by the UI and the 3D view. */
 export interface Runtime {
@@ -20,6 +22,8 @@ export interface Runtime {
   settings: SettingsStore;
   /** VMC output: the avatar's face to the engine every frame while the engine sends VMC. */
   vmc: VmcOutput;
+  /** The camera and what the avatar sees (off until the user turns it on). */
+  vision: VisionLoop;
   /** Current transport status (for the UI). */
   connection(): ConnectionStatus;
   /** Sends typed text as a user turn; false (with an error shown) when there is no session. */
@@ -59,6 +63,12 @@ function sessionConversation(): string {
   return pageConversationId() ?? 'last';
 }
 
+/** The perception backend: `auto` unless the address asks for one (`?visionBackend=webgl`: the bench compares them). */
+function visionBackend(): VisionBackend {
+  const parsed = VisionBackendSchema.safeParse(new URLSearchParams(window.location.search).get('visionBackend'));
+  return parsed.success ? parsed.data : 'auto';
+}
+
 function newRequestId(): string {
   return crypto.randomUUID();
 }
@@ -75,6 +85,28 @@ export function createRuntime(): Runtime {
   const settings = new SettingsStore();
   settings.attach(client);
   const vmc = new VmcOutput(client);
+  const interrupt = (): void => {
+    const sessionId = store.getSnapshot().sessionId;
+    if (sessionId) client.send({ type: 'turn.interrupt', sessionId });
+  };
+  const vision = new VisionLoop(
+    {
+      sessionId: () => store.getSnapshot().sessionId,
+      send: (message) => client.send(message),
+      speakingTurnId: () => {
+        const turnId = store.getSnapshot().activeTurnId;
+        return turnId !== null && player.hasStarted(turnId) ? turnId : null;
+      },
+      inReply: () => store.getSnapshot().activeTurnId !== null,
+      awaitingFirstAudio: () => {
+        const turnId = store.getSnapshot().activeTurnId;
+        return turnId !== null && !player.hasStarted(turnId);
+      },
+      stopReply: interrupt,
+      greetOnArrival: () => settings.getSnapshot().renderer.greetOnArrival,
+    },
+    visionBackend(),
+  );
   // A settings file or saved page settings that could not be read: said once, in the error banner.
   const warned = new Set<string>();
   const warnSettings = (): void => {
@@ -106,6 +138,9 @@ export function createRuntime(): Runtime {
   client.onMessage((message) => {
     store.handle(message);
     switch (message.type) {
+      case 'turn.started':
+        vision.noteTurnStarted(message.source);
+        return;
       case 'tts.chunk':
         if (message.sessionId === store.getSnapshot().sessionId) player.enqueue(message);
         return;
@@ -143,6 +178,7 @@ export function createRuntime(): Runtime {
     store,
     settings,
     vmc,
+    vision,
     connection: () => client.status,
     sendText(text: string): boolean {
       const sessionId = store.getSnapshot().sessionId;
@@ -155,10 +191,7 @@ export function createRuntime(): Runtime {
       client.send({ type: 'user.text', sessionId, text });
       return true;
     },
-    interrupt(): void {
-      const sessionId = store.getSnapshot().sessionId;
-      if (sessionId) client.send({ type: 'turn.interrupt', sessionId });
-    },
+    interrupt,
     newConversation(): boolean {
       const sessionId = store.getSnapshot().sessionId;
       if (!sessionId) return false;

@@ -4,6 +4,7 @@ import { defaultVmcSettings, VMC_DEFAULT_PORT } from '../../shared/vmc.contract'
 import { vmcStatusText, type VmcOutput } from '../vmc/vmc-output';
 import type { MicStatus } from '../audio/mic-capture';
 import type { SettingsStore } from '../state/settings-store';
+import { useCameraDevices } from './camera-controls';
 
 const RESTART_WORDS: Record<RestartSetting, string> = {
   vad: 'voice detection',
@@ -118,6 +119,7 @@ export function SettingsPanel(props: { settings: SettingsStore; mic: MicStatus; 
   const { settings, mic, vmc, onRefreshDevices, onClose } = props;
   const snapshot = useSyncExternalStore(settings.subscribe, settings.getSnapshot);
   const vmcStatus = useSyncExternalStore(vmc.subscribe, vmc.getSnapshot);
+  const cameras = useCameraDevices();
   const engine = snapshot.engine;
   const [draft, setDraft] = useState<EngineDraft | null>(engine ? toDraft(engine.settings) : null);
   const [status, setStatus] = useState('');
@@ -188,7 +190,7 @@ export function SettingsPanel(props: { settings: SettingsStore; mic: MicStatus; 
         {snapshot.warning && <p className="settings-warning" role="alert">{snapshot.warning}</p>}
 
         <fieldset>
-          <legend>Display and microphone (saved in this browser)</legend>
+          <legend>Display, microphone and camera (saved in this browser)</legend>
           <Field label="Background">
             <select ref={firstFieldRef} value={renderer.background} onChange={(event) => settings.updateRenderer({ background: event.target.value as BackgroundMode })}>
               {(Object.keys(BACKGROUND_LABELS) as BackgroundMode[]).map((mode) => (
@@ -214,6 +216,19 @@ export function SettingsPanel(props: { settings: SettingsStore; mic: MicStatus; 
               ))}
             </select>
           </Field>
+          <Field label="Camera">
+            <select value={renderer.cameraDeviceId ?? ''} onChange={(event) => settings.updateRenderer({ cameraDeviceId: event.target.value === '' ? null : event.target.value })}>
+              <option value="">Default camera</option>
+              {cameras.map((device) => (
+                <option key={device.deviceId} value={device.deviceId}>
+                  {device.label || 'Camera'}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <label className="settings-field">
+            <input type="checkbox" checked={renderer.greetOnArrival} onChange={(event) => settings.updateRenderer({ greetOnArrival: event.target.checked })} /> Greet someone the camera sees arrive
+          </label>
           <p className="settings-hint">
             Avatar: {renderer.avatar ?? 'the built-in avatar'}
             {renderer.avatar !== null && ' (last loaded; open its file again with the avatar picker)'}

@@ -3,6 +3,7 @@ import { type KeyboardEvent, useEffect, useRef } from 'react';
 /** Every keyboard shortcut of the app (the README's table lists the same). */
 export const SHORTCUTS: readonly { keys: string; action: string }[] = [
   { keys: 'M', action: 'Microphone on / off' },
+  { keys: 'C', action: 'Camera on / off (the avatar sees you; frames stay on this device)' },
   { keys: 'Space (hold)', action: 'Talk, in push-to-talk mode' },
   { keys: 'Esc', action: 'Stop the avatar talking; close a dialog' },
   { keys: 'Enter', action: 'Send the typed message' },

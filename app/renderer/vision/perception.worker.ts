@@ -1,0 +1,174 @@
+import { Human, type Config, type FaceResult, type HandResult, type Result } from '@vladmandic/human';
+import {
+  ExpressionSchema,
+  VisionWorkerRequestSchema,
+  type MainFace,
+  type VisionGesture,
+  type VisionBackend,
+  type VisionState,
+  type VisionWorkerReply,
+} from '../../shared/vision.contract';
+
+/**
+ * The camera's perception loop, off the page's main thread: Human (face box, mesh and rotation,
+ * iris, emotion, hand and finger pose) on the frames the page transfers as ImageBitmaps, one at a
+ * time. Models come from the app's own files (`load.modelBaseUrl`), never a CDN.
+ */
+
+/** The models that run: face (detector, mesh, iris, emotion) and one hand; no body, age/gender, objects. */
+function humanConfig(modelBaseUrl: string, backend: string): Partial<Config> {
+  return {
+    backend: backend as Config['backend'],
+    modelBasePath: modelBaseUrl,
+    cacheModels: false,
+    debug: false,
+    async: true,
+    warmup: 'none',
+    // Frames arrive a few times a second: results may not be reused across frames this far apart.
+    cacheSensitivity: 0,
+    filter: { enabled: false },
+    gesture: { enabled: true },
+    face: {
+      enabled: true,
+      detector: { rotation: false, maxDetected: 4, minConfidence: 0.3, skipFrames: 0, skipTime: 0 },
+      mesh: { enabled: true },
+      iris: { enabled: true },
+      emotion: { enabled: true, skipFrames: 0, skipTime: 0 },
+      description: { enabled: false },
+      antispoof: { enabled: false },
+      liveness: { enabled: false },
+      attention: { enabled: false },
+    },
+    hand: { enabled: true, maxDetected: 1, minConfidence: 0.5, skipFrames: 0, skipTime: 0, landmarks: true },
+    body: { enabled: false },
+    object: { enabled: false },
+    segmentation: { enabled: false },
+  };
+}
+
+/** Looking at the camera: head turned less than this (radians) either way. */
+const ATTENTION_MAX_RAD = 0.35;
+/** A happy face above this score counts as a smile. */
+const SMILE_MIN_SCORE = 0.35;
+
+const clamp01 = (value: number): number => Math.min(1, Math.max(0, value));
+const clampAngle = (value: number | undefined): number => Math.max(-Math.PI, Math.min(Math.PI, Number.isFinite(value) ? value! : 0));
+
+function mainFaceOf(faces: readonly FaceResult[], result: Result): MainFace | null {
+  const face = faces.reduce<FaceResult | null>((best, candidate) => (!best || candidate.boxRaw[3] > best.boxRaw[3] ? candidate : best), null);
+  if (!face) return null;
+  const [x, y, width, height] = face.boxRaw;
+  const angle = face.rotation?.angle;
+  const yawRad = clampAngle(angle?.yaw);
+  const pitchRad = clampAngle(angle?.pitch);
+  const irisAway = result.gesture.some((gesture) => 'iris' in gesture && gesture.iris === face.id && /^looking (left|right|up|down)$/.test(gesture.gesture));
+  const attention = Math.abs(yawRad) < ATTENTION_MAX_RAD && Math.abs(pitchRad) < ATTENTION_MAX_RAD && !irisAway ? 'at-avatar' : 'away';
+  const top = [...(face.emotion ?? [])].sort((a, b) => b.score - a.score)[0];
+  const expression = ExpressionSchema.safeParse(top?.emotion);
+  return {
+    x: clamp01(x + width / 2),
+    y: clamp01(y + height / 2),
+    size: clamp01(height),
+    yawRad,
+    pitchRad,
+    attention,
+    expression: expression.success ? expression.data : 'neutral',
+    expressionScore: expression.success ? clamp01(top!.score) : 0,
+  };
+}
+
+/** A raised open palm: the finger pose says open palm, and the hand is not below the face's chin. */
+function raisedOpenPalm(result: Result, face: MainFace | null): boolean {
+  return result.hand.some((hand: HandResult, index) => {
+    const open = result.gesture.some((gesture) => 'hand' in gesture && gesture.hand === index && (gesture.gesture as string) === 'open palm');
+    const handTop = hand.boxRaw[1];
+    return open && (face === null || handTop < face.y + face.size / 2);
+  });
+}
+
+function stateOf(result: Result, frameAtMs: number, detectMs: number): VisionState {
+  const faces = result.face.filter((face) => face.score > 0.3);
+  const mainFace = mainFaceOf(faces, result);
+  const gestures: VisionGesture[] = [];
+  if (mainFace && mainFace.expression === 'happy' && mainFace.expressionScore >= SMILE_MIN_SCORE) gestures.push('smile');
+  if (raisedOpenPalm(result, mainFace)) gestures.push('open-palm');
+  return {
+    type: 'vision.state',
+    present: faces.length > 0,
+    faces: Math.min(100, faces.length),
+    mainFace,
+    gestures,
+    frameAtMs,
+    resultAtMs: frameAtMs + detectMs,
+    detectMs,
+  };
+}
+
+/** Side of the blank image the first (kernel-compiling) inference runs on. */
+const WARMUP_SIDE_PX = 128;
+
+let human: Human | null = null;
+
+/** Whether WebGL here runs on a real GPU (not a software rasteriser). */
+function hardwareWebGl(): boolean {
+  const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+  if (!gl) return false;
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  return !/swiftshader|llvmpipe|software|softpipe/i.test(renderer);
+}
+
+/** The backend to run: `auto` picks WebGL on a real GPU, else the CPU. */
+function chooseBackend(requested: VisionBackend): string {
+  if (requested !== 'auto') return requested;
+  return hardwareWebGl() ? 'webgl' : 'cpu';
+}
+
+function reply(message: VisionWorkerReply): void {
+  self.postMessage(message);
+}
+
+async function load(modelBaseUrl: string, requested: VisionBackend): Promise<void> {
+  const startedMs = performance.now();
+  const backend = chooseBackend(requested);
+  const instance = new Human(humanConfig(modelBaseUrl, backend));
+  const timer = setInterval(() => reply({ type: 'progress', loaded: clamp01(instance.models.stats().percentageLoaded) }), 250);
+  try {
+    await instance.load();
+    // Human falls back to another backend when the one asked for cannot start (WASM without its binaries): say so instead.
+    if (instance.tf.getBackend() !== backend) throw new Error(`the ${backend} backend is not available here (running on ${instance.tf.getBackend() || 'none'})`);
+    // The first inference compiles the backend's kernels: done here, not on the first camera frame.
+    await instance.detect(new OffscreenCanvas(WARMUP_SIDE_PX, WARMUP_SIDE_PX));
+  } finally {
+    clearInterval(timer);
+  }
+  human = instance;
+  reply({ type: 'progress', loaded: 1 });
+  reply({ type: 'ready', backend: instance.tf.getBackend(), loadMs: performance.now() - startedMs });
+}
+
+async function detect(bitmap: ImageBitmap, frameAtMs: number, hands: boolean): Promise<void> {
+  try {
+    if (!human) throw new Error('The vision models are not loaded yet.');
+    const startedMs = performance.now();
+    const result = await human.detect(bitmap, { hand: { enabled: hands } });
+    if (result.error) throw new Error(result.error);
+    reply(stateOf(result, frameAtMs, performance.now() - startedMs));
+  } finally {
+    bitmap.close();
+  }
+}
+
+self.onmessage = (event: MessageEvent<unknown>) => {
+  const request = VisionWorkerRequestSchema.safeParse(event.data);
+  if (!request.success) {
+    reply({ type: 'error', message: `Invalid perception request: ${request.error.message}`, fatal: false });
+    return;
+  }
+  const message = request.data;
+  const work = message.type === 'load' ? load(message.modelBaseUrl, message.backend) : detect(message.bitmap, message.frameAtMs, message.hands);
+  work.catch((error: unknown) =>
+    reply({ type: 'error', message: error instanceof Error ? error.message : String(error), fatal: message.type === 'load' }),
+  );
+};
