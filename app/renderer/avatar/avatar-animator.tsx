@@ -186,6 +186,7 @@ export function AvatarAnimator({ runtime, rigRef, motion }: { runtime: Runtime; 
       emotion: emotion.emotion,
       emotionWeight: round3(emotion.weight),
       background: getBackgroundMode(),
+      render: { drawCalls: three.gl.info.render.calls, triangles: three.gl.info.render.triangles },
     });
   }, 1);
 

@@ -29,6 +29,7 @@ import { stageViewQuaternion } from './stage-camera';
 
 const IRIS_ANGLE = 0.56;
 const PUPIL_ANGLE = 0.24;
+const EYEBALL_ANGLE = 1.75;
 const HEAD_PIVOT_Y = -0.85;
 
 /** A surface of the avatar as the full-detail renderer shades it. */
@@ -105,7 +106,7 @@ function buildMaterials(detail: RenderQuality['detail'], renderer: WebGLRenderer
 
 /** Iris: a spherical cap with a radial gradient, darker limbal ring and fine streaks. */
 function buildIrisGeometry(): BufferGeometry {
-  const geometry = new SphereGeometry(EYE.radius * 1.004, 48, 12, 0, Math.PI * 2, 0, IRIS_ANGLE);
+  const geometry = new SphereGeometry(EYE.radius * 1.004, 48, 8, 0, Math.PI * 2, 0, IRIS_ANGLE);
   geometry.rotateX(Math.PI / 2);
   const position = geometry.getAttribute('position');
   const inner = new Color('#6fb0c4');
@@ -126,8 +127,15 @@ function buildIrisGeometry(): BufferGeometry {
   return geometry;
 }
 
+/** The front 100° of the eyeball: lids and socket hide the rest at any gaze the idle motion makes. */
+function buildEyeballGeometry(): BufferGeometry {
+  const geometry = new SphereGeometry(EYE.radius, 40, 14, 0, Math.PI * 2, 0, EYEBALL_ANGLE);
+  geometry.rotateX(Math.PI / 2);
+  return geometry;
+}
+
 function buildPupilGeometry(): BufferGeometry {
-  const geometry = new SphereGeometry(EYE.radius * 1.008, 32, 6, 0, Math.PI * 2, 0, PUPIL_ANGLE);
+  const geometry = new SphereGeometry(EYE.radius * 1.008, 32, 3, 0, Math.PI * 2, 0, PUPIL_ANGLE);
   geometry.rotateX(Math.PI / 2);
   return geometry;
 }
@@ -158,7 +166,7 @@ function buildAssets(detail: RenderQuality['detail'], renderer: WebGLRenderer): 
     neck: buildNeckGeometry(),
     torso: buildTorsoGeometry(),
     collar: buildCollarGeometry(),
-    eyeball: new SphereGeometry(EYE.radius, 40, 28),
+    eyeball: buildEyeballGeometry(),
     iris: buildIrisGeometry(),
     pupil: buildPupilGeometry(),
     catchlight: new SphereGeometry(EYE.radius * 0.12, 12, 8),

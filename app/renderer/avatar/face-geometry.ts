@@ -1,5 +1,6 @@
 import { BufferAttribute, BufferGeometry, Float32BufferAttribute, Vector3 } from 'three';
 import { type FaceParams, MORPH_TARGETS, NEUTRAL_FACE } from './face-params';
+import { crowd, hairCover, HIDDEN_AZIMUTH, smoothstep } from './head-grid';
 
 /**
  * The default avatar's head, built procedurally: skin, lips, mouth, teeth, tongue, eyelids, lashes
@@ -20,11 +21,6 @@ const JAW_PIVOT = { y: -0.12, z: -0.05 };
 const JAW_MAX_RAD = 0.2;
 
 type Vec = [number, number, number];
-
-function smoothstep(edge0: number, edge1: number, x: number): number {
-  const t = Math.min(1, Math.max(0, (x - edge0) / (edge1 - edge0)));
-  return t * t * (3 - 2 * t);
-}
 
 function gauss(dx: number, dy: number, sx: number, sy: number): number {
   return Math.exp(-((dx * dx) / (2 * sx * sx) + (dy * dy) / (2 * sy * sy)));
@@ -97,13 +93,22 @@ function jaw(p: Vec, open: number, weight: number): Vec {
   return [p[0], JAW_PIVOT.y + dy * c - dz * s, JAW_PIVOT.z + dy * s + dz * c];
 }
 
+/** Unit-sphere direction of a skin grid point: seam at the back (u = 0 ↔ 1), poles at top and bottom. */
+function skinDirection(u: number, v: number): Vec {
+  // Columns crowd at the face, rows between the eyes and the chin.
+  const phi = Math.PI + crowd(u, 0.5, 0.6) * 2 * Math.PI;
+  const theta = crowd(v, 0.6, 0.55) * Math.PI;
+  return [Math.sin(theta) * Math.sin(phi), Math.cos(theta), Math.sin(theta) * Math.cos(phi)];
+}
+
+/** Skin under full hair (the hair shell lies well above it there) or facing away from the camera: never seen. */
+function unseenSkin(u: number, v: number): boolean {
+  const [sx, sy, sz] = skinDirection(u, v);
+  return hairCover(sx, sy, sz) > 0.98 || Math.abs(Math.atan2(sx, sz)) > HIDDEN_AZIMUTH;
+}
+
 function skin(u: number, v: number, p: FaceParams): Vec {
-  // Seam at the back (u = 0 ↔ 1), poles at top and bottom.
-  const phi = Math.PI + u * 2 * Math.PI;
-  const theta = v * Math.PI;
-  const sx = Math.sin(theta) * Math.sin(phi);
-  const sy = Math.cos(theta);
-  const sz = Math.sin(theta) * Math.cos(phi);
+  const [sx, sy, sz] = skinDirection(u, v);
   let [x, y, z] = headShape(sx, sy, sz);
   const front = smoothstep(-0.2, 0.4, sz);
 
@@ -340,6 +345,8 @@ interface GridPart {
   surface: (u: number, v: number, p: FaceParams) => Vec;
   /** Vertex colour multiplier (cheek blush on skin). */
   tint?: (point: Vec) => Vec;
+  /** Grid points that can never be seen: triangles with only such corners are left out. */
+  hidden?: (u: number, v: number) => boolean;
 }
 
 function blush(point: Vec): Vec {
@@ -353,7 +360,7 @@ function blush(point: Vec): Vec {
 }
 
 const PARTS: GridPart[] = [
-  { material: 'skin', cols: 144, rows: 110, wrapU: true, flip: false, surface: skin, tint: blush },
+  { material: 'skin', cols: 72, rows: 64, wrapU: true, flip: false, surface: skin, tint: blush, hidden: unseenSkin },
   { material: 'mouth', cols: 28, rows: 8, wrapU: false, flip: false, surface: mouthCavity },
   { material: 'tongue', cols: 16, rows: 6, wrapU: false, flip: false, surface: tongue },
   { material: 'teeth', cols: 28, rows: 3, wrapU: false, flip: false, surface: teeth(true) },
@@ -392,14 +399,17 @@ function positionsFor(params: FaceParams, total: number): Float32Array {
   return out;
 }
 
+/** Triangles of every part, one draw group per material (parts of one material share a group). */
 function buildIndex(geometry: BufferGeometry): number[] {
-  const index: number[] = [];
+  const byMaterial = FACE_MATERIALS.map(() => [] as number[]);
   let base = 0;
-  PARTS.forEach((part) => {
+  for (const part of PARTS) {
+    const index = byMaterial[FACE_MATERIALS.indexOf(part.material)]!;
     const columns = columnsOf(part);
-    const start = index.length;
+    const hidden = (row: number, col: number): boolean => part.hidden?.((col % columns) / part.cols, row / part.rows) ?? false;
     for (let row = 0; row < part.rows; row += 1) {
       for (let col = 0; col < part.cols; col += 1) {
+        if (hidden(row, col) && hidden(row, col + 1) && hidden(row + 1, col) && hidden(row + 1, col + 1)) continue;
         const a = base + row * columns + col;
         const b = base + row * columns + ((col + 1) % columns);
         const c = base + (row + 1) * columns + col;
@@ -408,8 +418,12 @@ function buildIndex(geometry: BufferGeometry): number[] {
         else index.push(a, c, b, b, c, d);
       }
     }
-    geometry.addGroup(start, index.length - start, FACE_MATERIALS.indexOf(part.material));
     base += vertexCount(part);
+  }
+  const index: number[] = [];
+  byMaterial.forEach((triangles, material) => {
+    geometry.addGroup(index.length, triangles.length, material);
+    index.push(...triangles);
   });
   return index;
 }

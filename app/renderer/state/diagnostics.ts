@@ -40,6 +40,8 @@ export interface AvatarDiagnostics {
   emotion: string;
   emotionWeight: number;
   background: BackgroundMode;
+  /** What the last frame cost the GL: draw calls and triangles submitted (three.js renderer info). */
+  render: { drawCalls: number; triangles: number };
 }
 
 /** The `mic` part of the diagnostics. */
