@@ -12,8 +12,8 @@ const TUCKED_COVER = 0.02;
  * and rows at the fringe, where the eye falls.
  */
 export function buildHairGeometry(): BufferGeometry {
-  const cols = 128;
-  const rows = 80;
+  const cols = 112;
+  const rows = 72;
   const positions: number[] = [];
   const visibleAt: boolean[] = [];
   for (let row = 0; row <= rows; row += 1) {
@@ -63,7 +63,7 @@ export function buildHairGeometry(): BufferGeometry {
 
 /** Ear: a flattened, slightly cupped ellipsoid. */
 export function buildEarGeometry(): BufferGeometry {
-  const geometry = new SphereGeometry(1, 24, 16);
+  const geometry = new SphereGeometry(1, 20, 12);
   const position = geometry.getAttribute('position') as BufferAttribute;
   for (let i = 0; i < position.count; i += 1) {
     const x = position.getX(i);
@@ -96,8 +96,11 @@ export function buildTorsoGeometry(): BufferGeometry {
   return geometry;
 }
 
+/** The band of the neck between chin and collar: above it is inside the head, below it inside the torso. */
+const NECK_THETA = { start: 0.25 * Math.PI, length: 0.45 * Math.PI };
+
 export function buildNeckGeometry(): BufferGeometry {
-  const geometry = new SphereGeometry(1, 48, 24);
+  const geometry = new SphereGeometry(1, 32, 12, 0, Math.PI * 2, NECK_THETA.start, NECK_THETA.length);
   const position = geometry.getAttribute('position') as BufferAttribute;
   for (let i = 0; i < position.count; i += 1) {
     const x = position.getX(i);
@@ -111,7 +114,7 @@ export function buildNeckGeometry(): BufferGeometry {
 }
 
 export function buildCollarGeometry(): BufferGeometry {
-  const geometry = new TorusGeometry(0.47, 0.075, 16, 64);
+  const geometry = new TorusGeometry(0.47, 0.075, 12, 48);
   geometry.rotateX(Math.PI / 2);
   geometry.scale(1, 0.55, 0.78);
   return geometry;

@@ -21,7 +21,7 @@ import {
 import { AvatarFormat } from '../../shared/lipsync';
 import type { AvatarPose, AvatarRig } from './avatar-rig';
 import { buildCollarGeometry, buildEarGeometry, buildHairGeometry, buildNeckGeometry, buildTorsoGeometry } from './body-geometry';
-import { buildFaceGeometry, EYE, eyeCentre, FACE_MATERIALS, type FaceMaterial } from './face-geometry';
+import { buildFaceGeometry, EYE, eyeCentre, FACE_MATERIALS, type FaceGeometry, type FaceMaterial } from './face-geometry';
 import { lightRig } from './light-rig';
 import { MatcapBaker } from './matcap-bake';
 import type { RenderQuality } from './render-quality';
@@ -106,7 +106,7 @@ function buildMaterials(detail: RenderQuality['detail'], renderer: WebGLRenderer
 
 /** Iris: a spherical cap with a radial gradient, darker limbal ring and fine streaks. */
 function buildIrisGeometry(): BufferGeometry {
-  const geometry = new SphereGeometry(EYE.radius * 1.004, 48, 8, 0, Math.PI * 2, 0, IRIS_ANGLE);
+  const geometry = new SphereGeometry(EYE.radius * 1.004, 48, 6, 0, Math.PI * 2, 0, IRIS_ANGLE);
   geometry.rotateX(Math.PI / 2);
   const position = geometry.getAttribute('position');
   const inner = new Color('#6fb0c4');
@@ -129,7 +129,7 @@ function buildIrisGeometry(): BufferGeometry {
 
 /** The front 100° of the eyeball: lids and socket hide the rest at any gaze the idle motion makes. */
 function buildEyeballGeometry(): BufferGeometry {
-  const geometry = new SphereGeometry(EYE.radius, 40, 14, 0, Math.PI * 2, 0, EYEBALL_ANGLE);
+  const geometry = new SphereGeometry(EYE.radius, 32, 12, 0, Math.PI * 2, 0, EYEBALL_ANGLE);
   geometry.rotateX(Math.PI / 2);
   return geometry;
 }
@@ -141,7 +141,7 @@ function buildPupilGeometry(): BufferGeometry {
 }
 
 interface AvatarAssets {
-  face: { geometry: BufferGeometry; morphTargetNames: string[] };
+  face: FaceGeometry;
   faceMaterials: Material[];
   hair: BufferGeometry;
   ear: BufferGeometry;
@@ -177,7 +177,7 @@ function buildAssets(detail: RenderQuality['detail'], renderer: WebGLRenderer): 
     ...geometries,
     materials: { ...surfaces.materials, catchlight },
     dispose() {
-      for (const geometry of [face.geometry, ...Object.values(geometries)]) geometry.dispose();
+      for (const geometry of [face.geometry, face.still, ...Object.values(geometries)]) geometry.dispose();
       surfaces.dispose();
       catchlight.dispose();
     },
@@ -259,6 +259,7 @@ export function DefaultAvatar({ rigRef, detail }: { rigRef: RefObject<AvatarRig 
       <group ref={head} position={[0, HEAD_PIVOT_Y, 0]}>
         <group position={[0, -HEAD_PIVOT_Y, 0]}>
           <mesh ref={headMesh} geometry={assets.face.geometry} material={assets.faceMaterials} name="AvatarHead" />
+          <mesh geometry={assets.face.still} material={assets.faceMaterials} />
           <mesh geometry={assets.hair} material={assets.materials.hair} />
           <mesh geometry={assets.ear} material={assets.materials.ear} position={[0.79, -0.1, -0.1]} rotation={[0, 0.3, 0]} />
           <mesh geometry={assets.ear} material={assets.materials.ear} position={[-0.79, -0.1, -0.1]} rotation={[0, -0.3, 0]} />

@@ -360,18 +360,18 @@ function blush(point: Vec): Vec {
 }
 
 const PARTS: GridPart[] = [
-  { material: 'skin', cols: 72, rows: 64, wrapU: true, flip: false, surface: skin, tint: blush, hidden: unseenSkin },
-  { material: 'mouth', cols: 28, rows: 8, wrapU: false, flip: false, surface: mouthCavity },
-  { material: 'tongue', cols: 16, rows: 6, wrapU: false, flip: false, surface: tongue },
-  { material: 'teeth', cols: 28, rows: 3, wrapU: false, flip: false, surface: teeth(true) },
-  { material: 'teeth', cols: 28, rows: 3, wrapU: false, flip: false, surface: teeth(false) },
-  { material: 'lips', cols: 48, rows: 18, wrapU: false, flip: false, surface: lip(upperLip, true) },
-  { material: 'lips', cols: 48, rows: 18, wrapU: false, flip: false, surface: lip(lowerLip, false) },
+  { material: 'skin', cols: 64, rows: 56, wrapU: true, flip: false, surface: skin, tint: blush, hidden: unseenSkin },
+  { material: 'mouth', cols: 24, rows: 6, wrapU: false, flip: false, surface: mouthCavity },
+  { material: 'tongue', cols: 12, rows: 5, wrapU: false, flip: false, surface: tongue },
+  { material: 'teeth', cols: 24, rows: 3, wrapU: false, flip: false, surface: teeth(true) },
+  { material: 'teeth', cols: 24, rows: 3, wrapU: false, flip: false, surface: teeth(false) },
+  { material: 'lips', cols: 40, rows: 14, wrapU: false, flip: false, surface: lip(upperLip, true) },
+  { material: 'lips', cols: 40, rows: 14, wrapU: false, flip: false, surface: lip(lowerLip, false) },
   ...([1, -1] as const).flatMap((side): GridPart[] => [
-    { material: 'skin', cols: 36, rows: 14, wrapU: false, flip: false, surface: upperLid(side) },
-    { material: 'skin', cols: 36, rows: 8, wrapU: false, flip: true, surface: lowerLid(side) },
-    { material: 'lash', cols: 36, rows: 2, wrapU: false, flip: false, surface: lashes(side) },
-    { material: 'brow', cols: 20, rows: 10, wrapU: false, flip: side === -1, surface: brow(side) },
+    { material: 'skin', cols: 28, rows: 10, wrapU: false, flip: false, surface: upperLid(side) },
+    { material: 'skin', cols: 28, rows: 6, wrapU: false, flip: true, surface: lowerLid(side) },
+    { material: 'lash', cols: 28, rows: 2, wrapU: false, flip: false, surface: lashes(side) },
+    { material: 'brow', cols: 16, rows: 8, wrapU: false, flip: side === -1, surface: brow(side) },
   ]),
 ];
 
@@ -399,8 +399,8 @@ function positionsFor(params: FaceParams, total: number): Float32Array {
   return out;
 }
 
-/** Triangles of every part, one draw group per material (parts of one material share a group). */
-function buildIndex(geometry: BufferGeometry): number[] {
+/** Triangles of every part, by material (indices into FACE_MATERIALS). */
+function trianglesByMaterial(): number[][] {
   const byMaterial = FACE_MATERIALS.map(() => [] as number[]);
   let base = 0;
   for (const part of PARTS) {
@@ -420,13 +420,25 @@ function buildIndex(geometry: BufferGeometry): number[] {
     }
     base += vertexCount(part);
   }
+  return byMaterial;
+}
+
+/** Sets the index of `geometry` to these triangles, one draw group per material that has any. */
+function setIndexByMaterial(geometry: BufferGeometry, byMaterial: readonly number[][]): void {
   const index: number[] = [];
   byMaterial.forEach((triangles, material) => {
+    if (triangles.length === 0) return;
     geometry.addGroup(index.length, triangles.length, material);
     index.push(...triangles);
   });
-  return index;
+  geometry.setIndex(index);
 }
+
+/**
+ * A morph moves a vertex when it shifts it or turns its normal by more than this: 2e-4 head units
+ * is 0.04 px at 720p, 5e-3 a third of a degree. Smaller changes are dropped from the targets.
+ */
+const MOVE_EPSILON = { position: 2e-4, normal: 5e-3 };
 
 function normalsFor(positions: Float32Array, index: BufferAttribute): Float32Array {
   const scratch = new BufferGeometry();
@@ -436,16 +448,31 @@ function normalsFor(positions: Float32Array, index: BufferAttribute): Float32Arr
   return scratch.getAttribute('normal').array as Float32Array;
 }
 
-/** Builds the head geometry with its morph targets (relative), in MORPH_TARGETS order. */
-export function buildFaceGeometry(): { geometry: BufferGeometry; morphTargetNames: string[] } {
+/** The head: the triangles some morph target moves (with the morph targets) and the ones none does. */
+export interface FaceGeometry {
+  /** Morphing triangles, with morph targets (relative) in MORPH_TARGETS order. */
+  geometry: BufferGeometry;
+  /** Triangles no morph target moves (forehead, skull, temples): drawn without the per-vertex morph work. */
+  still: BufferGeometry;
+  morphTargetNames: string[];
+}
+
+/**
+ * Builds the head. Both geometries share one set of vertex buffers; a vertex on the border between
+ * them is one no morph moves, so the two parts always meet without a seam.
+ */
+export function buildFaceGeometry(): FaceGeometry {
   const total = PARTS.reduce((sum, part) => sum + vertexCount(part), 0);
-  const geometry = new BufferGeometry();
-  geometry.setIndex(buildIndex(geometry));
-  const index = geometry.getIndex()!;
+  const byMaterial = trianglesByMaterial();
+  const index = new BufferAttribute(Uint32Array.from(byMaterial.flat()), 1);
   const neutral = positionsFor(NEUTRAL_FACE, total);
   const neutralNormals = normalsFor(neutral, index);
-  geometry.setAttribute('position', new BufferAttribute(neutral, 3));
-  geometry.setAttribute('normal', new BufferAttribute(neutralNormals, 3));
+  const geometry = new BufferGeometry();
+  const still = new BufferGeometry();
+  for (const part of [geometry, still]) {
+    part.setAttribute('position', new BufferAttribute(neutral, 3));
+    part.setAttribute('normal', new BufferAttribute(neutralNormals, 3));
+  }
 
   const colors = new Float32Array(total * 3).fill(1);
   let offset = 0;
@@ -458,26 +485,49 @@ export function buildFaceGeometry(): { geometry: BufferGeometry; morphTargetName
     }
     offset += count;
   }
-  geometry.setAttribute('color', new Float32BufferAttribute(colors, 3));
+  const color = new Float32BufferAttribute(colors, 3);
+  geometry.setAttribute('color', color);
+  still.setAttribute('color', color);
 
+  const moves = new Uint8Array(total);
   const morphTargetNames = Object.keys(MORPH_TARGETS);
-  const positionDeltas: Float32BufferAttribute[] = [];
-  const normalDeltas: Float32BufferAttribute[] = [];
+  const positionDeltas: Float32Array[] = [];
+  const normalDeltas: Float32Array[] = [];
   for (const name of morphTargetNames) {
     const shaped = positionsFor({ ...NEUTRAL_FACE, ...MORPH_TARGETS[name] }, total);
     const shapedNormals = normalsFor(shaped, index);
     for (let i = 0; i < shaped.length; i += 1) {
       shaped[i] = shaped[i]! - neutral[i]!;
       shapedNormals[i] = shapedNormals[i]! - neutralNormals[i]!;
+      if (Math.abs(shaped[i]!) > MOVE_EPSILON.position || Math.abs(shapedNormals[i]!) > MOVE_EPSILON.normal) moves[Math.floor(i / 3)] = 1;
     }
-    const position = new Float32BufferAttribute(shaped, 3);
-    position.name = name;
-    positionDeltas.push(position);
-    normalDeltas.push(new Float32BufferAttribute(shapedNormals, 3));
+    positionDeltas.push(shaped);
+    normalDeltas.push(shapedNormals);
   }
-  geometry.morphAttributes.position = positionDeltas;
-  geometry.morphAttributes.normal = normalDeltas;
+  // A vertex no target moves stays put under all of them: the still part draws it exactly there.
+  for (let vertex = 0; vertex < total; vertex += 1) {
+    if (moves[vertex]) continue;
+    for (const deltas of [...positionDeltas, ...normalDeltas]) deltas.fill(0, vertex * 3, vertex * 3 + 3);
+  }
+  geometry.morphAttributes.position = positionDeltas.map((deltas, target) => {
+    const attribute = new Float32BufferAttribute(deltas, 3);
+    attribute.name = morphTargetNames[target]!;
+    return attribute;
+  });
+  geometry.morphAttributes.normal = normalDeltas.map((deltas) => new Float32BufferAttribute(deltas, 3));
   geometry.morphTargetsRelative = true;
+
+  const moving = byMaterial.map(() => [] as number[]);
+  const resting = byMaterial.map(() => [] as number[]);
+  byMaterial.forEach((triangles, material) => {
+    for (let i = 0; i < triangles.length; i += 3) {
+      const corners = [triangles[i]!, triangles[i + 1]!, triangles[i + 2]!];
+      (corners.some((corner) => moves[corner]) ? moving : resting)[material]!.push(...corners);
+    }
+  });
+  setIndexByMaterial(geometry, moving);
+  setIndexByMaterial(still, resting);
   geometry.computeBoundingSphere();
-  return { geometry, morphTargetNames };
+  still.computeBoundingSphere();
+  return { geometry, still, morphTargetNames };
 }
