@@ -26,6 +26,7 @@ import { lightRig } from './light-rig';
 import { MatcapBaker } from './matcap-bake';
 import type { RenderQuality } from './render-quality';
 import { stageViewQuaternion } from './stage-camera';
+import { createVertexMatcapMaterial } from './vertex-matcap-material';
 
 const IRIS_ANGLE = 0.56;
 const PUPIL_ANGLE = 0.24;
@@ -92,7 +93,9 @@ function buildMaterials(detail: RenderQuality['detail'], renderer: WebGLRenderer
     const lit = litMaterial(surface, { vertexColors: false, side: FrontSide });
     const matcap = baker.bake(lit);
     lit.dispose();
-    return new MeshMatcapMaterial({ matcap, vertexColors: surface.vertexColors ?? false, side: surface.side ?? FrontSide });
+    const vertexColors = surface.vertexColors ?? false;
+    // Two-sided surfaces (inside the mouth, lashes) need the per-pixel normal's facing.
+    return surface.side === DoubleSide ? new MeshMatcapMaterial({ matcap, vertexColors, side: DoubleSide }) : createVertexMatcapMaterial(matcap, vertexColors);
   });
   baker.disposeScene();
   return {
