@@ -21,6 +21,7 @@ import {
 import { AvatarFormat } from '../../shared/lipsync';
 import type { AvatarPose, AvatarRig } from './avatar-rig';
 import { buildCollarGeometry, buildEarGeometry, buildHairGeometry, buildNeckGeometry, buildTorsoGeometry } from './body-geometry';
+import { CpuMorpher } from './cpu-morph';
 import { buildFaceGeometry, EYE, eyeCentre, FACE_MATERIALS, type FaceGeometry, type FaceMaterial } from './face-geometry';
 import { lightRig } from './light-rig';
 import { MatcapBaker } from './matcap-bake';
@@ -156,6 +157,8 @@ interface AvatarAssets {
   pupil: BufferGeometry;
   catchlight: BufferGeometry;
   materials: Record<SurfaceName | 'catchlight', Material>;
+  /** Light detail shapes the face in JavaScript (cpu-morph.ts); full detail uses the GPU's morph targets. */
+  morpher: CpuMorpher | null;
   dispose(): void;
 }
 
@@ -176,6 +179,7 @@ function buildAssets(detail: RenderQuality['detail'], renderer: WebGLRenderer): 
   };
   return {
     face,
+    morpher: detail === 'light' ? new CpuMorpher(face.geometry) : null,
     faceMaterials: FACE_MATERIALS.map((name) => surfaces.materials[name]),
     ...geometries,
     materials: { ...surfaces.materials, catchlight },
@@ -224,10 +228,18 @@ export function DefaultAvatar({ rigRef, detail }: { rigRef: RefObject<AvatarRig 
   useLayoutEffect(() => {
     const mesh = headMesh.current;
     if (!mesh) return;
-    mesh.updateMorphTargets();
+    const names = assets.face.morphTargetNames;
+    const { morpher } = assets;
+    if (morpher) {
+      // The same influences API as GPU morph targets; the morpher turns them into vertices.
+      mesh.morphTargetDictionary = Object.fromEntries(names.map((name, target) => [name, target]));
+      mesh.morphTargetInfluences = names.map(() => 0);
+      mesh.userData.applyMorphTargets = () => morpher.apply(mesh.morphTargetInfluences!);
+    } else {
+      mesh.updateMorphTargets();
+    }
     const dictionary = mesh.morphTargetDictionary ?? {};
     const influences = mesh.morphTargetInfluences ?? [];
-    const names = assets.face.morphTargetNames;
     const rig: AvatarRig = {
       info: { kind: 'default', name: 'Default avatar', format: AvatarFormat.DefaultAvatar },
       morphTargetNames: names,
@@ -236,6 +248,7 @@ export function DefaultAvatar({ rigRef, detail }: { rigRef: RefObject<AvatarRig 
           const index = dictionary[name];
           if (index !== undefined) influences[index] = weights[name] ?? 0;
         }
+        morpher?.apply(influences);
         head.current?.rotation.set(pose.headPitch, pose.headYaw, pose.headRoll, 'YXZ');
         if (chest.current) {
           chest.current.scale.set(1 + pose.breath * 0.012, 1 + pose.breath * 0.008, 1 + pose.breath * 0.02);
