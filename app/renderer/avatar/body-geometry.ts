@@ -12,15 +12,15 @@ const TUCKED_COVER = 0.02;
  * and rows at the fringe, where the eye falls.
  */
 export function buildHairGeometry(): BufferGeometry {
-  const cols = 112;
+  const cols = 96;
   const rows = 72;
   const positions: number[] = [];
   const visibleAt: boolean[] = [];
   for (let row = 0; row <= rows; row += 1) {
-    const theta = crowd(row / rows, 0.3, 0.55) * Math.PI;
+    const theta = crowd(row / rows, 0.4, 0.5) * Math.PI;
     for (let col = 0; col < cols; col += 1) {
       // Azimuth 0 (the face) at col = cols / 2; the seam at the back.
-      const azimuth = (crowd(col / cols, 0.5, 0.6) * 2 - 1) * Math.PI;
+      const azimuth = (crowd(col / cols, 0.5, 0.5) * 2 - 1) * Math.PI;
       const sx = Math.sin(theta) * Math.sin(azimuth);
       const sy = Math.cos(theta);
       const sz = Math.sin(theta) * Math.cos(azimuth);
