@@ -15,7 +15,7 @@ export class CpuMorpher {
   private readonly normalDeltas: Float32Array[];
   /** Vertices some target moves, ascending. */
   private readonly moving: Uint32Array;
-  private readonly lastWeights: Float32Array;
+  private readonly lastWeights: Float64Array;
 
   constructor(geometry: BufferGeometry) {
     this.position = geometry.getAttribute('position') as BufferAttribute;
@@ -30,7 +30,7 @@ export class CpuMorpher {
       if ([...this.positionDeltas, ...this.normalDeltas].some((deltas) => deltas[at] !== 0 || deltas[at + 1] !== 0 || deltas[at + 2] !== 0)) moving.push(vertex);
     }
     this.moving = Uint32Array.from(moving);
-    this.lastWeights = new Float32Array(this.positionDeltas.length).fill(Number.NaN);
+    this.lastWeights = new Float64Array(this.positionDeltas.length).fill(Number.NaN);
     geometry.morphAttributes = {};
   }
 
