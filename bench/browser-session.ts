@@ -32,6 +32,10 @@ export interface OpenOptions {
   query?: Record<string, string>;
   /** An avatar file to load through the picker before asking. */
   avatarPath?: string;
+  /** A script run in the page before the app's own (instrumentation). */
+  initScript?: string;
+  /** Runs once the engine (and the avatar) is ready, before the message is sent. */
+  beforeAsk?: (page: Page) => Promise<void>;
 }
 
 /** Opens the app, waits for the engine (and the avatar, if one is given), and sends a typed message (the reply is spoken). */
@@ -39,6 +43,7 @@ export async function openAndAsk(session: BrowserSession, text: string, viewport
   const page = await session.browser.newPage({ viewport });
   // tsx (esbuild keepNames) wraps named functions in __name(); page functions need it defined.
   await page.addInitScript({ content: 'window.__name = (fn) => fn;' });
+  if (options.initScript) await page.addInitScript({ content: options.initScript });
   const url = new URL(session.url);
   for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
   await page.goto(url.href);
@@ -51,6 +56,7 @@ export async function openAndAsk(session: BrowserSession, text: string, viewport
       timeout: 60_000,
     });
   }
+  await options.beforeAsk?.(page);
   const input = page.getByLabel('Message');
   await input.fill(text);
   await input.press('Enter');

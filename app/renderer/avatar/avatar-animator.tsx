@@ -214,6 +214,7 @@ export function AvatarAnimator({ runtime, rigRef, motion }: { runtime: Runtime; 
       background: getBackgroundMode(),
       gaze: { yaw: round3(idleFrame.pose.gazeYaw), pitch: round3(idleFrame.pose.gazePitch), headYaw: round3(idleFrame.pose.headYaw) },
       vision: visionDiagnostics(vision.getSnapshot()),
+      render: { drawCalls: three.gl.info.render.calls, triangles: three.gl.info.render.triangles },
     });
   }, 1);
 

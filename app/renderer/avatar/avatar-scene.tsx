@@ -7,19 +7,22 @@ import { avatarStore } from './avatar-store';
 import { applyBackgroundFromUrl, CHROMA_KEY_COLOR, getBackgroundMode, onBackgroundModeChange } from './background-mode';
 import { DefaultAvatar } from './default-avatar';
 import type { LoadedAvatar } from './load-avatar';
+import { lightRig } from './light-rig';
 import { detectRenderQuality, type RenderQuality } from './render-quality';
+import { STAGE_CAMERA } from './stage-camera';
 import { ThoughtIndicator } from './thought-indicator';
 
-/** Soft three-point lighting: warm key, cool fill, rim to separate the silhouette. */
+/** The stage's lights (light-rig.ts): loaded avatars and the full-detail default avatar are lit by them. */
 function Lights({ detail }: { detail: RenderQuality['detail'] }) {
   return (
     <>
-      {/* Light detail folds the faint bounce light from below into the sky light. */}
-      <hemisphereLight args={['#fff4ea', '#3a4658', detail === 'light' ? 1.25 : 1.1]} />
-      <directionalLight position={[2.5, 3, 5]} intensity={2.4} color="#fff1e3" />
-      <directionalLight position={[-4, 1, 3]} intensity={0.7} color="#cfe0ff" />
-      <directionalLight position={[1.5, 2, -5]} intensity={1.8} color="#ffe6c8" />
-      {detail === 'full' && <directionalLight position={[-2, -3, 4]} intensity={0.35} color="#ffd9c9" />}
+      {lightRig(detail).map((light, index) =>
+        light.kind === 'hemisphere' ? (
+          <hemisphereLight key={index} args={[light.sky, light.ground, light.intensity]} />
+        ) : (
+          <directionalLight key={index} position={light.position} intensity={light.intensity} color={light.color} />
+        ),
+      )}
     </>
   );
 }
@@ -65,8 +68,8 @@ export const AvatarScene = memo(function AvatarScene({ runtime }: { runtime: Run
       className="avatar-canvas"
       dpr={quality.dpr}
       gl={{ antialias: quality.antialias, alpha: true, powerPreference: 'high-performance' }}
-      camera={{ fov: 25, position: [0, -0.35, 9.2], near: 0.1, far: 50 }}
-      onCreated={({ camera }) => camera.lookAt(0, -0.5, 0)}
+      camera={{ fov: STAGE_CAMERA.fovDeg, position: STAGE_CAMERA.position, near: STAGE_CAMERA.near, far: STAGE_CAMERA.far }}
+      onCreated={({ camera }) => camera.lookAt(...STAGE_CAMERA.target)}
       aria-label="Avatar"
       role="img"
     >

@@ -1,63 +1,116 @@
+import { useThree } from '@react-three/fiber';
 import { type RefObject, useLayoutEffect, useMemo, useRef } from 'react';
 import {
   type BufferGeometry,
   Color,
   DoubleSide,
   Float32BufferAttribute,
+  FrontSide,
   type Group,
   type Material,
   type Mesh,
   MeshBasicMaterial,
-  MeshLambertMaterial,
+  MeshMatcapMaterial,
   MeshPhysicalMaterial,
   type MeshPhysicalMaterialParameters,
   MeshStandardMaterial,
+  type Side,
   SphereGeometry,
+  type WebGLRenderer,
 } from 'three';
 import { AvatarFormat } from '../../shared/lipsync';
 import type { AvatarPose, AvatarRig } from './avatar-rig';
 import { buildCollarGeometry, buildEarGeometry, buildHairGeometry, buildNeckGeometry, buildTorsoGeometry } from './body-geometry';
-import { buildFaceGeometry, EYE, eyeCentre, FACE_MATERIALS, type FaceMaterial } from './face-geometry';
+import { CpuMorpher } from './cpu-morph';
+import { buildFaceGeometry, EYE, eyeCentre, FACE_MATERIALS, type FaceGeometry, type FaceMaterial } from './face-geometry';
+import { lightRig } from './light-rig';
+import { MatcapBaker } from './matcap-bake';
 import type { RenderQuality } from './render-quality';
+import { stageViewQuaternion } from './stage-camera';
+import { createVertexMatcapMaterial } from './vertex-matcap-material';
 
 const IRIS_ANGLE = 0.56;
 const PUPIL_ANGLE = 0.24;
+const EYEBALL_ANGLE = 1.75;
 const HEAD_PIVOT_Y = -0.85;
 
-/**
- * Light detail keeps roughness but drops sheen and clearcoat: on software GL those extra lobes cost
- * more than the rest of the fragment shader. `sheenless` is the base colour that makes up for the
- * warmth the sheen added (hair and skin would look grey without it).
- */
-function physical(light: boolean, parameters: MeshPhysicalMaterialParameters, sheenless?: string): Material {
-  if (!light) return new MeshPhysicalMaterial(parameters);
-  const { sheen: _sheen, sheenColor: _sheenColor, sheenRoughness: _sheenRoughness, clearcoat: _clearcoat, clearcoatRoughness: _clearcoatRoughness, ...standard } = parameters;
-  return new MeshStandardMaterial(sheenless ? { ...standard, color: sheenless } : standard);
+/** A surface of the avatar as the full-detail renderer shades it. */
+interface Surface {
+  /** `physical` adds sheen (skin, hair) and clearcoat (lips, eyes) to the standard model. */
+  model: 'physical' | 'standard';
+  parameters: MeshPhysicalMaterialParameters;
+  /** Per-vertex colour multiplies the base colour (blush, iris pattern). */
+  vertexColors?: boolean;
+  side?: Side;
 }
 
-function faceMaterials(light: boolean): Material[] {
-  const byName: Record<FaceMaterial, Material> = {
-    skin: physical(light, {
-      color: '#f3bf9c',
-      roughness: 0.56,
-      sheen: 0.5,
-      sheenColor: new Color('#ff9a85'),
-      sheenRoughness: 0.5,
-      vertexColors: true,
-    }, '#f7bb98'),
-    lips: physical(light, { color: '#c9776f', roughness: 0.38, clearcoat: 0.25, clearcoatRoughness: 0.4 }),
-    mouth: new MeshStandardMaterial({ color: '#3a1115', roughness: 1, side: DoubleSide }),
-    teeth: new MeshStandardMaterial({ color: '#f4efe4', roughness: 0.32, side: DoubleSide }),
-    tongue: new MeshStandardMaterial({ color: '#b9545c', roughness: 0.6, side: DoubleSide }),
-    lash: new MeshStandardMaterial({ color: '#1b100d', roughness: 0.8, side: DoubleSide }),
-    brow: new MeshStandardMaterial({ color: '#3d2519', roughness: 0.9 }),
+type SurfaceName = FaceMaterial | 'ear' | 'neck' | 'hair' | 'shirt' | 'collar' | 'sclera' | 'iris' | 'pupil';
+
+const SURFACES: Readonly<Record<SurfaceName, Surface>> = {
+  skin: { model: 'physical', parameters: { color: '#f3bf9c', roughness: 0.56, sheen: 0.5, sheenColor: new Color('#ff9a85'), sheenRoughness: 0.5 }, vertexColors: true },
+  lips: { model: 'physical', parameters: { color: '#c9776f', roughness: 0.38, clearcoat: 0.25, clearcoatRoughness: 0.4 } },
+  mouth: { model: 'standard', parameters: { color: '#3a1115', roughness: 1 }, side: DoubleSide },
+  teeth: { model: 'standard', parameters: { color: '#f4efe4', roughness: 0.32 }, side: DoubleSide },
+  tongue: { model: 'standard', parameters: { color: '#b9545c', roughness: 0.6 }, side: DoubleSide },
+  lash: { model: 'standard', parameters: { color: '#1b100d', roughness: 0.8 }, side: DoubleSide },
+  brow: { model: 'standard', parameters: { color: '#3d2519', roughness: 0.9 } },
+  ear: { model: 'physical', parameters: { color: '#efbd9b', roughness: 0.6, sheen: 0.5, sheenColor: new Color('#ff9a85') } },
+  // The neck sits in the head's shadow.
+  neck: { model: 'physical', parameters: { color: '#d9a080', roughness: 0.65, sheen: 0.4, sheenColor: new Color('#ff9a85') } },
+  hair: { model: 'physical', parameters: { color: '#3b2418', roughness: 0.58, sheen: 0.6, sheenColor: new Color('#8a5c3e'), sheenRoughness: 0.45 } },
+  shirt: { model: 'standard', parameters: { color: '#2f6f78', roughness: 0.85 } },
+  collar: { model: 'standard', parameters: { color: '#285e66', roughness: 0.85 } },
+  sclera: { model: 'physical', parameters: { color: '#f6f2ec', roughness: 0.25, clearcoat: 1, clearcoatRoughness: 0.05 } },
+  iris: { model: 'physical', parameters: { roughness: 0.35, clearcoat: 1, clearcoatRoughness: 0.05 }, vertexColors: true },
+  pupil: { model: 'physical', parameters: { color: '#060608', roughness: 0.2, clearcoat: 1 } },
+};
+
+function litMaterial(surface: Surface, options: { vertexColors: boolean; side: Side }): Material {
+  const parameters = { ...surface.parameters, ...options };
+  if (surface.model === 'physical') return new MeshPhysicalMaterial(parameters);
+  const { sheen: _sheen, sheenColor: _sheenColor, sheenRoughness: _sheenRoughness, clearcoat: _clearcoat, clearcoatRoughness: _clearcoatRoughness, ...standard } = parameters;
+  return new MeshStandardMaterial(standard);
+}
+
+function mapSurfaces(make: (surface: Surface) => Material): Record<SurfaceName, Material> {
+  const materials = {} as Record<SurfaceName, Material>;
+  for (const name of Object.keys(SURFACES) as SurfaceName[]) materials[name] = make(SURFACES[name]);
+  return materials;
+}
+
+/**
+ * The avatar's materials. Full detail shades each surface with its lit material. Light detail
+ * shades the same surfaces from matcaps baked from those very materials under the full-detail
+ * lights (the stage's lights and camera never move relative to each other): the same look at a
+ * fraction of the per-pixel cost on software GL.
+ */
+function buildMaterials(detail: RenderQuality['detail'], renderer: WebGLRenderer): { materials: Record<SurfaceName, Material>; dispose(): void } {
+  if (detail === 'full') {
+    const materials = mapSurfaces((surface) => litMaterial(surface, { vertexColors: surface.vertexColors ?? false, side: surface.side ?? FrontSide }));
+    return { materials, dispose: () => Object.values(materials).forEach((material) => material.dispose()) };
+  }
+  const baker = new MatcapBaker(renderer, lightRig('full'), stageViewQuaternion());
+  const materials = mapSurfaces((surface) => {
+    const lit = litMaterial(surface, { vertexColors: false, side: FrontSide });
+    const matcap = baker.bake(lit);
+    lit.dispose();
+    const vertexColors = surface.vertexColors ?? false;
+    // Two-sided surfaces (inside the mouth, lashes) need the per-pixel normal's facing.
+    return surface.side === DoubleSide ? new MeshMatcapMaterial({ matcap, vertexColors, side: DoubleSide }) : createVertexMatcapMaterial(matcap, vertexColors);
+  });
+  baker.disposeScene();
+  return {
+    materials,
+    dispose() {
+      for (const material of Object.values(materials)) material.dispose();
+      baker.disposeTextures();
+    },
   };
-  return FACE_MATERIALS.map((name) => byName[name]);
 }
 
 /** Iris: a spherical cap with a radial gradient, darker limbal ring and fine streaks. */
 function buildIrisGeometry(): BufferGeometry {
-  const geometry = new SphereGeometry(EYE.radius * 1.004, 48, 12, 0, Math.PI * 2, 0, IRIS_ANGLE);
+  const geometry = new SphereGeometry(EYE.radius * 1.004, 48, 6, 0, Math.PI * 2, 0, IRIS_ANGLE);
   geometry.rotateX(Math.PI / 2);
   const position = geometry.getAttribute('position');
   const inner = new Color('#6fb0c4');
@@ -78,14 +131,21 @@ function buildIrisGeometry(): BufferGeometry {
   return geometry;
 }
 
+/** The front 100° of the eyeball: lids and socket hide the rest at any gaze the idle motion makes. */
+function buildEyeballGeometry(): BufferGeometry {
+  const geometry = new SphereGeometry(EYE.radius, 32, 12, 0, Math.PI * 2, 0, EYEBALL_ANGLE);
+  geometry.rotateX(Math.PI / 2);
+  return geometry;
+}
+
 function buildPupilGeometry(): BufferGeometry {
-  const geometry = new SphereGeometry(EYE.radius * 1.008, 32, 6, 0, Math.PI * 2, 0, PUPIL_ANGLE);
+  const geometry = new SphereGeometry(EYE.radius * 1.008, 32, 3, 0, Math.PI * 2, 0, PUPIL_ANGLE);
   geometry.rotateX(Math.PI / 2);
   return geometry;
 }
 
 interface AvatarAssets {
-  face: { geometry: BufferGeometry; morphTargetNames: string[] };
+  face: FaceGeometry;
   faceMaterials: Material[];
   hair: BufferGeometry;
   ear: BufferGeometry;
@@ -96,36 +156,37 @@ interface AvatarAssets {
   iris: BufferGeometry;
   pupil: BufferGeometry;
   catchlight: BufferGeometry;
-  materials: Record<'skin' | 'neck' | 'hair' | 'shirt' | 'collar' | 'sclera' | 'iris' | 'pupil' | 'catchlight', Material>;
+  materials: Record<SurfaceName | 'catchlight', Material>;
+  /** Light detail shapes the face in JavaScript (cpu-morph.ts); full detail uses the GPU's morph targets. */
+  morpher: CpuMorpher | null;
+  dispose(): void;
 }
 
-function buildAssets(light: boolean): AvatarAssets {
+function buildAssets(detail: RenderQuality['detail'], renderer: WebGLRenderer): AvatarAssets {
   const face = buildFaceGeometry();
-  const materials = faceMaterials(light);
-  return {
-    face,
-    faceMaterials: materials,
+  const surfaces = buildMaterials(detail, renderer);
+  const catchlight = new MeshBasicMaterial({ color: '#ffffff', transparent: true, opacity: 0.9 });
+  const geometries = {
     hair: buildHairGeometry(),
     ear: buildEarGeometry(),
     neck: buildNeckGeometry(),
     torso: buildTorsoGeometry(),
     collar: buildCollarGeometry(),
-    eyeball: new SphereGeometry(EYE.radius, 40, 28),
+    eyeball: buildEyeballGeometry(),
     iris: buildIrisGeometry(),
     pupil: buildPupilGeometry(),
     catchlight: new SphereGeometry(EYE.radius * 0.12, 12, 8),
-    materials: {
-      skin: physical(light, { color: '#efbd9b', roughness: 0.6, sheen: 0.5, sheenColor: new Color('#ff9a85') }, '#f3b996'),
-      // The neck sits in the head's shadow.
-      neck: physical(light, { color: '#d9a080', roughness: 0.65, sheen: 0.4, sheenColor: new Color('#ff9a85') }, '#dd9f7e'),
-      hair: physical(light, { color: '#3b2418', roughness: 0.58, sheen: 0.6, sheenColor: new Color('#8a5c3e'), sheenRoughness: 0.45 }, '#55321f'),
-      // Rough cloth has almost no highlight: light detail shades it diffuse only (it is the largest area).
-      shirt: light ? new MeshLambertMaterial({ color: '#2f6f78' }) : new MeshStandardMaterial({ color: '#2f6f78', roughness: 0.85 }),
-      collar: light ? new MeshLambertMaterial({ color: '#285e66' }) : new MeshStandardMaterial({ color: '#285e66', roughness: 0.85 }),
-      sclera: physical(light, { color: '#f6f2ec', roughness: 0.25, clearcoat: 1, clearcoatRoughness: 0.05 }),
-      iris: physical(light, { vertexColors: true, roughness: 0.35, clearcoat: 1, clearcoatRoughness: 0.05 }),
-      pupil: physical(light, { color: '#060608', roughness: 0.2, clearcoat: 1 }),
-      catchlight: new MeshBasicMaterial({ color: '#ffffff', transparent: true, opacity: 0.9 }),
+  };
+  return {
+    face,
+    morpher: detail === 'light' ? new CpuMorpher(face.geometry) : null,
+    faceMaterials: FACE_MATERIALS.map((name) => surfaces.materials[name]),
+    ...geometries,
+    materials: { ...surfaces.materials, catchlight },
+    dispose() {
+      for (const geometry of [face.geometry, face.still, ...Object.values(geometries)]) geometry.dispose();
+      surfaces.dispose();
+      catchlight.dispose();
     },
   };
 }
@@ -155,7 +216,8 @@ function Eye({ side, assets, eyeRef }: { side: 1 | -1; assets: AvatarAssets; eye
  * 15 Oculus visemes, blinks, smile and brow morph targets. Exposes its rig through `rigRef`.
  */
 export function DefaultAvatar({ rigRef, detail }: { rigRef: RefObject<AvatarRig | null>; detail: RenderQuality['detail'] }) {
-  const assets = useMemo(() => buildAssets(detail === 'light'), [detail]);
+  const renderer = useThree((three) => three.gl);
+  const assets = useMemo(() => buildAssets(detail, renderer), [detail, renderer]);
   const headMesh = useRef<Mesh>(null);
   const head = useRef<Group>(null);
   const body = useRef<Group>(null);
@@ -166,10 +228,18 @@ export function DefaultAvatar({ rigRef, detail }: { rigRef: RefObject<AvatarRig 
   useLayoutEffect(() => {
     const mesh = headMesh.current;
     if (!mesh) return;
-    mesh.updateMorphTargets();
+    const names = assets.face.morphTargetNames;
+    const { morpher } = assets;
+    if (morpher) {
+      // The same influences API as GPU morph targets; the morpher turns them into vertices.
+      mesh.morphTargetDictionary = Object.fromEntries(names.map((name, target) => [name, target]));
+      mesh.morphTargetInfluences = names.map(() => 0);
+      mesh.userData.applyMorphTargets = () => morpher.apply(mesh.morphTargetInfluences!);
+    } else {
+      mesh.updateMorphTargets();
+    }
     const dictionary = mesh.morphTargetDictionary ?? {};
     const influences = mesh.morphTargetInfluences ?? [];
-    const names = assets.face.morphTargetNames;
     const rig: AvatarRig = {
       info: { kind: 'default', name: 'Default avatar', format: AvatarFormat.DefaultAvatar },
       morphTargetNames: names,
@@ -178,6 +248,7 @@ export function DefaultAvatar({ rigRef, detail }: { rigRef: RefObject<AvatarRig 
           const index = dictionary[name];
           if (index !== undefined) influences[index] = weights[name] ?? 0;
         }
+        morpher?.apply(influences);
         head.current?.rotation.set(pose.headPitch, pose.headYaw, pose.headRoll, 'YXZ');
         if (chest.current) {
           chest.current.scale.set(1 + pose.breath * 0.012, 1 + pose.breath * 0.008, 1 + pose.breath * 0.02);
@@ -192,14 +263,7 @@ export function DefaultAvatar({ rigRef, detail }: { rigRef: RefObject<AvatarRig 
     };
   }, [assets, rigRef]);
 
-  useLayoutEffect(
-    () => () => {
-      const { face, hair, ear, neck, torso, collar, eyeball, iris, pupil, catchlight } = assets;
-      for (const geometry of [face.geometry, hair, ear, neck, torso, collar, eyeball, iris, pupil, catchlight]) geometry.dispose();
-      for (const material of [...assets.faceMaterials, ...Object.values(assets.materials)]) material.dispose();
-    },
-    [assets],
-  );
+  useLayoutEffect(() => () => assets.dispose(), [assets]);
 
   return (
     <group ref={body}>
@@ -211,9 +275,10 @@ export function DefaultAvatar({ rigRef, detail }: { rigRef: RefObject<AvatarRig 
       <group ref={head} position={[0, HEAD_PIVOT_Y, 0]}>
         <group position={[0, -HEAD_PIVOT_Y, 0]}>
           <mesh ref={headMesh} geometry={assets.face.geometry} material={assets.faceMaterials} name="AvatarHead" />
+          <mesh geometry={assets.face.still} material={assets.faceMaterials} />
           <mesh geometry={assets.hair} material={assets.materials.hair} />
-          <mesh geometry={assets.ear} material={assets.materials.skin} position={[0.79, -0.1, -0.1]} rotation={[0, 0.3, 0]} />
-          <mesh geometry={assets.ear} material={assets.materials.skin} position={[-0.79, -0.1, -0.1]} rotation={[0, -0.3, 0]} />
+          <mesh geometry={assets.ear} material={assets.materials.ear} position={[0.79, -0.1, -0.1]} rotation={[0, 0.3, 0]} />
+          <mesh geometry={assets.ear} material={assets.materials.ear} position={[-0.79, -0.1, -0.1]} rotation={[0, -0.3, 0]} />
         </group>
         <Eye side={1} assets={assets} eyeRef={leftEye} />
         <Eye side={-1} assets={assets} eyeRef={rightEye} />

@@ -1,5 +1,6 @@
 import { BufferAttribute, BufferGeometry, Float32BufferAttribute, Vector3 } from 'three';
 import { type FaceParams, MORPH_TARGETS, NEUTRAL_FACE } from './face-params';
+import { crowd, hairCover, HIDDEN_AZIMUTH, smoothstep } from './head-grid';
 
 /**
  * The default avatar's head, built procedurally: skin, lips, mouth, teeth, tongue, eyelids, lashes
@@ -20,11 +21,6 @@ const JAW_PIVOT = { y: -0.12, z: -0.05 };
 const JAW_MAX_RAD = 0.2;
 
 type Vec = [number, number, number];
-
-function smoothstep(edge0: number, edge1: number, x: number): number {
-  const t = Math.min(1, Math.max(0, (x - edge0) / (edge1 - edge0)));
-  return t * t * (3 - 2 * t);
-}
 
 function gauss(dx: number, dy: number, sx: number, sy: number): number {
   return Math.exp(-((dx * dx) / (2 * sx * sx) + (dy * dy) / (2 * sy * sy)));
@@ -97,13 +93,22 @@ function jaw(p: Vec, open: number, weight: number): Vec {
   return [p[0], JAW_PIVOT.y + dy * c - dz * s, JAW_PIVOT.z + dy * s + dz * c];
 }
 
+/** Unit-sphere direction of a skin grid point: seam at the back (u = 0 ↔ 1), poles at top and bottom. */
+function skinDirection(u: number, v: number): Vec {
+  // Columns crowd at the face, rows between the eyes and the chin.
+  const phi = Math.PI + crowd(u, 0.5, 0.6) * 2 * Math.PI;
+  const theta = crowd(v, 0.6, 0.55) * Math.PI;
+  return [Math.sin(theta) * Math.sin(phi), Math.cos(theta), Math.sin(theta) * Math.cos(phi)];
+}
+
+/** Skin under full hair (the hair shell lies well above it there) or facing away from the camera: never seen. */
+function unseenSkin(u: number, v: number): boolean {
+  const [sx, sy, sz] = skinDirection(u, v);
+  return hairCover(sx, sy, sz) > 0.98 || Math.abs(Math.atan2(sx, sz)) > HIDDEN_AZIMUTH;
+}
+
 function skin(u: number, v: number, p: FaceParams): Vec {
-  // Seam at the back (u = 0 ↔ 1), poles at top and bottom.
-  const phi = Math.PI + u * 2 * Math.PI;
-  const theta = v * Math.PI;
-  const sx = Math.sin(theta) * Math.sin(phi);
-  const sy = Math.cos(theta);
-  const sz = Math.sin(theta) * Math.cos(phi);
+  const [sx, sy, sz] = skinDirection(u, v);
   let [x, y, z] = headShape(sx, sy, sz);
   const front = smoothstep(-0.2, 0.4, sz);
 
@@ -340,6 +345,8 @@ interface GridPart {
   surface: (u: number, v: number, p: FaceParams) => Vec;
   /** Vertex colour multiplier (cheek blush on skin). */
   tint?: (point: Vec) => Vec;
+  /** Grid points that can never be seen: triangles with only such corners are left out. */
+  hidden?: (u: number, v: number) => boolean;
 }
 
 function blush(point: Vec): Vec {
@@ -353,18 +360,18 @@ function blush(point: Vec): Vec {
 }
 
 const PARTS: GridPart[] = [
-  { material: 'skin', cols: 144, rows: 110, wrapU: true, flip: false, surface: skin, tint: blush },
-  { material: 'mouth', cols: 28, rows: 8, wrapU: false, flip: false, surface: mouthCavity },
-  { material: 'tongue', cols: 16, rows: 6, wrapU: false, flip: false, surface: tongue },
-  { material: 'teeth', cols: 28, rows: 3, wrapU: false, flip: false, surface: teeth(true) },
-  { material: 'teeth', cols: 28, rows: 3, wrapU: false, flip: false, surface: teeth(false) },
-  { material: 'lips', cols: 48, rows: 18, wrapU: false, flip: false, surface: lip(upperLip, true) },
-  { material: 'lips', cols: 48, rows: 18, wrapU: false, flip: false, surface: lip(lowerLip, false) },
+  { material: 'skin', cols: 64, rows: 56, wrapU: true, flip: false, surface: skin, tint: blush, hidden: unseenSkin },
+  { material: 'mouth', cols: 24, rows: 6, wrapU: false, flip: false, surface: mouthCavity },
+  { material: 'tongue', cols: 12, rows: 5, wrapU: false, flip: false, surface: tongue },
+  { material: 'teeth', cols: 24, rows: 3, wrapU: false, flip: false, surface: teeth(true) },
+  { material: 'teeth', cols: 24, rows: 3, wrapU: false, flip: false, surface: teeth(false) },
+  { material: 'lips', cols: 40, rows: 14, wrapU: false, flip: false, surface: lip(upperLip, true) },
+  { material: 'lips', cols: 40, rows: 14, wrapU: false, flip: false, surface: lip(lowerLip, false) },
   ...([1, -1] as const).flatMap((side): GridPart[] => [
-    { material: 'skin', cols: 36, rows: 14, wrapU: false, flip: false, surface: upperLid(side) },
-    { material: 'skin', cols: 36, rows: 8, wrapU: false, flip: true, surface: lowerLid(side) },
-    { material: 'lash', cols: 36, rows: 2, wrapU: false, flip: false, surface: lashes(side) },
-    { material: 'brow', cols: 20, rows: 10, wrapU: false, flip: side === -1, surface: brow(side) },
+    { material: 'skin', cols: 28, rows: 10, wrapU: false, flip: false, surface: upperLid(side) },
+    { material: 'skin', cols: 28, rows: 6, wrapU: false, flip: true, surface: lowerLid(side) },
+    { material: 'lash', cols: 28, rows: 2, wrapU: false, flip: false, surface: lashes(side) },
+    { material: 'brow', cols: 16, rows: 8, wrapU: false, flip: side === -1, surface: brow(side) },
   ]),
 ];
 
@@ -392,14 +399,17 @@ function positionsFor(params: FaceParams, total: number): Float32Array {
   return out;
 }
 
-function buildIndex(geometry: BufferGeometry): number[] {
-  const index: number[] = [];
+/** Triangles of every part, by material (indices into FACE_MATERIALS). */
+function trianglesByMaterial(): number[][] {
+  const byMaterial = FACE_MATERIALS.map(() => [] as number[]);
   let base = 0;
-  PARTS.forEach((part) => {
+  for (const part of PARTS) {
+    const index = byMaterial[FACE_MATERIALS.indexOf(part.material)]!;
     const columns = columnsOf(part);
-    const start = index.length;
+    const hidden = (row: number, col: number): boolean => part.hidden?.((col % columns) / part.cols, row / part.rows) ?? false;
     for (let row = 0; row < part.rows; row += 1) {
       for (let col = 0; col < part.cols; col += 1) {
+        if (hidden(row, col) && hidden(row, col + 1) && hidden(row + 1, col) && hidden(row + 1, col + 1)) continue;
         const a = base + row * columns + col;
         const b = base + row * columns + ((col + 1) % columns);
         const c = base + (row + 1) * columns + col;
@@ -408,11 +418,27 @@ function buildIndex(geometry: BufferGeometry): number[] {
         else index.push(a, c, b, b, c, d);
       }
     }
-    geometry.addGroup(start, index.length - start, FACE_MATERIALS.indexOf(part.material));
     base += vertexCount(part);
-  });
-  return index;
+  }
+  return byMaterial;
 }
+
+/** Sets the index of `geometry` to these triangles, one draw group per material that has any. */
+function setIndexByMaterial(geometry: BufferGeometry, byMaterial: readonly number[][]): void {
+  const index: number[] = [];
+  byMaterial.forEach((triangles, material) => {
+    if (triangles.length === 0) return;
+    geometry.addGroup(index.length, triangles.length, material);
+    index.push(...triangles);
+  });
+  geometry.setIndex(index);
+}
+
+/**
+ * A morph moves a vertex when it shifts it or turns its normal by more than this: 2e-4 head units
+ * is 0.04 px at 720p, 5e-3 a third of a degree. Smaller changes are dropped from the targets.
+ */
+const MOVE_EPSILON = { position: 2e-4, normal: 5e-3 };
 
 function normalsFor(positions: Float32Array, index: BufferAttribute): Float32Array {
   const scratch = new BufferGeometry();
@@ -422,16 +448,31 @@ function normalsFor(positions: Float32Array, index: BufferAttribute): Float32Arr
   return scratch.getAttribute('normal').array as Float32Array;
 }
 
-/** Builds the head geometry with its morph targets (relative), in MORPH_TARGETS order. */
-export function buildFaceGeometry(): { geometry: BufferGeometry; morphTargetNames: string[] } {
+/** The head: the triangles some morph target moves (with the morph targets) and the ones none does. */
+export interface FaceGeometry {
+  /** Morphing triangles, with morph targets (relative) in MORPH_TARGETS order. */
+  geometry: BufferGeometry;
+  /** Triangles no morph target moves (forehead, skull, temples): drawn without the per-vertex morph work. */
+  still: BufferGeometry;
+  morphTargetNames: string[];
+}
+
+/**
+ * Builds the head. Both geometries share one set of vertex buffers; a vertex on the border between
+ * them is one no morph moves, so the two parts always meet without a seam.
+ */
+export function buildFaceGeometry(): FaceGeometry {
   const total = PARTS.reduce((sum, part) => sum + vertexCount(part), 0);
-  const geometry = new BufferGeometry();
-  geometry.setIndex(buildIndex(geometry));
-  const index = geometry.getIndex()!;
+  const byMaterial = trianglesByMaterial();
+  const index = new BufferAttribute(Uint32Array.from(byMaterial.flat()), 1);
   const neutral = positionsFor(NEUTRAL_FACE, total);
   const neutralNormals = normalsFor(neutral, index);
-  geometry.setAttribute('position', new BufferAttribute(neutral, 3));
-  geometry.setAttribute('normal', new BufferAttribute(neutralNormals, 3));
+  const geometry = new BufferGeometry();
+  const still = new BufferGeometry();
+  for (const part of [geometry, still]) {
+    part.setAttribute('position', new BufferAttribute(neutral, 3));
+    part.setAttribute('normal', new BufferAttribute(neutralNormals, 3));
+  }
 
   const colors = new Float32Array(total * 3).fill(1);
   let offset = 0;
@@ -444,26 +485,49 @@ export function buildFaceGeometry(): { geometry: BufferGeometry; morphTargetName
     }
     offset += count;
   }
-  geometry.setAttribute('color', new Float32BufferAttribute(colors, 3));
+  const color = new Float32BufferAttribute(colors, 3);
+  geometry.setAttribute('color', color);
+  still.setAttribute('color', color);
 
+  const moves = new Uint8Array(total);
   const morphTargetNames = Object.keys(MORPH_TARGETS);
-  const positionDeltas: Float32BufferAttribute[] = [];
-  const normalDeltas: Float32BufferAttribute[] = [];
+  const positionDeltas: Float32Array[] = [];
+  const normalDeltas: Float32Array[] = [];
   for (const name of morphTargetNames) {
     const shaped = positionsFor({ ...NEUTRAL_FACE, ...MORPH_TARGETS[name] }, total);
     const shapedNormals = normalsFor(shaped, index);
     for (let i = 0; i < shaped.length; i += 1) {
       shaped[i] = shaped[i]! - neutral[i]!;
       shapedNormals[i] = shapedNormals[i]! - neutralNormals[i]!;
+      if (Math.abs(shaped[i]!) > MOVE_EPSILON.position || Math.abs(shapedNormals[i]!) > MOVE_EPSILON.normal) moves[Math.floor(i / 3)] = 1;
     }
-    const position = new Float32BufferAttribute(shaped, 3);
-    position.name = name;
-    positionDeltas.push(position);
-    normalDeltas.push(new Float32BufferAttribute(shapedNormals, 3));
+    positionDeltas.push(shaped);
+    normalDeltas.push(shapedNormals);
   }
-  geometry.morphAttributes.position = positionDeltas;
-  geometry.morphAttributes.normal = normalDeltas;
+  // A vertex no target moves stays put under all of them: the still part draws it exactly there.
+  for (let vertex = 0; vertex < total; vertex += 1) {
+    if (moves[vertex]) continue;
+    for (const deltas of [...positionDeltas, ...normalDeltas]) deltas.fill(0, vertex * 3, vertex * 3 + 3);
+  }
+  geometry.morphAttributes.position = positionDeltas.map((deltas, target) => {
+    const attribute = new Float32BufferAttribute(deltas, 3);
+    attribute.name = morphTargetNames[target]!;
+    return attribute;
+  });
+  geometry.morphAttributes.normal = normalDeltas.map((deltas) => new Float32BufferAttribute(deltas, 3));
   geometry.morphTargetsRelative = true;
+
+  const moving = byMaterial.map(() => [] as number[]);
+  const resting = byMaterial.map(() => [] as number[]);
+  byMaterial.forEach((triangles, material) => {
+    for (let i = 0; i < triangles.length; i += 3) {
+      const corners = [triangles[i]!, triangles[i + 1]!, triangles[i + 2]!];
+      (corners.some((corner) => moves[corner]) ? moving : resting)[material]!.push(...corners);
+    }
+  });
+  setIndexByMaterial(geometry, moving);
+  setIndexByMaterial(still, resting);
   geometry.computeBoundingSphere();
-  return { geometry, morphTargetNames };
+  still.computeBoundingSphere();
+  return { geometry, still, morphTargetNames };
 }

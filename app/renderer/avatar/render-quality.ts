@@ -4,9 +4,11 @@ export interface RenderQuality {
   antialias: boolean;
   dpr: number | [number, number];
   /**
-   * `full`: physically based skin (sheen), glossy eyes (clearcoat), dense hair, five lights.
-   * `light`: the same shapes and colours with standard materials and four lights
-   * (software GL pays for every fragment and vertex on the CPU).
+   * `full`: the built-in avatar lit per pixel (physically based skin with sheen, glossy eyes with
+   * clearcoat, five lights) and shaped by GPU morph targets.
+   * `light`: the same look from matcaps baked at start from those materials and lights, read once a
+   * pixel, and face shapes set in JavaScript (software GL pays for every fragment and vertex on the
+   * CPU). Loaded avatars get four lights.
    */
   detail: 'full' | 'light';
 }

@@ -44,6 +44,8 @@ export interface AvatarDiagnostics {
   gaze: { yaw: number; pitch: number; headYaw: number };
   /** The camera and its perception loop. */
   vision: VisionDiagnostics;
+  /** What the last frame cost the GL: draw calls and triangles submitted (three.js renderer info). */
+  render: { drawCalls: number; triangles: number };
 }
 
 /** The `vision` part of the diagnostics (no image data: positions and labels only). */
