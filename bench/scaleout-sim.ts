@@ -1,3 +1,4 @@
+import { mulberry32 } from '../app/shared/random/mulberry32';
 /**
  * A small discrete-event simulation of N conversations on K engines: how first audio waits for the
  * engine's compute as more conversations share it. Each engine has `cores` model cores (FIFO,
@@ -40,18 +41,6 @@ export interface SimOptions {
   seed: number;
 }
 
-/** A seeded PRNG (mulberry32): the same run for the same seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** One engine's cores: a job starts on the core free soonest, no earlier than it is ready. */
 class Cores {
   private readonly freeAtMs: number[];
@@ -84,7 +73,7 @@ const LLM_STAGES: ReadonlySet<number> = new Set([1, 3]);
 /** First-audio latencies (end of speech → first audio) of every turn that ended within the run. */
 export function simulateFirstAudio(options: SimOptions): number[] {
   const { costs } = options;
-  const next = random(options.seed);
+  const next = mulberry32(options.seed);
   const exponential = (meanMs: number): number => -Math.log(1 - next()) * meanMs;
   const cores = Array.from({ length: options.engines }, () => new Cores(options.cores));
   const gpus = Array.from({ length: options.engines }, () => new Cores(1));
