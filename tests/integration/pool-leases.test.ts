@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forkHostLauncher } from '../../app/engine/pool/host-launcher';
 import { WorkerPool } from '../../app/engine/pool/worker-pool';
@@ -31,6 +32,14 @@ describe('warm pool leases (real host process and worker threads)', () => {
   it('has every worker loaded before anyone asks', () => {
     expect(pool.ready).toBe(true);
     expect(pool.status().map((s) => s.state)).toEqual(['ready', 'ready', 'ready', 'ready']);
+  });
+
+  it('starts its host with the offline switches and two malloc arenas', () => {
+    const pid = pool.host('scripted')?.pid;
+    expect(pid).toBeGreaterThan(0);
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    expect(environ).toContain('ORT_DISABLE_TELEMETRY=1');
+    expect(environ).toContain(`MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX || '2'}`);
   });
 
   it('leases an LLM worker back to the session whose KV cache it holds', async () => {

@@ -1,6 +1,5 @@
 import { utilityProcess } from 'electron';
-import { OFFLINE_NATIVE_ENV } from '../../native-workers/offline-env';
-import { runtimeHostEntry, type HostChannel, type HostLauncher } from '../../engine/pool/host-launcher';
+import { runtimeHostEntry, runtimeHostEnv, type HostChannel, type HostLauncher } from '../../engine/pool/host-launcher';
 
 /**
  * Runtime hosts as Electron utility processes: the same entry and messages as the fork launcher,
@@ -8,7 +7,7 @@ import { runtimeHostEntry, type HostChannel, type HostLauncher } from '../../eng
  */
 export const utilityHostLauncher: HostLauncher = {
   launch(name: string): HostChannel {
-    const child = utilityProcess.fork(runtimeHostEntry, [name], { serviceName: `avatar-${name}`, stdio: 'inherit', env: { ...process.env, ...OFFLINE_NATIVE_ENV } });
+    const child = utilityProcess.fork(runtimeHostEntry, [name], { serviceName: `avatar-${name}`, stdio: 'inherit', env: runtimeHostEnv() });
     let alive = true;
     return {
       get pid() {
