@@ -370,6 +370,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const metric = measure === 'fd' ? `${role}_fd_growth_per_hour` : `${role}_${measure === 'rss_mb' ? 'rss' : 'heap'}_growth_mb_per_hour`;
     metrics[metric] = round3(perHour);
     metrics[`${role}_${measure === 'fd' ? 'fd' : measure}_end`] = round3(samples.at(-1)!.value);
+    // Native memory that climbs to a plateau (allocators keeping a peak working set) shows as growth
+    // over the whole window and none over its second half; a leak grows in both.
+    if (measure === 'rss_mb') {
+      const lastHalfFrom = warmUpMs + (samples.at(-1)!.atMs - warmUpMs) / 2;
+      const lastHalf = growthPerHour(samples, lastHalfFrom);
+      if (Number.isFinite(lastHalf)) metrics[`${role}_rss_growth_mb_per_hour_last_half`] = round3(lastHalf);
+    }
     growth[measure === 'fd' ? 'fd' : measure === 'rss_mb' ? 'rss' : 'heap'].push(perHour);
   }
   metrics.rss_growth_mb_per_hour = round3(Math.max(...growth.rss));

@@ -10,6 +10,7 @@ import { servePidOf } from '../../bench/process-probes';
 import { CONVERSATIONS_FOLDER } from '../../app/engine/conversation/conversation-journal';
 import { startServeProcess, type ServeProcess } from '../support/serve-process';
 import { ServeWsClient } from '../support/serve-ws-client';
+import { fixtureCatalog, fixtureLlmEntry } from '../support/fixture-catalog';
 
 /**
  * A full disk: the data folder (settings, kept conversations, models) is a small tmpfs mounted in a
@@ -71,30 +72,7 @@ beforeAll(async () => {
   const catalogPath = join(workDir, 'catalog.json');
   writeFileSync(
     catalogPath,
-    JSON.stringify({
-      version: 1,
-      models: [
-        {
-          id: 'tiny-llm',
-          title: 'Fixture GGUF',
-          kind: 'llm',
-          engine: 'llama',
-          tiers: ['cpu-only'],
-          licence: 'MIT',
-          files: [
-            {
-              fileName: 'tiny-llm.gguf',
-              format: 'gguf',
-              url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/model.gguf`,
-              sizeBytes: model.length,
-              sha256: createHash('sha256').update(model).digest('hex'),
-              hashPolicy: 'pinned',
-              source: { repo: 'example/fixtures', path: 'generated-by-test' },
-            },
-          ],
-        },
-      ],
-    }),
+    JSON.stringify(fixtureCatalog(fixtureLlmEntry(`http://127.0.0.1:${(http.address() as AddressInfo).port}/model.gguf`, model))),
   );
   serve = await startServeProcess('scripted', ['--data-dir', dataDir], undefined, {
     env: { ...process.env, AVATAR_MODELS_DIR: join(dataDir, 'models'), AVATAR_MODEL_CATALOG: catalogPath },

@@ -1,11 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CatalogSchema } from '../../app/shared/catalog.contract';
+import { fixtureCatalog, fixtureLlmEntry } from '../support/fixture-catalog';
 import type { ServerMessage } from '../../app/shared/messages.contract';
 import type { Engine } from '../../app/engine/engine-api';
 import { createModelManager } from '../../app/engine/models/model-manager';
@@ -38,30 +38,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   port = (http.address() as AddressInfo).port;
-  const catalog = CatalogSchema.parse({
-    version: 1,
-    models: [
-      {
-        id: 'tiny-llm',
-        title: 'Fixture GGUF',
-        kind: 'llm',
-        engine: 'llama',
-        tiers: ['cpu-only'],
-        licence: 'MIT',
-        files: [
-          {
-            fileName: 'tiny-llm.gguf',
-            format: 'gguf',
-            url: `http://127.0.0.1:${port}/model.gguf`,
-            sizeBytes: body.length,
-            sha256: createHash('sha256').update(body).digest('hex'),
-            hashPolicy: 'pinned',
-            source: { repo: 'example/fixtures', path: 'generated-by-test' },
-          },
-        ],
-      },
-    ],
-  });
+  const catalog = fixtureCatalog(fixtureLlmEntry(`http://127.0.0.1:${port}/model.gguf`, body));
   const manager = createModelManager({ dir: mkdtempSync(join(tmpdir(), 'models-')), catalog, freeBytes: async () => 1e12, progressIntervalMs: 0 });
   engine = engineWithServices(await startEngine(scriptedConfig()), { models: createModelService(manager, () => []) });
 });

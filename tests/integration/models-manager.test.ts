@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CatalogSchema, type Catalog, type CatalogEntry, type PullProgress } from '../../app/shared/catalog.contract';
+import { type Catalog, type CatalogEntry, type PullProgress } from '../../app/shared/catalog.contract';
+import { fixtureCatalog, fixtureLlmEntry, fixtureSource, sha256Hex } from '../support/fixture-catalog';
 import { AppError, ErrorCode } from '../../app/shared/errors.contract';
 import { createModelManager, type ModelManagerOptions } from '../../app/engine/models/model-manager';
 import { ensureGgufFixture } from '../../scripts/fixtures/gguf-fixture';
@@ -16,7 +17,7 @@ import { buildPiperFixtureModel } from '../../scripts/fixtures/voice-fixture';
 import { ensureWhisperFixture } from '../../scripts/fixtures/whisper-fixture';
 
 const run = promisify(execFile);
-const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+const sha256 = sha256Hex;
 
 // ---- a loopback file server with Range support and scripted failures ---------------------------
 
@@ -128,34 +129,13 @@ const ggufBody = Buffer.concat([Buffer.from('GGUF'), Buffer.from([3, 0, 0, 0]), 
 const onnxBody = Buffer.concat([Buffer.from([0x08, 0x08, 0x12, 0x07]), Buffer.from('pytorch'), randomBytes(32 * 1024)]);
 const voiceConfig = Buffer.from(JSON.stringify({ audio: { sample_rate: 22050 }, phoneme_id_map: {} }));
 
-const source = { repo: 'example/fixtures', path: 'generated-by-test' };
+const source = fixtureSource;
 
 function llmEntry(server: FixtureServer, overrides: Partial<CatalogEntry['files'][number]> = {}): CatalogEntry {
-  return {
-    id: 'tiny-llm',
-    title: 'Fixture GGUF',
-    kind: 'llm',
-    engine: 'llama',
-    tiers: ['cpu-only'],
-    licence: 'MIT',
-    files: [
-      {
-        fileName: 'tiny-llm.gguf',
-        format: 'gguf',
-        url: server.url('/model.bin'),
-        sizeBytes: ggufBody.length,
-        sha256: sha256(ggufBody),
-        hashPolicy: 'pinned',
-        source,
-        ...overrides,
-      },
-    ],
-  };
+  return fixtureLlmEntry(server.url('/model.bin'), ggufBody, overrides);
 }
 
-function catalogOf(...models: CatalogEntry[]): Catalog {
-  return CatalogSchema.parse({ version: 1, models });
-}
+const catalogOf = fixtureCatalog;
 
 async function expectAppError(promise: Promise<unknown>, code: string, text?: RegExp): Promise<AppError> {
   const error = await promise.then(
