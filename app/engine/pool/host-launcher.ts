@@ -23,15 +23,23 @@ export interface HostLauncher {
 }
 
 /**
- * Environment of a runtime host process: the offline switches, and at most two malloc arenas
- * unless the user chose otherwise. glibc gives each thread that allocates its own arena (up to 8 per
- * core); whisper.cpp, onnxruntime and llama.cpp allocate their working buffers on whichever pool
- * thread runs the job, so every arena ends up holding a peak working set. Measured on the whisper host
- * (tiny.en, 60 transcriptions of 2–10 s): RSS levels off at about 515 MB with glibc's default and
- * at 375 MB with two arenas, no slower per job; the Piper and llama hosts level off either way.
+ * Environment of a runtime host process: the offline switches, and malloc settings unless the user
+ * chose their own (measured with 60 transcriptions of 2–10 s on tiny.en, 150 Piper phrases, 200 LLM
+ * replies; see the README's soak notes).
+ * - At most two malloc arenas. glibc gives each thread that allocates its own arena (up to 8 per
+ *   core); whisper.cpp, onnxruntime and llama.cpp allocate their working buffers on whichever pool
+ *   thread runs the job, so every arena ends up holding a peak working set. The whisper host levels
+ *   off at about 340 MB instead of 515 MB, no slower per job; the Piper and llama hosts level off either way.
+ * - The whisper host: large blocks always mapped afresh. The binding builds a new whisper state (tens
+ *   of MB of buffers) for every transcription; with glibc's sliding mmap threshold those buffers land
+ *   in the heap after the first free and their pages stay. Mapped, they go back to the OS on free: the
+ *   host stays at about 250 MB, for 2–3 % more CPU per transcription. (Piper's onnxruntime keeps its
+ *   own arena, where this only cost memory.)
  */
-export function runtimeHostEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return { ...base, ...OFFLINE_NATIVE_ENV, MALLOC_ARENA_MAX: base.MALLOC_ARENA_MAX || '2' };
+export function runtimeHostEnv(hostName: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, ...OFFLINE_NATIVE_ENV, MALLOC_ARENA_MAX: base.MALLOC_ARENA_MAX || '2' };
+  if (hostName === 'whisper') env.MALLOC_MMAP_THRESHOLD_ = base.MALLOC_MMAP_THRESHOLD_ || String(1024 * 1024);
+  return env;
 }
 
 /** Path of the runtime host entry (source `.ts` under tsx, or the built `out/main/runtime-host.js`). */
@@ -44,7 +52,7 @@ export const forkHostLauncher: HostLauncher = {
       execArgv: sourceExecArgv,
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: runtimeHostEnv(),
+      env: runtimeHostEnv(name),
     });
     return {
       get pid() {

@@ -7,7 +7,7 @@ import { runtimeHostEntry, runtimeHostEnv, type HostChannel, type HostLauncher }
  */
 export const utilityHostLauncher: HostLauncher = {
   launch(name: string): HostChannel {
-    const child = utilityProcess.fork(runtimeHostEntry, [name], { serviceName: `avatar-${name}`, stdio: 'inherit', env: runtimeHostEnv() });
+    const child = utilityProcess.fork(runtimeHostEntry, [name], { serviceName: `avatar-${name}`, stdio: 'inherit', env: runtimeHostEnv(name) });
     let alive = true;
     return {
       get pid() {
