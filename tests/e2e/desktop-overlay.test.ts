@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodePng } from '../support/png-pixels';
 import { type AvatarE2e, openApp, screenshotDir, startAvatarE2e, waitForDiagnostics } from '../support/avatar-e2e';
 
 /**
@@ -12,12 +12,9 @@ import { type AvatarE2e, openApp, screenshotDir, startAvatarE2e, waitForDiagnost
  */
 
 let e2e: AvatarE2e;
-/** An empty page (no CSP) that decodes screenshots. */
-let scratch: Page;
 
 beforeAll(async () => {
   e2e = await startAvatarE2e();
-  scratch = await e2e.browser.newPage();
 });
 
 afterAll(async () => {
@@ -39,53 +36,43 @@ interface OverlayAlpha {
   aboveAlpha: number;
 }
 
-/** Decodes a PNG screenshot (alpha kept) and measures where the page is opaque. */
-function measureAlpha(png: Buffer, marginPx: number): Promise<OverlayAlpha> {
-  return scratch.evaluate(
-    async ({ base64, marginPx }) => {
-      const bitmap = await createImageBitmap(await (await fetch(`data:image/png;base64,${base64}`)).blob());
-      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-      const context = canvas.getContext('2d', { willReadFrequently: true })!;
-      context.drawImage(bitmap, 0, 0);
-      const { data, width, height } = context.getImageData(0, 0, bitmap.width, bitmap.height);
-      const alpha = (x: number, y: number): number => data[(y * width + x) * 4 + 3]!;
-      const box = { left: width, top: height, right: -1, bottom: -1 };
-      let opaque = 0;
-      let clear = 0;
-      for (let y = 0; y < height; y++) {
-        for (let x = 0; x < width; x++) {
-          const a = alpha(x, y);
-          if (a === 0) clear += 1;
-          if (a > 200) {
-            opaque += 1;
-            box.left = Math.min(box.left, x);
-            box.top = Math.min(box.top, y);
-            box.right = Math.max(box.right, x);
-            box.bottom = Math.max(box.bottom, y);
-          }
-        }
+/** Measures where a PNG screenshot (alpha kept) is opaque. */
+function measureAlpha(png: Buffer, marginPx: number): OverlayAlpha {
+  const { width, height, alpha } = decodePng(png);
+  const box = { left: width, top: height, right: -1, bottom: -1 };
+  let opaque = 0;
+  let clear = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const a = alpha(x, y);
+      if (a === 0) clear += 1;
+      if (a > 200) {
+        opaque += 1;
+        box.left = Math.min(box.left, x);
+        box.top = Math.min(box.top, y);
+        box.right = Math.max(box.right, x);
+        box.bottom = Math.max(box.bottom, y);
       }
-      let strayOutside = 0;
-      for (let y = 0; y < height; y++) {
-        for (let x = 0; x < width; x++) {
-          const near = x >= box.left - marginPx && x <= box.right + marginPx && y >= box.top - marginPx && y <= box.bottom + marginPx;
-          if (!near && alpha(x, y) > 0) strayOutside += 1;
-        }
-      }
-      const middle = Math.round((box.left + box.right) / 2);
-      return {
-        width,
-        height,
-        box,
-        opaqueRatio: opaque / (width * height),
-        clearRatio: clear / (width * height),
-        strayOutside,
-        insideAlpha: alpha(middle, Math.round(box.top + (box.bottom - box.top) / 4)),
-        aboveAlpha: box.top > marginPx ? alpha(middle, Math.floor((box.top - marginPx) / 2)) : -1,
-      };
-    },
-    { base64: png.toString('base64'), marginPx },
-  );
+    }
+  }
+  let strayOutside = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const near = x >= box.left - marginPx && x <= box.right + marginPx && y >= box.top - marginPx && y <= box.bottom + marginPx;
+      if (!near && alpha(x, y) > 0) strayOutside += 1;
+    }
+  }
+  const middle = Math.round((box.left + box.right) / 2);
+  return {
+    width,
+    height,
+    box,
+    opaqueRatio: opaque / (width * height),
+    clearRatio: clear / (width * height),
+    strayOutside,
+    insideAlpha: alpha(middle, Math.round(box.top + (box.bottom - box.top) / 4)),
+    aboveAlpha: box.top > marginPx ? alpha(middle, Math.floor((box.top - marginPx) / 2)) : -1,
+  };
 }
 
 describe('desktop overlay page', () => {
@@ -105,7 +92,7 @@ describe('desktop overlay page', () => {
 
     const png = await page.screenshot({ omitBackground: true });
     writeFileSync(join(screenshotDir, 'desktop-overlay.png'), png);
-    const shot = await measureAlpha(png, 6);
+    const shot = measureAlpha(png, 6);
     // The avatar: a head-and-shoulders silhouette, opaque inside, not the whole window.
     expect(shot.opaqueRatio, JSON.stringify(shot)).toBeGreaterThan(0.05);
     expect(shot.opaqueRatio, JSON.stringify(shot)).toBeLessThan(0.6);

@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countViewerFrames, launchShareBrowser, openSharingApp, openViewer, startShareServe, type ShareServe } from '../support/share-session';
+import { decodePng } from '../support/png-pixels';
 
 /**
  * The alpha-packed share in real Chromium: the app shares with `&pack=alpha` (colour left, alpha as
@@ -112,36 +113,21 @@ interface PageAlpha {
   opaqueRatio: number;
 }
 
-/** Decodes a PNG screenshot (alpha kept) on a blank page and measures it. */
-async function measureScreenshot(png: Buffer, point: { x: number; y: number }): Promise<PageAlpha> {
-  const page = await browser.newPage();
-  try {
-    return await page.evaluate(
-      async ({ base64, point }) => {
-        const bitmap = await createImageBitmap(await (await fetch(`data:image/png;base64,${base64}`)).blob());
-        const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-        const context = canvas.getContext('2d', { willReadFrequently: true })!;
-        context.drawImage(bitmap, 0, 0);
-        const { data, width, height } = context.getImageData(0, 0, bitmap.width, bitmap.height);
-        let cornerAlphaMax = 0;
-        for (const [left, top] of [
-          [0, 0],
-          [width - 40, 0],
-          [0, height - 40],
-          [width - 40, height - 40],
-        ] as const) {
-          for (let y = top; y < top + 40; y++) for (let x = left; x < left + 40; x++) cornerAlphaMax = Math.max(cornerAlphaMax, data[(y * width + x) * 4 + 3]!);
-        }
-        let opaque = 0;
-        for (let index = 3; index < data.length; index += 4) if (data[index]! > 200) opaque += 1;
-        const at = (point.y * width + point.x) * 4;
-        return { cornerAlphaMax, inside: [...data.slice(at, at + 4)], opaqueRatio: opaque / (width * height) };
-      },
-      { base64: png.toString('base64'), point },
-    );
-  } finally {
-    await page.close();
+/** Measures a PNG screenshot (alpha kept). */
+function measureScreenshot(png: Buffer, point: { x: number; y: number }): PageAlpha {
+  const { width, height, data, alpha, rgba } = decodePng(png);
+  let cornerAlphaMax = 0;
+  for (const [left, top] of [
+    [0, 0],
+    [width - 40, 0],
+    [0, height - 40],
+    [width - 40, height - 40],
+  ] as const) {
+    for (let y = top; y < top + 40; y++) for (let x = left; x < left + 40; x++) cornerAlphaMax = Math.max(cornerAlphaMax, alpha(x, y));
   }
+  let opaque = 0;
+  for (let index = 3; index < data.length; index += 4) if (data[index]! > 200) opaque += 1;
+  return { cornerAlphaMax, inside: rgba(point.x, point.y), opaqueRatio: opaque / (width * height) };
 }
 
 describe('alpha-packed share (transparent avatar for OBS)', () => {
@@ -174,7 +160,7 @@ describe('alpha-packed share (transparent avatar for OBS)', () => {
     // The viewer page: the 1280x720 picture contained in its 640x360 window (scale 0.5), page
     // background transparent, avatar opaque with the sent colour.
     const point = { x: Math.round(frame.inside.x / 2), y: Math.round(frame.inside.y / 2) };
-    const shot = await measureScreenshot(await viewer.screenshot({ omitBackground: true }), point);
+    const shot = measureScreenshot(await viewer.screenshot({ omitBackground: true }), point);
     expect(shot.cornerAlphaMax).toBeLessThanOrEqual(8);
     expect(shot.inside[3]).toBeGreaterThanOrEqual(250);
     expect(Math.abs(shot.inside[0]! - red)).toBeLessThan(40);
