@@ -310,7 +310,7 @@ async function measureShare(browser: Browser, serve: ShareServe, sender: SenderS
     clearInterval(sampler);
     const mainAfter = await mainThread();
     const busyPerSecond = (name: string): number => round3(((mainAfter[name]! - mainBefore[name]!) * 1000) / seconds);
-    const clicks = await app.evaluate(() => window.avatarShareStatus!.clickWallMs);
+    const { clickWallMs: clicks, videoCaptureDelayMs, audioHoldMs } = await app.evaluate(() => window.avatarShareStatus!);
     const sent = await videoRtpStats(app, 'outbound-rtp');
     const got = await videoRtpStats(viewer, 'inbound-rtp');
 
@@ -323,6 +323,9 @@ async function measureShare(browser: Browser, serve: ShareServe, sender: SenderS
       received_to_display_ms_p50: round3(quantile(received.frames.flatMap((frame) => (frame.receivedToDisplayMs === null ? [] : [frame.receivedToDisplayMs])), 0.5)),
       stamp_to_captured_ms_p50: round3(quantile(captureLags, 0.5)),
       stamp_to_decoded_ms_p50: round3(quantile(received.decodedLagMs, 0.5)),
+      // The sender's own estimate of draw → encoder (no stamps needed) and the audio hold it set.
+      sender_video_capture_delay_ms: round3(videoCaptureDelayMs ?? Number.NaN),
+      sender_audio_hold_ms: round3(audioHoldMs),
       received_fps_p50: round3(quantile(fpsPerSecond(received.frames), 0.5)),
       audio_video_skew_ms_p95: round3(quantile(skewMs.map(Math.abs), 0.95)),
       time_to_first_frame_ms: round3(received.firstFrameMs ?? Number.NaN),

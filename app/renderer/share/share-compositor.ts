@@ -1,5 +1,7 @@
 import { addAfterEffect, advance } from '@react-three/fiber';
+import { holdFrameloop } from '../avatar/frameloop-control';
 import { packedFrameWidth, type SharePacking } from './alpha-pack';
+import { CaptureDelayMeter } from './capture-delay';
 import { drawStamp, wallClockMs } from './share-stamp';
 
 /** Chroma-key green for OBS's Chroma Key filter (`&background=chroma`). */
@@ -22,7 +24,16 @@ export interface CompositorOptions {
    * WebGL once per frame; `gpu`: an accelerated 2D canvas (Chromium's default).
    */
   canvas?: 'cpu' | 'gpu' | undefined;
+  /**
+   * `capture` (default): the compositor drives the avatar's render loop and renders a frame only once
+   * the capture took the previous one, so no frame waits behind another in the GPU process (on
+   * software GL the capture's copy is the slowest step); `free`: the scene renders at its own rate.
+   */
+  pacing?: 'capture' | 'free' | undefined;
 }
+
+/** A frame the capture never hands out (dropped) stops holding the next one after this long. */
+const CAPTURE_WAIT_LIMIT_MS = 1000;
 
 /** Where a source of `sourceWidth`×`sourceHeight` lands, whole and centred, in a `width`×`height` frame. */
 function containRect(sourceWidth: number, sourceHeight: number, width: number, height: number): [number, number, number, number] {
@@ -49,9 +60,15 @@ export class ShareCompositor {
   private readonly frameIntervalMs: number;
   private lastDrawMs = -Infinity;
   private framesDrawn = 0;
+  private firstRequestAtMs: number | null = null;
   private readonly removeAfterEffect: () => void;
   private readonly ticker: Worker;
   private readonly onVisibility = (): void => this.followVisibility();
+  private readonly meter: CaptureDelayMeter;
+  private readonly paced: boolean;
+  private releaseFrameloop: (() => void) | null = null;
+  private animationFrame = 0;
+  private lastRequestMs = -Infinity;
 
   constructor(private readonly options: CompositorOptions) {
     this.canvas = document.createElement('canvas');
@@ -69,9 +86,16 @@ export class ShareCompositor {
     }
     this.track = this.canvas.captureStream(0).getVideoTracks()[0] as CanvasCaptureMediaStreamTrack;
     this.frameIntervalMs = 1000 / options.fps;
+    this.meter = new CaptureDelayMeter(this.track, () => this.firstRequestAtMs);
     this.removeAfterEffect = addAfterEffect((timestampMs) => this.draw(timestampMs));
+    // Pacing needs to see frames leave the capture (MediaStreamTrackProcessor).
+    this.paced = (options.pacing ?? 'capture') === 'capture' && this.meter.measuring;
+    if (this.paced) {
+      this.releaseFrameloop = holdFrameloop();
+      this.animationFrame = requestAnimationFrame(this.onAnimationFrame);
+    }
     this.ticker = new Worker(new URL('./share-ticker.worker.ts', import.meta.url), { type: 'module' });
-    this.ticker.onmessage = () => advance(performance.now());
+    this.ticker.onmessage = () => (this.paced ? this.step(performance.now()) : advance(performance.now()));
     document.addEventListener('visibilitychange', this.onVisibility);
     this.followVisibility();
   }
@@ -81,7 +105,16 @@ export class ShareCompositor {
     return this.framesDrawn;
   }
 
+  /** Median draw → encoder delay of the recent shared frames (capture-delay.ts), null until measured. */
+  get captureDelayMs(): number | null {
+    return this.meter.delayMs;
+  }
+
   dispose(): void {
+    cancelAnimationFrame(this.animationFrame);
+    this.releaseFrameloop?.();
+    this.releaseFrameloop = null;
+    this.meter.dispose();
     this.removeAfterEffect();
     document.removeEventListener('visibilitychange', this.onVisibility);
     this.ticker.terminate();
@@ -90,6 +123,26 @@ export class ShareCompositor {
 
   private followVisibility(): void {
     this.ticker.postMessage(document.visibilityState === 'hidden' ? Math.round(this.frameIntervalMs) : 0);
+  }
+
+  private readonly onAnimationFrame = (nowMs: number): void => {
+    this.animationFrame = requestAnimationFrame(this.onAnimationFrame);
+    this.step(nowMs);
+  };
+
+  /** Paced: renders (and so shares) a frame when one is due and the capture has taken the last one. */
+  private step(nowMs: number): void {
+    if (nowMs - this.lastDrawMs < this.frameIntervalMs * 0.8) return;
+    if (this.captureBusy(nowMs)) return;
+    advance(nowMs);
+  }
+
+  /** The last requested frame has not left the capture yet (within CAPTURE_WAIT_LIMIT_MS). */
+  private captureBusy(nowMs: number): boolean {
+    if (nowMs - this.lastRequestMs > CAPTURE_WAIT_LIMIT_MS) return false;
+    const outMs = this.meter.lastFrameDrawnMs;
+    // Grab times are counted from the first grab: allow half a frame of rounding.
+    return outMs === null || outMs < this.lastRequestMs - this.frameIntervalMs / 2;
   }
 
   private draw(nowMs: number): void {
@@ -109,6 +162,8 @@ export class ShareCompositor {
     }
     if (this.options.stamp) drawStamp(context, wallClockMs());
     this.track.requestFrame();
+    this.lastRequestMs = performance.now();
+    this.firstRequestAtMs ??= this.lastRequestMs;
     this.framesDrawn += 1;
   }
 
