@@ -85,9 +85,11 @@ function meanMs(totalSec: number | undefined, count: number | undefined): number
 const TRANSPORT_VIEWPORT = { width: 320, height: 200 };
 
 /** Pairs each click with the first onset heard after it; its latency minus the video's around then is the skew. */
-function audioVideoSkews(clicksWallMs: number[], onsetsWallMs: number[], frames: ReceiverResult['frames']): { audioMs: number[]; skewMs: number[] } {
+function audioVideoSkews(clicksWallMs: number[], onsetsWallMs: number[], frames: ReceiverResult['frames']): { audioMs: number[]; skewMs: number[]; frameSkewMs: number[] } {
   const audioMs: number[] = [];
   const skewMs: number[] = [];
+  // Also against the one frame drawn nearest the click (within 250 ms): its own latency, not the window's median.
+  const frameSkewMs: number[] = [];
   for (const click of clicksWallMs) {
     const onset = onsetsWallMs.find((time) => time > click && time < click + 1000);
     if (onset === undefined) continue;
@@ -95,8 +97,15 @@ function audioVideoSkews(clicksWallMs: number[], onsetsWallMs: number[], frames:
     if (nearby.length === 0) continue;
     audioMs.push(onset - click);
     skewMs.push(onset - click - quantile(nearby, 0.5));
+    let nearest: { distanceMs: number; latencyMs: number } | null = null;
+    for (const frame of frames) {
+      if (frame.glassToGlassMs === null) continue;
+      const distanceMs = Math.abs(frame.displayWallMs - frame.glassToGlassMs - click);
+      if (distanceMs < 250 && (!nearest || distanceMs < nearest.distanceMs)) nearest = { distanceMs, latencyMs: frame.glassToGlassMs };
+    }
+    if (nearest) frameSkewMs.push(onset - click - nearest.latencyMs);
   }
-  return { audioMs, skewMs };
+  return { audioMs, skewMs, frameSkewMs };
 }
 
 /**
@@ -315,7 +324,7 @@ async function measureShare(browser: Browser, serve: ShareServe, sender: SenderS
     const got = await videoRtpStats(viewer, 'inbound-rtp');
 
     const latencies = received.frames.flatMap((frame) => (frame.glassToGlassMs === null ? [] : [frame.glassToGlassMs]));
-    const { audioMs, skewMs } = audioVideoSkews(clicks, received.onsetsWallMs, received.frames);
+    const { audioMs, skewMs, frameSkewMs } = audioVideoSkews(clicks, received.onsetsWallMs, received.frames);
     return {
       glass_to_glass_ms_p50: round3(quantile(latencies, 0.5)),
       glass_to_glass_ms_p95: round3(quantile(latencies, 0.95)),
@@ -328,6 +337,12 @@ async function measureShare(browser: Browser, serve: ShareServe, sender: SenderS
       sender_audio_hold_ms: round3(audioHoldMs),
       received_fps_p50: round3(quantile(fpsPerSecond(received.frames), 0.5)),
       audio_video_skew_ms_p95: round3(quantile(skewMs.map(Math.abs), 0.95)),
+      // Signed: negative = the voice is heard before its frames.
+      audio_video_skew_ms_p50: round3(quantile(skewMs, 0.5)),
+      audio_video_skew_ms_min: round3(Math.min(...skewMs)),
+      audio_video_skew_ms_max: round3(Math.max(...skewMs)),
+      audio_video_frame_skew_ms_p95: round3(quantile(frameSkewMs.map(Math.abs), 0.95)),
+      audio_video_frame_skew_ms_p50: round3(quantile(frameSkewMs, 0.5)),
       time_to_first_frame_ms: round3(received.firstFrameMs ?? Number.NaN),
       audio_glass_to_glass_ms_p50: round3(quantile(audioMs, 0.5)),
       sender_render_fps_p50: round3(quantile(renderFps, 0.5)),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { audioHoldMs, frameCaptureDelayMs, MAX_AUDIO_HOLD_MS, RunningMedian } from '../../app/renderer/share/capture-delay';
+import { audioHoldMs, frameCaptureDelayMs, MAX_AUDIO_HOLD_MS, RunningQuantile } from '../../app/renderer/share/capture-delay';
 import { frameloopHeld, holdFrameloop, registerFrameloop, type Frameloop } from '../../app/renderer/avatar/frameloop-control';
 
 describe('frameCaptureDelayMs', () => {
@@ -10,9 +10,9 @@ describe('frameCaptureDelayMs', () => {
   });
 });
 
-describe('RunningMedian', () => {
+describe('RunningQuantile', () => {
   it('is null before a sample and the median of the last samples after', () => {
-    const median = new RunningMedian(3);
+    const median = new RunningQuantile(3);
     expect(median.value).toBeNull();
     median.push(100);
     expect(median.value).toBe(100);
@@ -27,12 +27,26 @@ describe('RunningMedian', () => {
   });
 
   it('ignores values that are not finite and refuses a window that is not a positive integer', () => {
-    const median = new RunningMedian(2);
+    const median = new RunningQuantile(2);
     median.push(Number.NaN);
     median.push(Number.POSITIVE_INFINITY);
     expect(median.value).toBeNull();
-    expect(() => new RunningMedian(0)).toThrow(RangeError);
-    expect(() => new RunningMedian(1.5)).toThrow(/positive integer/);
+    expect(() => new RunningQuantile(0)).toThrow(RangeError);
+    expect(() => new RunningQuantile(1.5)).toThrow(/positive integer/);
+    expect(() => new RunningQuantile(4, 1.5)).toThrow(/0\.\.1/);
+  });
+
+  it('gives the lower quartile of the window, linear between samples', () => {
+    const quartile = new RunningQuantile(5, 0.25);
+    for (const value of [300, 100, 500, 200, 400]) quartile.push(value);
+    expect(quartile.value).toBe(200);
+    quartile.push(150);
+    // Window 100, 500, 200, 400, 150 -> sorted 100 150 200 400 500.
+    expect(quartile.value).toBe(150);
+    const between = new RunningQuantile(2, 0.25);
+    between.push(100);
+    between.push(200);
+    expect(between.value).toBe(125);
   });
 });
 

@@ -20,12 +20,19 @@ export function frameCaptureDelayMs(nowMs: number, firstRequestMs: number, frame
   return nowMs - (firstRequestMs + frameTimestampUs / 1000);
 }
 
-/** The median of the last `size` samples: a steady estimate that one slow or early frame does not move. */
-export class RunningMedian {
+/**
+ * A quantile of the last `size` samples (the median by default): a steady estimate that one slow or
+ * early frame does not move.
+ */
+export class RunningQuantile {
   private readonly samples: number[] = [];
 
-  constructor(private readonly size: number = WINDOW) {
-    if (!Number.isInteger(size) || size < 1) throw new RangeError(`RunningMedian size must be a positive integer, got ${size}.`);
+  constructor(
+    private readonly size: number = WINDOW,
+    private readonly q: number = 0.5,
+  ) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`RunningQuantile size must be a positive integer, got ${size}.`);
+    if (!(q >= 0 && q <= 1)) throw new RangeError(`RunningQuantile quantile must lie in 0..1, got ${q}.`);
   }
 
   push(value: number): void {
@@ -38,12 +45,14 @@ export class RunningMedian {
     return this.samples.length;
   }
 
-  /** The median, or null before the first sample. */
+  /** The quantile (linear between neighbours), or null before the first sample. */
   get value(): number | null {
     if (this.samples.length === 0) return null;
     const sorted = [...this.samples].sort((a, b) => a - b);
-    const middle = sorted.length >> 1;
-    return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+    const position = (sorted.length - 1) * this.q;
+    const below = Math.floor(position);
+    const above = Math.min(sorted.length - 1, below + 1);
+    return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
   }
 }
 
@@ -61,11 +70,15 @@ type TrackProcessorConstructor = new (init: { track: MediaStreamTrack }) => Trac
 
 /**
  * Watches a clone of the share's video track (MediaStreamTrackProcessor; frames are only timed and
- * closed, never read) and keeps the running median of draw → capture. Where the browser has no
+ * closed, never read) and keeps a running estimate of draw → capture. Where the browser has no
  * MediaStreamTrackProcessor, `delayMs` stays null.
  */
 export class CaptureDelayMeter {
-  private readonly median = new RunningMedian();
+  /**
+   * The lower quartile: the frames reach the encoder on another thread, but this page sees them only
+   * when its busy main thread gets to them, which only ever adds delay to a sample.
+   */
+  private readonly estimate = new RunningQuantile(WINDOW, 0.25);
   private readonly clone: MediaStreamTrack | null = null;
   private reader: ReadableStreamDefaultReader<VideoFrame> | null = null;
   private stopped = false;
@@ -93,9 +106,9 @@ export class CaptureDelayMeter {
     return this.lastDrawnMs;
   }
 
-  /** Median draw → capture delay of the recent frames, null until measured. */
+  /** Draw → capture delay of the recent frames (their lower quartile), null until measured. */
   get delayMs(): number | null {
-    return this.median.value;
+    return this.estimate.value;
   }
 
   dispose(): void {
@@ -118,7 +131,7 @@ export class CaptureDelayMeter {
       const firstMs = this.firstRequestMs();
       if (firstMs !== null) {
         const delayMs = frameCaptureDelayMs(nowMs, firstMs, frame.timestamp);
-        this.median.push(delayMs);
+        this.estimate.push(delayMs);
         this.lastDrawnMs = nowMs - delayMs;
       }
       frame.close();

@@ -105,7 +105,7 @@ export class ShareCompositor {
     return this.framesDrawn;
   }
 
-  /** Median draw → encoder delay of the recent shared frames (capture-delay.ts), null until measured. */
+  /** Draw → encoder delay of the recent shared frames (capture-delay.ts), null until measured. */
   get captureDelayMs(): number | null {
     return this.meter.delayMs;
   }
