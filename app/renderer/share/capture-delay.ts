@@ -5,11 +5,9 @@
  * lip sync cannot see, because WebRTC stamps a frame's capture time when it leaves the track. The
  * share holds its audio by this delay so voice and mouth arrive together (share-sender.ts).
  *
- * The compositor says when each frame leaving the track was drawn: paced, only one frame is in
- * flight, the one it requested last; otherwise a canvas capture track stamps each frame with the
- * time its canvas was grabbed, counted from the first grab (Chromium's CanvasCaptureHandler), so
- * `first request + frame.timestamp` is the draw time on this page's clock (if the first grab
- * followed the first request at once).
+ * A canvas capture track stamps each frame with the time its canvas was grabbed, counted from the
+ * first grab (Chromium's CanvasCaptureHandler), and the compositor grabs in the same frame it draws,
+ * so `first request + frame.timestamp` is the draw time on this page's clock.
  */
 
 /** Delay samples kept for the estimate (about two seconds of frames at the share's usual rates). */
@@ -85,15 +83,13 @@ export class CaptureDelayMeter {
   private readonly clone: MediaStreamTrack | null = null;
   private reader: ReadableStreamDefaultReader<VideoFrame> | null = null;
   private stopped = false;
-  private out = 0;
+  private lastDrawnMs: number | null = null;
+  private lastTimestampUs = Number.NEGATIVE_INFINITY;
 
   constructor(
     track: MediaStreamTrack,
-    /**
-     * When the frame leaving the track at `outMs` (performance.now()) with this capture timestamp
-     * was drawn, or null when that is not known (the compositor knows its requests).
-     */
-    private readonly drawnAt: (outMs: number, timestampUs: number) => number | null,
+    /** performance.now() of the compositor's first requestFrame, null before it. */
+    private readonly firstRequestMs: () => number | null,
   ) {
     const Processor = (window as unknown as { MediaStreamTrackProcessor?: TrackProcessorConstructor }).MediaStreamTrackProcessor;
     if (!Processor) return;
@@ -107,9 +103,9 @@ export class CaptureDelayMeter {
     return this.reader !== null;
   }
 
-  /** Frames seen leaving the track so far. */
-  get framesOut(): number {
-    return this.out;
+  /** Draw time (performance.now()) of the newest frame out of the track, null before one. */
+  get lastFrameDrawnMs(): number | null {
+    return this.lastDrawnMs;
   }
 
   /** Draw → capture delay of the recent frames (their 10th percentile), null until measured. */
@@ -134,9 +130,18 @@ export class CaptureDelayMeter {
       }
       if (!frame) return;
       const nowMs = performance.now();
-      this.out += 1;
-      const drawnMs = this.drawnAt(nowMs, frame.timestamp);
-      if (drawnMs !== null) this.estimate.push(nowMs - drawnMs);
+      // A track re-sends its last frame now and then (same timestamp): only new frames count.
+      if (frame.timestamp <= this.lastTimestampUs) {
+        frame.close();
+        continue;
+      }
+      this.lastTimestampUs = frame.timestamp;
+      const firstMs = this.firstRequestMs();
+      if (firstMs !== null) {
+        const delayMs = frameCaptureDelayMs(nowMs, firstMs, frame.timestamp);
+        this.estimate.push(delayMs);
+        this.lastDrawnMs = nowMs - delayMs;
+      }
       frame.close();
     }
   }

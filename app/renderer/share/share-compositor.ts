@@ -1,7 +1,7 @@
 import { addAfterEffect, advance } from '@react-three/fiber';
 import { holdFrameloop } from '../avatar/frameloop-control';
 import { packedFrameWidth, type SharePacking } from './alpha-pack';
-import { CaptureDelayMeter, frameCaptureDelayMs } from './capture-delay';
+import { CaptureDelayMeter } from './capture-delay';
 import { drawStamp, wallClockMs } from './share-stamp';
 
 /** Chroma-key green for OBS's Chroma Key filter (`&background=chroma`). */
@@ -69,8 +69,6 @@ export class ShareCompositor {
   private releaseFrameloop: (() => void) | null = null;
   private animationFrame = 0;
   private lastRequestMs = -Infinity;
-  /** Paced: whether the last requested frame has left the capture (nothing is in flight). */
-  private lastRequestOut = true;
 
   constructor(private readonly options: CompositorOptions) {
     this.canvas = document.createElement('canvas');
@@ -88,7 +86,7 @@ export class ShareCompositor {
     }
     this.track = this.canvas.captureStream(0).getVideoTracks()[0] as CanvasCaptureMediaStreamTrack;
     this.frameIntervalMs = 1000 / options.fps;
-    this.meter = new CaptureDelayMeter(this.track, (outMs, timestampUs) => this.frameDrawnAt(outMs, timestampUs));
+    this.meter = new CaptureDelayMeter(this.track, () => this.firstRequestAtMs);
     this.removeAfterEffect = addAfterEffect((timestampMs) => this.draw(timestampMs));
     // Pacing needs to see frames leave the capture (MediaStreamTrackProcessor).
     this.paced = (options.pacing ?? 'capture') === 'capture' && this.meter.measuring;
@@ -141,21 +139,10 @@ export class ShareCompositor {
 
   /** The last requested frame has not left the capture yet (within CAPTURE_WAIT_LIMIT_MS). */
   private captureBusy(nowMs: number): boolean {
-    return !this.lastRequestOut && nowMs - this.lastRequestMs <= CAPTURE_WAIT_LIMIT_MS;
-  }
-
-  /**
-   * When a frame leaving the capture was drawn. Paced, one frame is in flight at a time: it is the
-   * one last requested. Free, the capture's timestamps count from its first grab, which follows the
-   * first request within the same frame.
-   */
-  private frameDrawnAt(outMs: number, timestampUs: number): number | null {
-    if (this.paced) {
-      if (this.lastRequestOut) return null;
-      this.lastRequestOut = true;
-      return this.lastRequestMs;
-    }
-    return this.firstRequestAtMs === null ? null : outMs - frameCaptureDelayMs(outMs, this.firstRequestAtMs, timestampUs);
+    if (nowMs - this.lastRequestMs > CAPTURE_WAIT_LIMIT_MS) return false;
+    const outMs = this.meter.lastFrameDrawnMs;
+    // Grab times are counted from the first grab: allow half a frame of rounding.
+    return outMs === null || outMs < this.lastRequestMs - this.frameIntervalMs / 2;
   }
 
   private draw(nowMs: number): void {
@@ -176,7 +163,6 @@ export class ShareCompositor {
     if (this.options.stamp) drawStamp(context, wallClockMs());
     this.track.requestFrame();
     this.lastRequestMs = performance.now();
-    this.lastRequestOut = false;
     this.firstRequestAtMs ??= this.lastRequestMs;
     this.framesDrawn += 1;
   }
