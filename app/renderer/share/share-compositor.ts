@@ -32,8 +32,11 @@ export interface CompositorOptions {
   pacing?: 'capture' | 'free' | undefined;
 }
 
-/** A frame the capture never hands out (dropped) stops holding the next one after this long. */
-const CAPTURE_WAIT_LIMIT_MS = 1000;
+/**
+ * A frame the capture has not handed out stops holding the next one after this long: Chromium's
+ * canvas capture may hand a frame out only at the page's next update, and a dropped frame never.
+ */
+const CAPTURE_WAIT_LIMIT_MS = 250;
 
 /** Where a source of `sourceWidth`×`sourceHeight` lands, whole and centred, in a `width`×`height` frame. */
 function containRect(sourceWidth: number, sourceHeight: number, width: number, height: number): [number, number, number, number] {
@@ -69,6 +72,8 @@ export class ShareCompositor {
   private releaseFrameloop: (() => void) | null = null;
   private animationFrame = 0;
   private lastRequestMs = -Infinity;
+  /** Paced: a 1-pixel, nearly transparent element restyled while waiting, so the page keeps updating. */
+  private readonly nudge: HTMLDivElement = document.createElement('div');
 
   constructor(private readonly options: CompositorOptions) {
     this.canvas = document.createElement('canvas');
@@ -91,6 +96,9 @@ export class ShareCompositor {
     // Pacing needs to see frames leave the capture (MediaStreamTrackProcessor).
     this.paced = (options.pacing ?? 'capture') === 'capture' && this.meter.measuring;
     if (this.paced) {
+      this.nudge.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;opacity:0.01';
+      this.nudge.setAttribute('aria-hidden', 'true');
+      document.body.append(this.nudge);
       this.releaseFrameloop = holdFrameloop();
       this.animationFrame = requestAnimationFrame(this.onAnimationFrame);
     }
@@ -114,6 +122,7 @@ export class ShareCompositor {
     cancelAnimationFrame(this.animationFrame);
     this.releaseFrameloop?.();
     this.releaseFrameloop = null;
+    this.nudge.remove();
     this.meter.dispose();
     this.removeAfterEffect();
     document.removeEventListener('visibilitychange', this.onVisibility);
@@ -133,7 +142,11 @@ export class ShareCompositor {
   /** Paced: renders (and so shares) a frame when one is due and the capture has taken the last one. */
   private step(nowMs: number): void {
     if (nowMs - this.lastDrawMs < this.frameIntervalMs * 0.8) return;
-    if (this.captureBusy(nowMs)) return;
+    if (this.captureBusy(nowMs)) {
+      // Keep the page updating while waiting: the capture hands frames out at the page's updates.
+      this.nudge.style.opacity = this.nudge.style.opacity === '0.01' ? '0.02' : '0.01';
+      return;
+    }
     advance(nowMs);
   }
 
