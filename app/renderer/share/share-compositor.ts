@@ -51,7 +51,9 @@ function containRect(sourceWidth: number, sourceHeight: number, width: number, h
  * WebGL drawing buffer is complete there even without `preserveDrawingBuffer`), and hands every
  * drawn frame to a `captureStream(0)` track, so the video carries exactly the frames drawn at the
  * preset rate. While the page is hidden, requestAnimationFrame stops: a worker metronome then
- * advances the three.js loop itself so the share keeps moving. Alpha-packed, the frame is twice as
+ * advances the three.js loop itself so the share keeps moving. Paced (the default), it also owns the
+ * scene's loop while sharing: a frame is rendered only when the capture has handed out the previous
+ * one, so on software GL no frame's copy waits behind other frames in the GPU process. Alpha-packed, the frame is twice as
  * wide and its right half carries the WebGL canvas's own alpha (the scene clears to transparent).
  */
 export class ShareCompositor {
