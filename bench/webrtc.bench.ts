@@ -1,4 +1,6 @@
+import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { quantile, round3, type Benchmark } from './bench-api';
 import { STAMP_LAYOUT } from '../app/renderer/share/share-stamp';
 import { SHARE_PRESETS, type SharePresetName } from '../app/shared/share.contract';
@@ -34,6 +36,8 @@ interface ReceiverResult {
     height: number;
   }[];
   onsetsWallMs: number[];
+  /** Stamp → the decoded frame leaving the receiver's track (MediaStreamTrackProcessor), before the video element. */
+  decodedLagMs: number[];
 }
 
 /** One sender's page query and window size. */
@@ -81,9 +85,11 @@ function meanMs(totalSec: number | undefined, count: number | undefined): number
 const TRANSPORT_VIEWPORT = { width: 320, height: 200 };
 
 /** Pairs each click with the first onset heard after it; its latency minus the video's around then is the skew. */
-function audioVideoSkews(clicksWallMs: number[], onsetsWallMs: number[], frames: ReceiverResult['frames']): { audioMs: number[]; skewMs: number[] } {
+function audioVideoSkews(clicksWallMs: number[], onsetsWallMs: number[], frames: ReceiverResult['frames']): { audioMs: number[]; skewMs: number[]; frameSkewMs: number[] } {
   const audioMs: number[] = [];
   const skewMs: number[] = [];
+  // Also against the one frame drawn nearest the click (within 250 ms): its own latency, not the window's median.
+  const frameSkewMs: number[] = [];
   for (const click of clicksWallMs) {
     const onset = onsetsWallMs.find((time) => time > click && time < click + 1000);
     if (onset === undefined) continue;
@@ -91,8 +97,55 @@ function audioVideoSkews(clicksWallMs: number[], onsetsWallMs: number[], frames:
     if (nearby.length === 0) continue;
     audioMs.push(onset - click);
     skewMs.push(onset - click - quantile(nearby, 0.5));
+    let nearest: { distanceMs: number; latencyMs: number } | null = null;
+    for (const frame of frames) {
+      if (frame.glassToGlassMs === null) continue;
+      const distanceMs = Math.abs(frame.displayWallMs - frame.glassToGlassMs - click);
+      if (distanceMs < 250 && (!nearest || distanceMs < nearest.distanceMs)) nearest = { distanceMs, latencyMs: frame.glassToGlassMs };
+    }
+    if (nearest) frameSkewMs.push(onset - click - nearest.latencyMs);
   }
-  return { audioMs, skewMs };
+  return { audioMs, skewMs, frameSkewMs };
+}
+
+/**
+ * On the sender page, for `seconds`: stamp → the frame leaving the video track it sends
+ * (MediaStreamTrackProcessor on a clone), i.e. drawing and capture before the encoder.
+ */
+function senderCaptureLags(page: Page, seconds: number): Promise<number[]> {
+  return page.evaluate(
+    async ({ layout, durationMs }) => {
+      const connections = (window as unknown as { __peerConnections: RTCPeerConnection[] }).__peerConnections;
+      const track = connections.flatMap((pc) => pc.getSenders()).find((sender) => sender.track?.kind === 'video')?.track;
+      if (!track) return [];
+      const stampWidth = layout.bits * layout.cellPx;
+      const context = new OffscreenCanvas(stampWidth, layout.cellPx).getContext('2d', { willReadFrequently: true })!;
+      const processor = new (window as unknown as { MediaStreamTrackProcessor: new (init: { track: MediaStreamTrack }) => { readable: ReadableStream<VideoFrame> } }).MediaStreamTrackProcessor({
+        track: track.clone(),
+      });
+      const reader = processor.readable.getReader();
+      const lags: number[] = [];
+      const endMs = performance.now() + durationMs;
+      while (performance.now() < endMs) {
+        const { value: frame } = await reader.read();
+        if (!frame) break;
+        const atMs = performance.timeOrigin + performance.now();
+        context.drawImage(frame, 0, 0, stampWidth, layout.cellPx, 0, 0, stampWidth, layout.cellPx);
+        frame.close();
+        const pixels = context.getImageData(0, 0, stampWidth, layout.cellPx).data;
+        let value = 0;
+        for (let bit = 0; bit < layout.bits; bit++) {
+          const index = (Math.floor(layout.cellPx / 2) * stampWidth + bit * layout.cellPx + Math.floor(layout.cellPx / 2)) * 4;
+          value = value * 2 + ((pixels[index]! + pixels[index + 1]! + pixels[index + 2]!) / 3 > 128 ? 1 : 0);
+        }
+        const lagMs = (((atMs - value) % 2 ** 32) + 2 ** 32) % 2 ** 32;
+        if (lagMs < 10_000) lags.push(lagMs);
+      }
+      await reader.cancel();
+      return lags;
+    },
+    { layout: STAMP_LAYOUT, durationMs: seconds * 1000 },
+  );
 }
 
 /**
@@ -104,7 +157,7 @@ function receiveFrames(page: Page, seconds: number): Promise<ReceiverResult> {
   return page.evaluate(
     async ({ layout, durationMs }) => {
       const video = document.querySelector('video')!;
-      const result: ReceiverResult = { firstFrameMs: (window as unknown as { firstFrameMs: number }).firstFrameMs, frames: [], onsetsWallMs: [] };
+      const result: ReceiverResult = { firstFrameMs: (window as unknown as { firstFrameMs: number }).firstFrameMs, frames: [], onsetsWallMs: [], decodedLagMs: [] };
       const stampWidth = layout.bits * layout.cellPx;
       const canvas = new OffscreenCanvas(stampWidth, layout.cellPx);
       const context = canvas.getContext('2d', { willReadFrequently: true })!;
@@ -132,6 +185,32 @@ function receiveFrames(page: Page, seconds: number): Promise<ReceiverResult> {
         video.requestVideoFrameCallback(onFrame);
       };
       video.requestVideoFrameCallback(onFrame);
+      // The same stamps on the decoded frames as the receiving track hands them out, before the player.
+      const decodedCanvas = new OffscreenCanvas(stampWidth, layout.cellPx);
+      const decodedContext = decodedCanvas.getContext('2d', { willReadFrequently: true })!;
+      const processor = new (window as unknown as { MediaStreamTrackProcessor: new (init: { track: MediaStreamTrack }) => { readable: ReadableStream<VideoFrame> } }).MediaStreamTrackProcessor({
+        track: (video.srcObject as MediaStream).getVideoTracks()[0]!.clone(),
+      });
+      const reader = processor.readable.getReader();
+      const endMs = performance.now() + durationMs;
+      void (async () => {
+        while (performance.now() < endMs) {
+          const { value: frame } = await reader.read();
+          if (!frame) break;
+          const atMs = performance.timeOrigin + performance.now();
+          decodedContext.drawImage(frame, 0, 0, stampWidth, layout.cellPx, 0, 0, stampWidth, layout.cellPx);
+          frame.close();
+          const pixels = decodedContext.getImageData(0, 0, stampWidth, layout.cellPx).data;
+          let value = 0;
+          for (let bit = 0; bit < layout.bits; bit++) {
+            const index = (Math.floor(layout.cellPx / 2) * stampWidth + bit * layout.cellPx + Math.floor(layout.cellPx / 2)) * 4;
+            value = value * 2 + ((pixels[index]! + pixels[index + 1]! + pixels[index + 2]!) / 3 > 128 ? 1 : 0);
+          }
+          const lagMs = (((atMs - value) % 2 ** 32) + 2 ** 32) % 2 ** 32;
+          if (lagMs < 10_000) result.decodedLagMs.push(lagMs);
+        }
+        await reader.cancel();
+      })();
       // The floor sends video only.
       if ((video.srcObject as MediaStream).getAudioTracks().length === 0) {
         await new Promise((resolve) => setTimeout(resolve, durationMs));
@@ -174,8 +253,34 @@ function receiveFrames(page: Page, seconds: number): Promise<ReceiverResult> {
   );
 }
 
+/** Chromium trace categories for one frame's life: canvas, capture, WebRTC send and receive, GPU, compositor. */
+const TRACE_CATEGORIES = [
+  'webrtc',
+  'media',
+  'gpu',
+  'viz',
+  'cc',
+  'blink',
+  'toplevel',
+  'disabled-by-default-gpu.service',
+  'disabled-by-default-webrtc',
+  'disabled-by-default-video_and_image_capture',
+];
+
+/** `--trace DIR`: a Chromium trace of the whole browser while `measure` runs, kept as `DIR/<label>.json`. */
+async function traced<T>(browser: Browser, traceDir: string | undefined, label: string, measure: () => Promise<T>): Promise<T> {
+  if (!traceDir) return measure();
+  mkdirSync(traceDir, { recursive: true });
+  await browser.startTracing(undefined, { path: join(traceDir, `${label}.json`), categories: TRACE_CATEGORIES });
+  try {
+    return await measure();
+  } finally {
+    await browser.stopTracing();
+  }
+}
+
 /** Shares from one sender page to one viewer page for `seconds` and measures what the viewer sees and hears. */
-async function measureShare(browser: Browser, serve: ShareServe, sender: SenderSetup, seconds: number): Promise<Record<string, number>> {
+async function measureShare(browser: Browser, serve: ShareServe, sender: SenderSetup, seconds: number, trace?: { dir: string | undefined; label: string }): Promise<Record<string, number>> {
   const app = await browser.newPage({ viewport: sender.viewport });
   // tsx (esbuild keepNames) wraps named functions in __name(); page functions need it defined.
   await app.addInitScript({ content: 'window.__name = (fn) => fn;' });
@@ -210,23 +315,34 @@ async function measureShare(browser: Browser, serve: ShareServe, sender: SenderS
     const sampler = setInterval(() => {
       void app.evaluate(() => window.avatarDiagnostics?.fps ?? 0).then((fps) => renderFps.push(fps), () => undefined);
     }, 1000);
-    const received = await receiveFrames(viewer, seconds);
+    const [received, captureLags] = await traced(browser, trace?.dir, trace?.label ?? '', () => Promise.all([receiveFrames(viewer, seconds), senderCaptureLags(app, seconds)]));
     clearInterval(sampler);
     const mainAfter = await mainThread();
     const busyPerSecond = (name: string): number => round3(((mainAfter[name]! - mainBefore[name]!) * 1000) / seconds);
-    const clicks = await app.evaluate(() => window.avatarShareStatus!.clickWallMs);
+    const { clickWallMs: clicks, videoCaptureDelayMs, audioHoldMs } = await app.evaluate(() => window.avatarShareStatus!);
     const sent = await videoRtpStats(app, 'outbound-rtp');
     const got = await videoRtpStats(viewer, 'inbound-rtp');
 
     const latencies = received.frames.flatMap((frame) => (frame.glassToGlassMs === null ? [] : [frame.glassToGlassMs]));
-    const { audioMs, skewMs } = audioVideoSkews(clicks, received.onsetsWallMs, received.frames);
+    const { audioMs, skewMs, frameSkewMs } = audioVideoSkews(clicks, received.onsetsWallMs, received.frames);
     return {
       glass_to_glass_ms_p50: round3(quantile(latencies, 0.5)),
       glass_to_glass_ms_p95: round3(quantile(latencies, 0.95)),
       stamp_to_received_ms_p50: round3(quantile(received.frames.flatMap((frame) => (frame.stampToReceivedMs === null ? [] : [frame.stampToReceivedMs])), 0.5)),
       received_to_display_ms_p50: round3(quantile(received.frames.flatMap((frame) => (frame.receivedToDisplayMs === null ? [] : [frame.receivedToDisplayMs])), 0.5)),
+      stamp_to_captured_ms_p50: round3(quantile(captureLags, 0.5)),
+      stamp_to_decoded_ms_p50: round3(quantile(received.decodedLagMs, 0.5)),
+      // The sender's own estimate of draw → encoder (no stamps needed) and the audio hold it set.
+      sender_video_capture_delay_ms: round3(videoCaptureDelayMs ?? Number.NaN),
+      sender_audio_hold_ms: round3(audioHoldMs),
       received_fps_p50: round3(quantile(fpsPerSecond(received.frames), 0.5)),
       audio_video_skew_ms_p95: round3(quantile(skewMs.map(Math.abs), 0.95)),
+      // Signed: negative = the voice is heard before its frames.
+      audio_video_skew_ms_p50: round3(quantile(skewMs, 0.5)),
+      audio_video_skew_ms_min: round3(Math.min(...skewMs)),
+      audio_video_skew_ms_max: round3(Math.max(...skewMs)),
+      audio_video_frame_skew_ms_p95: round3(quantile(frameSkewMs.map(Math.abs), 0.95)),
+      audio_video_frame_skew_ms_p50: round3(quantile(frameSkewMs, 0.5)),
       time_to_first_frame_ms: round3(received.firstFrameMs ?? Number.NaN),
       audio_glass_to_glass_ms_p50: round3(quantile(audioMs, 0.5)),
       sender_render_fps_p50: round3(quantile(renderFps, 0.5)),
@@ -267,15 +383,26 @@ async function measureFloor(
   browser: Browser,
   preset: { width: number; height: number; fps: number; maxBitrateKbps: number },
   seconds: number,
-  via2d = false,
+  options: {
+    /** The app's way: a window-sized WebGL canvas composed into a 2D canvas of the preset size. */
+    via2d?: boolean;
+    /** A silent audio track in the same stream, played unmuted, as the app sends and the viewer plays it. */
+    withAudio?: boolean;
+    /** A secure origin for the pages (AudioWorklet needs one); they get their content set directly. */
+    origin: string;
+    trace?: { dir: string | undefined; label: string };
+  },
 ): Promise<Record<string, number>> {
+  const { via2d = false, withAudio = false, trace } = options;
   const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 720 } });
   try {
     const sender = await context.newPage();
     const receiver = await context.newPage();
     // via2d: the app's way, a window-sized WebGL canvas composed into a 2D canvas of the preset size.
+    // A 404 page of the serve host: a secure context whose content is replaced below.
+    for (const page of [sender, receiver]) await page.goto(`${options.origin}/floor-page`);
     await sender.setContent(via2d ? '<canvas width="980" height="640"></canvas>' : `<canvas width="${preset.width}" height="${preset.height}"></canvas>`);
-    await receiver.setContent('<video autoplay muted playsinline></video>');
+    await receiver.setContent(withAudio ? '<video autoplay playsinline></video>' : '<video autoplay muted playsinline></video>');
     // tsx (esbuild keepNames) wraps named functions in __name(); page functions need it defined.
     for (const page of [sender, receiver]) await page.evaluate('window.__name = (fn) => fn');
     await receiver.evaluate(() => {
@@ -286,7 +413,7 @@ async function measureFloor(
     });
     const renderFps = { frames: 0 };
     const offer = await sender.evaluate(
-      async ({ layout, fps, maxBitrateKbps, via2d, width, height }) => {
+      async ({ layout, fps, maxBitrateKbps, via2d, width, height, withAudio }) => {
         const canvas = document.querySelector('canvas')!;
         const gl = canvas.getContext('webgl', { alpha: false, antialias: false })!;
         const composed = document.createElement('canvas');
@@ -330,7 +457,19 @@ async function measureFloor(
         capture = via2d ? (composed.captureStream(0).getVideoTracks()[0] as CanvasCaptureMediaStreamTrack) : null;
         const track = capture ?? canvas.captureStream(fps).getVideoTracks()[0]!;
         track.contentHint = 'detail';
-        const sender = pc.addTrack(track);
+        // withAudio: a silent audio track in the same stream, as the app sends (the receiver then syncs audio and video).
+        const stream = new MediaStream([track]);
+        if (withAudio) {
+          const audio = new AudioContext();
+          const destination = audio.createMediaStreamDestination();
+          const silence = audio.createConstantSource();
+          silence.offset.value = 0;
+          silence.connect(destination);
+          silence.start();
+          stream.addTrack(destination.stream.getAudioTracks()[0]!);
+        }
+        const sender = pc.addTrack(track, stream);
+        for (const audioTrack of stream.getAudioTracks()) pc.addTrack(audioTrack, stream);
         await pc.setLocalDescription(await pc.createOffer());
         const parameters = sender.getParameters();
         for (const encoding of parameters.encodings) {
@@ -345,13 +484,13 @@ async function measureFloor(
         });
         return pc.localDescription!.sdp;
       },
-      { layout: STAMP_LAYOUT, fps: preset.fps, maxBitrateKbps: preset.maxBitrateKbps, via2d, width: preset.width, height: preset.height },
+      { layout: STAMP_LAYOUT, fps: preset.fps, maxBitrateKbps: preset.maxBitrateKbps, via2d, width: preset.width, height: preset.height, withAudio },
     );
     const answer = await receiver.evaluate(async (sdp) => {
       const pc = new RTCPeerConnection();
       (window as unknown as { __peerConnections: RTCPeerConnection[] }).__peerConnections = [pc];
       pc.ontrack = (event) => {
-        document.querySelector('video')!.srcObject = new MediaStream([event.track]);
+        document.querySelector('video')!.srcObject = event.streams[0] ?? new MediaStream([event.track]);
       };
       await pc.setRemoteDescription({ type: 'offer', sdp });
       await pc.setLocalDescription(await pc.createAnswer());
@@ -369,7 +508,7 @@ async function measureFloor(
     await receiver.waitForFunction(() => (window as unknown as { firstFrameMs?: number }).firstFrameMs !== undefined, null, { timeout: 60_000 });
     const renderedBefore = await sender.evaluate(() => (window as unknown as { renderedFrames: number }).renderedFrames);
     const startedMs = Date.now();
-    const received = await receiveFrames(receiver, seconds);
+    const [received, captureLags] = await traced(browser, trace?.dir, trace?.label ?? '', () => Promise.all([receiveFrames(receiver, seconds), senderCaptureLags(sender, seconds)]));
     renderFps.frames = (await sender.evaluate(() => (window as unknown as { renderedFrames: number }).renderedFrames)) - renderedBefore;
     const sent = await videoRtpStats(sender, 'outbound-rtp');
     const latencies = received.frames.flatMap((frame) => (frame.glassToGlassMs === null ? [] : [frame.glassToGlassMs]));
@@ -377,6 +516,10 @@ async function measureFloor(
       glass_to_glass_ms_p50: round3(quantile(latencies, 0.5)),
       glass_to_glass_ms_p95: round3(quantile(latencies, 0.95)),
       received_fps_p50: round3(quantile(fpsPerSecond(received.frames), 0.5)),
+      stamp_to_received_ms_p50: round3(quantile(received.frames.flatMap((frame) => (frame.stampToReceivedMs === null ? [] : [frame.stampToReceivedMs])), 0.5)),
+      received_to_display_ms_p50: round3(quantile(received.frames.flatMap((frame) => (frame.receivedToDisplayMs === null ? [] : [frame.receivedToDisplayMs])), 0.5)),
+      stamp_to_captured_ms_p50: round3(quantile(captureLags, 0.5)),
+      stamp_to_decoded_ms_p50: round3(quantile(received.decodedLagMs, 0.5)),
       sender_render_fps: round3((renderFps.frames * 1000) / (Date.now() - startedMs)),
       received_width_px_p50: round3(quantile(received.frames.map((frame) => frame.width), 0.5)),
       stamp_decoded_ratio: round3(latencies.length / Math.max(1, received.frames.length)),
@@ -410,27 +553,45 @@ const bench: Benchmark = {
       // The app window's size sets the avatar's WebGL cost (software rendering); the share scales it to the preset.
       const [width, height] = (options.viewport ?? '980x640').split('x').map(Number);
       const query = `&shareStamp=1&sharePreset=${preset}${pack}`;
-      const avatar = await measureShare(browser, serve, { query, viewport: { width: width!, height: height! } }, seconds);
-      const transport = await measureShare(browser, serve, { query: `${query}&quality=light`, viewport: TRANSPORT_VIEWPORT }, seconds);
-      const floor = await measureFloor(browser, SHARE_PRESETS[preset as SharePresetName], seconds);
+      // `--trace DIR`: a Chromium trace of each sender's measurement (DIR/<sender>.json); `--skip avatar` leaves the avatar out.
+      const traceDir = options.trace;
+      const skipAvatar = options.skip === 'avatar';
+      const avatar = skipAvatar ? {} : await measureShare(browser, serve, { query, viewport: { width: width!, height: height! } }, seconds, { dir: traceDir, label: 'avatar' });
+      const transport = await measureShare(browser, serve, { query: `${query}&quality=light`, viewport: TRANSPORT_VIEWPORT }, seconds, { dir: traceDir, label: 'transport' });
+      const floor = await measureFloor(browser, SHARE_PRESETS[preset as SharePresetName], seconds, { origin: serve.url.origin, trace: { dir: traceDir, label: 'floor' } });
       // `--variants shareCanvas=cpu,shareCanvas=gpu`: the avatar sender again with each query, side by side in this run.
       const variants: Record<string, Record<string, number>> = {};
+      // `--variantSender transport`: the variants re-run the transport-only sender instead.
+      const variantBase =
+        options.variantSender === 'transport' ? { query: `${query}&quality=light`, viewport: TRANSPORT_VIEWPORT } : { query, viewport: { width: width!, height: height! } };
       for (const variant of (options.variants ?? '').split(',').filter(Boolean)) {
-        variants[variant.replace(/\W+/g, '_')] = await measureShare(browser, serve, { query: `${query}&${variant}`, viewport: { width: width!, height: height! } }, seconds);
+        const name = variant.replace(/\W+/g, '_');
+        variants[name] = await measureShare(browser, serve, { ...variantBase, query: `${variantBase.query}&${variant}` }, seconds, { dir: traceDir, label: `variant-${name}` });
       }
       const metrics: Record<string, number> = { ...avatar };
       for (const [key, value] of Object.entries(transport)) metrics[`transport_${key}`] = value;
       for (const [key, value] of Object.entries(floor)) metrics[`floor_${key}`] = value;
       if (options.floor2d === '1') {
-        const floor2d = await measureFloor(browser, SHARE_PRESETS[preset as SharePresetName], seconds, true);
+        const floor2d = await measureFloor(browser, SHARE_PRESETS[preset as SharePresetName], seconds, { origin: serve.url.origin, via2d: true });
         for (const [key, value] of Object.entries(floor2d)) metrics[`floor2d_${key}`] = value;
+      }
+      // `--floorAudio 1`: the floor again with a silent audio track in the same stream, as the app sends.
+      if (options.floorAudio === '1') {
+        const floorAudio = await measureFloor(browser, SHARE_PRESETS[preset as SharePresetName], seconds, {
+          origin: serve.url.origin,
+          withAudio: true,
+          trace: { dir: traceDir, label: 'floor-audio' },
+        });
+        for (const [key, value] of Object.entries(floorAudio)) metrics[`floor_audio_${key}`] = value;
       }
       // The issue's targets, side by side in this run.
       metrics.transport_over_floor_glass_to_glass_p50_ratio = round3(transport.glass_to_glass_ms_p50! / floor.glass_to_glass_ms_p50!);
       metrics.avatar_over_floor_glass_to_glass_p50_ratio = round3(avatar.glass_to_glass_ms_p50! / floor.glass_to_glass_ms_p50!);
       metrics.avatar_received_over_render_fps_ratio = round3(avatar.received_fps_p50! / avatar.sender_render_fps_p50!);
+      metrics.transport_received_over_render_fps_ratio = round3(transport.received_fps_p50! / transport.sender_render_fps_p50!);
       for (const [name, variant] of Object.entries(variants)) {
         for (const [key, value] of Object.entries(variant)) metrics[`variant_${name}_${key}`] = value;
+        metrics[`variant_${name}_over_floor_glass_to_glass_p50_ratio`] = round3(variant.glass_to_glass_ms_p50! / floor.glass_to_glass_ms_p50!);
       }
       metrics.transport_over_avatar_glass_to_glass_p50_ratio = round3(transport.glass_to_glass_ms_p50! / avatar.glass_to_glass_ms_p50!);
       return {
@@ -440,7 +601,7 @@ const bench: Benchmark = {
           transport: `the same share from a light-detail scene in a ${TRANSPORT_VIEWPORT.width}x${TRANSPORT_VIEWPORT.height} window (transport_ metrics)`,
           floor: 'a bare WebGL canvas of the preset size (clear + stamp), captureStream straight from it, plain RTCPeerConnection, no app code (floor_ metrics)',
         },
-        runs: avatar.frames_received_count! + transport.frames_received_count!,
+        runs: (avatar.frames_received_count ?? 0) + transport.frames_received_count!,
         metrics,
         notes: [
           'Frames carry their capture time (wall clock) as a stamp; glass-to-glass = receiver expectedDisplayTime - stamp.',

@@ -79,6 +79,12 @@ describe('avatar share (serve host + two Chromium pages)', () => {
     expect([video.width, video.height]).toEqual([1280, 720]);
     await expect.poll(() => app.evaluate(() => window.avatarShareStatus!.viewers)).toBe(1);
     await expect.poll(() => app.evaluate(() => window.avatarShareStatus!.connectedPeers)).toBe(1);
+    // The sender measures its frames' draw → encoder delay (software GL: tens of ms at least) and
+    // holds the shared voice by it, within the cap.
+    await expect.poll(() => app.evaluate(() => window.avatarShareStatus!.videoCaptureDelayMs), { timeout: 15_000 }).toBeGreaterThan(15);
+    const hold = await app.evaluate(() => window.avatarShareStatus!);
+    expect(hold.audioHoldMs).toBeGreaterThan(0);
+    expect(hold.audioHoldMs).toBeLessThanOrEqual(1000);
 
     // Audio: measure the received track's level at the viewer, quiet before the reply, loud while the avatar speaks.
     await meterReceivedAudio(viewer);

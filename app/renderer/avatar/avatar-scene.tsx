@@ -6,6 +6,7 @@ import type { AvatarRig } from './avatar-rig';
 import { avatarStore } from './avatar-store';
 import { applyBackgroundFromUrl, CHROMA_KEY_COLOR, getBackgroundMode, onBackgroundModeChange } from './background-mode';
 import { DefaultAvatar } from './default-avatar';
+import { registerFrameloop } from './frameloop-control';
 import type { LoadedAvatar } from './load-avatar';
 import { lightRig } from './light-rig';
 import { detectRenderQuality, type RenderQuality } from './render-quality';
@@ -43,6 +44,13 @@ function BackgroundClear() {
   return null;
 }
 
+/** Hands the root's frameloop switch to frameloop-control.ts (the share paces frames with it). */
+function FrameloopControl() {
+  const setFrameloop = useThree((three) => three.setFrameloop);
+  useEffect(() => registerFrameloop(setFrameloop), [setFrameloop]);
+  return null;
+}
+
 /** A user avatar from a file: its scene graph as loaded, its rig published for the animator. */
 function LoadedAvatarView({ avatar, rigRef }: { avatar: LoadedAvatar; rigRef: RefObject<AvatarRig | null> }) {
   useLayoutEffect(() => {
@@ -74,6 +82,7 @@ export const AvatarScene = memo(function AvatarScene({ runtime }: { runtime: Run
       role="img"
     >
       <BackgroundClear />
+      <FrameloopControl />
       <Lights detail={quality.detail} />
       {avatar ? <LoadedAvatarView avatar={avatar} rigRef={rigRef} /> : <DefaultAvatar rigRef={rigRef} detail={quality.detail} />}
       <ThoughtIndicator motion={motion} />

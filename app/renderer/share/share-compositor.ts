@@ -1,5 +1,7 @@
 import { addAfterEffect, advance } from '@react-three/fiber';
+import { holdFrameloop } from '../avatar/frameloop-control';
 import { packedFrameWidth, type SharePacking } from './alpha-pack';
+import { CaptureDelayMeter } from './capture-delay';
 import { drawStamp, wallClockMs } from './share-stamp';
 
 /** Chroma-key green for OBS's Chroma Key filter (`&background=chroma`). */
@@ -22,7 +24,19 @@ export interface CompositorOptions {
    * WebGL once per frame; `gpu`: an accelerated 2D canvas (Chromium's default).
    */
   canvas?: 'cpu' | 'gpu' | undefined;
+  /**
+   * `capture` (default): the compositor drives the avatar's render loop and renders a frame only once
+   * the capture took the previous one, so no frame waits behind another in the GPU process (on
+   * software GL the capture's copy is the slowest step); `free`: the scene renders at its own rate.
+   */
+  pacing?: 'capture' | 'free' | undefined;
 }
+
+/**
+ * A frame the capture has not handed out stops holding the next one after this long: Chromium's
+ * canvas capture may hand a frame out only at the page's next update, and a dropped frame never.
+ */
+const CAPTURE_WAIT_LIMIT_MS = 250;
 
 /** Where a source of `sourceWidth`×`sourceHeight` lands, whole and centred, in a `width`×`height` frame. */
 function containRect(sourceWidth: number, sourceHeight: number, width: number, height: number): [number, number, number, number] {
@@ -37,7 +51,9 @@ function containRect(sourceWidth: number, sourceHeight: number, width: number, h
  * WebGL drawing buffer is complete there even without `preserveDrawingBuffer`), and hands every
  * drawn frame to a `captureStream(0)` track, so the video carries exactly the frames drawn at the
  * preset rate. While the page is hidden, requestAnimationFrame stops: a worker metronome then
- * advances the three.js loop itself so the share keeps moving. Alpha-packed, the frame is twice as
+ * advances the three.js loop itself so the share keeps moving. Paced (the default), it also owns the
+ * scene's loop while sharing: a frame is rendered only when the capture has handed out the previous
+ * one, so on software GL no frame's copy waits behind other frames in the GPU process. Alpha-packed, the frame is twice as
  * wide and its right half carries the WebGL canvas's own alpha (the scene clears to transparent).
  */
 export class ShareCompositor {
@@ -49,9 +65,17 @@ export class ShareCompositor {
   private readonly frameIntervalMs: number;
   private lastDrawMs = -Infinity;
   private framesDrawn = 0;
+  private firstRequestAtMs: number | null = null;
   private readonly removeAfterEffect: () => void;
   private readonly ticker: Worker;
   private readonly onVisibility = (): void => this.followVisibility();
+  private readonly meter: CaptureDelayMeter;
+  private readonly paced: boolean;
+  private releaseFrameloop: (() => void) | null = null;
+  private animationFrame = 0;
+  private lastRequestMs = -Infinity;
+  /** Paced: a 1-pixel, nearly transparent element restyled while waiting, so the page keeps updating. */
+  private readonly nudge: HTMLDivElement = document.createElement('div');
 
   constructor(private readonly options: CompositorOptions) {
     this.canvas = document.createElement('canvas');
@@ -69,9 +93,19 @@ export class ShareCompositor {
     }
     this.track = this.canvas.captureStream(0).getVideoTracks()[0] as CanvasCaptureMediaStreamTrack;
     this.frameIntervalMs = 1000 / options.fps;
+    this.meter = new CaptureDelayMeter(this.track, () => this.firstRequestAtMs);
     this.removeAfterEffect = addAfterEffect((timestampMs) => this.draw(timestampMs));
+    // Pacing needs to see frames leave the capture (MediaStreamTrackProcessor).
+    this.paced = (options.pacing ?? 'capture') === 'capture' && this.meter.measuring;
+    if (this.paced) {
+      this.nudge.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;opacity:0.01';
+      this.nudge.setAttribute('aria-hidden', 'true');
+      document.body.append(this.nudge);
+      this.releaseFrameloop = holdFrameloop();
+      this.animationFrame = requestAnimationFrame(this.onAnimationFrame);
+    }
     this.ticker = new Worker(new URL('./share-ticker.worker.ts', import.meta.url), { type: 'module' });
-    this.ticker.onmessage = () => advance(performance.now());
+    this.ticker.onmessage = () => (this.paced ? this.step(performance.now()) : advance(performance.now()));
     document.addEventListener('visibilitychange', this.onVisibility);
     this.followVisibility();
   }
@@ -81,7 +115,17 @@ export class ShareCompositor {
     return this.framesDrawn;
   }
 
+  /** Draw → encoder delay of the recent shared frames (capture-delay.ts), null until measured. */
+  get captureDelayMs(): number | null {
+    return this.meter.delayMs;
+  }
+
   dispose(): void {
+    cancelAnimationFrame(this.animationFrame);
+    this.releaseFrameloop?.();
+    this.releaseFrameloop = null;
+    this.nudge.remove();
+    this.meter.dispose();
     this.removeAfterEffect();
     document.removeEventListener('visibilitychange', this.onVisibility);
     this.ticker.terminate();
@@ -90,6 +134,30 @@ export class ShareCompositor {
 
   private followVisibility(): void {
     this.ticker.postMessage(document.visibilityState === 'hidden' ? Math.round(this.frameIntervalMs) : 0);
+  }
+
+  private readonly onAnimationFrame = (nowMs: number): void => {
+    this.animationFrame = requestAnimationFrame(this.onAnimationFrame);
+    this.step(nowMs);
+  };
+
+  /** Paced: renders (and so shares) a frame when one is due and the capture has taken the last one. */
+  private step(nowMs: number): void {
+    if (nowMs - this.lastDrawMs < this.frameIntervalMs * 0.8) return;
+    if (this.captureBusy(nowMs)) {
+      // Keep the page updating while waiting: the capture hands frames out at the page's updates.
+      this.nudge.style.opacity = this.nudge.style.opacity === '0.01' ? '0.02' : '0.01';
+      return;
+    }
+    advance(nowMs);
+  }
+
+  /** The last requested frame has not left the capture yet (within CAPTURE_WAIT_LIMIT_MS). */
+  private captureBusy(nowMs: number): boolean {
+    if (nowMs - this.lastRequestMs > CAPTURE_WAIT_LIMIT_MS) return false;
+    const outMs = this.meter.lastFrameDrawnMs;
+    // Grab times are counted from the first grab: allow half a frame of rounding.
+    return outMs === null || outMs < this.lastRequestMs - this.frameIntervalMs / 2;
   }
 
   private draw(nowMs: number): void {
@@ -109,6 +177,8 @@ export class ShareCompositor {
     }
     if (this.options.stamp) drawStamp(context, wallClockMs());
     this.track.requestFrame();
+    this.lastRequestMs = performance.now();
+    this.firstRequestAtMs ??= this.lastRequestMs;
     this.framesDrawn += 1;
   }
 

@@ -17,7 +17,9 @@ function avatarCanvas(): HTMLCanvasElement | null {
  * `sharePreset=720p30|1080p60`, `shareHint=detail|motion`, `background=chroma` (#00FF00 behind the
  * avatar), `pack=alpha` (colour and alpha side by side, for a transparent viewer), `shareStamp=1`
  * (measurement stamps for the `webrtc` bench), `shareCanvas=cpu|gpu` (where the frame is composed;
- * the `webrtc` bench compares them).
+ * the `webrtc` bench compares them), `shareAudioHold=0` (send the voice without holding it for the
+ * video's capture delay; the bench's comparison), `sharePacing=free` (the scene renders at its own
+ * rate instead of only the frames the capture can take; the bench's comparison).
  */
 function settingsFromUrl(params: URLSearchParams): ShareSettings & { autostart: boolean } {
   const preset = SharePresetNameSchema.safeParse(params.get('sharePreset'));
@@ -30,6 +32,8 @@ function settingsFromUrl(params: URLSearchParams): ShareSettings & { autostart: 
     stamp: params.get('shareStamp') === '1',
     packing: packingFromParam(params.get('pack')),
     compositorCanvas: params.get('shareCanvas') === 'gpu' ? 'gpu' : params.get('shareCanvas') === 'cpu' ? 'cpu' : undefined,
+    holdAudio: params.get('shareAudioHold') !== '0',
+    pacing: params.get('sharePacing') === 'free' ? 'free' : 'capture',
   };
 }
 

@@ -2,6 +2,7 @@ import SimplePeer, { type SimplePeerInstance } from 'simple-peer/simplepeer.min.
 import { SHARE_PRESETS, type IceSettings, type SharePresetName, type ShareServerMessage } from '../../shared/share.contract';
 import type { TtsPlayer } from '../audio/tts-player';
 import type { SharePacking } from './alpha-pack';
+import { audioHoldMs } from './capture-delay';
 import { ShareCompositor } from './share-compositor';
 import { wallClockMs } from './share-stamp';
 import { pageConversationId } from '../transport/page-conversation';
@@ -22,6 +23,10 @@ export interface ShareSettings {
   packing?: SharePacking;
   /** Where the frame is composed (share-compositor.ts); the compositor's default when unset. */
   compositorCanvas?: 'cpu' | 'gpu' | undefined;
+  /** Hold the shared audio by the video's measured capture delay (default); false sends it at once (the bench's comparison). */
+  holdAudio?: boolean;
+  /** Render only frames the capture can take (default `capture`) or at the scene's own rate (`free`); share-compositor.ts. */
+  pacing?: 'capture' | 'free' | undefined;
 }
 
 /** What the share panel and tests see (`window.avatarShareStatus`). */
@@ -42,8 +47,12 @@ export interface ShareStatus {
   viewUrl: string | null;
   /** The remote-talk page address (talk token), when the host offers remote talk. */
   talkUrl: string | null;
-  /** Stamp mode: wall-clock times at which the last clicks entered the shared audio. */
+  /** Stamp mode: wall-clock times at which the last clicks entered the shared audio (before the hold). */
   clickWallMs: number[];
+  /** Measured draw → encoder delay of the shared video (capture-delay.ts), null until measured. */
+  videoCaptureDelayMs: number | null;
+  /** How long the shared audio is held so it leaves with its frames (the local speakers are not). */
+  audioHoldMs: number;
   error: string | null;
 }
 
@@ -66,6 +75,8 @@ const IDLE: ShareStatus = {
   viewUrl: null,
   talkUrl: null,
   clickWallMs: [],
+  videoCaptureDelayMs: null,
+  audioHoldMs: 0,
   error: null,
 };
 
@@ -73,6 +84,11 @@ const IDLE: ShareStatus = {
 const GATHER_TIMEOUT_MS = 3000;
 const STATS_EVERY_MS = 1000;
 const CLICK_EVERY_MS = 1000;
+/** How often the audio hold follows the measured video delay, and the smallest change it makes. */
+const HOLD_EVERY_MS = 500;
+const HOLD_STEP_MS = 15;
+/** Time constant of a hold change (a short glide, so a change is not a click). */
+const HOLD_GLIDE_SEC = 0.05;
 
 interface PeerEntry {
   pc: () => RTCPeerConnection;
@@ -114,6 +130,9 @@ export class ShareSender {
   private stream: MediaStream | null = null;
   private removeAudioTap: (() => void) | null = null;
   private audioDestination: MediaStreamAudioDestinationNode | null = null;
+  /** The shared voice's own branch: held by the video's capture delay before it enters the stream. */
+  private audioHold: DelayNode | null = null;
+  private holdTimer: ReturnType<typeof setInterval> | undefined;
   private silence: ConstantSourceNode | null = null;
   private ice: IceSettings = { iceServers: [], iceTransportPolicy: 'all' };
   private settings: ShareSettings | null = null;
@@ -152,6 +171,7 @@ export class ShareSender {
         stamp: settings.stamp,
         packing: settings.packing,
         canvas: settings.compositorCanvas,
+        pacing: settings.pacing,
       });
     } catch (error) {
       this.update({ ...IDLE, error: error instanceof Error ? error.message : String(error) });
@@ -160,7 +180,12 @@ export class ShareSender {
     this.compositor.track.contentHint = settings.contentHint;
     const context = this.player.context;
     this.audioDestination = context.createMediaStreamDestination();
-    this.removeAudioTap = this.player.addOutputTap(this.audioDestination);
+    // The voice enters the stream through a delay set from the measured video capture delay, so it
+    // does not run ahead of the frames it belongs to; the local speakers keep their own timing.
+    this.audioHold = context.createDelay(audioHoldMs(Number.POSITIVE_INFINITY) / 1000 + 0.1);
+    this.audioHold.connect(this.audioDestination);
+    this.removeAudioTap = this.player.addOutputTap(this.audioHold);
+    if (settings.holdAudio !== false) this.holdTimer = setInterval(() => this.followCaptureDelay(), HOLD_EVERY_MS);
     // Chromium does not render a destination with no live input, and then sends no audio packets at
     // all between replies; receivers (OBS, jitter buffers, A/V sync) want a steady track, so feed silence.
     this.silence = context.createConstantSource();
@@ -183,6 +208,7 @@ export class ShareSender {
   stop(): void {
     clearInterval(this.statsTimer);
     clearInterval(this.clickTimer);
+    clearInterval(this.holdTimer);
     this.closePeers();
     this.socket?.close();
     this.socket = null;
@@ -191,6 +217,8 @@ export class ShareSender {
     this.silence?.stop();
     this.silence?.disconnect();
     this.silence = null;
+    this.audioHold?.disconnect();
+    this.audioHold = null;
     this.audioDestination?.disconnect();
     this.audioDestination = null;
     this.compositor?.dispose();
@@ -361,12 +389,27 @@ export class ShareSender {
     });
   }
 
+  /** Moves the shared audio's hold to the video's measured capture delay (in steps, with a short glide). */
+  private followCaptureDelay(): void {
+    const hold = this.audioHold;
+    if (!hold) return;
+    const measuredMs = this.compositor?.captureDelayMs ?? null;
+    const targetMs = audioHoldMs(measuredMs);
+    if (Math.abs(targetMs - this.status.audioHoldMs) >= HOLD_STEP_MS) {
+      hold.delayTime.setTargetAtTime(targetMs / 1000, hold.context.currentTime, HOLD_GLIDE_SEC);
+      this.update({ audioHoldMs: targetMs, videoCaptureDelayMs: measuredMs });
+    } else if (measuredMs !== this.status.videoCaptureDelayMs) {
+      this.update({ videoCaptureDelayMs: measuredMs });
+    }
+  }
+
   /**
    * Stamp mode: a short click on the shared audio only (not the speakers), with the wall-clock time
    * it enters the stream, so a receiver can compare audio latency with the stamped video's.
    */
   private click(): void {
-    const destination = this.audioDestination;
+    // The click stands for the voice: it takes the voice's branch, hold included.
+    const destination = this.audioHold;
     if (!destination) return;
     const context = this.player.context;
     const atSec = context.currentTime + 0.05;
