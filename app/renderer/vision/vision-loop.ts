@@ -7,7 +7,7 @@ import {
   type VisionSummary,
   type VisionWorkerRequest,
 } from '../../shared/vision.contract';
-import { eyeContactTarget, nextFrameDelayMs, PalmStop, PresenceTracker, type LookTarget } from './vision-behaviour';
+import { eyeContactTarget, nextFrameDelayMs, PalmStop, PresenceTracker, WaveRecognizer, type LookTarget } from './vision-behaviour';
 
 /** Where the models are, next to the page (scripts/vite-vision-models.ts copies them into the build). */
 const MODELS_URL = new URL('vision-models/', window.location.href).href;
@@ -36,6 +36,8 @@ export interface VisionSnapshot {
   greetingTurns: number;
   /** Replies a raised palm stopped. */
   palmStops: number;
+  /** Waves recognised (each answered with a greeting when the avatar was silent). */
+  waves: number;
   error: string | null;
 }
 
@@ -66,6 +68,7 @@ const INITIAL: VisionSnapshot = {
   last: null,
   greetingTurns: 0,
   palmStops: 0,
+  waves: 0,
   error: null,
 };
 
@@ -89,6 +92,7 @@ export class VisionLoop {
   private inFlight = false;
   private readonly presence = new PresenceTracker(ARRIVAL_MIN_ABSENCE_MS);
   private readonly palm = new PalmStop();
+  private readonly wave = new WaveRecognizer();
   private lastSummary = '';
   private lastSummaryAtMs = 0;
   /** Where the avatar should look (the main face), null when nobody is seen or the camera is off. */
@@ -156,6 +160,7 @@ export class VisionLoop {
     if (this.video) this.video.srcObject = null;
     this.video = null;
     this.presence.reset();
+    this.wave.reset();
     this.lookTarget = null;
     this.smiling = false;
     this.sendSummary(null);
@@ -229,7 +234,10 @@ export class VisionLoop {
       return;
     }
     this.inFlight = true;
-    this.post({ type: 'frame', frameAtMs: performance.now(), hands: this.hooks.speakingTurnId() !== null, bitmap }, [bitmap]);
+    // Hands while the avatar speaks (a raised palm stops it) and while someone is in view (a wave is answered).
+    const last = this.state.last;
+    const hands = this.hooks.speakingTurnId() !== null || last?.present === true || last?.hand != null;
+    this.post({ type: 'frame', frameAtMs: performance.now(), hands, bitmap }, [bitmap]);
   }
 
   private onResult(result: VisionState | null): void {
@@ -239,15 +247,21 @@ export class VisionLoop {
     const detectMs = result?.detectMs ?? 0;
     this.schedule(nextFrameDelayMs(this.hooks.inReply(), detectMs), run);
     if (!result) return;
-    const state: VisionState = { ...result, resultAtMs: performance.now() };
+    const resultAtMs = performance.now();
+    const palmX = result.hand?.openPalm && result.hand.raised ? result.hand.x : null;
+    const wave = this.wave.update(palmX, resultAtMs);
+    const state: VisionState = { ...result, gestures: wave.waving ? [...result.gestures, 'wave'] : result.gestures, resultAtMs };
     this.lookTarget = state.mainFace ? eyeContactTarget(state.mainFace) : null;
     this.smiling = state.gestures.includes('smile');
-    this.set({ last: state, framesProcessed: this.state.framesProcessed + 1 });
+    this.set({ last: state, framesProcessed: this.state.framesProcessed + 1, waves: this.state.waves + (wave.started ? 1 : 0) });
 
     const sessionId = this.hooks.sessionId();
-    if (this.presence.update(state.present, state.resultAtMs) && sessionId && this.hooks.greetOnArrival()) this.hooks.send({ type: 'vision.arrival', sessionId });
+    const greet = this.hooks.greetOnArrival();
+    if (this.presence.update(state.present, state.resultAtMs) && sessionId && greet) this.hooks.send({ type: 'vision.arrival', sessionId, reason: 'arrival' });
+    // A wave is answered when the avatar is silent (the engine greets only then too); during a reply it is no interruption.
+    else if (wave.started && sessionId && greet && !this.hooks.inReply()) this.hooks.send({ type: 'vision.arrival', sessionId, reason: 'wave' });
     const speaking = this.hooks.speakingTurnId();
-    if (this.palm.update(state.gestures.includes('open-palm'), speaking)) {
+    if (this.palm.update(palmX, speaking)) {
       this.hooks.stopReply();
       this.set({ palmStops: this.state.palmStops + 1 });
     }
