@@ -143,6 +143,14 @@ describe('WaveRecognizer', () => {
     expect(feed(new WaveRecognizer(), [0.4, 0.6, 0.4, 0.6, 0.4], slow).some((verdict) => verdict.waving)).toBe(false);
   });
 
+  it('stretches its window to a slow loop (seconds a result on a busy CPU)', () => {
+    const slowMs = 7000;
+    expect(feed(new WaveRecognizer(), [0.4, 0.6, 0.4, 0.6], slowMs).some((verdict) => verdict.waving)).toBe(false);
+    const wave = new WaveRecognizer();
+    const verdicts = [0.4, 0.6, 0.4, 0.6].map((x, index) => wave.update(x, index * slowMs, slowMs));
+    expect(verdicts.map((verdict) => verdict.started)).toEqual([false, false, false, true]);
+  });
+
   it('answers a new wave after the hand has gone, not within the cool-down', () => {
     const wave = new WaveRecognizer();
     const swing = [0.4, 0.6, 0.4, 0.6];
@@ -167,5 +175,8 @@ describe('frame rate', () => {
     // A 3 s detection: the next frame waits as long again while idle (half the time busy), three times as long during a reply.
     expect(nextFrameDelayMs(false, 3000)).toBe(3000);
     expect(nextFrameDelayMs(true, 3000)).toBe(9000);
+    // A raised palm in view: the next frame at once (to confirm a stop, or follow a wave).
+    expect(nextFrameDelayMs(true, 3000, true)).toBe(0);
+    expect(nextFrameDelayMs(false, 50, true)).toBe(VISION_PACE.idle.minIntervalMs - 50);
   });
 });

@@ -89,7 +89,10 @@ function seenHand(result: Result, face: MainFace | null): SeenHand | null {
   const poses = result.gesture.filter((gesture) => 'hand' in gesture && gesture.hand === index).map((gesture) => gesture.gesture as string);
   const openPalm = poses.includes('open palm') && !poses.some((pose) => NOT_OPEN_PALM.has(pose));
   const [x, y, width, height] = hand.boxRaw;
-  return { x: clamp01(x + width / 2), y: clamp01(y + height / 2), openPalm, raised: face === null || y < face.y + face.size / 2 };
+  // The mean of the landmarks (the box's width jumps with the finger poses it is fitted to).
+  const points = hand.keypoints;
+  const centreX = points.length > 0 && result.width > 0 ? points.reduce((sum, point) => sum + point[0], 0) / points.length / result.width : x + width / 2;
+  return { x: clamp01(centreX), y: clamp01(y + height / 2), openPalm, raised: face === null || y < face.y + face.size / 2 };
 }
 
 function stateOf(result: Result, frameAtMs: number, detectMs: number): VisionState {

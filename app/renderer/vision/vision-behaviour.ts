@@ -101,10 +101,12 @@ export class PalmStop {
  * What makes a wave: an open palm moving side to side, swinging at least `minSwing` of the image's
  * width each way, `minSwings` swings (two reversals: there, back, there again) within `windowMs`;
  * a gap of `maxGapMs` without an open palm ends it. The window is wide because this CPU analyses a
- * frame or two a second: a wave is seen as a few samples of the hand's position, not its path.
+ * frame or two a second: a wave is seen as a few samples of the hand's position, not its path. On
+ * a slower loop (a busy CPU: seconds a frame) the window and the gap stretch to `windowResults`
+ * and 2.5 results.
  * After a wave, the next one counts only once the hand has gone (`maxGapMs`) and `cooldownMs` has passed.
  */
-export const WAVE = { minSwing: 0.06, minSwings: 3, windowMs: 8_000, maxGapMs: 2_500, cooldownMs: 15_000 } as const;
+export const WAVE = { minSwing: 0.06, minSwings: 3, windowMs: 8_000, windowResults: 5, maxGapMs: 2_500, cooldownMs: 15_000 } as const;
 
 /** The recogniser's verdict on one result. */
 export interface WaveVerdict {
@@ -125,22 +127,21 @@ export class WaveRecognizer {
   private answered = false;
   private lastStartMs = -Infinity;
 
-  /** One result: the open palm's x (0..1), null when no open palm is seen; `atMs` in result order. */
-  update(palmX: number | null, atMs: number): WaveVerdict {
-    if (palmX === null) {
-      if (atMs - this.lastPalmAtMs > WAVE.maxGapMs) {
-        this.samples = [];
-        this.answered = false;
-      }
-      return { waving: false, started: false };
-    }
-    if (atMs - this.lastPalmAtMs > WAVE.maxGapMs) {
+  /**
+   * One result: the open palm's x (0..1), null when no open palm is seen; `atMs` in result order;
+   * `intervalMs`: the loop's time between results lately (0: unknown).
+   */
+  update(palmX: number | null, atMs: number, intervalMs = 0): WaveVerdict {
+    const windowMs = Math.max(WAVE.windowMs, WAVE.windowResults * intervalMs);
+    const gapMs = Math.max(WAVE.maxGapMs, 2.5 * intervalMs);
+    if (atMs - this.lastPalmAtMs > gapMs) {
       this.samples = [];
       this.answered = false;
     }
+    if (palmX === null) return { waving: false, started: false };
     this.lastPalmAtMs = atMs;
     this.samples.push({ atMs, x: palmX });
-    this.samples = this.samples.filter((sample) => atMs - sample.atMs <= WAVE.windowMs);
+    this.samples = this.samples.filter((sample) => atMs - sample.atMs <= windowMs);
     const waving = swings(this.samples.map((sample) => sample.x)) >= WAVE.minSwings;
     if (!waving || this.answered) return { waving, started: false };
     this.answered = true;
@@ -189,8 +190,13 @@ export function swings(xs: readonly number[]): number {
  */
 export const VISION_PACE = { idle: { minIntervalMs: 350, maxBusyShare: 0.5 }, reply: { minIntervalMs: 1500, maxBusyShare: 0.25 } } as const;
 
-/** The wait before the next frame, after a detection that took `lastDetectMs`. */
-export function nextFrameDelayMs(inReply: boolean, lastDetectMs: number): number {
+/**
+ * The wait before the next frame, after a detection that took `lastDetectMs`. `handUp`: a raised
+ * open palm is in view: the next frame follows at the idle pace's shortest interval, whatever the
+ * CPU share, to confirm a palm that stops a reply, or follow a wave, within a few results.
+ */
+export function nextFrameDelayMs(inReply: boolean, lastDetectMs: number, handUp = false): number {
+  if (handUp) return Math.max(0, VISION_PACE.idle.minIntervalMs - lastDetectMs);
   const pace = inReply ? VISION_PACE.reply : VISION_PACE.idle;
   return Math.max(pace.minIntervalMs, lastDetectMs / pace.maxBusyShare) - lastDetectMs;
 }
