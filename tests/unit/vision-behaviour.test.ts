@@ -143,6 +143,15 @@ describe('WaveRecognizer', () => {
     expect(feed(new WaveRecognizer(), [0.4, 0.6, 0.4, 0.6, 0.4], slow).some((verdict) => verdict.waving)).toBe(false);
   });
 
+  it('calls a palm still only while every position in the window lies within a swing', () => {
+    const wave = new WaveRecognizer();
+    expect(feed(wave, [0.6, 0.61, 0.6], 500).map((verdict) => verdict.still)).toEqual([true, true, true]);
+    // A wave whose last two samples coincide is not still.
+    const waving = feed(new WaveRecognizer(), [0.4, 0.6, 0.4, 0.6, 0.45, 0.46], 500);
+    expect(waving.at(-1)).toMatchObject({ waving: true, still: false });
+    expect(new WaveRecognizer().update(null, 0).still).toBe(false);
+  });
+
   it('stretches its window to a slow loop (seconds a result on a busy CPU)', () => {
     const slowMs = 7000;
     expect(feed(new WaveRecognizer(), [0.4, 0.6, 0.4, 0.6], slowMs).some((verdict) => verdict.waving)).toBe(false);

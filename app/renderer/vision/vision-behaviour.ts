@@ -114,6 +114,11 @@ export interface WaveVerdict {
   waving: boolean;
   /** A new wave: answer it (once per wave, not within the cool-down of the last one). */
   started: boolean;
+  /**
+   * The open palm is held still: every position in the window lies within `WAVE.minSwing` (a palm
+   * that was waving a moment ago is not, even if two samples of the wave happen to coincide).
+   */
+  still: boolean;
 }
 
 /**
@@ -138,16 +143,18 @@ export class WaveRecognizer {
       this.samples = [];
       this.answered = false;
     }
-    if (palmX === null) return { waving: false, started: false };
+    if (palmX === null) return { waving: false, started: false, still: false };
     this.lastPalmAtMs = atMs;
     this.samples.push({ atMs, x: palmX });
     this.samples = this.samples.filter((sample) => atMs - sample.atMs <= windowMs);
-    const waving = swings(this.samples.map((sample) => sample.x)) >= WAVE.minSwings;
-    if (!waving || this.answered) return { waving, started: false };
+    const xs = this.samples.map((sample) => sample.x);
+    const waving = swings(xs) >= WAVE.minSwings;
+    const still = Math.max(...xs) - Math.min(...xs) < WAVE.minSwing;
+    if (!waving || this.answered) return { waving, started: false, still };
     this.answered = true;
-    if (atMs - this.lastStartMs < WAVE.cooldownMs) return { waving, started: false };
+    if (atMs - this.lastStartMs < WAVE.cooldownMs) return { waving, started: false, still };
     this.lastStartMs = atMs;
-    return { waving, started: true };
+    return { waving, started: true, still };
   }
 
   /** The camera went off. */

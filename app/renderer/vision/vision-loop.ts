@@ -287,8 +287,8 @@ export class VisionLoop {
     // A wave is answered when the avatar is silent (the engine greets only then too); during a reply it is no interruption.
     else if (wave.started && sessionId && greet && !this.hooks.inReply()) this.hooks.send({ type: 'vision.arrival', sessionId, reason: 'wave' });
     const speaking = this.hooks.speakingTurnId();
-    // A palm that is waving is a wave, not a raised hand, even in a sample that happens to look still.
-    if (this.palm.update(wave.waving ? null : palmX, speaking)) {
+    // A palm that is waving is a wave, not a raised hand, even when two samples of it happen to coincide.
+    if (this.palm.update(wave.still ? palmX : null, speaking)) {
       this.hooks.stopReply();
       this.set({ palmStops: this.state.palmStops + 1 });
     }
