@@ -5,6 +5,7 @@
  */
 import { ensureAvatarFixtures } from './fixtures/avatar-fixture';
 import { ensureGgufFixture } from './fixtures/gguf-fixture';
+import { ensureHandPhoto } from './fixtures/hand-photo';
 import { ensurePiperVoiceFixture, ensureVoiceFixture } from './fixtures/voice-fixture';
 import { ensureWhisperFixture } from './fixtures/whisper-fixture';
 
@@ -21,6 +22,12 @@ async function main(): Promise<void> {
     const startedMs = performance.now();
     await generator.ensure();
     console.log(`fixture ${generator.name}: ready in ${Math.round(performance.now() - startedMs)} ms`);
+  }
+  // Fetched, not generated: without the npm registry the camera tests that need it skip.
+  try {
+    console.log(`fixture hand photo (fingerpose 0.1.0, npm): ${ensureHandPhoto()}`);
+  } catch (error) {
+    console.warn(`fixture hand photo: not fetched (${error instanceof Error ? error.message : String(error)}); the raised-palm and wave camera tests will skip`);
   }
 }
 

@@ -203,7 +203,7 @@ export function createEngine(config: EngineConfig, hooks: EngineHooks = {}): Eng
         'conversation.new': (message) => sessionFor(message.sessionId)?.newConversation(),
         'conversation.export': (message) => sessionFor(message.sessionId)?.exportConversation(message.format),
         'vision.summary': (message) => sessionFor(message.sessionId)?.setVision(message.summary),
-        'vision.arrival': (message) => sessionFor(message.sessionId)?.greetArrival(),
+        'vision.arrival': (message) => sessionFor(message.sessionId)?.greetArrival(message.reason),
       },
       close(): void {
         connected = false;

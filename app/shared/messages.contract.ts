@@ -88,8 +88,13 @@ export const SettingsSetSchema = z.object({ type: z.literal('settings.set'), set
  */
 export const VisionSummaryMessageSchema = z.object({ type: z.literal('vision.summary'), sessionId: id, summary: VisionSummarySchema.nullable() });
 
-/** Someone came into the camera's view after an absence: the avatar greets them (once) if it is not talking. */
-export const VisionArrivalSchema = z.object({ type: z.literal('vision.arrival'), sessionId: id });
+/**
+ * The camera saw someone to greet: they came into view after an absence (`arrival`), or waved at
+ * the avatar (`wave`). The avatar greets them (once) if it is not talking.
+ */
+export const VisionGreetReasonSchema = z.enum(['arrival', 'wave']);
+export type VisionGreetReason = z.infer<typeof VisionGreetReasonSchema>;
+export const VisionArrivalSchema = z.object({ type: z.literal('vision.arrival'), sessionId: id, reason: VisionGreetReasonSchema.default('arrival') });
 
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   SessionOpenSchema,

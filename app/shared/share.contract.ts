@@ -129,8 +129,19 @@ export const RemoteCaptionSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('caption.ended'), turnId: CaptionId, status: TurnStatusSchema, heardText: CaptionText }),
   /** The avatar's voice was cut: `barge-in` when the talker spoke over it (may follow `caption.ended`). */
   z.strictObject({ type: z.literal('caption.stopped'), turnId: CaptionId, reason: StopReasonSchema }),
+  /** What the pooled renderer's perception loop makes of the talker's camera (sent when it changes; `watching` false: not looking). */
+  z.strictObject({ type: z.literal('remote.vision'), watching: z.boolean(), present: z.boolean(), faces: z.number().int().nonnegative().max(100) }),
 ]);
 export type RemoteCaption = z.infer<typeof RemoteCaptionSchema>;
+
+/**
+ * Talker → its pooled renderer, on the peer's data channel. `talker.camera`: the talker turned its
+ * camera on or off (opt-in, off by default); while on, the video track the talker's page sends on
+ * the same peer connection carries it, and the renderer's perception loop watches it (frames stay
+ * in the pages, nothing is stored).
+ */
+export const TalkerMessageSchema = z.discriminatedUnion('type', [z.strictObject({ type: z.literal('talker.camera'), on: z.boolean() })]);
+export type TalkerMessage = z.infer<typeof TalkerMessageSchema>;
 
 /** Close code for "the viewer cap is reached": the page retries later (RFC 6455 1013, Try Again Later). */
 export const CLOSE_BUSY = 1013;

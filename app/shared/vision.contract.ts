@@ -38,6 +38,18 @@ export const MainFaceSchema = z.object({
 });
 export type MainFace = z.infer<typeof MainFaceSchema>;
 
+/** The hand the loop follows (the hand models run while someone is in view or the avatar speaks). */
+export const SeenHandSchema = z.object({
+  /** Centre of the hand box in the image, 0 (left / top) … 1 (right / bottom), as the camera sees it. */
+  x: unit,
+  y: unit,
+  /** The finger pose is an open palm (all five fingers out; not a V-sign, a point or a thumb up). */
+  openPalm: z.boolean(),
+  /** Raised: above the main face's chin (or anywhere when no face is seen). */
+  raised: z.boolean(),
+});
+export type SeenHand = z.infer<typeof SeenHandSchema>;
+
 /** One result of the perception loop (`vision.state`). */
 export const VisionStateSchema = z.object({
   type: z.literal('vision.state'),
@@ -46,6 +58,8 @@ export const VisionStateSchema = z.object({
   faces: z.number().int().nonnegative().max(100),
   mainFace: MainFaceSchema.nullable(),
   gestures: z.array(VisionGestureSchema).max(8),
+  /** The hand in view; null when none is seen or the hand models did not run on this frame. */
+  hand: SeenHandSchema.nullable(),
   /** When the frame was captured and when its result was ready (page `performance.now()` ms). */
   frameAtMs: z.number().nonnegative(),
   resultAtMs: z.number().nonnegative(),
@@ -120,8 +134,9 @@ export const VisionWorkerRequestSchema = z.discriminatedUnion('type', [
   /** Load the models from `modelBaseUrl` (the app's own files). */
   z.object({ type: z.literal('load'), modelBaseUrl: z.string().min(1).max(2000), backend: VisionBackendSchema }),
   /**
-   * One camera frame (transferred); answered with `vision.state`. `hands`: look for a raised palm
-   * too (the hand models are the dearest; the page asks only while the avatar speaks).
+   * One camera frame (transferred); answered with `vision.state`. `hands`: look for a hand too (the
+   * hand models are the dearest; the page asks while the avatar speaks, for a raised palm, and while
+   * someone is in view, for a wave).
    */
   z.object({ type: z.literal('frame'), frameAtMs: z.number().nonnegative(), hands: z.boolean(), bitmap: z.custom<ImageBitmap>((value) => typeof value === 'object' && value !== null) }),
 ]);

@@ -39,7 +39,7 @@ describe('engine: what the camera sees', () => {
     const client = new TestClient(engine);
     const sessionId = await client.openSession();
     const from = client.messages.length;
-    client.send({ type: 'vision.arrival', sessionId });
+    client.send({ type: 'vision.arrival', sessionId, reason: 'arrival' });
     const ended = await client.turnEnded(sessionId, from);
     expect(ended.status).toBe('complete');
     const started = client.ofTurn('turn.started', ended.turnId);
@@ -51,7 +51,7 @@ describe('engine: what the camera sees', () => {
     const before = client.messages.length;
     client.send({ type: 'user.text', sessionId, text: 'say: One two three four five six seven eight nine ten.' });
     await client.waitFor((m) => m.type === 'reply.delta' && m.sessionId === sessionId, 20_000, before);
-    client.send({ type: 'vision.arrival', sessionId });
+    client.send({ type: 'vision.arrival', sessionId, reason: 'arrival' });
     const reply = await client.turnEnded(sessionId, before);
     expect(reply.status).toBe('complete');
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -62,5 +62,16 @@ describe('engine: what the camera sees', () => {
     const exported = await client.waitFor((m) => m.type === 'conversation.exported' && m.sessionId === sessionId);
     const messages = (JSON.parse((exported as { content: string }).content) as { messages: { role: string; turnId: string; text: string }[] }).messages;
     expect(messages.filter((message) => message.turnId === ended.turnId)).toEqual([expect.objectContaining({ role: 'avatar', text: 'Hello there, nice to see you!' })]);
+  });
+
+  it('answers a wave with a short camera turn of its own cue', async () => {
+    const client = new TestClient(engine);
+    const sessionId = await client.openSession();
+    const from = client.messages.length;
+    client.send({ type: 'vision.arrival', sessionId, reason: 'wave' });
+    const ended = await client.turnEnded(sessionId, from);
+    expect(ended.status).toBe('complete');
+    expect(client.ofTurn('turn.started', ended.turnId)).toEqual([expect.objectContaining({ source: 'camera' })]);
+    expect(ended.replyText).toBe('Hi! I see you waving.');
   });
 });

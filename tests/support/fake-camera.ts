@@ -53,3 +53,50 @@ export function makeFakeCameraClip(path: string, scenes: readonly { scene: Camer
 export function fakeCameraArgs(clipPath: string): string[] {
   return ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${clipPath}`];
 }
+
+/**
+ * What a hand clip shows for a while: the face alone, the face and a raised open palm held still
+ * beside it, or the palm waving (moving side to side, about 0.17 of the image's width, every
+ * `WAVE_PERIOD_SEC`).
+ */
+export type HandScene = 'face' | 'palm' | 'wave';
+
+/** One side-to-side wave of the hand in a `wave` scene. */
+const WAVE_PERIOD_SEC = 1.3;
+/** Tighter than FACE_CROP: the man's own hand (holding chopsticks) would be the hand the models pick. */
+const FACE_ONLY_CROP = 'crop=120:80:389:0,scale=-2:110';
+/**
+ * An open palm made from the hand photo (fingerpose's assets/nocurl.jpg: a hand held up, index
+ * finger out, the others curled): the index finger is copied over the curled ones, so four fingers
+ * stand out. Human's hand models (handtrack, handlandmark-lite) and finger-pose rules name it an
+ * "open palm" (not a V-sign, a point or a thumb up). Scaled to 200 px high.
+ */
+const OPEN_PALM =
+  '[1]split=2[h0][h1];[h1]crop=80:250:175:90,split=3[f1][f2][f3];[f3]scale=68:212[f3s];' +
+  '[h0][f1]overlay=245:100[ha];[ha][f2]overlay=305:120[hb];[hb][f3s]overlay=362:160,crop=300:500:130:85,scale=-2:200';
+
+/**
+ * Writes a Y4M clip of `scenes` (the face on the left; a palm, still or waving, raised on the right)
+ * from @vladmandic/human's sample photo and the hand photo at `handPhoto`.
+ */
+export function makeHandCameraClip(path: string, handPhoto: string, scenes: readonly { scene: HandScene; seconds: number }[], fps = 8): void {
+  if (!FFMPEG) throw new Error(fakeCameraMissingReason()!);
+  const n = scenes.length;
+  const hands = scenes.filter(({ scene }) => scene !== 'face').length;
+  const filters: string[] = [`[0:v]${FACE_ONLY_CROP},split=${n}${scenes.map((_, index) => `[face${index}]`).join('')}`];
+  if (hands > 0) filters.push(`${OPEN_PALM},split=${hands}${Array.from({ length: hands }, (_, index) => `[hand${index}]`).join('')}`);
+  let hand = 0;
+  scenes.forEach(({ scene, seconds }, index) => {
+    filters.push(`color=c=gray:s=${WIDTH_PX}x${HEIGHT_PX}:r=${fps}:d=${seconds}[bg${index}]`);
+    const withFace = `[bg${index}][face${index}]overlay=x=${MARGIN_PX}:y=(H-h)/2:eof_action=repeat`;
+    if (scene === 'face') filters.push(`${withFace}[v${index}]`);
+    else {
+      const x = scene === 'palm' ? 'W*0.55' : `W*(0.535+0.085*sin(2*PI*t/${WAVE_PERIOD_SEC}))`;
+      filters.push(`${withFace}[f${index}]`, `[f${index}][hand${hand++}]overlay=x='${x}':y=10:eof_action=repeat[v${index}]`);
+    }
+  });
+  filters.push(`${scenes.map((_, index) => `[v${index}]`).join('')}concat=n=${n}:v=1:a=0,format=yuv420p[out]`);
+  execFileSync(FFMPEG, ['-loglevel', 'error', '-y', '-i', SAMPLES_JPG, '-i', handPhoto, '-filter_complex', filters.join(';'), '-map', '[out]', '-f', 'yuv4mpegpipe', path], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}

@@ -122,6 +122,33 @@ describe('TtsPlayer', () => {
     expect(player.chunksPlayed).toBe(1);
   });
 
+  it('names the turn being heard from its first sample to the end of its last chunk, not once stopped', () => {
+    const { context, player } = setup();
+    player.enqueue(chunk(0, 0.5, 0.1));
+    player.enqueue(chunk(1, 0.5, 0.1));
+    const startSec = context.starts[0]!.startSec;
+    context.currentTime = startSec + 0.02;
+    player.tick();
+    expect(player.audibleTurnId()).toBeNull();
+    // Heard, and between its chunks too.
+    for (const atSec of [0.05, 0.53, 0.9]) {
+      context.currentTime = startSec + atSec;
+      player.tick();
+      expect(player.audibleTurnId()).toBe('t');
+    }
+    context.currentTime = startSec + 1.1;
+    player.tick();
+    expect(player.audibleTurnId()).toBeNull();
+
+    const stopped = setup();
+    stopped.player.enqueue(chunk(0, 1, 0.1));
+    stopped.context.currentTime = stopped.context.starts[0]!.startSec + 0.3;
+    stopped.player.tick();
+    expect(stopped.player.audibleTurnId()).toBe('t');
+    stopped.player.stop('t');
+    expect(stopped.player.audibleTurnId()).toBeNull();
+  });
+
   it('keys lip-sync to the same clock as the audio', () => {
     const { context, lipSync, player } = setup();
     player.enqueue(chunk(0, 0.5, 0.1));

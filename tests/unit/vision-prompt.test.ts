@@ -13,6 +13,7 @@ const state = (patch: Partial<VisionState> = {}): VisionState => ({
   faces: 1,
   mainFace: { x: 0.3, y: 0.5, size: 0.4, yawRad: 0.05, pitchRad: -0.02, attention: 'at-avatar', expression: 'happy', expressionScore: 0.6 },
   gestures: ['smile'],
+  hand: null,
   frameAtMs: 1000,
   resultAtMs: 1400,
   detectMs: 400,

@@ -1,6 +1,6 @@
 import type { ExportFormat } from '../../shared/conversation.contract';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
-import { MAX_LOADED_ENTRIES, REPLY_OF, type ServerMessage } from '../../shared/messages.contract';
+import { MAX_LOADED_ENTRIES, REPLY_OF, type ServerMessage, type VisionGreetReason } from '../../shared/messages.contract';
 import type { TurnSource, TurnTrace } from '../../shared/trace.contract';
 import type { ChatMessage, VadTune } from '../../shared/worker.contract';
 import { AsyncQueue } from '../pipeline/async-queue';
@@ -16,7 +16,7 @@ import { Turn } from './turn';
 import type { Conversation, ConversationJournal } from './conversation-journal';
 import { exportConversation } from './conversation-export';
 import { restoredHistory } from './llm-window';
-import { ARRIVAL_CUE, visionNote } from './vision-note';
+import { greetingCue, visionNote } from './vision-note';
 import type { VisionSummary } from '../../shared/vision.contract';
 
 const MIC_RATE_HZ = 16000;
@@ -190,15 +190,15 @@ export class Session {
   }
 
   /**
-   * Someone came into the camera's view: the avatar greets them, unless it is talking or listening
-   * already (a greeting never interrupts).
+   * Someone came into the camera's view, or waved at it: the avatar greets them, unless it is
+   * talking or listening already (a greeting never interrupts).
    */
-  greetArrival(): void {
+  greetArrival(reason: VisionGreetReason = 'arrival'): void {
     if (this.turn?.active || this.speech) return;
     const turn = this.createTurn('camera', {});
     this.enqueue(turn, async () => {
       turn.announce();
-      await turn.reply(ARRIVAL_CUE, { record: false });
+      await turn.reply(greetingCue(reason), { record: false });
     });
   }
 

@@ -1,4 +1,5 @@
 import { visionLine, type VisionSummary } from '../../shared/vision.contract';
+import type { VisionGreetReason } from '../../shared/messages.contract';
 import type { ChatMessage } from '../../shared/worker.contract';
 
 /** A summary older than this is not what the avatar sees now (the page refreshes it every few seconds while the camera is on). */
@@ -6,6 +7,14 @@ export const VISION_SUMMARY_MAX_AGE_MS = 15_000;
 
 /** What the LLM is told when the camera sees someone arrive: the avatar speaks first. */
 export const ARRIVAL_CUE = '(Someone has just come into view of your camera. Greet them in one short, friendly sentence.)';
+
+/** What the LLM is told when the person in front of the camera waves at the avatar. */
+export const WAVE_CUE = '(The person in front of your camera is waving at you. Wave back with one short, friendly sentence.)';
+
+/** The cue of a camera greeting. */
+export function greetingCue(reason: VisionGreetReason): string {
+  return reason === 'wave' ? WAVE_CUE : ARRIVAL_CUE;
+}
 
 /** The line a turn's prompt gains from the camera: null with the camera off or a summary gone stale. */
 export function visionNote(summary: VisionSummary | null, receivedAtMs: number, nowMs: number): string | null {

@@ -19,6 +19,7 @@ export function scriptedReply(userText: string, sentences = 3, cameraNote: strin
   if (/^what do you see\??$/i.test(userText.trim())) return cameraNote ?? 'I cannot see you: my camera is off.';
   // The engine's cue when the camera sees someone arrive (engine/conversation/vision-note.ts).
   if (/^\(someone has just come into view/i.test(userText.trim())) return 'Hello there, nice to see you!';
+  if (/^\(the person in front of your camera is waving/i.test(userText.trim())) return 'Hi! I see you waving.';
   const words = userText.replace(/\s+/g, ' ').trim().split(' ').filter(Boolean);
   const echo = words.slice(0, 6).join(' ').replace(/[.!?,;:]+$/, '');
   const parts = [echo ? `You said ${echo}.` : 'You said nothing at all.'];

@@ -94,6 +94,18 @@ export class TtsPlayer {
     return false;
   }
 
+  /**
+   * The turn whose reply is being heard now: its audio has reached the ears and more of it is still
+   * to come (the engine may have ended the turn already: generation is done before playback is).
+   */
+  audibleTurnId(audibleSec = this.audibleTimeSec()): string | null {
+    for (const turn of this.turns.values()) {
+      if (turn.stopped || !turn.scheduled.some((chunk) => chunk.started)) continue;
+      if (turn.scheduled.some((chunk) => audibleSec < chunk.endSec)) return turn.turnId;
+    }
+    return null;
+  }
+
   /** True when audio of `turnId` has reached the ears. */
   hasStarted(turnId: string): boolean {
     return this.turns.get(turnId)?.scheduled.some((chunk) => chunk.started) ?? false;

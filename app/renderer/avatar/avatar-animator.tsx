@@ -57,6 +57,8 @@ function visionDiagnostics(snapshot: VisionSnapshot): VisionDiagnostics {
     lastDetectMs: last ? Math.round(last.detectMs) : null,
     greetingTurns: snapshot.greetingTurns,
     palmStops: snapshot.palmStops,
+    waves: snapshot.waves,
+    handX: last?.hand ? round3(last.hand.x) : null,
   };
 }
 

@@ -1,6 +1,6 @@
 import SimplePeer, { type SimplePeerInstance } from 'simple-peer/simplepeer.min.js';
 import type { ServerMessage } from '../../shared/messages.contract';
-import { SHARE_PRESETS, type IceSettings, type RemoteCaption, type SharePresetName, type ShareServerMessage } from '../../shared/share.contract';
+import { SHARE_PRESETS, TalkerMessageSchema, type IceSettings, type RemoteCaption, type SharePresetName, type ShareServerMessage } from '../../shared/share.contract';
 import { MicCapture } from '../audio/mic-capture';
 import { ShareCompositor } from '../share/share-compositor';
 import { SignalSocket, signalUrl } from '../share/signal-socket';
@@ -46,6 +46,10 @@ interface Talk {
   /** Keeps the remote track flowing into WebAudio (Chromium feeds a remote track to an AudioContext only while a media element plays it). */
   sink: HTMLAudioElement | null;
   replies: Map<string, string>;
+  /** The talker's stream (microphone, and the video track that carries its camera when on). */
+  remote: MediaStream | null;
+  /** The talker turned its camera on (`talker.camera`). */
+  camera: boolean;
 }
 
 /**
@@ -66,6 +70,9 @@ export class RemoteRenderer {
   private readonly mic: MicCapture;
   private readonly socket: SignalSocket;
   private readonly removeEngineListener: () => void;
+  private readonly removeVisionListener: () => void;
+  /** The last `remote.vision` sent to the talker (sent again only when it changes). */
+  private lastVision = '';
   private readonly readyTimer: ReturnType<typeof setInterval>;
   private ice: IceSettings = { iceServers: [], iceTransportPolicy: 'all' };
   private talk: Talk | null = null;
@@ -90,6 +97,7 @@ export class RemoteRenderer {
       },
     });
     this.removeEngineListener = runtime.client.onMessage((message) => this.onEngineMessage(message));
+    this.removeVisionListener = runtime.vision.subscribe(() => this.reportVision());
     this.socket = new SignalSocket(signalUrl(window.location, 'renderer', options.token), {
       message: (message) => this.onSignal(message),
       status: (open) => {
@@ -107,6 +115,7 @@ export class RemoteRenderer {
     this.endTalk();
     this.socket.close();
     this.removeEngineListener();
+    this.removeVisionListener();
     this.removeAudioTap();
     this.audioDestination.disconnect();
     this.compositor.dispose();
@@ -161,7 +170,7 @@ export class RemoteRenderer {
       stream: this.stream,
       config: { iceServers: this.ice.iceServers, iceTransportPolicy: this.ice.iceTransportPolicy },
     });
-    const talk: Talk = { talkerId, peer, sink: null, replies: new Map() };
+    const talk: Talk = { talkerId, peer, sink: null, replies: new Map(), remote: null, camera: false };
     this.talk = talk;
     this.update({ state: 'talking', talkerId, talks: this.status.talks + 1, error: null });
     this.options.runtime.player.resume();
@@ -173,6 +182,7 @@ export class RemoteRenderer {
     // Keep the face sharp: resolution over frame rate, and a bitrate ceiling that allows it.
     peer._pc.addEventListener('signalingstatechange', () => void tuneVideoSenders(peer._pc, this.options.preset, 'maintain-resolution'));
     peer.on('stream', (remote) => this.hear(talk, remote));
+    peer.on('data', (data) => this.onTalkerData(talk, typeof data === 'string' ? data : new TextDecoder().decode(data)));
     peer.on('connect', () => {
       const sessionId = this.options.runtime.store.getSnapshot().sessionId;
       if (sessionId) this.caption({ type: 'remote.session', sessionId });
@@ -185,9 +195,12 @@ export class RemoteRenderer {
     });
   }
 
-  /** The talker's microphone becomes this page's microphone. */
+  /** The talker's microphone becomes this page's microphone (and its camera, once turned on, this page's camera). */
   private hear(talk: Talk, remote: MediaStream): void {
-    if (this.talk !== talk || remote.getAudioTracks().length === 0) return;
+    if (this.talk !== talk) return;
+    talk.remote = remote;
+    if (talk.camera) this.watchCamera(talk);
+    if (remote.getAudioTracks().length === 0) return;
     const sink = new Audio();
     sink.muted = true;
     sink.srcObject = remote;
@@ -196,11 +209,45 @@ export class RemoteRenderer {
     void this.mic.start(remote);
   }
 
+  /** A message from the talker's page: its camera on or off (opt-in there). */
+  private onTalkerData(talk: Talk, text: string): void {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return;
+    }
+    const message = TalkerMessageSchema.safeParse(raw);
+    if (!message.success || this.talk !== talk) return;
+    talk.camera = message.data.on;
+    if (talk.camera) this.watchCamera(talk);
+    else this.options.runtime.vision.stop();
+  }
+
+  /** The perception loop watches the talker's video track (frames stay in this page; nothing is stored). */
+  private watchCamera(talk: Talk): void {
+    if (!talk.remote || talk.remote.getVideoTracks().length === 0) return;
+    void this.options.runtime.vision.watch(talk.remote);
+  }
+
+  /** Tells the talker what the avatar makes of its camera, when that changes. */
+  private reportVision(): void {
+    const snapshot = this.options.runtime.vision.getSnapshot();
+    const caption: RemoteCaption = { type: 'remote.vision', watching: snapshot.active, present: snapshot.last?.present ?? false, faces: snapshot.last?.faces ?? 0 };
+    const key = JSON.stringify(caption);
+    if (key === this.lastVision || !this.talk?.peer.connected) return;
+    this.lastVision = key;
+    this.caption(caption);
+  }
+
   /** Ends the current talk and resets for the next: new engine session, no playback left over. */
   private endTalk(): void {
     const talk = this.talk;
     if (!talk) return;
     this.talk = null;
+    // The talker's camera goes with the talker.
+    this.options.runtime.vision.stop();
+    this.lastVision = '';
     talk.peer.destroy();
     this.mic.stop();
     if (talk.sink) talk.sink.srcObject = null;

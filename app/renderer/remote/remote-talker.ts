@@ -1,5 +1,5 @@
 import type { TurnStatus } from '../../shared/messages.contract';
-import { RemoteCaptionSchema, type RemoteCaption } from '../../shared/share.contract';
+import { RemoteCaptionSchema, type RemoteCaption, type TalkerMessage } from '../../shared/share.contract';
 import { describeMicError } from '../audio/mic-capture';
 import { signalUrl } from '../share/signal-socket';
 import { ShareViewer } from '../view/share-viewer';
@@ -17,6 +17,10 @@ export interface TalkStatus {
   turns: TurnStatus[];
   /** Times the talker cut the avatar's voice by speaking over it. */
   bargeIns: number;
+  /** The talker's camera (opt-in: off until the talker turns it on). */
+  camera: 'off' | 'on' | 'failed';
+  /** What the avatar's perception loop makes of the camera (`remote.vision`). */
+  seen: { watching: boolean; present: boolean; faces: number };
   error: string | null;
 }
 
@@ -49,7 +53,17 @@ function captionBox(): HTMLDivElement {
  * the page's talk token (page-token.ts).
  */
 export async function startRemoteTalk(params: URLSearchParams, token: string, video: HTMLVideoElement): Promise<void> {
-  let status: TalkStatus = { microphone: 'asking', sessionId: null, heard: [], reply: '', turns: [], bargeIns: 0, error: null };
+  let status: TalkStatus = {
+    microphone: 'asking',
+    sessionId: null,
+    heard: [],
+    reply: '',
+    turns: [],
+    bargeIns: 0,
+    camera: 'off',
+    seen: { watching: false, present: false, faces: 0 },
+    error: null,
+  };
   // Errors (busy, no microphone) always show: this page has no other UI. The conversation only with captions=1.
   const captions = params.get('captions') === '1';
   const box = captionBox();
@@ -90,11 +104,22 @@ export async function startRemoteTalk(params: URLSearchParams, token: string, vi
       case 'caption.stopped':
         if (caption.reason === 'barge-in') update({ bargeIns: status.bargeIns + 1 });
         return;
+      case 'remote.vision':
+        update({ seen: { watching: caption.watching, present: caption.present, faces: caption.faces } });
+        return;
     }
   };
+  const camera = new TalkerCamera((state, error) => {
+    update({ camera: state, ...(error ? { error } : {}) });
+    viewer.send(JSON.stringify({ type: 'talker.camera', on: state === 'on' } satisfies TalkerMessage));
+    void viewer.setVideoTrack(camera.track());
+  });
   const micError = status.error;
-  new ShareViewer(signalUrl(window.location, 'talker', token), video, {
+  const viewer = new ShareViewer(signalUrl(window.location, 'talker', token), video, {
     microphone,
+    video: () => camera.track(),
+    // A new connection (a rejoin) hears the camera's state again.
+    onConnect: () => viewer.send(JSON.stringify({ type: 'talker.camera', on: camera.on } satisfies TalkerMessage)),
     onError: (message) => update({ error: message ?? micError }),
     onData: (text) => {
       let raw: unknown;
@@ -107,4 +132,62 @@ export async function startRemoteTalk(params: URLSearchParams, token: string, vi
       if (parsed.success) onCaption(parsed.data);
     },
   });
+}
+
+/**
+ * The talker's camera toggle (a button, off by default: opt-in). On: the camera's video track
+ * replaces the blank one the page sends on the peer connection; off: the camera is released and the
+ * blank track goes back. The avatar's page analyses the frames and keeps none.
+ */
+class TalkerCamera {
+  private readonly blank: MediaStreamTrack;
+  private camera: MediaStreamTrack | null = null;
+  private readonly button: HTMLButtonElement;
+  on = false;
+
+  constructor(private readonly changed: (state: 'off' | 'on' | 'failed', error: string | null) => void) {
+    const canvas = document.createElement('canvas');
+    canvas.width = 2;
+    canvas.height = 2;
+    // A track that sends no frames (frame rate 0 and never asked for one).
+    this.blank = canvas.captureStream(0).getVideoTracks()[0]!;
+    this.button = document.createElement('button');
+    this.button.type = 'button';
+    this.button.style.cssText = 'position:fixed;top:12px;right:12px;padding:.4em .8em;font:15px system-ui,sans-serif;border-radius:6px;border:0;cursor:pointer';
+    this.button.addEventListener('click', () => void this.toggle());
+    this.render();
+    document.body.append(this.button);
+  }
+
+  /** The video track to send now. */
+  track(): MediaStreamTrack {
+    return this.camera ?? this.blank;
+  }
+
+  private render(): void {
+    this.button.textContent = this.on ? 'Camera on: the avatar sees you' : 'Camera off';
+    this.button.setAttribute('aria-pressed', String(this.on));
+    this.button.style.background = this.on ? '#c0392b' : '#444';
+    this.button.style.color = '#fff';
+  }
+
+  private async toggle(): Promise<void> {
+    if (this.on) {
+      this.camera?.stop();
+      this.camera = null;
+      this.on = false;
+      this.render();
+      this.changed('off', null);
+      return;
+    }
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
+      this.camera = stream.getVideoTracks()[0] ?? null;
+      this.on = this.camera !== null;
+      this.render();
+      this.changed(this.on ? 'on' : 'failed', this.on ? null : 'The camera gave no video.');
+    } catch (error) {
+      this.changed('failed', `Camera: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
 }

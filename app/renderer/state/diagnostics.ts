@@ -64,6 +64,10 @@ export interface VisionDiagnostics {
   lastDetectMs: number | null;
   greetingTurns: number;
   palmStops: number;
+  /** Waves recognised. */
+  waves: number;
+  /** The hand's centre in the image (0 left … 1 right), null when no hand is seen. */
+  handX: number | null;
 }
 
 /** The `mic` part of the diagnostics. */

@@ -93,11 +93,12 @@ export function createRuntime(): Runtime {
     {
       sessionId: () => store.getSnapshot().sessionId,
       send: (message) => client.send(message),
+      // The reply being heard, also after the engine ended its turn (generation ends before playback does).
       speakingTurnId: () => {
         const turnId = store.getSnapshot().activeTurnId;
-        return turnId !== null && player.hasStarted(turnId) ? turnId : null;
+        return turnId !== null && player.hasStarted(turnId) ? turnId : player.audibleTurnId();
       },
-      inReply: () => store.getSnapshot().activeTurnId !== null,
+      inReply: () => store.getSnapshot().activeTurnId !== null || player.audibleTurnId() !== null,
       awaitingFirstAudio: () => {
         const turnId = store.getSnapshot().activeTurnId;
         return turnId !== null && !player.hasStarted(turnId);

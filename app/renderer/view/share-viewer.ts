@@ -13,6 +13,14 @@ export interface ViewerStatus {
 /** Remote talk (`&talk=1`): the viewer's microphone goes to the avatar, captions come back. */
 export interface ViewerTalkOptions {
   microphone?: MediaStream;
+  /**
+   * The video the talker sends on the same peer connection: its camera while the talker has it on,
+   * else a blank track that sends no frames (so turning the camera on needs no renegotiation, only
+   * `setVideoTrack`). Absent: no video goes back.
+   */
+  video?: () => MediaStreamTrack;
+  /** The data channel opened (the talker re-sends its camera state on every new connection). */
+  onConnect?: () => void;
   /** Text from the sender's data channel (remote talk captions). */
   onData?: (text: string) => void;
   /** A refusal from the engine (busy) or null once a stream plays, for the talker to read. */
@@ -81,15 +89,19 @@ export class ShareViewer {
 
   private newPeer(): void {
     this.dropPeer();
+    const video = this.talk.video?.();
+    const outgoing = this.talk.microphone || video ? new MediaStream([...(this.talk.microphone?.getTracks() ?? []), ...(video ? [video] : [])]) : undefined;
     const peer = new SimplePeer({
       initiator: false,
       trickle: true,
-      stream: this.talk.microphone,
+      stream: outgoing,
       config: { iceServers: this.ice.iceServers, iceTransportPolicy: this.ice.iceTransportPolicy },
     });
     this.peer = peer;
     const onData = this.talk.onData;
     if (onData) peer.on('data', (data) => onData(typeof data === 'string' ? data : new TextDecoder().decode(data)));
+    const onConnect = this.talk.onConnect;
+    if (onConnect) peer.on('connect', () => onConnect());
     this.publish({ state: 'negotiating', error: null });
     peer.on('signal', (data) => this.socket.send({ type: 'signal', data: data as never }));
     peer.on('stream', (stream) => {
@@ -110,6 +122,17 @@ export class ShareViewer {
     };
     peer.on('close', failed);
     peer.on('error', failed);
+  }
+
+  /** Text to the sender on the data channel (dropped while no connection is up). */
+  send(text: string): void {
+    if (this.peer?.connected) this.peer.send(text);
+  }
+
+  /** Swaps the video the talker sends (camera ↔ blank) on the live connection, without renegotiating. */
+  async setVideoTrack(track: MediaStreamTrack): Promise<void> {
+    const sender = this.peer?._pc.getSenders().find((candidate) => candidate.track?.kind === 'video');
+    await sender?.replaceTrack(track);
   }
 
   private dropPeer(): void {

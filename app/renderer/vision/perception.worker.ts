@@ -3,6 +3,7 @@ import {
   ExpressionSchema,
   VisionWorkerRequestSchema,
   type MainFace,
+  type SeenHand,
   type VisionGesture,
   type VisionBackend,
   type VisionState,
@@ -77,13 +78,21 @@ function mainFaceOf(faces: readonly FaceResult[], result: Result): MainFace | nu
   };
 }
 
-/** A raised open palm: the finger pose says open palm, and the hand is not below the face's chin. */
-function raisedOpenPalm(result: Result, face: MainFace | null): boolean {
-  return result.hand.some((hand: HandResult, index) => {
-    const open = result.gesture.some((gesture) => 'hand' in gesture && gesture.hand === index && (gesture.gesture as string) === 'open palm');
-    const handTop = hand.boxRaw[1];
-    return open && (face === null || handTop < face.y + face.size / 2);
-  });
+/** Finger poses Human may name beside "open palm" for a hand that is not one (its open-palm rule is loose: a V-sign passes it). */
+const NOT_OPEN_PALM = new Set(['victory', 'thumbs up', 'point', 'middle finger']);
+
+/** The most confident hand: where it is, whether it is an open palm, and whether it is raised (its top above the face's chin). */
+function seenHand(result: Result, face: MainFace | null): SeenHand | null {
+  const index = result.hand.reduce<number>((best, hand, at) => (best < 0 || hand.score > result.hand[best]!.score ? at : best), -1);
+  if (index < 0) return null;
+  const hand: HandResult = result.hand[index]!;
+  const poses = result.gesture.filter((gesture) => 'hand' in gesture && gesture.hand === index).map((gesture) => gesture.gesture as string);
+  const openPalm = poses.includes('open palm') && !poses.some((pose) => NOT_OPEN_PALM.has(pose));
+  const [x, y, width, height] = hand.boxRaw;
+  // The mean of the landmarks (the box's width jumps with the finger poses it is fitted to).
+  const points = hand.keypoints;
+  const centreX = points.length > 0 && result.width > 0 ? points.reduce((sum, point) => sum + point[0], 0) / points.length / result.width : x + width / 2;
+  return { x: clamp01(centreX), y: clamp01(y + height / 2), openPalm, raised: face === null || y < face.y + face.size / 2 };
 }
 
 function stateOf(result: Result, frameAtMs: number, detectMs: number): VisionState {
@@ -91,13 +100,15 @@ function stateOf(result: Result, frameAtMs: number, detectMs: number): VisionSta
   const mainFace = mainFaceOf(faces, result);
   const gestures: VisionGesture[] = [];
   if (mainFace && mainFace.expression === 'happy' && mainFace.expressionScore >= SMILE_MIN_SCORE) gestures.push('smile');
-  if (raisedOpenPalm(result, mainFace)) gestures.push('open-palm');
+  const hand = seenHand(result, mainFace);
+  if (hand?.openPalm && hand.raised) gestures.push('open-palm');
   return {
     type: 'vision.state',
     present: faces.length > 0,
     faces: Math.min(100, faces.length),
     mainFace,
     gestures,
+    hand,
     frameAtMs,
     resultAtMs: frameAtMs + detectMs,
     detectMs,

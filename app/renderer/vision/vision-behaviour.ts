@@ -66,18 +66,25 @@ export class PresenceTracker {
 export const PALM_STOP_RESULTS = 2;
 
 /**
- * A raised open palm while the avatar speaks stops it, like speech over it: after
- * `PALM_STOP_RESULTS` results in a row show the palm during the same reply, once per reply.
+ * A raised open palm held up while the avatar speaks stops it, like speech over it: after
+ * `PALM_STOP_RESULTS` results in a row show the palm during the same reply, held still (a palm
+ * that moves side to side by a wave's swing is a wave, which does not interrupt), once per reply.
+ * `palmX`: the raised open palm's centre in the image (0..1), null when none is seen.
  */
 export class PalmStop {
   private streak = 0;
   private streakTurnId: string | null = null;
   private stoppedTurnId: string | null = null;
+  private lastX: number | null = null;
 
   /** One perception result; true when the reply `speakingTurnId` (null: the avatar is silent) should stop now. */
-  update(openPalm: boolean, speakingTurnId: string | null): boolean {
-    if (!openPalm || speakingTurnId === null) {
-      this.streak = 0;
+  update(palmX: number | null, speakingTurnId: string | null): boolean {
+    const moved = palmX !== null && this.lastX !== null && Math.abs(palmX - this.lastX) >= WAVE.minSwing;
+    this.lastX = palmX;
+    if (palmX === null || speakingTurnId === null || moved) {
+      // A moving palm starts a new streak from this result.
+      this.streak = palmX !== null && speakingTurnId !== null ? 1 : 0;
+      this.streakTurnId = speakingTurnId;
       return false;
     }
     // Only palms seen during this reply count towards stopping it.
@@ -91,14 +98,112 @@ export class PalmStop {
 }
 
 /**
+ * What makes a wave: an open palm moving side to side, swinging at least `minSwing` of the image's
+ * width each way, `minSwings` swings (two reversals: there, back, there again) within `windowMs`;
+ * a gap of `maxGapMs` without an open palm ends it. The window is wide because this CPU analyses a
+ * frame or two a second: a wave is seen as a few samples of the hand's position, not its path. On
+ * a slower loop (a busy CPU: seconds a frame) the window and the gap stretch to `windowResults`
+ * and 2.5 results.
+ * After a wave, the next one counts only once the hand has gone (`maxGapMs`) and `cooldownMs` has passed.
+ */
+export const WAVE = { minSwing: 0.06, minSwings: 3, windowMs: 8_000, windowResults: 5, maxGapMs: 2_500, cooldownMs: 15_000 } as const;
+
+/** The recogniser's verdict on one result. */
+export interface WaveVerdict {
+  /** The hand is waving now (the `wave` gesture). */
+  waving: boolean;
+  /** A new wave: answer it (once per wave, not within the cool-down of the last one). */
+  started: boolean;
+  /**
+   * The open palm is held still: every position in the window lies within `WAVE.minSwing` (a palm
+   * that was waving a moment ago is not, even if two samples of the wave happen to coincide).
+   */
+  still: boolean;
+}
+
+/**
+ * Recognises a wave from successive perception results: tracks the open palm's x, counts swings
+ * (moves of at least `WAVE.minSwing` in alternating directions) within the window.
+ */
+export class WaveRecognizer {
+  private samples: { atMs: number; x: number }[] = [];
+  private lastPalmAtMs = -Infinity;
+  /** The current wave was answered (or fell in the cool-down): no new one until the hand goes. */
+  private answered = false;
+  private lastStartMs = -Infinity;
+
+  /**
+   * One result: the open palm's x (0..1), null when no open palm is seen; `atMs` in result order;
+   * `intervalMs`: the loop's time between results lately (0: unknown).
+   */
+  update(palmX: number | null, atMs: number, intervalMs = 0): WaveVerdict {
+    const windowMs = Math.max(WAVE.windowMs, WAVE.windowResults * intervalMs);
+    const gapMs = Math.max(WAVE.maxGapMs, 2.5 * intervalMs);
+    if (atMs - this.lastPalmAtMs > gapMs) {
+      this.samples = [];
+      this.answered = false;
+    }
+    if (palmX === null) return { waving: false, started: false, still: false };
+    this.lastPalmAtMs = atMs;
+    this.samples.push({ atMs, x: palmX });
+    this.samples = this.samples.filter((sample) => atMs - sample.atMs <= windowMs);
+    const xs = this.samples.map((sample) => sample.x);
+    const waving = swings(xs) >= WAVE.minSwings;
+    const still = Math.max(...xs) - Math.min(...xs) < WAVE.minSwing;
+    if (!waving || this.answered) return { waving, started: false, still };
+    this.answered = true;
+    if (atMs - this.lastStartMs < WAVE.cooldownMs) return { waving, started: false, still };
+    this.lastStartMs = atMs;
+    return { waving, started: true, still };
+  }
+
+  /** The camera went off. */
+  reset(): void {
+    this.samples = [];
+    this.lastPalmAtMs = -Infinity;
+    this.answered = false;
+  }
+}
+
+/** Swings of at least `WAVE.minSwing` in alternating directions in a sequence of positions. */
+export function swings(xs: readonly number[]): number {
+  let count = 0;
+  let direction = 0;
+  const anchor = xs[0] ?? 0;
+  let extreme = anchor;
+  for (const x of xs.slice(1)) {
+    if (direction === 0) {
+      if (Math.abs(x - anchor) >= WAVE.minSwing) {
+        direction = Math.sign(x - anchor);
+        extreme = x;
+        count = 1;
+      }
+      continue;
+    }
+    if ((x - extreme) * direction > 0) extreme = x;
+    else if (Math.abs(x - extreme) >= WAVE.minSwing) {
+      direction = -direction;
+      extreme = x;
+      count += 1;
+    }
+  }
+  return count;
+}
+
+/**
  * Time between camera frames: a few per second while idle, fewer during a reply (the CPU is busy
  * generating, speaking and animating), and the share of time spent detecting: at most half while
  * idle, a quarter during a reply, however slow the machine.
  */
 export const VISION_PACE = { idle: { minIntervalMs: 350, maxBusyShare: 0.5 }, reply: { minIntervalMs: 1500, maxBusyShare: 0.25 } } as const;
 
-/** The wait before the next frame, after a detection that took `lastDetectMs`. */
-export function nextFrameDelayMs(inReply: boolean, lastDetectMs: number): number {
+/**
+ * The wait before the next frame, after a detection that took `lastDetectMs`. `handUp`: a raised
+ * open palm is in view: the next frame follows at the idle pace's shortest interval, whatever the
+ * CPU share, to confirm a palm that stops a reply, or follow a wave, within a few results.
+ */
+export function nextFrameDelayMs(inReply: boolean, lastDetectMs: number, handUp = false): number {
+  if (handUp) return Math.max(0, VISION_PACE.idle.minIntervalMs - lastDetectMs);
   const pace = inReply ? VISION_PACE.reply : VISION_PACE.idle;
   return Math.max(pace.minIntervalMs, lastDetectMs / pace.maxBusyShare) - lastDetectMs;
 }

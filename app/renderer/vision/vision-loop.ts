@@ -7,7 +7,7 @@ import {
   type VisionSummary,
   type VisionWorkerRequest,
 } from '../../shared/vision.contract';
-import { eyeContactTarget, nextFrameDelayMs, PalmStop, PresenceTracker, type LookTarget } from './vision-behaviour';
+import { eyeContactTarget, nextFrameDelayMs, PalmStop, PresenceTracker, WaveRecognizer, type LookTarget } from './vision-behaviour';
 
 /** Where the models are, next to the page (scripts/vite-vision-models.ts copies them into the build). */
 const MODELS_URL = new URL('vision-models/', window.location.href).href;
@@ -36,6 +36,8 @@ export interface VisionSnapshot {
   greetingTurns: number;
   /** Replies a raised palm stopped. */
   palmStops: number;
+  /** Waves recognised (each answered with a greeting when the avatar was silent). */
+  waves: number;
   error: string | null;
 }
 
@@ -66,6 +68,7 @@ const INITIAL: VisionSnapshot = {
   last: null,
   greetingTurns: 0,
   palmStops: 0,
+  waves: 0,
   error: null,
 };
 
@@ -84,11 +87,16 @@ export class VisionLoop {
   private worker: Worker | null = null;
   private ready: Promise<void> | null = null;
   private stream: MediaStream | null = null;
+  /** The page opened the camera (its tracks stop with the loop), rather than watching a remote one. */
+  private ownsStream = true;
   private video: HTMLVideoElement | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private inFlight = false;
   private readonly presence = new PresenceTracker(ARRIVAL_MIN_ABSENCE_MS);
   private readonly palm = new PalmStop();
+  private readonly wave = new WaveRecognizer();
+  private lastResultAtMs: number | null = null;
+  private resultIntervalMs = 0;
   private lastSummary = '';
   private lastSummaryAtMs = 0;
   /** Where the avatar should look (the main face), null when nobody is seen or the camera is off. */
@@ -117,23 +125,40 @@ export class VisionLoop {
 
   /** Turns the camera on (`deviceId` null: the system's default camera) and the loop with it. */
   async start(deviceId: string | null): Promise<void> {
+    await this.begin(
+      () =>
+        navigator.mediaDevices.getUserMedia({
+          video: { ...(deviceId ? { deviceId: { exact: deviceId } } : {}), width: { ideal: 640 }, height: { ideal: 480 } },
+          audio: false,
+        }),
+      true,
+    );
+  }
+
+  /**
+   * Watches a camera the page does not own (a remote talker's video track on the peer connection)
+   * with the same loop; `stop` leaves its tracks to their owner.
+   */
+  async watch(stream: MediaStream): Promise<void> {
+    await this.begin(() => Promise.resolve(stream), false);
+  }
+
+  private async begin(open: () => Promise<MediaStream>, owned: boolean): Promise<void> {
     if (this.state.active) return;
     const run = ++this.run;
     this.set({ active: true, error: null, status: this.state.status === 'ready' ? 'ready' : 'loading' });
     try {
-      const stream = await navigator.mediaDevices.getUserMedia({
-        video: { ...(deviceId ? { deviceId: { exact: deviceId } } : {}), width: { ideal: 640 }, height: { ideal: 480 } },
-        audio: false,
-      });
+      const stream = await open();
       if (run !== this.run) {
-        for (const track of stream.getTracks()) track.stop();
+        if (owned) for (const track of stream.getTracks()) track.stop();
         return;
       }
       this.stream = stream;
+      this.ownsStream = owned;
       const video = document.createElement('video');
       video.muted = true;
       video.playsInline = true;
-      video.srcObject = stream;
+      video.srcObject = new MediaStream(stream.getVideoTracks());
       await video.play();
       this.video = video;
       await this.loadModels();
@@ -151,11 +176,14 @@ export class VisionLoop {
     this.run += 1;
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const track of this.stream?.getTracks() ?? []) track.stop();
+    if (this.ownsStream) for (const track of this.stream?.getTracks() ?? []) track.stop();
     this.stream = null;
     if (this.video) this.video.srcObject = null;
     this.video = null;
     this.presence.reset();
+    this.wave.reset();
+    this.lastResultAtMs = null;
+    this.resultIntervalMs = 0;
     this.lookTarget = null;
     this.smiling = false;
     this.sendSummary(null);
@@ -229,7 +257,10 @@ export class VisionLoop {
       return;
     }
     this.inFlight = true;
-    this.post({ type: 'frame', frameAtMs: performance.now(), hands: this.hooks.speakingTurnId() !== null, bitmap }, [bitmap]);
+    // Hands while the avatar speaks (a raised palm stops it) and while someone is in view (a wave is answered).
+    const last = this.state.last;
+    const hands = this.hooks.speakingTurnId() !== null || last?.present === true || last?.hand != null;
+    this.post({ type: 'frame', frameAtMs: performance.now(), hands, bitmap }, [bitmap]);
   }
 
   private onResult(result: VisionState | null): void {
@@ -237,17 +268,27 @@ export class VisionLoop {
     const run = this.run;
     if (!this.state.active) return;
     const detectMs = result?.detectMs ?? 0;
-    this.schedule(nextFrameDelayMs(this.hooks.inReply(), detectMs), run);
+    const palmX = result?.hand?.openPalm && result.hand.raised ? result.hand.x : null;
+    this.schedule(nextFrameDelayMs(this.hooks.inReply(), detectMs, palmX !== null), run);
     if (!result) return;
-    const state: VisionState = { ...result, resultAtMs: performance.now() };
+    const resultAtMs = performance.now();
+    // The loop's recent time between results (smoothed): a slow loop stretches the wave's window.
+    if (this.lastResultAtMs !== null) this.resultIntervalMs = this.resultIntervalMs === 0 ? resultAtMs - this.lastResultAtMs : 0.7 * this.resultIntervalMs + 0.3 * (resultAtMs - this.lastResultAtMs);
+    this.lastResultAtMs = resultAtMs;
+    const wave = this.wave.update(palmX, resultAtMs, this.resultIntervalMs);
+    const state: VisionState = { ...result, gestures: wave.waving ? [...result.gestures, 'wave'] : result.gestures, resultAtMs };
     this.lookTarget = state.mainFace ? eyeContactTarget(state.mainFace) : null;
     this.smiling = state.gestures.includes('smile');
-    this.set({ last: state, framesProcessed: this.state.framesProcessed + 1 });
+    this.set({ last: state, framesProcessed: this.state.framesProcessed + 1, waves: this.state.waves + (wave.started ? 1 : 0) });
 
     const sessionId = this.hooks.sessionId();
-    if (this.presence.update(state.present, state.resultAtMs) && sessionId && this.hooks.greetOnArrival()) this.hooks.send({ type: 'vision.arrival', sessionId });
+    const greet = this.hooks.greetOnArrival();
+    if (this.presence.update(state.present, state.resultAtMs) && sessionId && greet) this.hooks.send({ type: 'vision.arrival', sessionId, reason: 'arrival' });
+    // A wave is answered when the avatar is silent (the engine greets only then too); during a reply it is no interruption.
+    else if (wave.started && sessionId && greet && !this.hooks.inReply()) this.hooks.send({ type: 'vision.arrival', sessionId, reason: 'wave' });
     const speaking = this.hooks.speakingTurnId();
-    if (this.palm.update(state.gestures.includes('open-palm'), speaking)) {
+    // A palm that is waving is a wave, not a raised hand, even when two samples of it happen to coincide.
+    if (this.palm.update(wave.still ? palmX : null, speaking)) {
       this.hooks.stopReply();
       this.set({ palmStops: this.state.palmStops + 1 });
     }
