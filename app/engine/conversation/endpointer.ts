@@ -1,6 +1,6 @@
 import { concatPcm, rmsOf, samplesToMs } from '../../shared/audio/pcm';
 import type { VadEventKind } from '../../shared/worker.contract';
-import type { VadOutput } from '../pipeline/vad.stage';
+import type { MicFrame, VadOutput } from '../pipeline/vad.stage';
 
 const MIC_RATE_HZ = 16000;
 /** A frame counts as speech while it is within -20 dB of the utterance's loudest frame. */
@@ -38,6 +38,8 @@ export interface EndOfTurnConfig {
   completeThreshold: number;
   /** After an "incomplete" verdict, silence this long (from the speech end) ends the turn anyway. */
   maxPauseMs: number;
+  /** The session's: a voice verdict this sure ends the turn before the pause's words are in (undefined: never). */
+  voiceAloneThreshold?: number | undefined;
 }
 
 /** One utterance as the session sees it while it lasts. */
@@ -58,6 +60,8 @@ export interface EndedUtterance extends UtteranceInfo {
   endpointMs: number;
   /** The words of `pcm`, when they were already transcribed to judge the pause. */
   transcript?: string | undefined;
+  /** The words of `pcm` still being transcribed since the pause (undefined in the end: transcribe again). */
+  transcriptLater?: Promise<string | undefined> | undefined;
 }
 
 /** The session's judgement of a pause: the end-of-turn model's, with the words heard so far when it had them. */
@@ -67,6 +71,8 @@ export interface EndOfTurnVerdict {
   completeProbability: number;
   /** The turn so far, transcribed at the pause (reused by the turn when nothing was said after it). */
   transcript?: string | undefined;
+  /** Complete before the words were in: the pause's transcription still under way, for the turn to take. */
+  transcriptLater?: Promise<string | undefined> | undefined;
   /** Incomplete only: the pause ends the turn after this much silence instead of `maxPauseMs`. */
   maxPauseMs?: number | undefined;
 }
@@ -81,9 +87,9 @@ export interface EndpointerHooks {
   /**
    * Voice over the avatar before the VAD confirms speech (its first syllable, a quarter second
    * earlier): the session may lower the avatar's voice at once. Followed by `speechStart`, or by
-   * `voiceOnsetEnded` when the sound faded without becoming speech.
+   * `voiceOnsetEnded` when the sound faded without becoming speech. `frame` is the one whose verdict it was.
    */
-  voiceOnset?(): void;
+  voiceOnset?(frame: MicFrame): void;
   voiceOnsetEnded?(): void;
   /** Speech over the avatar lasted `minBargeInSpeechMs`: stop the avatar. */
   bargeIn(utterance: UtteranceInfo): void;
@@ -221,7 +227,7 @@ export class Endpointer {
     }
     if (!utterance) {
       this.keepPreroll(frame.pcm);
-      this.trackOnset(probability >= 0.5, frameEndMs, nowMs);
+      this.trackOnset(probability >= 0.5, frame, frameEndMs, nowMs);
       return;
     }
     // Speech was confirmed: the session's speechStart took over what the onset began.
@@ -267,11 +273,11 @@ export class Endpointer {
   }
 
   /** Voice before speech is confirmed, over the avatar only (elsewhere the VAD's speech-start is soon enough). */
-  private trackOnset(voiced: boolean, frameEndMs: number, nowMs: number): void {
+  private trackOnset(voiced: boolean, frame: MicFrame, frameEndMs: number, nowMs: number): void {
     if (voiced && this.onsetVoicedUntilMs === undefined) {
       if (!this.hooks.voiceOnset || !this.hooks.avatarSpeakingAt(nowMs)) return;
       this.onsetVoicedUntilMs = frameEndMs;
-      this.hooks.voiceOnset();
+      this.hooks.voiceOnset(frame);
     } else if (voiced) {
       this.onsetVoicedUntilMs = frameEndMs;
     } else if (this.onsetVoicedUntilMs !== undefined && frameEndMs - this.onsetVoicedUntilMs >= ONSET_GIVE_UP_MS) {
@@ -302,7 +308,7 @@ export class Endpointer {
       if (this.utterance !== utterance || utterance.pendingEnd !== pending) return; // the user went on, or it ended otherwise
       pending.transcript = verdict.transcript;
       if (verdict.complete) {
-        this.end(utterance, pending.endStreamMs, pending.speechEndMs, performance.now(), pending.transcript);
+        this.end(utterance, pending.endStreamMs, pending.speechEndMs, performance.now(), pending.transcript, verdict.transcriptLater);
       } else {
         pending.verdict = 'incomplete';
         if (verdict.maxPauseMs !== undefined) pending.holdMs = Math.min(pending.holdMs, verdict.maxPauseMs);
@@ -339,7 +345,7 @@ export class Endpointer {
     }
   }
 
-  private end(utterance: UtteranceState, endStreamMs: number, speechEndMs: number, endpointMs: number, transcript?: string): void {
+  private end(utterance: UtteranceState, endStreamMs: number, speechEndMs: number, endpointMs: number, transcript?: string, transcriptLater?: Promise<string | undefined>): void {
     clearTimeout(utterance.pendingEnd?.timer);
     this.utterance = undefined;
     this.preroll.length = 0;
@@ -361,6 +367,7 @@ export class Endpointer {
       speechEndMs,
       endpointMs,
       transcript,
+      transcriptLater,
     });
   }
 }
