@@ -81,6 +81,14 @@ export interface TurnDetectionConfig {
    * are not in yet (STT goes on and the turn takes its transcript); undefined: the words are always waited for.
    */
   voiceAloneThreshold?: number | undefined;
+  /** …and only for speech voiced at least this long (a short one waits for its words: `shortTurnWords`). Default 0. */
+  voiceAloneMinSpeechMs?: number | undefined;
+  /**
+   * A turn of at most this many words that is judged finished still waits `shortTurnHoldMs` from the
+   * speech end for the user to go on ("Let me think. … what should I cook?"); undefined or 0: no such wait.
+   */
+  shortTurnWords?: number | undefined;
+  shortTurnHoldMs?: number | undefined;
 }
 
 /**
@@ -130,7 +138,7 @@ export type EngineDiagnostic =
   /** The end-of-turn model judged a pause: its verdict and how long the verdict took (lease, features, model). */
   | { type: 'end-of-turn'; sessionId: string; completeProbability: number; ms: number }
   /** A pause judged: the voice's verdict, what the words said ('no-words': no STT worker was free), and the time from the pause's VAD end to the verdict. */
-  | { type: 'pause-judged'; sessionId: string; complete: boolean; completeProbability: number; textCue: TextEndCue | 'no-words' | 'voice-alone'; ms: number }
+  | { type: 'pause-judged'; sessionId: string; complete: boolean; completeProbability: number; textCue: TextEndCue | 'no-words' | 'voice-alone' | 'short-turn'; ms: number }
   /**
    * The avatar's voice was lowered for speech over it: by a rise in loudness as the frame arrived
    * ('energy'), the VAD's onset detector ('voice') or its confirmed speech ('speech'); `frameEndStreamMs`

@@ -139,3 +139,45 @@ describe('a sure voice ends the turn before the words are in', () => {
     }
   }, 60_000);
 });
+
+describe('a short finished turn waits a little for more', () => {
+  /** Every pause sounds finished and reads "Let me think." (3 words). */
+  async function shortWordsEngine(shortTurnWords: number | undefined): Promise<EngineInstance> {
+    const config = scriptedConfig({ vad: { options: { vadMinSilenceMs: 200 } }, stt: { options: { transcript: 'Let me think.' } } });
+    return startEngine({
+      ...config,
+      interimTranscripts: { ...config.interimTranscripts!, enabled: false },
+      workers: { ...config.workers, turn: { engine: 'scripted', modelName: 'scripted-turn', count: 1, options: { turnCompleteProbability: 0.97, turnMs: 10 }, cpuBound: false } },
+      pipeline: { ...config.pipeline, turnDetection: { mode: 'smart', completeThreshold: 0.5, maxPauseMs: 1500, vadSilenceMs: 200, shortTurnWords, shortTurnHoldMs: 900 } },
+    });
+  }
+
+  /** 600 ms of speech, a 500 ms pause (the VAD's 200 ms silence included), 600 ms more, silence: how many voice turns. */
+  async function voiceTurns(short: EngineInstance): Promise<number> {
+    const client = new TestClient(short);
+    const sessionId = await client.openSession();
+    await speak(client, sessionId, [...micFrames('silence', 400), ...micFrames('speech', 600), ...micFrames('silence', 500), ...micFrames('speech', 600), ...micFrames('silence', 2000)]);
+    await settle(500);
+    const turns = client.messages.filter((m) => m.type === 'turn.started' && m.source === 'voice').length;
+    client.connection.close();
+    return turns;
+  }
+
+  it('keeps "Let me think." open across a short pause when short turns wait', async () => {
+    const short = await shortWordsEngine(4);
+    try {
+      expect(await voiceTurns(short)).toBe(1);
+    } finally {
+      await short.shutdown();
+    }
+  }, 60_000);
+
+  it('ends it at the pause without that wait', async () => {
+    const short = await shortWordsEngine(undefined);
+    try {
+      expect(await voiceTurns(short)).toBe(2);
+    } finally {
+      await short.shutdown();
+    }
+  }, 60_000);
+});

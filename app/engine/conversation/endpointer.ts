@@ -38,8 +38,13 @@ export interface EndOfTurnConfig {
   completeThreshold: number;
   /** After an "incomplete" verdict, silence this long (from the speech end) ends the turn anyway. */
   maxPauseMs: number;
-  /** The session's: a voice verdict this sure ends the turn before the pause's words are in (undefined: never). */
+  /** The session's: a voice verdict this sure ends the turn before the pause's words are in (undefined: never)… */
   voiceAloneThreshold?: number | undefined;
+  /** …for speech voiced at least this long. */
+  voiceAloneMinSpeechMs?: number | undefined;
+  /** The session's: a finished turn of at most this many words waits `shortTurnHoldMs` for more. */
+  shortTurnWords?: number | undefined;
+  shortTurnHoldMs?: number | undefined;
 }
 
 /** One utterance as the session sees it while it lasts. */
@@ -105,10 +110,11 @@ export interface EndpointerHooks {
   /** The utterance ended as noise (a cough, a click, a short sound over the avatar): no turn. */
   noise(utterance: UtteranceInfo): void;
   /**
-   * The speech paused: did the user finish? `audio` is the turn so far. Only called with
-   * `endOfTurn` configured; a rejection counts as finished (silence decides).
+   * The speech paused: did the user finish? `audio` is the turn so far, `speechMs` how long it was
+   * voiced (from the VAD's speech start to the last loud frame). Only called with `endOfTurn`
+   * configured; a rejection counts as finished (silence decides).
    */
-  scoreEndOfTurn?(audio: Float32Array<ArrayBuffer>): Promise<EndOfTurnVerdict>;
+  scoreEndOfTurn?(audio: Float32Array<ArrayBuffer>, speechMs: number): Promise<EndOfTurnVerdict>;
   /** The model judged a pause as mid-thought: the turn stays open (diagnostics, traces). */
   pauseKept?(utterance: UtteranceInfo, completeProbability: number): void;
 }
@@ -121,8 +127,8 @@ interface PendingEnd {
   /** Silence after the speech end (stream ms) that ends the utterance once the verdict is "incomplete". */
   holdMs: number;
   /**
-   * Speech over the avatar only: voice heard in the pause before the VAD confirms it as speech (the
-   * next word's first syllable) restarts the hold from the end of that voice.
+   * Voice heard in the pause before the VAD confirms it as speech (the next word's first syllable,
+   * 150 ms or more before the VAD's speech-start) restarts the hold from the end of that voice.
    */
   voicedUntilStreamMs: number | undefined;
   /** The words up to the pause, when the verdict came with them. */
@@ -255,7 +261,7 @@ export class Endpointer {
     const pending = utterance.pendingEnd;
     if (pending?.voicedUntilStreamMs !== undefined && probability >= 0.5) {
       pending.voicedUntilStreamMs = frameEndMs;
-      this.endAfterHold(utterance, pending);
+      if (pending.verdict === 'incomplete') this.endAfterHold(utterance, pending);
     }
     if (pending) {
       // A pause judged mid-thought ends the turn anyway once it lasts maxPauseMs.
@@ -302,7 +308,7 @@ export class Endpointer {
     const endOfTurn = this.config.endOfTurn;
     const score = this.hooks.scoreEndOfTurn;
     if (!endOfTurn || !score || this.isNoise(utterance, endStreamMs)) return false;
-    const pending: PendingEnd = { endStreamMs, speechEndMs, verdict: 'scoring', holdMs: endOfTurn.maxPauseMs, voicedUntilStreamMs: undefined, transcript: undefined, timer: undefined };
+    const pending: PendingEnd = { endStreamMs, speechEndMs, verdict: 'scoring', holdMs: endOfTurn.maxPauseMs, voicedUntilStreamMs: endStreamMs, transcript: undefined, timer: undefined };
     utterance.pendingEnd = pending;
     const decide = (verdict: EndOfTurnVerdict): void => {
       if (this.utterance !== utterance || utterance.pendingEnd !== pending) return; // the user went on, or it ended otherwise
@@ -316,7 +322,7 @@ export class Endpointer {
         this.endAfterHold(utterance, pending);
       }
     };
-    score(concatPcm(utterance.frames)).then(decide, () => decide({ complete: true, completeProbability: 1 }));
+    score(concatPcm(utterance.frames), Math.min(endStreamMs, utterance.voicedUntilStreamMs) - utterance.startStreamMs).then(decide, () => decide({ complete: true, completeProbability: 1 }));
     return true;
   }
 

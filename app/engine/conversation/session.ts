@@ -35,6 +35,11 @@ const QUESTION_COMPLETE_THRESHOLD = 0.2;
  * question the model misreads is answered within a second.
  */
 const QUESTION_MAX_PAUSE_MS = 600;
+/** Words in a transcript (whisper's punctuation apart). */
+function wordCount(text: string): number {
+  return text.match(/[A-Za-z0-9']+/g)?.length ?? 0;
+}
+
 /** The STT run that tells a backchannel from an interruption must start within this, or it counts as an interruption. */
 const DECISION_LEASE_MS = 500;
 /**
@@ -67,7 +72,14 @@ export function smartTurn(config: EngineConfig): EndOfTurnConfig | undefined {
   const detection = config.pipeline.turnDetection;
   const mode = config.vadSensitivity?.().endOfTurn ?? detection?.mode;
   if (!detection || mode !== 'smart' || !config.workers.turn || config.workers.turn.count === 0) return undefined;
-  return { completeThreshold: detection.completeThreshold, maxPauseMs: detection.maxPauseMs, voiceAloneThreshold: detection.voiceAloneThreshold };
+  return {
+    completeThreshold: detection.completeThreshold,
+    maxPauseMs: detection.maxPauseMs,
+    voiceAloneThreshold: detection.voiceAloneThreshold,
+    voiceAloneMinSpeechMs: detection.voiceAloneMinSpeechMs,
+    shortTurnWords: detection.shortTurnWords,
+    shortTurnHoldMs: detection.shortTurnHoldMs,
+  };
 }
 
 /** The interruption settings when speech over the avatar is judged (smart mode); undefined: it stops the avatar at once. */
@@ -442,7 +454,7 @@ export class Session {
         if (speech?.overlapped && speech.ducked && !speech.interrupted) void this.decideOverlap(ended, speech);
         else this.startVoiceTurn(ended, speech?.turnId, ended.transcript);
       },
-      scoreEndOfTurn: (audio) => this.scoreEndOfTurn(audio),
+      scoreEndOfTurn: (audio, speechMs) => this.scoreEndOfTurn(audio, speechMs),
     };
   }
 
@@ -491,16 +503,17 @@ export class Session {
    * first anyway, so waiting for it costs the reply nothing; without an STT worker free at once, the
    * voice decides alone.
    */
-  private async scoreEndOfTurn(audio: Float32Array<ArrayBuffer>): Promise<EndOfTurnVerdict> {
+  private async scoreEndOfTurn(audio: Float32Array<ArrayBuffer>, speechMs: number): Promise<EndOfTurnVerdict> {
     const startedMs = performance.now();
-    const threshold = smartTurn(this.config)?.completeThreshold ?? 0.5;
+    const settings = smartTurn(this.config);
+    const threshold = settings?.completeThreshold ?? 0.5;
     const words = this.transcribeAtPause(audio);
     const completeProbability = await this.scoreVoice(audio).catch((error: unknown) => {
       words.cancel();
       throw error;
     });
-    const voiceAlone = smartTurn(this.config)?.voiceAloneThreshold;
-    if (voiceAlone !== undefined && completeProbability >= voiceAlone && !words.settled()) {
+    const voiceAlone = settings?.voiceAloneThreshold;
+    if (voiceAlone !== undefined && completeProbability >= voiceAlone && speechMs >= (settings?.voiceAloneMinSpeechMs ?? 0) && !words.settled()) {
       // The voice is sure and the words are not in: the turn ends now and takes the words when they come.
       this.config.onDiagnostic?.({ type: 'pause-judged', sessionId: this.id, complete: true, completeProbability, textCue: 'voice-alone', ms: performance.now() - startedMs });
       return { complete: true, completeProbability, transcriptLater: words.text };
@@ -509,7 +522,12 @@ export class Session {
     const cue = transcript === undefined ? 'none' : textEndCue(transcript);
     // No words yet (whisper heard none): nothing to answer; the pause is waited out for more.
     const complete = cue === 'continues' || (transcript !== undefined && !hasWords(transcript)) ? false : completeProbability >= (cue === 'question' ? Math.min(threshold, QUESTION_COMPLETE_THRESHOLD) : threshold);
-    this.config.onDiagnostic?.({ type: 'pause-judged', sessionId: this.id, complete, completeProbability, textCue: transcript === undefined ? 'no-words' : cue, ms: performance.now() - startedMs });
+    // A few finished words are often a run-up ("Let me think.", "Can you tell me?"): a short wait for more.
+    const shortWords = settings?.shortTurnWords ?? 0;
+    const shortHoldMs = settings?.shortTurnHoldMs;
+    const short = complete && shortWords > 0 && shortHoldMs !== undefined && transcript !== undefined && wordCount(transcript) <= shortWords;
+    this.config.onDiagnostic?.({ type: 'pause-judged', sessionId: this.id, complete: complete && !short, completeProbability, textCue: transcript === undefined ? 'no-words' : short ? 'short-turn' : cue, ms: performance.now() - startedMs });
+    if (short) return { complete: false, completeProbability, transcript, maxPauseMs: shortHoldMs };
     return { complete, completeProbability, transcript, ...(cue === 'question' ? { maxPauseMs: QUESTION_MAX_PAUSE_MS } : {}) };
   }
 
