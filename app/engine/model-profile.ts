@@ -74,12 +74,14 @@ const SMART_TURN_VAD_SILENCE_MS = 120;
  */
 const VOICE_ALONE = { voiceAloneThreshold: 0.95, voiceAloneMinSpeechMs: 1000 } as const;
 /**
- * "Let me think.", "Can you tell me?", "Could you maybe?" end in words and voice like finished turns
+ * "Let me think.", "Could you maybe?", "Can you tell me?" end in words and voice like finished turns
  * (0.4–0.97) before a thinking pause, and no probability tells them from real ends: a finished turn of
- * four words or fewer waits 1.2 s from its speech end for more (800 ms bridged too few of the
- * turn_taking bench's 0.5–1.0 s pauses: the comma's own gap and silero's onset add to them).
+ * three words or fewer waits 1.2 s from its speech end for more (800 ms bridged too few of the
+ * turn_taking bench's 0.5–1.0 s pauses: the comma's own gap and silero's onset add to them). Four
+ * words would catch "Can you tell me?" too, but also e2e_cpu's "Why do cats purr?" and "Hello, who
+ * are you?", which would then wait 1.2 s.
  */
-const SHORT_TURN = { shortTurnWords: 4, shortTurnHoldMs: 1200 } as const;
+const SHORT_TURN = { shortTurnWords: 3, shortTurnHoldMs: 1200 } as const;
 const DEFAULT_TURN_DETECTION = { mode: 'smart', completeThreshold: 0.5, maxPauseMs: 1500, vadSilenceMs: SMART_TURN_VAD_SILENCE_MS, ...VOICE_ALONE, ...SHORT_TURN } as const;
 /**
  * The first clause is what the user waits for: the LLM generates it and the voice synthesizes it
