@@ -37,12 +37,24 @@ export function round3(value: number): number {
  * `--vad-silence-ms N` and `--max-pause-ms N`: the end-of-turn timings under test, so a change can be
  * compared side by side with the profile's own in one sitting.
  */
-export function turnDetectionOverrides<P extends { turnDetection?: { vadSilenceMs: number; maxPauseMs: number } | undefined }>(pipeline: P, options: Record<string, string>): P {
+export function turnDetectionOverrides<
+  P extends { turnDetection?: { vadSilenceMs: number; maxPauseMs: number; voiceAloneThreshold?: number | undefined; voiceAloneMinSpeechMs?: number | undefined; shortTurnWords?: number | undefined; shortTurnHoldMs?: number | undefined } | undefined },
+>(pipeline: P, options: Record<string, string>): P {
   const detection = pipeline.turnDetection;
   if (!detection) return pipeline;
   const number = (name: string): number | undefined => (options[name] !== undefined && Number.isFinite(Number(options[name])) ? Number(options[name]) : undefined);
   return {
     ...pipeline,
-    turnDetection: { ...detection, vadSilenceMs: number('vad-silence-ms') ?? detection.vadSilenceMs, maxPauseMs: number('max-pause-ms') ?? detection.maxPauseMs },
+    turnDetection: {
+      ...detection,
+      vadSilenceMs: number('vad-silence-ms') ?? detection.vadSilenceMs,
+      maxPauseMs: number('max-pause-ms') ?? detection.maxPauseMs,
+      // `--voice-alone P` (0: off): a voice verdict ≥ P ends the turn before the pause's words are in.
+      voiceAloneThreshold: options['voice-alone'] === '0' ? undefined : (number('voice-alone') ?? detection.voiceAloneThreshold),
+      voiceAloneMinSpeechMs: number('voice-alone-min-speech-ms') ?? detection.voiceAloneMinSpeechMs,
+      // `--short-turn-words N` (0: off) and `--short-turn-hold-ms MS`: a finished turn of ≤ N words waits MS for more.
+      shortTurnWords: number('short-turn-words') ?? detection.shortTurnWords,
+      shortTurnHoldMs: number('short-turn-hold-ms') ?? detection.shortTurnHoldMs,
+    },
   };
 }

@@ -118,7 +118,11 @@ function withPause(pcm: Float32Array, fraction: number, pauseMs: number): Float3
   return concatPcm([pcm.subarray(0, quietest), silence(pauseMs), pcm.subarray(quietest)]);
 }
 
-function config(base: EngineConfig, onEndOfTurnMs: (ms: number) => void): EngineConfig {
+type Diagnostic = Parameters<NonNullable<EngineConfig['onDiagnostic']>>[0];
+type DuckDiagnostic = Extract<Diagnostic, { type: 'duck' | 'duck-withdrawn' }>;
+type PauseDiagnostic = Extract<Diagnostic, { type: 'pause-judged' }>;
+
+function config(base: EngineConfig, onEndOfTurnMs: (ms: number) => void, onDuck: (event: DuckDiagnostic) => void, onPause: (event: PauseDiagnostic) => void): EngineConfig {
   const scripted = (kind: 'llm' | 'tts', options: Record<string, unknown>) => ({ engine: 'scripted', modelName: `scripted-${kind}`, count: 1, options, cpuBound: false });
   return {
     ...base,
@@ -129,6 +133,8 @@ function config(base: EngineConfig, onEndOfTurnMs: (ms: number) => void): Engine
     },
     onDiagnostic: (event) => {
       if (event.type === 'end-of-turn') onEndOfTurnMs(event.ms);
+      if (event.type === 'duck' || event.type === 'duck-withdrawn') onDuck(event);
+      if (event.type === 'pause-judged') onPause(event);
     },
   };
 }
@@ -140,14 +146,21 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   const interruptions: 'smart' | 'always-stop' = options.interruptions === 'always-stop' ? 'always-stop' : 'smart';
   // `--limit N`: the first N texts of each list (a quick look; the figures need the whole set).
   const limit = Math.max(1, Number(options.limit ?? 1000));
-  const complete = COMPLETE.slice(0, limit);
-  const pausedTexts = PAUSED.slice(0, limit);
-  const backchannels = BACKCHANNELS.slice(0, limit);
-  const interruptionTexts = INTERRUPTIONS.slice(0, limit);
+  // `--part questions|overlap`: only the questions, or only the speech over the avatar.
+  const part = options.part;
+  const complete = part === 'overlap' ? [] : COMPLETE.slice(0, limit);
+  const pausedTexts = part === 'overlap' ? [] : PAUSED.slice(0, limit);
+  const backchannels = part === 'questions' ? [] : BACKCHANNELS.slice(0, limit);
+  const interruptionTexts = part === 'questions' ? [] : INTERRUPTIONS.slice(0, limit);
   const resolved = await resolveProfile({ profile: 'dev' });
   const endOfTurnMs: number[] = [];
-  const base = { ...resolved.config, pipeline: turnDetectionOverrides(resolved.config.pipeline, options) };
-  const engine: EngineInstance = createEngine({ ...config(base, (ms) => endOfTurnMs.push(ms)), vadSensitivity: () => ({ endOfTurn, interruptions }) });
+  const detection = turnDetectionOverrides(resolved.config.pipeline, options);
+  // `--loudness-onset 0`: only silero's onset ducks the avatar (the duck before loudness onsets).
+  const loudnessOnset = options['loudness-onset'] !== '0';
+  const base = { ...resolved.config, pipeline: { ...detection, ...(detection.interruptions ? { interruptions: { ...detection.interruptions, loudnessOnset } } : {}) } };
+  const ducks: Array<{ event: DuckDiagnostic; atMs: number }> = [];
+  const pauses: Array<{ event: PauseDiagnostic; atMs: number }> = [];
+  const engine: EngineInstance = createEngine({ ...config(base, (ms) => endOfTurnMs.push(ms), (event) => ducks.push({ event, atMs: performance.now() }), (event) => pauses.push({ event, atMs: performance.now() })), vadSensitivity: () => ({ endOfTurn, interruptions }) });
   await engine.start();
 
   const piper = await PiperVoice.load({ modelPath: dev.profile.tts.piperOnnxPath, cacheDir: join(mkdtempSync(join(tmpdir(), 'turn-taking-')), 'piper'), noiseScale: 0, noiseW: 0 });
@@ -169,7 +182,12 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   while (!listener.messages.some(({ message }) => message.type === 'session.opened')) await sleep(10);
   const sessionId = (listener.messages.find(({ message }) => message.type === 'session.opened')!.message as Extract<ServerMessage, { type: 'session.opened' }>).sessionId;
   let seq = 0;
-  const send = (pcm: Float32Array<ArrayBuffer>): void => connection.handle({ type: 'mic.audio', sessionId, seq: seq++, sampleRateHz: RATE_HZ, pcm });
+  /** When each frame was sent, by seq (frame n covers stream ms 20n to 20n + 20). */
+  const frameSentMs: number[] = [];
+  const send = (pcm: Float32Array<ArrayBuffer>): void => {
+    frameSentMs.push(performance.now());
+    connection.handle({ type: 'mic.audio', sessionId, seq: seq++, sampleRateHz: RATE_HZ, pcm });
+  };
   const since = (index: number) => listener.messages.slice(index);
   /** Stops whatever the avatar does and waits until no turn is active. */
   const settle = async (): Promise<void> => {
@@ -180,6 +198,16 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   };
 
   const endpointMs: number[] = [];
+  /** Where a complete question's endpoint went: last speech frame sent → the pause's judging started (the VAD's silence); the judging (voice and words). */
+  const vadEndMs: number[] = [];
+  const judgeMs: number[] = [];
+  /** Each question's pauses as judged: the voice's probability, the words' cue, complete or not. */
+  const judged: string[] = [];
+  const describePauses = (from: number, lastSpeechSentMs: number): string =>
+    pauses
+      .slice(from)
+      .map(({ event, atMs }) => `${Math.round(atMs - lastSpeechSentMs)}ms p=${event.completeProbability.toFixed(2)} ${event.textCue}${event.complete ? ' END' : ''}`)
+      .join('; ');
   let premature = 0;
   let paused = 0;
   let completeMissed = 0;
@@ -191,6 +219,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       const speech = await say(text);
       const [, last] = speechBounds(speech);
       const from = listener.messages.length;
+      const pausesFrom = pauses.length;
       const sentAtMs = await speak(send, concatPcm([silence(400), speech, silence(2200)]));
       const lastSpeechSentMs = sentAtMs[Math.floor((silence(400).length + last) / FRAME_SAMPLES)]!;
       const started = since(from).find(({ message }) => message.type === 'turn.started' && message.source === 'voice');
@@ -200,6 +229,12 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       const trace = engine.session(sessionId)!.traces.find((kept) => kept.turnId === turnId);
       if (trace?.endpointMs !== undefined) endpointMs.push(trace.endpointMs - lastSpeechSentMs);
       else completeMissed++;
+      const firstPause = pauses[pausesFrom];
+      if (firstPause && trace?.endpointMs !== undefined) {
+        vadEndMs.push(firstPause.atMs - firstPause.event.ms - lastSpeechSentMs);
+        judgeMs.push(firstPause.event.ms);
+      }
+      judged.push(`complete (${voiceName}) "${text}": endpoint ${trace?.endpointMs !== undefined ? Math.round(trace.endpointMs - lastSpeechSentMs) : '-'} ms; pauses ${describePauses(pausesFrom, lastSpeechSentMs)}`);
     }
     for (const [first, second] of pausedTexts) {
       const pauseMs = 500 + ((pauseIndex++ * 137) % 501);
@@ -209,11 +244,13 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       const question = withPause(whole, first.length / (first.length + 2 + second.length), pauseMs);
       const [, last] = speechBounds(question);
       const from = listener.messages.length;
+      const pausesFrom = pauses.length;
       const lead = silence(400);
       const sentAtMs = await speak(send, concatPcm([lead, question, silence(2200)]));
       const lastSpeechSentMs = sentAtMs[Math.floor((lead.length + last) / FRAME_SAMPLES)]!;
       const started = since(from).find(({ message }) => message.type === 'turn.started' && message.source === 'voice');
       paused++;
+      judged.push(`paused ${pauseMs} ms (${voiceName}) "${first} … ${second}": pauses ${describePauses(pausesFrom, lastSpeechSentMs)}`);
       if (started && started.atMs < lastSpeechSentMs) {
         premature++;
         const startedId = started.message.type === 'turn.started' ? started.message.turnId : '';
@@ -227,6 +264,11 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
 
   // Speech over the speaking avatar.
   const duckMs: number[] = [];
+  /** Where the duck's time went: first speech frame sent → the frame that decided it sent; that frame's VAD round trip. */
+  const duckAudioMs: number[] = [];
+  const duckVadMs: number[] = [];
+  const duckCauses: Record<string, number> = {};
+  let duckWithdrawn = 0;
   const stopMs: number[] = [];
   let falseInterruptions = 0;
   let missedInterruptions = 0;
@@ -237,6 +279,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       const speech = await say(text);
       const [firstSample] = speechBounds(speech);
       const from = listener.messages.length;
+      const ducksFrom = ducks.length;
       connection.handle({ type: 'user.text', sessionId, text: 'Tell me a long story about the sea.' });
       while (!since(from).some(({ message }) => message.type === 'tts.chunk')) await sleep(10);
       const chunk = since(from).find(({ message }) => message.type === 'tts.chunk')!.message as Extract<ServerMessage, { type: 'tts.chunk' }>;
@@ -249,6 +292,15 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       const ducked = after.find(({ message }) => message.type === 'turn.duck' && message.ducked && message.turnId === chunk.turnId);
       const stopped = after.find(({ message }) => message.type === 'turn.stop' && message.turnId === chunk.turnId);
       if (ducked) duckMs.push(ducked.atMs - firstSpeechSentMs);
+      const clipDucks = ducks.slice(ducksFrom);
+      duckWithdrawn += clipDucks.filter(({ event }) => event.type === 'duck-withdrawn').length;
+      const firstDuck = clipDucks.find(({ event }) => event.type === 'duck')?.event;
+      if (firstDuck?.type === 'duck') {
+        duckCauses[firstDuck.cause] = (duckCauses[firstDuck.cause] ?? 0) + 1;
+        const decidingFrameSentMs = firstDuck.frameEndStreamMs !== undefined ? frameSentMs[Math.round(firstDuck.frameEndStreamMs / 20) - 1] : undefined;
+        if (decidingFrameSentMs !== undefined) duckAudioMs.push(decidingFrameSentMs - firstSpeechSentMs);
+        if (firstDuck.vadMs !== undefined) duckVadMs.push(firstDuck.vadMs);
+      }
       if (isBackchannel) {
         backchannelClips++;
         if (stopped) {
@@ -273,11 +325,14 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   await engine.shutdown();
 
   return {
-    models: { profile: 'dev (llm and tts scripted)', vad: 'silero v5', turn: engine.plan?.kinds.turn ? 'Smart Turn v3.2' : 'none', stt: 'whisper tiny.en', endOfTurn, interruptions, vadSilenceMs: String(base.pipeline.turnDetection?.vadSilenceMs ?? '-'), maxPauseMs: String(base.pipeline.turnDetection?.maxPauseMs ?? '-') },
+    models: { profile: 'dev (llm and tts scripted)', vad: 'silero v5', turn: engine.plan?.kinds.turn ? 'Smart Turn v3.2' : 'none', stt: 'whisper tiny.en', endOfTurn, interruptions, loudnessOnset: String(loudnessOnset), vadSilenceMs: String(base.pipeline.turnDetection?.vadSilenceMs ?? '-'), maxPauseMs: String(base.pipeline.turnDetection?.maxPauseMs ?? '-') },
     runs: endpointMs.length + paused + backchannelClips + interruptionClips,
     metrics: {
       endpoint_ms_p50: round3(quantile(endpointMs, 0.5)),
       endpoint_ms_p95: round3(quantile(endpointMs, 0.95)),
+      endpoint_vad_ms_p50: round3(quantile(vadEndMs, 0.5)),
+      endpoint_judge_ms_p50: round3(quantile(judgeMs, 0.5)),
+      endpoint_judge_ms_p95: round3(quantile(judgeMs, 0.95)),
       complete_missed_count: completeMissed,
       premature_endpoint_ratio: round3(premature / Math.max(1, paused)),
       smart_turn_ms_p50: round3(quantile(endOfTurnMs, 0.5)),
@@ -286,6 +341,11 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       missed_interruption_ratio: round3(missedInterruptions / Math.max(1, interruptionClips)),
       duck_ms_p50: round3(quantile(duckMs, 0.5)),
       duck_ms_p95: round3(quantile(duckMs, 0.95)),
+      duck_audio_ms_p50: round3(quantile(duckAudioMs, 0.5)),
+      duck_audio_ms_p95: round3(quantile(duckAudioMs, 0.95)),
+      duck_vad_ms_p50: round3(quantile(duckVadMs, 0.5)),
+      duck_vad_ms_p95: round3(quantile(duckVadMs, 0.95)),
+      duck_withdrawn_count: duckWithdrawn,
       interruption_stop_ms_p50: round3(quantile(stopMs, 0.5)),
       interruption_stop_ms_p95: round3(quantile(stopMs, 0.95)),
     },
@@ -293,7 +353,10 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       `${complete.length * voices.length} complete questions, ${pausedTexts.length * voices.length} with a 500–1000 ms pause, ${backchannelClips} backchannels and ${interruptionClips} interruptions over the speaking avatar; voices: ${voices.map(([name]) => name).join(', ')}; 20 ms frames in real time`,
       'endpoint = last speech frame sent → the voice turn decided (trace endpointMs); premature = a voice turn started before the question\'s last speech frame was sent; duck and stop times from the first speech frame sent',
       'smart_turn_ms = the end-of-turn verdict: lease, features and model',
+      `duck parts: duck_audio_ms = first speech frame sent → the frame that decided the duck sent (how much voice it took); duck_vad_ms = that frame's arrival → its VAD verdict back (0 for a loudness duck, decided on arrival); ducks by cause: ${JSON.stringify(duckCauses)}; duck_withdrawn_count = loudness ducks silero did not confirm`,
+      'endpoint parts: endpoint_vad_ms = last speech frame sent → the pause\'s judging started (the VAD\'s end silence, its window and round trip); endpoint_judge_ms = the first pause\'s judging (Smart Turn and STT side by side)',
       ...notes,
+      ...(options.verbose === 'true' ? judged : []),
       `load average (1 min) at the end: ${loadavg()[0]!.toFixed(2)}`,
     ],
   };

@@ -59,6 +59,11 @@ export interface InterruptionConfig {
   mode: 'smart' | 'always-stop';
   /** Speech over the avatar this long is an interruption whatever its words (backchannels are short). */
   decideWithinMs: number;
+  /**
+   * Smart mode: a frame clearly louder than the background lowers the avatar's voice as it arrives,
+   * before silero confirms voice (withdrawn if it does not); false: only silero's onset ducks. Default true.
+   */
+  loudnessOnset?: boolean;
 }
 
 /** How an utterance ends when an end-of-turn model is configured. */
@@ -71,6 +76,19 @@ export interface TurnDetectionConfig {
   maxPauseMs: number;
   /** The VAD's end silence in smart mode: short, because the model decides (the settings' value wins). */
   vadSilenceMs: number;
+  /**
+   * A voice verdict at or above this ends the turn without waiting for the pause's words when they
+   * are not in yet (STT goes on and the turn takes its transcript); undefined: the words are always waited for.
+   */
+  voiceAloneThreshold?: number | undefined;
+  /** …and only for speech voiced at least this long (a short one waits for its words: `shortTurnWords`). Default 0. */
+  voiceAloneMinSpeechMs?: number | undefined;
+  /**
+   * A turn of at most this many words that is judged finished still waits `shortTurnHoldMs` from the
+   * speech end for the user to go on ("Let me think. … what should I cook?"); undefined or 0: no such wait.
+   */
+  shortTurnWords?: number | undefined;
+  shortTurnHoldMs?: number | undefined;
 }
 
 /**
@@ -120,7 +138,15 @@ export type EngineDiagnostic =
   /** The end-of-turn model judged a pause: its verdict and how long the verdict took (lease, features, model). */
   | { type: 'end-of-turn'; sessionId: string; completeProbability: number; ms: number }
   /** A pause judged: the voice's verdict, what the words said ('no-words': no STT worker was free), and the time from the pause's VAD end to the verdict. */
-  | { type: 'pause-judged'; sessionId: string; complete: boolean; completeProbability: number; textCue: TextEndCue | 'no-words'; ms: number };
+  | { type: 'pause-judged'; sessionId: string; complete: boolean; completeProbability: number; textCue: TextEndCue | 'no-words' | 'voice-alone' | 'short-turn'; ms: number }
+  /**
+   * The avatar's voice was lowered for speech over it: by a rise in loudness as the frame arrived
+   * ('energy'), the VAD's onset detector ('voice') or its confirmed speech ('speech'); `frameEndStreamMs`
+   * is the end of the frame that decided it, `vadMs` the time from that frame's arrival to its VAD verdict.
+   */
+  | { type: 'duck'; sessionId: string; cause: 'energy' | 'voice' | 'speech'; frameEndStreamMs?: number | undefined; vadMs?: number | undefined }
+  /** A loudness onset silero did not confirm as voice in time: the duck was withdrawn. */
+  | { type: 'duck-withdrawn'; sessionId: string; frameEndStreamMs: number };
 
 /** A window needs one session (a pooled renderer closes its last before opening the next); a few more for tools and tests. */
 export const DEFAULT_MAX_SESSIONS_PER_CONNECTION = 8;

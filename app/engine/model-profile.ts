@@ -67,7 +67,22 @@ const SILERO_PREROLL_MS = 700;
  * answered 95 ms sooner than 200 ms in the turn_taking bench with no more premature ends.
  */
 const SMART_TURN_VAD_SILENCE_MS = 120;
-const DEFAULT_TURN_DETECTION = { mode: 'smart', completeThreshold: 0.5, maxPauseMs: 1500, vadSilenceMs: SMART_TURN_VAD_SILENCE_MS } as const;
+/**
+ * The voice this sure ends a turn before the pause's words are in (whisper takes 200–300 ms, Smart
+ * Turn 40–80): piper's finished questions score 0.97–0.99; "I was wondering" and "Tell me about"
+ * 0.96 in eSpeak's voice, which only the words catch, so only speech voiced for 1 s or more may skip them.
+ */
+const VOICE_ALONE = { voiceAloneThreshold: 0.95, voiceAloneMinSpeechMs: 1000 } as const;
+/**
+ * "Let me think.", "Could you maybe?", "Can you tell me?" end in words and voice like finished turns
+ * (0.4–0.97) before a thinking pause, and no probability tells them from real ends: a finished turn of
+ * three words or fewer waits 1.2 s from its speech end for more (800 ms bridged too few of the
+ * turn_taking bench's 0.5–1.0 s pauses: the comma's own gap and silero's onset add to them). Four
+ * words would catch "Can you tell me?" too, but also e2e_cpu's "Why do cats purr?" and "Hello, who
+ * are you?", which would then wait 1.2 s.
+ */
+const SHORT_TURN = { shortTurnWords: 3, shortTurnHoldMs: 1200 } as const;
+const DEFAULT_TURN_DETECTION = { mode: 'smart', completeThreshold: 0.5, maxPauseMs: 1500, vadSilenceMs: SMART_TURN_VAD_SILENCE_MS, ...VOICE_ALONE, ...SHORT_TURN } as const;
 /**
  * The first clause is what the user waits for: the LLM generates it and the voice synthesizes it
  * before any sound (on 2 CPU cores Piper needs about 45 ms per word, SmolLM2 about 30 ms per token),

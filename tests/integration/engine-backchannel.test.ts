@@ -13,7 +13,7 @@ import { micFrames, scriptedConfig, sendMic, startEngine, TestClient } from './e
 
 type Chunk = Extract<ServerMessage, { type: 'tts.chunk' }>;
 
-async function engineHearing(transcript: string, diagnostics: EngineDiagnostic[]): Promise<EngineInstance> {
+async function engineHearing(transcript: string, diagnostics: EngineDiagnostic[], loudnessOnset?: boolean): Promise<EngineInstance> {
   const base = scriptedConfig({
     llm: { options: { firstTokenMs: 10, tokenMs: 40, replySentences: 4 } },
     tts: { options: { ttsMsPerChar: 1 } },
@@ -22,7 +22,7 @@ async function engineHearing(transcript: string, diagnostics: EngineDiagnostic[]
   });
   return startEngine({
     ...base,
-    pipeline: { ...base.pipeline, interruptions: { mode: 'smart', decideWithinMs: 1000 } },
+    pipeline: { ...base.pipeline, interruptions: { mode: 'smart', decideWithinMs: 1000, ...(loudnessOnset !== undefined ? { loudnessOnset } : {}) } },
     onDiagnostic: (event) => diagnostics.push(event),
   });
 }
@@ -36,6 +36,11 @@ async function speakingTurn(client: TestClient, sessionId: string): Promise<Chun
   client.send({ type: 'playback.progress', sessionId, turnId: chunk.turnId, seq: 0, playedMs: 0, started: true });
   client.send({ type: 'playback.progress', sessionId, turnId: chunk.turnId, seq: 0, playedMs: durationMs * 0.3 });
   return chunk;
+}
+
+/** `count` 20 ms frames of a 220 Hz tone at `rms`. */
+function toneFrames(rms: number, count: number): Float32Array<ArrayBuffer>[] {
+  return micFrames('speech', count * 20).map((pcm) => pcm.map((x) => (x / 0.3) * rms * Math.SQRT2));
 }
 
 describe('smart interruptions', () => {
@@ -109,6 +114,81 @@ describe('smart interruptions', () => {
       expect(stop).toMatchObject({ reason: 'barge-in' });
       // No silence was sent: the utterance has not ended, yet the avatar stopped.
       expect(client.messages.slice(from).some((m) => m.type === 'turn.started' && m.source === 'voice')).toBe(false);
+      client.connection.close();
+    }, 60_000);
+  });
+
+  describe('a loudness onset', () => {
+    const diagnostics: EngineDiagnostic[] = [];
+    let engine: EngineInstance;
+    beforeAll(async () => {
+      engine = await engineHearing('Uh-huh.', diagnostics);
+      engines.push(engine);
+    });
+
+    it('lowers the avatar at the first loud frame, before the VAD hears it, and keeps it low once the VAD confirms speech', async () => {
+      const client = new TestClient(engine);
+      const sessionId = await client.openSession();
+      const chunk = await speakingTurn(client, sessionId);
+      let seq = sendMic(client, sessionId, micFrames('silence', 200), 0);
+      const from = client.messages.length;
+      const diagnosticsFrom = diagnostics.length;
+      // One loud frame: too short for the VAD's speech (it needs a run of them), enough for the loudness onset.
+      seq = sendMic(client, sessionId, micFrames('speech', 20), seq);
+      // Sent synchronously with the frame: no VAD round trip before it.
+      expect(client.messages.slice(from).find((m) => m.type === 'turn.duck')).toMatchObject({ turnId: chunk.turnId, ducked: true });
+      seq = sendMic(client, sessionId, micFrames('speech', 380), seq);
+      sendMic(client, sessionId, micFrames('silence', 500), seq);
+      await client.waitFor((m) => m.type === 'turn.duck' && !m.ducked, 10_000, from);
+      const ducks = diagnostics.slice(diagnosticsFrom).filter((event) => event.type === 'duck' || event.type === 'duck-withdrawn');
+      expect(ducks).toEqual([{ type: 'duck', sessionId, cause: 'energy', frameEndStreamMs: 220, vadMs: 0 }]);
+      // Lowered once, brought back once (the backchannel), never withdrawn and lowered again.
+      expect(client.messages.slice(from).filter((m) => m.type === 'turn.duck').map((m) => m.type === 'turn.duck' && m.ducked)).toEqual([true, false]);
+      client.send({ type: 'turn.interrupt', sessionId });
+      client.connection.close();
+    }, 60_000);
+
+    it('withdraws the duck when the VAD does not hear voice within 250 ms of audio', async () => {
+      const client = new TestClient(engine);
+      const sessionId = await client.openSession();
+      const chunk = await speakingTurn(client, sessionId);
+      let seq = sendMic(client, sessionId, micFrames('silence', 200), 0);
+      const from = client.messages.length;
+      const diagnosticsFrom = diagnostics.length;
+      // −40 dBFS: far above the silent room, below the scripted VAD's speech level (RMS 0.02).
+      seq = sendMic(client, sessionId, toneFrames(0.01, 5), seq);
+      sendMic(client, sessionId, micFrames('silence', 400), seq);
+      const back = await client.waitFor((m) => m.type === 'turn.duck' && !m.ducked, 10_000, from);
+      expect(back).toMatchObject({ turnId: chunk.turnId });
+      expect(diagnostics.slice(diagnosticsFrom).map((event) => event.type)).toEqual(['duck', 'duck-withdrawn']);
+      expect(diagnostics.slice(diagnosticsFrom)[1]).toMatchObject({ frameEndStreamMs: 220 + 260 });
+      expect(client.messages.slice(from).some((m) => m.type === 'turn.stop')).toBe(false);
+      client.send({ type: 'turn.interrupt', sessionId });
+      client.connection.close();
+    }, 60_000);
+  });
+
+  describe('without the loudness onset', () => {
+    const diagnostics: EngineDiagnostic[] = [];
+    let engine: EngineInstance;
+    beforeAll(async () => {
+      engine = await engineHearing('Uh-huh.', diagnostics, false);
+      engines.push(engine);
+    });
+
+    it('a sound the VAD does not hear as voice leaves the avatar alone', async () => {
+      const client = new TestClient(engine);
+      const sessionId = await client.openSession();
+      await speakingTurn(client, sessionId);
+      let seq = sendMic(client, sessionId, micFrames('silence', 200), 0);
+      const from = client.messages.length;
+      seq = sendMic(client, sessionId, toneFrames(0.01, 5), seq);
+      sendMic(client, sessionId, micFrames('silence', 400), seq);
+      // The VAD's verdicts on all of it have come back when the page hears of the reply going on.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(client.messages.slice(from).some((m) => m.type === 'turn.duck')).toBe(false);
+      expect(diagnostics.some((event) => event.type === 'duck')).toBe(false);
+      client.send({ type: 'turn.interrupt', sessionId });
       client.connection.close();
     }, 60_000);
   });

@@ -85,3 +85,99 @@ describe('semantic end of turn', () => {
     client.connection.close();
   }, 60_000);
 });
+
+describe('a sure voice ends the turn before the words are in', () => {
+  /**
+   * An engine whose STT takes 700 ms and whose end-of-turn model says 0.95 for every pause (no
+   * partial transcripts: one in flight would keep the pause's transcription from starting).
+   */
+  async function slowWordsEngine(voiceAloneThreshold: number | undefined): Promise<EngineInstance> {
+    const config = scriptedConfig({ vad: { options: { vadMinSilenceMs: 200 } }, stt: { options: { sttMs: 700 } } });
+    return startEngine({
+      ...config,
+      interimTranscripts: { ...config.interimTranscripts!, enabled: false },
+      workers: { ...config.workers, turn: { engine: 'scripted', modelName: 'scripted-turn', count: 1, options: { turnCompleteProbability: 0.95, turnMs: 10 }, cpuBound: false } },
+      pipeline: { ...config.pipeline, turnDetection: { mode: 'smart', completeThreshold: 0.5, maxPauseMs: 1500, vadSilenceMs: 200, voiceAloneThreshold } },
+    });
+  }
+
+  /** Speaks 1.4 s then silence; returns the voice turn's trace and its final transcript. */
+  async function oneTurn(slow: EngineInstance): Promise<{ endpointAfterSpeechMs: number; sttAfterEndpointMs: number; text: string }> {
+    const client = new TestClient(slow);
+    const sessionId = await client.openSession();
+    await speak(client, sessionId, [...micFrames('silence', 400), ...micFrames('speech', 1400), ...micFrames('silence', 1500)]);
+    await settle(500);
+    const trace = slow.session(sessionId)!.traces.find((kept) => kept.source === 'voice')!;
+    const transcript = client.messages.find((m) => m.type === 'transcript' && m.final) as { text: string } | undefined;
+    client.connection.close();
+    return { endpointAfterSpeechMs: trace.endpointMs! - trace.speechEndMs!, sttAfterEndpointMs: trace.sttFinalMs! - trace.endpointMs!, text: transcript?.text ?? '' };
+  }
+
+  it('ends at the voice verdict and takes the pause transcript when it comes', async () => {
+    const slow = await slowWordsEngine(0.9);
+    try {
+      const turn = await oneTurn(slow);
+      // The VAD's 200 ms silence and the verdict, not the 700 ms transcription.
+      expect(turn.endpointAfterSpeechMs).toBeLessThan(600);
+      // The transcription started at the pause finishes after the endpoint and is the turn's (not a second 700 ms run).
+      expect(turn.sttAfterEndpointMs).toBeGreaterThan(200);
+      expect(turn.sttAfterEndpointMs).toBeLessThan(700);
+      expect(turn.text).toMatch(/I spoke for 1\.\d+ seconds/);
+    } finally {
+      await slow.shutdown();
+    }
+  }, 60_000);
+
+  it('waits for the words when the voice alone may not decide', async () => {
+    const slow = await slowWordsEngine(undefined);
+    try {
+      const turn = await oneTurn(slow);
+      expect(turn.endpointAfterSpeechMs).toBeGreaterThanOrEqual(700);
+      expect(turn.sttAfterEndpointMs).toBeLessThan(100);
+    } finally {
+      await slow.shutdown();
+    }
+  }, 60_000);
+});
+
+describe('a short finished turn waits a little for more', () => {
+  /** Every pause sounds finished and reads "Let me think." (3 words). */
+  async function shortWordsEngine(shortTurnWords: number | undefined): Promise<EngineInstance> {
+    const config = scriptedConfig({ vad: { options: { vadMinSilenceMs: 200 } }, stt: { options: { transcript: 'Let me think.' } } });
+    return startEngine({
+      ...config,
+      interimTranscripts: { ...config.interimTranscripts!, enabled: false },
+      workers: { ...config.workers, turn: { engine: 'scripted', modelName: 'scripted-turn', count: 1, options: { turnCompleteProbability: 0.97, turnMs: 10 }, cpuBound: false } },
+      pipeline: { ...config.pipeline, turnDetection: { mode: 'smart', completeThreshold: 0.5, maxPauseMs: 1500, vadSilenceMs: 200, shortTurnWords, shortTurnHoldMs: 900 } },
+    });
+  }
+
+  /** 600 ms of speech, a 500 ms pause (the VAD's 200 ms silence included), 600 ms more, silence: how many voice turns. */
+  async function voiceTurns(short: EngineInstance): Promise<number> {
+    const client = new TestClient(short);
+    const sessionId = await client.openSession();
+    await speak(client, sessionId, [...micFrames('silence', 400), ...micFrames('speech', 600), ...micFrames('silence', 500), ...micFrames('speech', 600), ...micFrames('silence', 2000)]);
+    await settle(500);
+    const turns = client.messages.filter((m) => m.type === 'turn.started' && m.source === 'voice').length;
+    client.connection.close();
+    return turns;
+  }
+
+  it('keeps "Let me think." open across a short pause when short turns wait', async () => {
+    const short = await shortWordsEngine(4);
+    try {
+      expect(await voiceTurns(short)).toBe(1);
+    } finally {
+      await short.shutdown();
+    }
+  }, 60_000);
+
+  it('ends it at the pause without that wait', async () => {
+    const short = await shortWordsEngine(undefined);
+    try {
+      expect(await voiceTurns(short)).toBe(2);
+    } finally {
+      await short.shutdown();
+    }
+  }, 60_000);
+});

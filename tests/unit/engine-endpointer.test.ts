@@ -205,6 +205,21 @@ describe('endpointer', () => {
       expect(events.at(-1)!.ended!.transcript).toBe('What is 2+2?');
     });
 
+    it('keeps a pause judged mid-thought open while the next word is voiced, before the VAD confirms it as speech', async () => {
+      const { events, frames } = harness({ endOfTurn, interimEveryMs: undefined }, false, true, [{ complete: false, completeProbability: 0.1, transcript: 'Let me think.', maxPauseMs: 100 }]);
+      frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 400 }]);
+      await flush();
+      frames(2, 0.001, 0); // 60 ms of the 100 ms hold
+      frames(4, 0.3, 1); // the next word's first syllable: voiced, not yet speech to the VAD
+      frames(4, 0.001, 0); // 80 ms after that voice: still held
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'pauseKept']);
+      frames(1, 0.3, 1, [{ event: 'speech-start', atMs: 460 }]); // the VAD confirms: the same utterance goes on
+      frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 700 }]);
+      await flush();
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'pauseKept', 'score', 'utterance']);
+    });
+
     it('never asks the model about noise', async () => {
       const { events, frames } = harness({ endOfTurn }, false, true, [0.1]);
       frames(2, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);

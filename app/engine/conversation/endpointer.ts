@@ -1,6 +1,6 @@
 import { concatPcm, rmsOf, samplesToMs } from '../../shared/audio/pcm';
 import type { VadEventKind } from '../../shared/worker.contract';
-import type { VadOutput } from '../pipeline/vad.stage';
+import type { MicFrame, VadOutput } from '../pipeline/vad.stage';
 
 const MIC_RATE_HZ = 16000;
 /** A frame counts as speech while it is within -20 dB of the utterance's loudest frame. */
@@ -38,6 +38,13 @@ export interface EndOfTurnConfig {
   completeThreshold: number;
   /** After an "incomplete" verdict, silence this long (from the speech end) ends the turn anyway. */
   maxPauseMs: number;
+  /** The session's: a voice verdict this sure ends the turn before the pause's words are in (undefined: never)… */
+  voiceAloneThreshold?: number | undefined;
+  /** …for speech voiced at least this long. */
+  voiceAloneMinSpeechMs?: number | undefined;
+  /** The session's: a finished turn of at most this many words waits `shortTurnHoldMs` for more. */
+  shortTurnWords?: number | undefined;
+  shortTurnHoldMs?: number | undefined;
 }
 
 /** One utterance as the session sees it while it lasts. */
@@ -58,6 +65,8 @@ export interface EndedUtterance extends UtteranceInfo {
   endpointMs: number;
   /** The words of `pcm`, when they were already transcribed to judge the pause. */
   transcript?: string | undefined;
+  /** The words of `pcm` still being transcribed since the pause (undefined in the end: transcribe again). */
+  transcriptLater?: Promise<string | undefined> | undefined;
 }
 
 /** The session's judgement of a pause: the end-of-turn model's, with the words heard so far when it had them. */
@@ -67,6 +76,8 @@ export interface EndOfTurnVerdict {
   completeProbability: number;
   /** The turn so far, transcribed at the pause (reused by the turn when nothing was said after it). */
   transcript?: string | undefined;
+  /** Complete before the words were in: the pause's transcription still under way, for the turn to take. */
+  transcriptLater?: Promise<string | undefined> | undefined;
   /** Incomplete only: the pause ends the turn after this much silence instead of `maxPauseMs`. */
   maxPauseMs?: number | undefined;
 }
@@ -81,9 +92,9 @@ export interface EndpointerHooks {
   /**
    * Voice over the avatar before the VAD confirms speech (its first syllable, a quarter second
    * earlier): the session may lower the avatar's voice at once. Followed by `speechStart`, or by
-   * `voiceOnsetEnded` when the sound faded without becoming speech.
+   * `voiceOnsetEnded` when the sound faded without becoming speech. `frame` is the one whose verdict it was.
    */
-  voiceOnset?(): void;
+  voiceOnset?(frame: MicFrame): void;
   voiceOnsetEnded?(): void;
   /** Speech over the avatar lasted `minBargeInSpeechMs`: stop the avatar. */
   bargeIn(utterance: UtteranceInfo): void;
@@ -99,10 +110,11 @@ export interface EndpointerHooks {
   /** The utterance ended as noise (a cough, a click, a short sound over the avatar): no turn. */
   noise(utterance: UtteranceInfo): void;
   /**
-   * The speech paused: did the user finish? `audio` is the turn so far. Only called with
-   * `endOfTurn` configured; a rejection counts as finished (silence decides).
+   * The speech paused: did the user finish? `audio` is the turn so far, `speechMs` how long it was
+   * voiced (from the VAD's speech start to the last loud frame). Only called with `endOfTurn`
+   * configured; a rejection counts as finished (silence decides).
    */
-  scoreEndOfTurn?(audio: Float32Array<ArrayBuffer>): Promise<EndOfTurnVerdict>;
+  scoreEndOfTurn?(audio: Float32Array<ArrayBuffer>, speechMs: number): Promise<EndOfTurnVerdict>;
   /** The model judged a pause as mid-thought: the turn stays open (diagnostics, traces). */
   pauseKept?(utterance: UtteranceInfo, completeProbability: number): void;
 }
@@ -115,8 +127,8 @@ interface PendingEnd {
   /** Silence after the speech end (stream ms) that ends the utterance once the verdict is "incomplete". */
   holdMs: number;
   /**
-   * Speech over the avatar only: voice heard in the pause before the VAD confirms it as speech (the
-   * next word's first syllable) restarts the hold from the end of that voice.
+   * Voice heard in the pause before the VAD confirms it as speech (the next word's first syllable,
+   * 150 ms or more before the VAD's speech-start) restarts the hold from the end of that voice.
    */
   voicedUntilStreamMs: number | undefined;
   /** The words up to the pause, when the verdict came with them. */
@@ -221,7 +233,7 @@ export class Endpointer {
     }
     if (!utterance) {
       this.keepPreroll(frame.pcm);
-      this.trackOnset(probability >= 0.5, frameEndMs, nowMs);
+      this.trackOnset(probability >= 0.5, frame, frameEndMs, nowMs);
       return;
     }
     // Speech was confirmed: the session's speechStart took over what the onset began.
@@ -249,7 +261,7 @@ export class Endpointer {
     const pending = utterance.pendingEnd;
     if (pending?.voicedUntilStreamMs !== undefined && probability >= 0.5) {
       pending.voicedUntilStreamMs = frameEndMs;
-      this.endAfterHold(utterance, pending);
+      if (pending.verdict === 'incomplete') this.endAfterHold(utterance, pending);
     }
     if (pending) {
       // A pause judged mid-thought ends the turn anyway once it lasts maxPauseMs.
@@ -267,11 +279,11 @@ export class Endpointer {
   }
 
   /** Voice before speech is confirmed, over the avatar only (elsewhere the VAD's speech-start is soon enough). */
-  private trackOnset(voiced: boolean, frameEndMs: number, nowMs: number): void {
+  private trackOnset(voiced: boolean, frame: MicFrame, frameEndMs: number, nowMs: number): void {
     if (voiced && this.onsetVoicedUntilMs === undefined) {
       if (!this.hooks.voiceOnset || !this.hooks.avatarSpeakingAt(nowMs)) return;
       this.onsetVoicedUntilMs = frameEndMs;
-      this.hooks.voiceOnset();
+      this.hooks.voiceOnset(frame);
     } else if (voiced) {
       this.onsetVoicedUntilMs = frameEndMs;
     } else if (this.onsetVoicedUntilMs !== undefined && frameEndMs - this.onsetVoicedUntilMs >= ONSET_GIVE_UP_MS) {
@@ -296,13 +308,13 @@ export class Endpointer {
     const endOfTurn = this.config.endOfTurn;
     const score = this.hooks.scoreEndOfTurn;
     if (!endOfTurn || !score || this.isNoise(utterance, endStreamMs)) return false;
-    const pending: PendingEnd = { endStreamMs, speechEndMs, verdict: 'scoring', holdMs: endOfTurn.maxPauseMs, voicedUntilStreamMs: undefined, transcript: undefined, timer: undefined };
+    const pending: PendingEnd = { endStreamMs, speechEndMs, verdict: 'scoring', holdMs: endOfTurn.maxPauseMs, voicedUntilStreamMs: endStreamMs, transcript: undefined, timer: undefined };
     utterance.pendingEnd = pending;
     const decide = (verdict: EndOfTurnVerdict): void => {
       if (this.utterance !== utterance || utterance.pendingEnd !== pending) return; // the user went on, or it ended otherwise
       pending.transcript = verdict.transcript;
       if (verdict.complete) {
-        this.end(utterance, pending.endStreamMs, pending.speechEndMs, performance.now(), pending.transcript);
+        this.end(utterance, pending.endStreamMs, pending.speechEndMs, performance.now(), pending.transcript, verdict.transcriptLater);
       } else {
         pending.verdict = 'incomplete';
         if (verdict.maxPauseMs !== undefined) pending.holdMs = Math.min(pending.holdMs, verdict.maxPauseMs);
@@ -310,7 +322,7 @@ export class Endpointer {
         this.endAfterHold(utterance, pending);
       }
     };
-    score(concatPcm(utterance.frames)).then(decide, () => decide({ complete: true, completeProbability: 1 }));
+    score(concatPcm(utterance.frames), Math.min(endStreamMs, utterance.voicedUntilStreamMs) - utterance.startStreamMs).then(decide, () => decide({ complete: true, completeProbability: 1 }));
     return true;
   }
 
@@ -339,7 +351,7 @@ export class Endpointer {
     }
   }
 
-  private end(utterance: UtteranceState, endStreamMs: number, speechEndMs: number, endpointMs: number, transcript?: string): void {
+  private end(utterance: UtteranceState, endStreamMs: number, speechEndMs: number, endpointMs: number, transcript?: string, transcriptLater?: Promise<string | undefined>): void {
     clearTimeout(utterance.pendingEnd?.timer);
     this.utterance = undefined;
     this.preroll.length = 0;
@@ -361,6 +373,7 @@ export class Endpointer {
       speechEndMs,
       endpointMs,
       transcript,
+      transcriptLater,
     });
   }
 }

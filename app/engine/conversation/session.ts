@@ -11,6 +11,7 @@ import type { WorkerPool } from '../pool/worker-pool';
 import type { EngineConfig } from '../engine-config';
 import { Endpointer, type EndedUtterance, type EndOfTurnConfig, type EndOfTurnVerdict, type EndpointerHooks, type UtteranceInfo } from './endpointer';
 import { textEndCue } from './text-end-cue';
+import { EnergyOnset } from './energy-onset';
 import { hasWords, isBackchannel } from './backchannel';
 import { Turn } from './turn';
 import type { Conversation, ConversationJournal } from './conversation-journal';
@@ -34,8 +35,19 @@ const QUESTION_COMPLETE_THRESHOLD = 0.2;
  * question the model misreads is answered within a second.
  */
 const QUESTION_MAX_PAUSE_MS = 600;
+/** Words in a transcript (whisper's punctuation apart). */
+function wordCount(text: string): number {
+  return text.match(/[A-Za-z0-9']+/g)?.length ?? 0;
+}
+
 /** The STT run that tells a backchannel from an interruption must start within this, or it counts as an interruption. */
 const DECISION_LEASE_MS = 500;
+/**
+ * A duck pre-triggered by loudness alone is withdrawn unless silero hears voice within this much
+ * audio after it: silero needs up to 150 ms (and two 32 ms windows) on a soft first consonant
+ * ("Sure", "Stop", "Hold on" in the turn_taking bench's voices).
+ */
+const ENERGY_ONSET_CONFIRM_MS = 250;
 
 /** What the session keeps about the utterance in progress, beside the endpointer's audio. */
 interface SpeechState {
@@ -60,14 +72,21 @@ export function smartTurn(config: EngineConfig): EndOfTurnConfig | undefined {
   const detection = config.pipeline.turnDetection;
   const mode = config.vadSensitivity?.().endOfTurn ?? detection?.mode;
   if (!detection || mode !== 'smart' || !config.workers.turn || config.workers.turn.count === 0) return undefined;
-  return { completeThreshold: detection.completeThreshold, maxPauseMs: detection.maxPauseMs };
+  return {
+    completeThreshold: detection.completeThreshold,
+    maxPauseMs: detection.maxPauseMs,
+    voiceAloneThreshold: detection.voiceAloneThreshold,
+    voiceAloneMinSpeechMs: detection.voiceAloneMinSpeechMs,
+    shortTurnWords: detection.shortTurnWords,
+    shortTurnHoldMs: detection.shortTurnHoldMs,
+  };
 }
 
 /** The interruption settings when speech over the avatar is judged (smart mode); undefined: it stops the avatar at once. */
-export function smartInterruptions(config: EngineConfig): { decideWithinMs: number } | undefined {
+export function smartInterruptions(config: EngineConfig): { decideWithinMs: number; loudnessOnset: boolean } | undefined {
   const interruptions = config.pipeline.interruptions;
   const mode = config.vadSensitivity?.().interruptions ?? interruptions?.mode;
-  return interruptions && mode === 'smart' ? { decideWithinMs: interruptions.decideWithinMs } : undefined;
+  return interruptions && mode === 'smart' ? { decideWithinMs: interruptions.decideWithinMs, loudnessOnset: interruptions.loudnessOnset ?? true } : undefined;
 }
 
 /**
@@ -90,6 +109,10 @@ export class Session {
   private speech: SpeechState | undefined;
   /** The turn whose voice was lowered at the first syllable heard over it, before the VAD confirmed speech. */
   private onsetDucked: Turn | undefined;
+  /** Loudness rises over the avatar: they lower its voice before the VAD has heard the frame. */
+  private readonly energyOnset = new EnergyOnset();
+  /** The duck came from loudness alone: silero must hear voice by this stream time or it is withdrawn. */
+  private energyDuck: { confirmByStreamMs: number } | undefined;
   private playbackReported = false;
   /** When the user was last told that mic audio was dropped (at most once every few seconds). */
   private dropReportedMs = Number.NEGATIVE_INFINITY;
@@ -211,8 +234,9 @@ export class Session {
   micAudio(pcm: Float32Array<ArrayBuffer>): void {
     if (this.listeningUnavailable) return;
     if (!this.mic) this.startMic();
-    const frame: MicFrame = { pcm, streamMs: this.micStreamMs };
+    const frame: MicFrame = { pcm, streamMs: this.micStreamMs, receivedMs: performance.now() };
     this.micStreamMs += (pcm.length * 1000) / MIC_RATE_HZ;
+    this.duckOnLoudness(frame);
     this.mic!.push(frame);
   }
 
@@ -298,7 +322,10 @@ export class Session {
     })(this.mic, this.controller.signal);
     void (async () => {
       try {
-        for await (const output of outputs) this.endpointer.push(output);
+        for await (const output of outputs) {
+          this.endpointer.push(output);
+          this.withdrawUnconfirmedDuck(output.frame);
+        }
       } catch (error) {
         if (this.controller.signal.aborted) return;
         const appError = AppError.from(error);
@@ -309,6 +336,8 @@ export class Session {
         this.mic = undefined;
         this.micStreamMs = 0;
         this.endpointer.restart();
+        this.energyOnset.reset();
+        this.energyDuck = undefined;
         const speech = this.speech;
         if (speech) {
           this.setDucked(speech, false);
@@ -326,6 +355,35 @@ export class Session {
       ...(settings.threshold !== undefined ? { threshold: settings.threshold } : {}),
       ...(minSilenceMs !== undefined ? { minSilenceMs } : {}),
     };
+  }
+
+  /**
+   * A frame clearly louder than the background while the avatar speaks (smart interruptions): its
+   * voice is lowered at once, before the VAD's round trip and silero's first windows; silero must
+   * confirm it (`withdrawUnconfirmedDuck`).
+   */
+  private duckOnLoudness(frame: MicFrame): void {
+    const rise = this.energyOnset.push(frame.pcm, frame.streamMs);
+    const turn = this.turn;
+    if (!rise || !turn || this.speech || this.onsetDucked || !smartInterruptions(this.config)?.loudnessOnset || !turn.audioPlayingAt(performance.now())) return;
+    const frameEndStreamMs = frame.streamMs + (frame.pcm.length * 1000) / MIC_RATE_HZ;
+    this.onsetDucked = turn;
+    this.energyDuck = { confirmByStreamMs: frameEndStreamMs + ENERGY_ONSET_CONFIRM_MS };
+    this.send({ type: 'turn.duck', sessionId: this.id, turnId: turn.id, ducked: true });
+    this.config.onDiagnostic?.({ type: 'duck', sessionId: this.id, cause: 'energy', frameEndStreamMs, vadMs: 0 });
+  }
+
+  /** A loudness duck silero has not confirmed as voice in time is withdrawn (a knock, a click, the room). */
+  private withdrawUnconfirmedDuck(frame: MicFrame): void {
+    const pending = this.energyDuck;
+    const frameEndStreamMs = frame.streamMs + (frame.pcm.length * 1000) / MIC_RATE_HZ;
+    if (!pending || frameEndStreamMs < pending.confirmByStreamMs) return;
+    this.energyDuck = undefined;
+    this.energyOnset.withdrawn(frameEndStreamMs);
+    this.config.onDiagnostic?.({ type: 'duck-withdrawn', sessionId: this.id, frameEndStreamMs });
+    const turn = this.onsetDucked;
+    this.onsetDucked = undefined;
+    if (turn) this.send({ type: 'turn.duck', sessionId: this.id, turnId: turn.id, ducked: false });
   }
 
   /** Mic audio arrived faster than the VAD judges it (a flood, or a stalled worker): say so, not too often. */
@@ -353,18 +411,27 @@ export class Session {
         const alreadyDucked = overlapped !== undefined && this.onsetDucked === overlapped;
         if (this.onsetDucked && !alreadyDucked) this.send({ type: 'turn.duck', sessionId: this.id, turnId: this.onsetDucked.id, ducked: false });
         this.onsetDucked = undefined;
+        this.energyDuck = undefined;
         const speech: SpeechState = { utteranceId: utterance.id, overlapped, turnId: undefined, interim: undefined, ducked: alreadyDucked, interrupted: false };
         this.speech = speech;
         // Smart interruptions: the avatar's voice drops at once; what the user says decides the rest.
-        if (overlapped && smartInterruptions(this.config)) this.setDucked(speech, true);
+        if (overlapped && smartInterruptions(this.config) && !speech.ducked) {
+          this.setDucked(speech, true);
+          this.config.onDiagnostic?.({ type: 'duck', sessionId: this.id, cause: 'speech' });
+        }
       },
-      voiceOnset: () => {
+      voiceOnset: (frame) => {
+        // Silero heard voice: a duck loudness began is confirmed (and now ends like a voice onset's).
+        this.energyDuck = undefined;
         const turn = this.turn;
         if (!turn || this.onsetDucked || !smartInterruptions(this.config)) return;
         this.onsetDucked = turn;
         this.send({ type: 'turn.duck', sessionId: this.id, turnId: turn.id, ducked: true });
+        const frameEndStreamMs = frame.streamMs + (frame.pcm.length * 1000) / MIC_RATE_HZ;
+        this.config.onDiagnostic?.({ type: 'duck', sessionId: this.id, cause: 'voice', frameEndStreamMs, vadMs: frame.receivedMs !== undefined ? performance.now() - frame.receivedMs : undefined });
       },
       voiceOnsetEnded: () => {
+        if (this.energyDuck) return; // a loudness duck waits for silero's verdict (withdrawUnconfirmedDuck)
         const turn = this.onsetDucked;
         this.onsetDucked = undefined;
         if (turn) this.send({ type: 'turn.duck', sessionId: this.id, turnId: turn.id, ducked: false });
@@ -387,7 +454,7 @@ export class Session {
         if (speech?.overlapped && speech.ducked && !speech.interrupted) void this.decideOverlap(ended, speech);
         else this.startVoiceTurn(ended, speech?.turnId, ended.transcript);
       },
-      scoreEndOfTurn: (audio) => this.scoreEndOfTurn(audio),
+      scoreEndOfTurn: (audio, speechMs) => this.scoreEndOfTurn(audio, speechMs),
     };
   }
 
@@ -436,31 +503,48 @@ export class Session {
    * first anyway, so waiting for it costs the reply nothing; without an STT worker free at once, the
    * voice decides alone.
    */
-  private async scoreEndOfTurn(audio: Float32Array<ArrayBuffer>): Promise<EndOfTurnVerdict> {
+  private async scoreEndOfTurn(audio: Float32Array<ArrayBuffer>, speechMs: number): Promise<EndOfTurnVerdict> {
     const startedMs = performance.now();
-    const threshold = smartTurn(this.config)?.completeThreshold ?? 0.5;
+    const settings = smartTurn(this.config);
+    const threshold = settings?.completeThreshold ?? 0.5;
     const words = this.transcribeAtPause(audio);
     const completeProbability = await this.scoreVoice(audio).catch((error: unknown) => {
       words.cancel();
       throw error;
     });
+    const voiceAlone = settings?.voiceAloneThreshold;
+    if (voiceAlone !== undefined && completeProbability >= voiceAlone && speechMs >= (settings?.voiceAloneMinSpeechMs ?? 0) && !words.settled()) {
+      // The voice is sure and the words are not in: the turn ends now and takes the words when they come.
+      this.config.onDiagnostic?.({ type: 'pause-judged', sessionId: this.id, complete: true, completeProbability, textCue: 'voice-alone', ms: performance.now() - startedMs });
+      return { complete: true, completeProbability, transcriptLater: words.text };
+    }
     const transcript = await words.text;
     const cue = transcript === undefined ? 'none' : textEndCue(transcript);
     // No words yet (whisper heard none): nothing to answer; the pause is waited out for more.
     const complete = cue === 'continues' || (transcript !== undefined && !hasWords(transcript)) ? false : completeProbability >= (cue === 'question' ? Math.min(threshold, QUESTION_COMPLETE_THRESHOLD) : threshold);
-    this.config.onDiagnostic?.({ type: 'pause-judged', sessionId: this.id, complete, completeProbability, textCue: transcript === undefined ? 'no-words' : cue, ms: performance.now() - startedMs });
+    // A few finished words are often a run-up ("Let me think.", "Can you tell me?"): a short wait for more.
+    const shortWords = settings?.shortTurnWords ?? 0;
+    const shortHoldMs = settings?.shortTurnHoldMs;
+    const short = complete && shortWords > 0 && shortHoldMs !== undefined && transcript !== undefined && wordCount(transcript) <= shortWords;
+    this.config.onDiagnostic?.({ type: 'pause-judged', sessionId: this.id, complete: complete && !short, completeProbability, textCue: transcript === undefined ? 'no-words' : short ? 'short-turn' : cue, ms: performance.now() - startedMs });
+    if (short) return { complete: false, completeProbability, transcript, maxPauseMs: shortHoldMs };
     return { complete, completeProbability, transcript, ...(cue === 'question' ? { maxPauseMs: QUESTION_MAX_PAUSE_MS } : {}) };
   }
 
   /** The turn so far, transcribed when an STT worker is free right now; undefined when none is, or the run fails. */
-  private transcribeAtPause(audio: Float32Array<ArrayBuffer>): { text: Promise<string | undefined>; cancel(): void } {
+  private transcribeAtPause(audio: Float32Array<ArrayBuffer>): { text: Promise<string | undefined>; cancel(): void; settled(): boolean } {
     const controller = new AbortController();
+    let settled = false;
     const text = (async () => {
       const lease = await leaseSttIfIdle(this.pool, this.id);
       if (!lease) return undefined;
       return transcribeOnLease(lease, { pcm: audio, sampleRateHz: 16000 }, true, { pool: this.pool, sessionId: this.id }, AbortSignal.any([this.controller.signal, controller.signal]));
-    })().catch(() => undefined);
-    return { text, cancel: () => controller.abort() };
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        settled = true;
+      });
+    return { text, cancel: () => controller.abort(), settled: () => settled };
   }
 
   /** The end-of-turn model's verdict on the turn so far (the last 8 s count); rejects when no worker answers in time. */
@@ -525,8 +609,10 @@ export class Session {
     this.enqueue(turn, async () => {
       turn.announce();
       const input: Utterance = { pcm: ended.pcm, sampleRateHz: 16000 };
-      let text = knownTranscript ?? '';
-      if (knownTranscript === undefined) for await (const transcript of sttStage({ pool: this.pool, sessionId: this.id })(once(input), turn.signal)) text = transcript;
+      // The pause's transcription, when the turn ended before it was done, is this turn's STT.
+      const later = knownTranscript === undefined ? await ended.transcriptLater : undefined;
+      let text = knownTranscript ?? later ?? '';
+      if (knownTranscript === undefined && later === undefined) for await (const transcript of sttStage({ pool: this.pool, sessionId: this.id })(once(input), turn.signal)) text = transcript;
       // Whisper's punctuation or letter runs on a short sound are no words.
       if (!hasWords(text)) text = '';
       turn.trace.sttFinalMs = performance.now();

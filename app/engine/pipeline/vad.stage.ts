@@ -8,6 +8,8 @@ export interface MicFrame {
   pcm: Float32Array<ArrayBuffer>;
   /** Position of the frame's first sample in the session's mic stream. */
   streamMs: number;
+  /** performance.now() when the frame reached the engine (diagnostics: how long its VAD verdict took). */
+  receivedMs?: number | undefined;
 }
 
 /** A frame with the VAD's verdict on it. */
