@@ -180,6 +180,25 @@ describe('TtsPlayer', () => {
     expect(player.isAudible(player.audibleTimeSec())).toBe(false);
   });
 
+  it('stopping a turn already heard to its end leaves the lips of the reply after it', () => {
+    const { context, lipSync, player } = setup();
+    player.enqueue(chunk(0, 0.5, 0.1));
+    const firstStart = context.starts[0]!.startSec;
+    context.currentTime = firstStart + 0.6;
+    player.tick();
+    player.enqueue({ ...chunk(0, 1, 0.2), turnId: 'u' });
+    const secondStart = context.starts[1]!.startSec;
+    context.currentTime = secondStart + 0.2;
+    player.tick();
+    player.stop('t');
+    context.currentTime = secondStart + 0.5 + context.outputLatency;
+    expect(lipSync.sample(player.audibleTimeSec()).viseme).toBe('aa');
+    // Stopping the reply being heard still closes the mouth.
+    player.stop('u');
+    context.currentTime = secondStart + 0.8 + context.outputLatency;
+    expect(lipSync.sample(player.audibleTimeSec()).viseme).toBe('sil');
+  });
+
   it('ducks the voice within one frame while the user speaks over it, and brings it back without skipping audio', () => {
     const { context, player } = setup();
     player.enqueue(chunk(0, 1, 0.1));

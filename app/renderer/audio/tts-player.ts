@@ -156,6 +156,9 @@ export class TtsPlayer {
     turn.gain.gain.setValueAtTime(turn.gain.gain.value, now);
     turn.gain.gain.linearRampToValueAtTime(0, now + FADE_SEC);
     const cutSec = now + FADE_SEC;
+    // The lip track is one timeline for every turn: cut it only where this turn still had audio to
+    // come. Stopping a turn already heard to its end must not close the mouth on the reply after it.
+    const stillToCome = turn.scheduled.some((chunk) => chunk.endSec > now);
     for (const chunk of turn.scheduled) {
       chunk.source.stop(now + FADE_SEC);
       if (chunk.started && !chunk.ended) {
@@ -164,7 +167,7 @@ export class TtsPlayer {
         this.send(turn, chunk, { playedMs });
       }
     }
-    this.lipSync.cut(cutSec);
+    if (stillToCome) this.lipSync.cut(cutSec);
     this.playheadSec = Math.min(this.playheadSec, now + FADE_SEC);
   }
 
