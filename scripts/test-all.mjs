@@ -17,6 +17,8 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const failures = [];
+/** What each vitest project's summary reporter wrote: failed tests and errors outside any test. */
+const problems = [];
 
 function step(label, command, args) {
   console.log(`\n=== ${label} ===`);
@@ -37,8 +39,27 @@ function check(label, command, args) {
 
 function vitestProject(project) {
   const report = join(resultsDir, `vitest-${project}.json`);
+  const summary = join(resultsDir, `vitest-${project}-summary.json`);
   rmSync(report, { force: true });
-  const ok = step(`vitest ${project}`, bin('vitest'), ['run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+  rmSync(summary, { force: true });
+  process.env.RUN_SUMMARY_FILE = summary;
+  const ok = step(`vitest ${project}`, bin('vitest'), [
+    'run',
+    '--project',
+    project,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+    '--reporter=./tests/support/run-summary-reporter.ts',
+  ]);
+  delete process.env.RUN_SUMMARY_FILE;
+  try {
+    const { failedTests, unhandledErrors } = JSON.parse(readFileSync(summary, 'utf8'));
+    for (const test of failedTests) problems.push(`[${project}] FAILED ${test.file} > ${test.name}\n${test.error}`);
+    for (const error of unhandledErrors) problems.push(`[${project}] ERROR OUTSIDE ANY TEST (${error.name})\n${error.error}`);
+  } catch {
+    if (!ok) problems.push(`[${project}] vitest exited without its summary (${summary})`);
+  }
   let counts;
   try {
     const json = JSON.parse(readFileSync(report, 'utf8'));
@@ -63,6 +84,8 @@ check('build', process.execPath, [join(root, 'node_modules/electron-vite/bin/ele
 vitestProject('unit');
 vitestProject('e2e');
 
+// Repeated last, so a log that keeps only its end still names what failed and why.
+for (const problem of problems) console.log(`\n${problem}`);
 if (failures.length) console.log(`\nFailed: ${failures.join(', ')}`);
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 ? 1 : 0);
