@@ -41,6 +41,8 @@ export interface SoakOptions {
   reloadEverySec?: number;
   viewerEverySec?: number;
   bargeInEverySec?: number;
+  /** Writes every sampled series (time in s since the start, value) to this JSON file, to plot or read. */
+  seriesFile?: string;
   log?: (line: string) => void;
 }
 
@@ -362,6 +364,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     first_audio_ms_p50_end: endP50,
     latency_drift_ratio: round3(endP50 / startP50),
   };
+  if (options.seriesFile) {
+    const series = Object.fromEntries([...recorder.series].map(([name, samples]) => [name, samples.map((sample) => [round3(sample.atMs / 1000), round3(sample.value)])]));
+    writeFileSync(options.seriesFile, `${JSON.stringify({ warmUpSec: warmUpMs / 1000, series })}\n`);
+  }
   const growth = { rss: [] as number[], heap: [] as number[], fd: [] as number[] };
   for (const [name, samples] of [...recorder.series].sort(([a], [b]) => a.localeCompare(b))) {
     const perHour = growthPerHour(samples, warmUpMs);

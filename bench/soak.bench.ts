@@ -2,7 +2,7 @@ import { round3, type Benchmark } from './bench-api';
 import { runSoak } from './soak-session';
 
 /**
- * `soak`: `npm run bench -- soak --minutes N [--profile dev|scripted] [--sample-sec S] [--warmup-sec W]`:
+ * `soak`: `npm run bench -- soak --minutes N [--profile dev|scripted] [--sample-sec S] [--warmup-sec W] [--series FILE]`:
  * spoken conversations through `serve` in Chromium for N minutes (barge-ins, reloads, share viewers
  * joining and leaving) with the processes' memory, heaps and open files sampled (see soak-session.ts).
  * Targets: errors 0, growth ≤ 20 MB/h, latency_drift_ratio ≤ 1.1.
@@ -20,6 +20,7 @@ const benchmark: Benchmark = {
       profile,
       sampleEverySec: options['sample-sec'] !== undefined ? Number(options['sample-sec']) : undefined,
       warmUpSec: options['warmup-sec'] !== undefined ? Number(options['warmup-sec']) : undefined,
+      seriesFile: options.series,
       log: (line) => console.error(line),
     });
     return {

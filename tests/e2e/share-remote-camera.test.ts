@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeCameraArgs, fakeCameraMissingReason, makeFakeCameraClip } from '../support/fake-camera';
 import { chromiumMissingReason } from '../support/serve-process';
-import { launchShareBrowser, openViewer, startShareServe, type ShareServe } from '../support/share-session';
+import { launchShareBrowser, openViewer, startShareServe, waitForTalkReady, waitForViewerState, type ShareServe } from '../support/share-session';
 
 /**
  * A remote talker's camera (opt-in): `serve --remote-talk --renderer-pool 1`; the talker's browser
@@ -22,24 +22,7 @@ let talkUrl: URL;
 let browser: Browser;
 let dir = '';
 
-async function waitForTalkReady(): Promise<URL> {
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    const talk = /^Remote talk \(.*?(http:\/\/\S+\/view\?token=\S+&talk=1)$/m.exec(serve.output());
-    if (talk && /^Remote talk ready:/m.test(serve.output())) return new URL(talk[1]!);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`serve did not report a warm renderer pool:\n${serve.output().slice(-2000)}`);
-}
-
-async function waitFor(page: Page, what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
-  try {
-    await page.waitForFunction(predicate, null, { timeout: timeoutMs, polling: 200 });
-  } catch (error) {
-    const status = await page.evaluate(() => JSON.stringify({ viewer: window.avatarViewerStatus, talk: window.avatarTalkStatus })).catch(() => 'unavailable');
-    throw new Error(`Timed out waiting for ${what}; page status ${status}\nserve output:\n${serve.output().slice(-2000)}`, { cause: error });
-  }
-}
+const waitFor = (page: Page, what: string, predicate: () => boolean, timeoutMs: number): Promise<void> => waitForViewerState(page, serve, what, predicate, timeoutMs);
 
 beforeAll(async () => {
   if (missing) return;
@@ -47,7 +30,7 @@ beforeAll(async () => {
   const clip = join(dir, 'camera.y4m');
   makeFakeCameraClip(clip, [{ scene: 'face-left', seconds: 20 }]);
   serve = await startShareServe('scripted', ['--remote-talk', '--renderer-pool', '1']);
-  talkUrl = await waitForTalkReady();
+  talkUrl = await waitForTalkReady(serve);
   browser = await launchShareBrowser(fakeCameraArgs(clip));
 });
 

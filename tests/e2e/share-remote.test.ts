@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../app/engine/lipsync/wav-file';
 import { synthesizeScriptedSpeech } from '../../app/native-workers/scripted/scripted-speech';
 import { chromiumMissingReason, fakeMicrophoneArgs, upgradeStatus } from '../support/serve-process';
-import { countViewerFrames, launchShareBrowser, loudestReceivedAudio, meterReceivedAudio, openViewer, startShareServe, type ShareServe } from '../support/share-session';
+import { countViewerFrames, launchShareBrowser, loudestReceivedAudio, meterReceivedAudio, openViewer, startShareServe, waitForTalkReady, waitForViewerState, type ShareServe } from '../support/share-session';
 
 /**
  * Two-way remote conversation in real Chromium: `serve --remote-talk --renderer-pool 1` keeps one
@@ -41,17 +41,6 @@ function writeQuestionWav(): string {
   return path;
 }
 
-/** Resolves with the printed talk address once serve also says its renderer pool is warm. */
-async function waitForTalkReady(): Promise<URL> {
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    const talk = /^Remote talk \(.*?(http:\/\/\S+\/view\?token=\S+&talk=1)$/m.exec(serve.output());
-    if (talk && /^Remote talk ready:/m.test(serve.output())) return new URL(talk[1]!);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`serve did not report a warm renderer pool:\n${serve.output().slice(-2000)}`);
-}
-
 /** Collects in `window.remoteCandidates` every ICE candidate the page is given by its peer (in the SDP or trickled). */
 const RECORD_REMOTE_CANDIDATES = `
   window.remoteCandidates = [];
@@ -71,20 +60,13 @@ function openTalker(query = ''): Promise<Page> {
   return openViewer(browser, { viewUrl: talkUrl }, query, RECORD_REMOTE_CANDIDATES);
 }
 
-async function waitFor(page: Page, what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
-  try {
-    await page.waitForFunction(predicate, null, { timeout: timeoutMs, polling: 200 });
-  } catch (error) {
-    const status = await page.evaluate(() => JSON.stringify({ viewer: window.avatarViewerStatus, talk: window.avatarTalkStatus })).catch(() => 'unavailable');
-    throw new Error(`Timed out waiting for ${what}; page status ${status}\nserve output:\n${serve.output().slice(-2000)}`, { cause: error });
-  }
-}
+const waitFor = (page: Page, what: string, predicate: () => boolean, timeoutMs: number): Promise<void> => waitForViewerState(page, serve, what, predicate, timeoutMs);
 
 beforeAll(async () => {
   if (missing) return;
   const wav = writeQuestionWav();
   serve = await startShareServe('scripted', ['--remote-talk', '--renderer-pool', '1', '--peer-connect-timeout', String(PEER_CONNECT_TIMEOUT_SEC)]);
-  talkUrl = await waitForTalkReady();
+  talkUrl = await waitForTalkReady(serve);
   browser = await launchShareBrowser(fakeMicrophoneArgs(wav));
 });
 

@@ -13,18 +13,33 @@ import { micFrames, scriptedConfig, sendMic, startEngine, TestClient } from './e
 
 type Chunk = Extract<ServerMessage, { type: 'tts.chunk' }>;
 
-async function engineHearing(transcript: string, diagnostics: EngineDiagnostic[], loudnessOnset?: boolean): Promise<EngineInstance> {
-  const base = scriptedConfig({
-    llm: { options: { firstTokenMs: 10, tokenMs: 40, replySentences: 4 } },
-    tts: { options: { ttsMsPerChar: 1 } },
-    stt: { options: { transcript } },
-    vad: { options: { vadProbability: 'state' } },
+/** An engine for the enclosing describe: scripted, its STT hearing `transcript`, smart interruptions; shut down after it. */
+function engineHearing(transcript: string, loudnessOnset?: boolean): { readonly engine: EngineInstance; readonly diagnostics: EngineDiagnostic[] } {
+  const diagnostics: EngineDiagnostic[] = [];
+  let engine: EngineInstance | undefined;
+  beforeAll(async () => {
+    const base = scriptedConfig({
+      llm: { options: { firstTokenMs: 10, tokenMs: 40, replySentences: 4 } },
+      tts: { options: { ttsMsPerChar: 1 } },
+      stt: { options: { transcript } },
+      vad: { options: { vadProbability: 'state' } },
+    });
+    engine = await startEngine({
+      ...base,
+      pipeline: { ...base.pipeline, interruptions: { mode: 'smart', decideWithinMs: 1000, ...(loudnessOnset !== undefined ? { loudnessOnset } : {}) } },
+      onDiagnostic: (event) => diagnostics.push(event),
+    });
   });
-  return startEngine({
-    ...base,
-    pipeline: { ...base.pipeline, interruptions: { mode: 'smart', decideWithinMs: 1000, ...(loudnessOnset !== undefined ? { loudnessOnset } : {}) } },
-    onDiagnostic: (event) => diagnostics.push(event),
+  afterAll(async () => {
+    await engine?.shutdown();
   });
+  return {
+    get engine(): EngineInstance {
+      if (!engine) throw new Error('the engine is not started (beforeAll failed?)');
+      return engine;
+    },
+    diagnostics,
+  };
 }
 
 /** A text turn whose first chunk the page reports as playing; resolves with that chunk. */
@@ -44,21 +59,11 @@ function toneFrames(rms: number, count: number): Float32Array<ArrayBuffer>[] {
 }
 
 describe('smart interruptions', () => {
-  const engines: EngineInstance[] = [];
-  afterAll(async () => {
-    await Promise.all(engines.map((engine) => engine.shutdown()));
-  });
-
   describe('a backchannel', () => {
-    const diagnostics: EngineDiagnostic[] = [];
-    let engine: EngineInstance;
-    beforeAll(async () => {
-      engine = await engineHearing('Uh-huh.', diagnostics);
-      engines.push(engine);
-    });
+    const heard = engineHearing('Uh-huh.');
 
     it('ducks the avatar at the first voiced frame, then lets it go on at full volume; no turn, nothing stopped', async () => {
-      const client = new TestClient(engine);
+      const client = new TestClient(heard.engine);
       const sessionId = await client.openSession();
       const chunk = await speakingTurn(client, sessionId);
       const from = client.messages.length;
@@ -68,7 +73,7 @@ describe('smart interruptions', () => {
       sendMic(client, sessionId, micFrames('silence', 500), seq);
       const back = await client.waitFor((m) => m.type === 'turn.duck' && !m.ducked, 10_000, from);
       expect(back).toMatchObject({ turnId: chunk.turnId });
-      expect(diagnostics).toContainEqual({ type: 'backchannel', sessionId, text: 'Uh-huh.' });
+      expect(heard.diagnostics).toContainEqual({ type: 'backchannel', sessionId, text: 'Uh-huh.' });
       const after = client.messages.slice(from);
       expect(after.some((m) => m.type === 'turn.stop')).toBe(false);
       expect(after.some((m) => m.type === 'turn.started' && m.source === 'voice')).toBe(false);
@@ -80,15 +85,10 @@ describe('smart interruptions', () => {
   });
 
   describe('an interruption', () => {
-    const diagnostics: EngineDiagnostic[] = [];
-    let engine: EngineInstance;
-    beforeAll(async () => {
-      engine = await engineHearing('Wait, stop.', diagnostics);
-      engines.push(engine);
-    });
+    const heard = engineHearing('Wait, stop.');
 
     it('stops the avatar once its words are known and answers them as the next turn', async () => {
-      const client = new TestClient(engine);
+      const client = new TestClient(heard.engine);
       const sessionId = await client.openSession();
       const chunk = await speakingTurn(client, sessionId);
       const from = client.messages.length;
@@ -100,12 +100,12 @@ describe('smart interruptions', () => {
       const voice = (await client.waitFor((m) => m.type === 'turn.started' && m.source === 'voice', 10_000, from)) as Extract<ServerMessage, { type: 'turn.started' }>;
       const transcript = await client.waitFor((m) => m.type === 'transcript' && m.turnId === voice.turnId && m.final, 10_000, from);
       expect(transcript).toMatchObject({ text: 'Wait, stop.' });
-      expect(diagnostics.some((event) => event.type === 'backchannel')).toBe(false);
+      expect(heard.diagnostics.some((event) => event.type === 'backchannel')).toBe(false);
       client.connection.close();
     }, 60_000);
 
     it('stops the avatar when speech over it goes on past decideWithinMs, before the user finishes', async () => {
-      const client = new TestClient(engine);
+      const client = new TestClient(heard.engine);
       const sessionId = await client.openSession();
       const chunk = await speakingTurn(client, sessionId);
       const from = client.messages.length;
@@ -119,20 +119,15 @@ describe('smart interruptions', () => {
   });
 
   describe('a loudness onset', () => {
-    const diagnostics: EngineDiagnostic[] = [];
-    let engine: EngineInstance;
-    beforeAll(async () => {
-      engine = await engineHearing('Uh-huh.', diagnostics);
-      engines.push(engine);
-    });
+    const heard = engineHearing('Uh-huh.');
 
     it('lowers the avatar at the first loud frame, before the VAD hears it, and keeps it low once the VAD confirms speech', async () => {
-      const client = new TestClient(engine);
+      const client = new TestClient(heard.engine);
       const sessionId = await client.openSession();
       const chunk = await speakingTurn(client, sessionId);
       let seq = sendMic(client, sessionId, micFrames('silence', 200), 0);
       const from = client.messages.length;
-      const diagnosticsFrom = diagnostics.length;
+      const diagnosticsFrom = heard.diagnostics.length;
       // One loud frame: too short for the VAD's speech (it needs a run of them), enough for the loudness onset.
       seq = sendMic(client, sessionId, micFrames('speech', 20), seq);
       // Sent synchronously with the frame: no VAD round trip before it.
@@ -140,7 +135,7 @@ describe('smart interruptions', () => {
       seq = sendMic(client, sessionId, micFrames('speech', 380), seq);
       sendMic(client, sessionId, micFrames('silence', 500), seq);
       await client.waitFor((m) => m.type === 'turn.duck' && !m.ducked, 10_000, from);
-      const ducks = diagnostics.slice(diagnosticsFrom).filter((event) => event.type === 'duck' || event.type === 'duck-withdrawn');
+      const ducks = heard.diagnostics.slice(diagnosticsFrom).filter((event) => event.type === 'duck' || event.type === 'duck-withdrawn');
       expect(ducks).toEqual([{ type: 'duck', sessionId, cause: 'energy', frameEndStreamMs: 220, vadMs: 0 }]);
       // Lowered once, brought back once (the backchannel), never withdrawn and lowered again.
       expect(client.messages.slice(from).filter((m) => m.type === 'turn.duck').map((m) => m.type === 'turn.duck' && m.ducked)).toEqual([true, false]);
@@ -149,19 +144,19 @@ describe('smart interruptions', () => {
     }, 60_000);
 
     it('withdraws the duck when the VAD does not hear voice within 250 ms of audio', async () => {
-      const client = new TestClient(engine);
+      const client = new TestClient(heard.engine);
       const sessionId = await client.openSession();
       const chunk = await speakingTurn(client, sessionId);
       let seq = sendMic(client, sessionId, micFrames('silence', 200), 0);
       const from = client.messages.length;
-      const diagnosticsFrom = diagnostics.length;
+      const diagnosticsFrom = heard.diagnostics.length;
       // −40 dBFS: far above the silent room, below the scripted VAD's speech level (RMS 0.02).
       seq = sendMic(client, sessionId, toneFrames(0.01, 5), seq);
       sendMic(client, sessionId, micFrames('silence', 400), seq);
       const back = await client.waitFor((m) => m.type === 'turn.duck' && !m.ducked, 10_000, from);
       expect(back).toMatchObject({ turnId: chunk.turnId });
-      expect(diagnostics.slice(diagnosticsFrom).map((event) => event.type)).toEqual(['duck', 'duck-withdrawn']);
-      expect(diagnostics.slice(diagnosticsFrom)[1]).toMatchObject({ frameEndStreamMs: 220 + 260 });
+      expect(heard.diagnostics.slice(diagnosticsFrom).map((event) => event.type)).toEqual(['duck', 'duck-withdrawn']);
+      expect(heard.diagnostics.slice(diagnosticsFrom)[1]).toMatchObject({ frameEndStreamMs: 220 + 260 });
       expect(client.messages.slice(from).some((m) => m.type === 'turn.stop')).toBe(false);
       client.send({ type: 'turn.interrupt', sessionId });
       client.connection.close();
@@ -169,15 +164,10 @@ describe('smart interruptions', () => {
   });
 
   describe('without the loudness onset', () => {
-    const diagnostics: EngineDiagnostic[] = [];
-    let engine: EngineInstance;
-    beforeAll(async () => {
-      engine = await engineHearing('Uh-huh.', diagnostics, false);
-      engines.push(engine);
-    });
+    const heard = engineHearing('Uh-huh.', false);
 
     it('a sound the VAD does not hear as voice leaves the avatar alone', async () => {
-      const client = new TestClient(engine);
+      const client = new TestClient(heard.engine);
       const sessionId = await client.openSession();
       await speakingTurn(client, sessionId);
       let seq = sendMic(client, sessionId, micFrames('silence', 200), 0);
@@ -187,7 +177,7 @@ describe('smart interruptions', () => {
       // The VAD's verdicts on all of it have come back when the page hears of the reply going on.
       await new Promise((resolve) => setTimeout(resolve, 1000));
       expect(client.messages.slice(from).some((m) => m.type === 'turn.duck')).toBe(false);
-      expect(diagnostics.some((event) => event.type === 'duck')).toBe(false);
+      expect(heard.diagnostics.some((event) => event.type === 'duck')).toBe(false);
       client.send({ type: 'turn.interrupt', sessionId });
       client.connection.close();
     }, 60_000);

@@ -110,3 +110,24 @@ export async function meterReceivedAudio(page: Page): Promise<void> {
 export function loudestReceivedAudio(page: Page, lastMs?: number): Promise<number> {
   return page.evaluate((count) => Math.max(0, ...(window as unknown as AudioMeterWindow).receivedAudioLevels.slice(-count)), lastMs === undefined ? 0 : Math.ceil(lastMs / 25));
 }
+
+/** The talk address `serve --remote-talk` prints, once it also says its renderer pool is warm. */
+export async function waitForTalkReady(serve: ShareServe, timeoutMs = 90_000): Promise<URL> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const talk = /^Remote talk \(.*?(http:\/\/\S+\/view\?token=\S+&talk=1)$/m.exec(serve.output());
+    if (talk && /^Remote talk ready:/m.test(serve.output())) return new URL(talk[1]!);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`serve did not report a warm renderer pool:\n${serve.output().slice(-2000)}`);
+}
+
+/** Waits for `predicate` on a viewer or talker page; a timeout says what the page and serve last reported. */
+export async function waitForViewerState(page: Page, serve: ShareServe, what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
+  try {
+    await page.waitForFunction(predicate, null, { timeout: timeoutMs, polling: 200 });
+  } catch (error) {
+    const status = await page.evaluate(() => JSON.stringify({ viewer: window.avatarViewerStatus, talk: window.avatarTalkStatus })).catch(() => 'unavailable');
+    throw new Error(`Timed out waiting for ${what}; page status ${status}\nserve output:\n${serve.output().slice(-2000)}`, { cause: error });
+  }
+}
