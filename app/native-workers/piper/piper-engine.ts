@@ -24,7 +24,16 @@ export const PiperOptionsSchema = z.object({
 });
 export type PiperOptions = z.infer<typeof PiperOptionsSchema>;
 
-const WARM_UP_TEXTS = ['Hello, I am ready.', 'Peter Piper picked a peck of pickled peppers?'];
+/**
+ * The last phrase is one sentence as long as the longest chunk the reply chunker makes (it cuts at
+ * a word boundary after 30 words): onnxruntime's memory arena grows to its largest tensors and keeps
+ * them, so it reaches that level here, at load, rather than in steps during the first long replies.
+ */
+export const WARM_UP_TEXTS = [
+  'Hello, I am ready.',
+  'Peter Piper picked a peck of pickled peppers?',
+  'Yesterday afternoon my neighbour and I walked along the river to the old market where we bought fresh bread and cheese and a basket of ripe apples before we went home again together.',
+];
 
 /**
  * Piper (VITS) voices run by onnxruntime-node (engine "piper"), with the voice's own phoneme

@@ -89,6 +89,11 @@ export class PiperVoice {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      // No memory plan per input shape: every phrase has a length of its own, and with a plan for each
+      // the arena kept extending (a 5-minute probe of 3–30-word phrases: 521 → 606 MB with plans,
+      // 519 → 471 MB without, the same CPU per phrase). Without the arena itself RSS stayed at 300 MB
+      // but each phrase took nearly twice the CPU (fresh pages every time), so the arena stays.
+      enableMemPattern: false,
     });
     const [session, phonemizer] = await Promise.allSettled([opening, PiperPhonemizer.create()]);
     if (session.status === 'rejected') {
