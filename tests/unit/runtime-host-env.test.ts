@@ -9,10 +9,10 @@ describe('runtime host environment', () => {
     }
   });
 
-  it('maps large blocks afresh only in the whisper host', () => {
+  it('maps large blocks afresh only in the whisper and llama hosts', () => {
     expect(runtimeHostEnv('whisper', {}).MALLOC_MMAP_THRESHOLD_).toBe('1048576');
+    expect(runtimeHostEnv('llama', {}).MALLOC_MMAP_THRESHOLD_).toBe('1048576');
     expect(runtimeHostEnv('piper', {}).MALLOC_MMAP_THRESHOLD_).toBeUndefined();
-    expect(runtimeHostEnv('llama', {}).MALLOC_MMAP_THRESHOLD_).toBeUndefined();
   });
 
   it('leaves the malloc settings a user chose', () => {
