@@ -16,6 +16,16 @@ describe('backchannel words', () => {
 
   it('tells words from what whisper writes on a short sound: punctuation alone, or a run of single letters', () => {
     for (const text of ['(', '...', ' - ', 'A-E-E-E-E-E-E', 'm m m', '']) expect(hasWords(text), text).toBe(false);
-    for (const text of ['I', 'No.', 'A B', 'Wait, stop.', '2 plus 2?', 'Ça va ?']) expect(hasWords(text), text).toBe(true);
+    for (const text of ['I', 'No.', 'A B', 'Wait, stop.', '2 plus 2?', 'Ça va ?', '5']) expect(hasWords(text), text).toBe(true);
+  });
+
+  it("takes whisper's tags for sounds for no words (heard from a hum: '<buh-uh>'), and a lone letter over the avatar for a backchannel", () => {
+    for (const text of ['<buh-uh>', '[BLANK_AUDIO]', ' (laughs) ', '*sighs*', '[Music] (humming)']) expect(hasWords(text), text).toBe(false);
+    for (const text of ['(laughs) Wait, stop.', '[MUSIC] Hello!', 'A.', 'I.']) expect(hasWords(text), text).toBe(true);
+    expect(isBackchannel('(laughs) Yeah.')).toBe(true);
+    expect(isBackchannel('<buh-uh> stop')).toBe(false);
+    // A mumbled "I see" heard as "A"; "I" alone starts a request.
+    for (const text of ['A', 'A.', 'e']) expect(isBackchannel(text), text).toBe(true);
+    for (const text of ['I', 'I.', 'AB']) expect(isBackchannel(text), text).toBe(false);
   });
 });

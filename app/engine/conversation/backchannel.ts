@@ -15,24 +15,38 @@ const MAX_BACKCHANNEL_WORDS = 4;
 /** A hum spelled any way whisper spells one: "mm", "hmm", "mhm", "nmm" (m, n and h only). */
 const HUM = /^[mnh]{2,}$/;
 
+/** What whisper writes for a sound it does not take for speech: "[BLANK_AUDIO]", "(laughs)", "<buh-uh>", "*sighs*". */
+const SOUND_TAG = /\[[^\]]*\]|\([^)]*\)|<[^>]*>|\*[^*]*\*/g;
+
+/** The transcript without whisper's sound tags. */
+function spoken(transcript: string): string {
+  return transcript.replace(SOUND_TAG, ' ');
+}
+
 /**
  * Whether a transcript holds words at all. On a short sound whisper often writes something that is
- * none: punctuation alone ("(", "..."), or a run of single letters ("A-E-E-E-E"). Either is no words.
+ * none: punctuation alone ("(", "..."), a tag for a sound ("<buh-uh>", "[BLANK_AUDIO]"), or a run of
+ * single letters ("A-E-E-E-E"). Each is no words.
  */
 export function hasWords(transcript: string): boolean {
-  const tokens = transcript.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? [];
+  const tokens = spoken(transcript).toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? [];
   if (tokens.length === 0) return false;
   return !(tokens.length >= 3 && tokens.every((token) => token.length === 1));
 }
 
-/** True when `transcript` is only a backchannel (case, punctuation and repeats aside); false for no words. */
+/**
+ * True when `transcript` is only a backchannel (case, punctuation and repeats aside); false for no
+ * words. Over the avatar one letter alone counts as one too: it is how whisper writes a mumbled
+ * acknowledgement ("A" for "I see"), and no request is one letter long — except "I", which starts one.
+ */
 export function isBackchannel(transcript: string): boolean {
-  const words = transcript
+  const words = spoken(transcript)
     .toLowerCase()
     .replace(/[^a-z' -]+/g, ' ')
     .split(/\s+/)
     .filter((word) => word.length > 0);
   if (words.length === 0 || words.length > MAX_BACKCHANNEL_WORDS) return false;
+  if (words.length === 1 && /^[a-z]$/.test(words[0]!)) return words[0] !== 'i';
   const phrase = words.join(' ');
   if (BACKCHANNEL_PHRASES.has(phrase) || words.every((word) => HUM.test(word.replaceAll('-', '')))) return true;
   // "yeah, right", "oh, I see": every part a backchannel of its own.
