@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { TurnActivity, VISION_HOLD_LIMITS_MS, visionHoldReason, type TurnActivitySnapshot } from '../../app/renderer/vision/vision-hold';
+
+const idle: TurnActivitySnapshot = { draftEditedAtMs: null, speechStartedAtMs: null, turnPendingSinceMs: null, awaitingFirstAudio: false };
+
+describe('the vision hold', () => {
+  it('lets the loop look while nobody starts a turn', () => {
+    expect(visionHoldReason(idle, 1_000)).toBeNull();
+  });
+
+  it('holds from the first keystroke of a draft, and lets go of a draft left alone', () => {
+    const activity = new TurnActivity();
+    activity.draft('H', 1_000);
+    expect(visionHoldReason(activity.snapshot(false), 1_000)).toBe('typing');
+    expect(visionHoldReason(activity.snapshot(false), 1_000 + VISION_HOLD_LIMITS_MS.draftIdle - 1)).toBe('typing');
+    expect(visionHoldReason(activity.snapshot(false), 1_000 + VISION_HOLD_LIMITS_MS.draftIdle)).toBeNull();
+    // Another keystroke holds again; a box emptied (or only spaces) does not.
+    activity.draft('Hi', 20_000);
+    expect(visionHoldReason(activity.snapshot(false), 20_001)).toBe('typing');
+    activity.draft('  ', 20_002);
+    expect(visionHoldReason(activity.snapshot(false), 20_003)).toBeNull();
+  });
+
+  it('holds from a sent message through the turn until the reply is heard', () => {
+    const activity = new TurnActivity();
+    activity.draft('What is two plus two?', 1_000);
+    activity.sent(1_100);
+    // Between the send and the engine's turn.started (the page's own activeTurnId is still null).
+    expect(visionHoldReason(activity.snapshot(false), 1_150)).toBe('turn-pending');
+    activity.turnStarted();
+    expect(visionHoldReason(activity.snapshot(true), 1_200)).toBe('awaiting-first-audio');
+    // First audio heard: the loop may look again (at the reply's slower pace).
+    expect(visionHoldReason(activity.snapshot(false), 1_900)).toBeNull();
+  });
+
+  it('holds while the user speaks and until a turn starts for what they said, or the utterance is dropped', () => {
+    const activity = new TurnActivity();
+    activity.vad('speech-start', 5_000);
+    expect(visionHoldReason(activity.snapshot(false), 6_000)).toBe('speaking');
+    activity.vad('speech-end', 7_000);
+    expect(visionHoldReason(activity.snapshot(false), 7_300)).toBe('turn-pending');
+    // No turn came (noise, no words): the hold ends on its own.
+    expect(visionHoldReason(activity.snapshot(false), 7_000 + VISION_HOLD_LIMITS_MS.turnPending)).toBeNull();
+    // Speech whose end never came holds no longer than its limit.
+    activity.vad('speech-start', 30_000);
+    expect(visionHoldReason(activity.snapshot(false), 30_000 + VISION_HOLD_LIMITS_MS.speech)).toBeNull();
+  });
+
+  it('a speech end without a start (the page joined mid-utterance) starts no pending turn', () => {
+    const activity = new TurnActivity();
+    activity.vad('speech-end', 1_000);
+    expect(visionHoldReason(activity.snapshot(false), 1_001)).toBeNull();
+  });
+
+  it('forgets everything when the connection goes', () => {
+    const activity = new TurnActivity();
+    activity.draft('Hello', 1_000);
+    activity.vad('speech-start', 1_000);
+    activity.sent(1_100);
+    activity.reset();
+    expect(activity.snapshot(false)).toEqual(idle);
+  });
+});
