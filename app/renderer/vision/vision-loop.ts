@@ -43,7 +43,7 @@ export interface VisionSnapshot {
   held: VisionHoldReason | null;
   /** Holds begun since the page opened. */
   holds: number;
-  /** Frames a hold cut short (stages dropped, or the frame not looked at). */
+  /** Frames a hold cut short while the camera was on (stages dropped, or the frame not looked at). */
   framesCut: number;
   error: string | null;
 }
@@ -261,11 +261,11 @@ export class VisionLoop {
             } else this.onResult(null);
             return;
           case 'vision.state':
-            if (message.missing.length > 0) this.set({ framesCut: this.state.framesCut + 1 });
+            if (message.missing.length > 0 && this.state.active) this.set({ framesCut: this.state.framesCut + 1 });
             this.onResult(message);
             return;
           case 'dropped':
-            this.set({ framesCut: this.state.framesCut + 1 });
+            if (this.state.active) this.set({ framesCut: this.state.framesCut + 1 });
             this.onResult(null);
             return;
         }
