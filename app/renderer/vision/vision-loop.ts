@@ -108,6 +108,8 @@ export class VisionLoop {
   private inFlight = false;
   /** What the worker was last told: held (drop the rest of a frame) or not. */
   private workerHeld = false;
+  /** While held: the next look at whether the hold is over (also while a frame is in flight). */
+  private holdTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly presence = new PresenceTracker(ARRIVAL_MIN_ABSENCE_MS);
   private readonly palm = new PalmStop();
   private readonly wave = new WaveRecognizer();
@@ -197,6 +199,12 @@ export class VisionLoop {
     if (reason !== this.state.held) this.set({ held: reason, holds: this.state.holds + (reason !== null && this.state.held === null ? 1 : 0) });
     // A camera turned off holds the worker too: the frame in progress is of no use any more.
     this.tellWorker(!this.state.active || reason !== null);
+    // The hold ends without an event (first audio heard, a limit reached): looked at until it does.
+    if (reason !== null && this.holdTimer === undefined)
+      this.holdTimer = setTimeout(() => {
+        this.holdTimer = undefined;
+        this.refreshHold();
+      }, HOLD_RECHECK_MS);
   }
 
   private tellWorker(held: boolean): void {
@@ -210,6 +218,8 @@ export class VisionLoop {
     this.run += 1;
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
     this.tellWorker(true);
     if (this.ownsStream) for (const track of this.stream?.getTracks() ?? []) track.stop();
     this.stream = null;
