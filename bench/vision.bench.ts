@@ -16,7 +16,19 @@ import { startBrowserSession, type BrowserSession } from './browser-session';
  * `first_audio_with_vision_ratio` (on / off, p50 of LLM request → first TTS audio).
  */
 
-type Diagnostics = { vision: { status: string; backend: string | null; loadMs: number | null; framesProcessed: number; lastDetectMs: number | null }; state: string };
+type Diagnostics = {
+  vision: {
+    status: string;
+    backend: string | null;
+    loadMs: number | null;
+    framesProcessed: number;
+    lastDetectMs: number | null;
+    lastStageMs: { face?: number; hands?: number } | null;
+    holds: number;
+    framesCut: number;
+  };
+  state: string;
+};
 
 const CLOCK_TICKS_PER_SEC = 100;
 
@@ -76,19 +88,25 @@ async function cameraOn(page: Page): Promise<string | null> {
   return (await diagnosticsOf(page)).vision.status === 'ready' ? null : (error ?? 'unknown error');
 }
 
-/** Detection times of the next `frames` frames, the wall time they took and Chromium's CPU seconds meanwhile. */
-async function sampleFrames(page: Page, frames: number, marker: string): Promise<{ detectMs: number[]; wallSec: number; cpuSec: number }> {
+/** Detection times (whole and per stage) of the next `frames` frames, the wall time they took and Chromium's CPU seconds meanwhile. */
+async function sampleFrames(page: Page, frames: number, marker: string): Promise<{ detectMs: number[]; faceMs: number[]; handsMs: number[]; wallSec: number; cpuSec: number }> {
   const detectMs: number[] = [];
+  const faceMs: number[] = [];
+  const handsMs: number[] = [];
   let seen = (await diagnosticsOf(page)).vision.framesProcessed;
   const startMs = performance.now();
   const cpuStart = chromiumCpuSec(marker);
   while (detectMs.length < frames) {
     await page.waitForTimeout(50);
     const { vision } = await diagnosticsOf(page);
-    if (vision.framesProcessed > seen && vision.lastDetectMs !== null) detectMs.push(vision.lastDetectMs);
+    if (vision.framesProcessed > seen && vision.lastDetectMs !== null) {
+      detectMs.push(vision.lastDetectMs);
+      if (vision.lastStageMs?.face !== undefined) faceMs.push(vision.lastStageMs.face);
+      if (vision.lastStageMs?.hands !== undefined) handsMs.push(vision.lastStageMs.hands);
+    }
     seen = vision.framesProcessed;
   }
-  return { detectMs, wallSec: (performance.now() - startMs) / 1000, cpuSec: chromiumCpuSec(marker) - cpuStart };
+  return { detectMs, faceMs, handsMs, wallSec: (performance.now() - startMs) / 1000, cpuSec: chromiumCpuSec(marker) - cpuStart };
 }
 
 /** Chromium's CPU seconds per wall second over `seconds` with the page as it is. */
@@ -99,10 +117,20 @@ async function idleCpuRate(page: Page, seconds: number, marker: string): Promise
   return (chromiumCpuSec(marker) - cpuStart) / ((performance.now() - startMs) / 1000);
 }
 
-/** Asks one typed question and returns LLM request → first TTS audio from the turn's trace. */
-async function firstAudioMs(page: Page, question: string, replies: number): Promise<number> {
+/**
+ * How a question gets into the message box: `keys` at a fast typist's pace (the loop holds from the
+ * first keystroke, as with a person typing), `paste` all at once and sent at once (the worst case:
+ * a detection stage may still be running as the question goes).
+ */
+type Entry = 'keys' | 'paste';
+/** Between keystrokes: 600 characters (120 words) a minute, a fast typist. */
+const KEYSTROKE_MS = 100;
+
+/** Asks one question and returns LLM request → first TTS audio from the turn's trace. */
+async function firstAudioMs(page: Page, question: string, replies: number, entry: Entry): Promise<number> {
   const input = page.getByLabel('Message');
-  await input.fill(question);
+  if (entry === 'keys') await input.pressSequentially(question, { delay: KEYSTROKE_MS });
+  else await input.fill(question);
   await input.press('Enter');
   await page.waitForFunction(
     (count) => {
@@ -152,6 +180,9 @@ const bench: Benchmark = {
         metrics[`${backend}_load_ms`] = vision.loadMs ?? Number.NaN;
         metrics[`${backend}_detect_ms_p50`] = round3(quantile(sample.detectMs, 0.5));
         metrics[`${backend}_detect_ms_p95`] = round3(quantile(sample.detectMs, 0.95));
+        // The stages a hold can cut between: the longest one bounds how long a detection runs on after a turn begins.
+        if (sample.faceMs.length > 0) metrics[`${backend}_face_stage_ms_p50`] = round3(quantile(sample.faceMs, 0.5));
+        if (sample.handsMs.length > 0) metrics[`${backend}_hands_stage_ms_p50`] = round3(quantile(sample.handsMs, 0.5));
         metrics[`${backend}_vision_fps_p50`] = round3(frames / sample.wallSec);
         metrics[`${backend}_vision_cpu_share_ratio`] = round3(sample.cpuSec / sample.wallSec - offRate);
         metrics[`${backend}_vision_busy_ratio`] = round3(sample.detectMs.reduce((sum, ms) => sum + ms, 0) / 1000 / sample.wallSec);
@@ -159,10 +190,10 @@ const bench: Benchmark = {
         await page.close();
       }
 
-      // First audio with the loop running vs not: one page, questions interleaved (camera off, on, off, …).
+      // First audio with the loop running vs not: one page, questions interleaved (camera off, on, off, …),
+      // each time one typed and one pasted.
       const page = await openPage(session, {});
-      const off: number[] = [];
-      const on: number[] = [];
+      const times: Record<Entry, { off: number[]; on: number[] }> = { keys: { off: [], on: [] }, paste: { off: [], on: [] } };
       let replies = 0;
       let cameraReady = false;
       for (let i = 0; i < runs * 2; i++) {
@@ -174,11 +205,20 @@ const bench: Benchmark = {
         } else if (withVision) await page.getByRole('button', { name: 'Camera off' }).click();
         else if (cameraReady) await page.getByRole('button', { name: 'Camera on' }).click();
         if (withVision) await page.waitForTimeout(1000);
-        (withVision ? on : off).push(await firstAudioMs(page, QUESTIONS[Math.floor(i / 2) % QUESTIONS.length]!, ++replies));
+        for (const [at, entry] of (['keys', 'paste'] as const).entries()) {
+          const question = QUESTIONS[(Math.floor(i / 2) * 2 + at) % QUESTIONS.length]!;
+          times[entry][withVision ? 'on' : 'off'].push(await firstAudioMs(page, question, ++replies, entry));
+        }
       }
-      metrics.first_audio_ms_p50 = round3(quantile(off, 0.5));
-      metrics.first_audio_with_vision_ms_p50 = round3(quantile(on, 0.5));
-      metrics.first_audio_with_vision_ratio = round3(quantile(on, 0.5) / quantile(off, 0.5));
+      for (const [entry, prefix] of [['keys', 'first_audio'], ['paste', 'first_audio_pasted']] as const) {
+        const { off, on } = times[entry];
+        metrics[`${prefix}_ms_p50`] = round3(quantile(off, 0.5));
+        metrics[`${prefix}_with_vision_ms_p50`] = round3(quantile(on, 0.5));
+        metrics[`${prefix}_with_vision_ratio`] = round3(quantile(on, 0.5) / quantile(off, 0.5));
+      }
+      const { vision: held } = await diagnosticsOf(page);
+      metrics.vision_holds = held.holds;
+      metrics.vision_frames_cut = held.framesCut;
       await page.close();
     } finally {
       await session.close();
@@ -186,9 +226,9 @@ const bench: Benchmark = {
     }
     metrics.load_average_1m = round3((loadBefore + loadavg()[0]!) / 2);
     notes.push(
-      'detect = one Human detection in the perception worker (face detector, mesh, iris, emotion; hands only while the avatar speaks); vision_fps = frames analysed per second by the adaptive loop (idle)',
+      'detect = one frame in the perception worker, in stages: face (detector, mesh, iris, emotion), then hands (while someone is in view or the avatar speaks); a turn holds the loop from typing or speech until first audio and drops the stages not yet run (vision_holds, vision_frames_cut over the first-audio runs); vision_fps = frames analysed per second by the adaptive loop (idle)',
       'vision_cpu_share = Chromium CPU seconds per second with the loop on minus with the camera off (1 = one core; meaningless when other processes saturate the cores: see load_average_1m); vision_busy = share of the time the worker spent detecting',
-      `first_audio = LLM request → first TTS audio of typed questions (${profile} profile), ${runs} with the camera off and ${runs} on, interleaved`,
+      `first_audio = LLM request → first TTS audio of questions typed at ${60_000 / KEYSTROKE_MS / 5} words a minute (a keystroke every ${KEYSTROKE_MS} ms) (${profile} profile), ${runs} with the camera off and ${runs} on, interleaved; first_audio_pasted: the same with each question pasted and sent at once (before 2026-12-06 the only kind, reported as first_audio)`,
       'load_average_1m: other processes on this machine share the cores; compare ratios from one run',
     );
     return { models: { vision: '@vladmandic/human 3.3.6 (blazeface, facemesh, iris, emotion, handtrack, handlandmark-lite)', engine: profile }, runs, metrics, notes };

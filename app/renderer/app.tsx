@@ -85,7 +85,7 @@ export function App({ runtime }: { runtime: Runtime }) {
         <MicControls mic={mic} settings={runtime.settings} />
         <CameraControls vision={runtime.vision} settings={runtime.settings} />
         <SharePanel runtime={runtime} />
-        <MessageForm disabled={!ready} canStop={ready && busy} onSend={(text) => runtime.sendText(text)} onStop={() => runtime.interrupt()} />
+        <MessageForm disabled={!ready} canStop={ready && busy} onSend={(text) => runtime.sendText(text)} onStop={() => runtime.interrupt()} onDraft={(text) => runtime.noteDraft(text)} />
         <nav className="app-menu" aria-label="App">
           <button type="button" className="secondary" title="Settings (, or Ctrl+,)" onClick={() => setDialog('settings')}>
             Settings

@@ -50,6 +50,14 @@ export const SeenHandSchema = z.object({
 });
 export type SeenHand = z.infer<typeof SeenHandSchema>;
 
+/**
+ * The stages of one detection, run one after another in the perception worker: `face` (detector,
+ * mesh and head rotation, iris, emotion), then `hands` (hand detector and finger pose) when asked.
+ * A hold between them (the user started a turn) drops the stages not yet run.
+ */
+export const VisionStageSchema = z.enum(['face', 'hands']);
+export type VisionStage = z.infer<typeof VisionStageSchema>;
+
 /** One result of the perception loop (`vision.state`). */
 export const VisionStateSchema = z.object({
   type: z.literal('vision.state'),
@@ -63,8 +71,15 @@ export const VisionStateSchema = z.object({
   /** When the frame was captured and when its result was ready (page `performance.now()` ms). */
   frameAtMs: z.number().nonnegative(),
   resultAtMs: z.number().nonnegative(),
-  /** Time the models took on this frame. */
+  /** Time the models took on this frame (the stages that ran). */
   detectMs: z.number().nonnegative(),
+  /** Milliseconds each stage that ran took on this frame. */
+  stageMs: z.object({ face: z.number().nonnegative().optional(), hands: z.number().nonnegative().optional() }),
+  /**
+   * Stages asked for but not run: a hold (a turn began) dropped them. With `hands` missing, `hand`
+   * is null for want of a look, not because no hand is in view.
+   */
+  missing: z.array(VisionStageSchema).max(2),
 });
 export type VisionState = z.infer<typeof VisionStateSchema>;
 
@@ -139,6 +154,12 @@ export const VisionWorkerRequestSchema = z.discriminatedUnion('type', [
    * someone is in view, for a wave).
    */
   z.object({ type: z.literal('frame'), frameAtMs: z.number().nonnegative(), hands: z.boolean(), bitmap: z.custom<ImageBitmap>((value) => typeof value === 'object' && value !== null) }),
+  /**
+   * `held`: the user started a turn (speaking, typing, a reply before its first audio): the frame
+   * in progress stops after its current stage (its result says which stages are missing; a frame
+   * whose face stage had not begun is answered with `dropped`) until `held: false`.
+   */
+  z.object({ type: z.literal('hold'), held: z.boolean() }),
 ]);
 export type VisionWorkerRequest = z.infer<typeof VisionWorkerRequestSchema>;
 
@@ -146,6 +167,8 @@ export const VisionWorkerReplySchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), loaded: unit }),
   z.object({ type: z.literal('ready'), backend: z.string(), loadMs: z.number().nonnegative() }),
   VisionStateSchema,
+  /** A frame the worker did not look at (it was held before the first stage began). */
+  z.object({ type: z.literal('dropped'), frameAtMs: z.number().nonnegative() }),
   z.object({ type: z.literal('error'), message: z.string(), fatal: z.boolean() }),
 ]);
 export type VisionWorkerReply = z.infer<typeof VisionWorkerReplySchema>;

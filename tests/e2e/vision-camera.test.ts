@@ -21,6 +21,8 @@ const SCENE_SEC = { left: 12, right: 12, empty: 12 };
 const TEST_TIMEOUT_MS = 300_000;
 /** Model load plus a few frames on a loaded 2-core machine (CPU backend: ~9 s load, up to ~3 s a frame). */
 const VISION_TIMEOUT_MS = 90_000;
+/** Between keystrokes of the draft that holds the loop: five of them outlast two idle frames of the loop here. */
+const TYPING_PAUSE_MS = 3_000;
 
 let e2e: AvatarE2e;
 let dir: string;
@@ -116,6 +118,25 @@ describe.skipIf(missing !== null)(`the avatar sees you (Chromium fake camera)${m
 
     // The prompt has the camera's line while it is on.
     expect(await whatDoYouSee(page)).toMatch(/^Through your camera \(you cannot make out details\): (The user|Nobody)/);
+
+    // A turn holds the loop from its first keystroke: while a draft is being typed no new frame is
+    // taken (the one in progress, if any, ends after its current stage); the box cleared, it looks again.
+    const holdsBefore = (await diagnostics(page)).vision.holds;
+    const input = page.getByLabel('Message');
+    await input.fill('Hm');
+    await waitFor(page, 'the loop held for typing', () => window.avatarDiagnostics!.vision.held === 'typing', 0, 5_000);
+    const framesAtHold = (await diagnostics(page)).vision.framesProcessed;
+    for (const draft of ['Hmm', 'Hmm,', 'Hmm, w', 'Hmm, wh', 'Hmm, wha']) {
+      await page.waitForTimeout(TYPING_PAUSE_MS);
+      await input.fill(draft);
+    }
+    const typed = (await diagnostics(page)).vision;
+    expect(typed.held).toBe('typing');
+    expect(typed.holds).toBe(holdsBefore + 1);
+    expect(typed.framesProcessed).toBeLessThanOrEqual(framesAtHold + 1);
+    await input.fill('');
+    await waitFor(page, 'the hold released', () => window.avatarDiagnostics!.vision.held === null, 0, 5_000);
+    await waitFor(page, 'frames again after the draft', (frames) => window.avatarDiagnostics!.vision.framesProcessed >= frames + 2, framesAtHold);
 
     // Nobody, then someone again: exactly one greeting turn.
     await waitFor(page, 'nobody in view', () => window.avatarDiagnostics?.vision.present === false);

@@ -17,6 +17,8 @@ const state = (patch: Partial<VisionState> = {}): VisionState => ({
   frameAtMs: 1000,
   resultAtMs: 1400,
   detectMs: 400,
+  stageMs: { face: 400 },
+  missing: [],
   ...patch,
 });
 
@@ -37,6 +39,9 @@ describe('the vision line', () => {
     expect(VisionStateSchema.safeParse(state()).success).toBe(true);
     expect(VisionStateSchema.safeParse({ ...state(), mainFace: { ...state().mainFace!, x: 1.5 } }).success).toBe(false);
     expect(VisionStateSchema.safeParse({ ...state(), gestures: ['thumbs up'] }).success).toBe(false);
+    // A result cut short by a hold says which stages it lacks, in the contract's words.
+    expect(VisionStateSchema.safeParse({ ...state(), missing: ['hands'] }).success).toBe(true);
+    expect(VisionStateSchema.safeParse({ ...state(), missing: ['iris'] }).success).toBe(false);
     expect(summarizeVision(state())).toEqual({ present: true, faces: 1, attention: 'at-avatar', expression: 'happy', gestures: ['smile'] });
     const unsure = state({ gestures: [], mainFace: { ...state().mainFace!, expression: 'angry', expressionScore: 0.2 } });
     expect(summarizeVision(unsure).expression).toBeNull();

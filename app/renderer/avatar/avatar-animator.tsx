@@ -59,6 +59,11 @@ function visionDiagnostics(snapshot: VisionSnapshot): VisionDiagnostics {
     palmStops: snapshot.palmStops,
     waves: snapshot.waves,
     handX: last?.hand ? round3(last.hand.x) : null,
+    held: snapshot.held,
+    holds: snapshot.holds,
+    framesCut: snapshot.framesCut,
+    lastStageMs: last ? Object.fromEntries(Object.entries(last.stageMs).map(([stage, ms]) => [stage, Math.round(ms)])) : null,
+    lastMissing: last?.missing ?? [],
   };
 }
 

@@ -68,6 +68,14 @@ export interface VisionDiagnostics {
   waves: number;
   /** The hand's centre in the image (0 left … 1 right), null when no hand is seen. */
   handX: number | null;
+  /** Why the loop holds for a turn now (typing, speaking, turn-pending, awaiting-first-audio), null when it looks. */
+  held: string | null;
+  /** Holds begun, and frames a hold cut short (stages dropped or the frame not looked at). */
+  holds: number;
+  framesCut: number;
+  /** Milliseconds each stage of the last result took (face, hands), and the stages a hold dropped from it. */
+  lastStageMs: { face?: number; hands?: number } | null;
+  lastMissing: string[];
 }
 
 /** The `mic` part of the diagnostics. */

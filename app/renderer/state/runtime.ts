@@ -11,6 +11,7 @@ import { SettingsStore } from './settings-store';
 import { VmcOutput } from '../vmc/vmc-output';
 import { VisionBackendSchema, type VisionBackend } from '../../shared/vision.contract';
 import { VisionLoop } from '../vision/vision-loop';
+import { TurnActivity, visionHoldReason } from '../vision/vision-hold';
 
 /** Everything the page runs on, created once at start-up and shared by the UI and the 3D view. */
 export interface Runtime {
@@ -28,6 +29,8 @@ export interface Runtime {
   connection(): ConnectionStatus;
   /** Sends typed text as a user turn; false (with an error shown) when there is no session. */
   sendText(text: string): boolean;
+  /** The message box's draft changed (typing starts a turn: the camera's loop leaves the CPU to it). */
+  noteDraft(text: string): void;
   /** Asks the engine to stop the current reply. */
   interrupt(): void;
   /** Starts a new conversation (the engine keeps the old one); false when there is no session. */
@@ -89,6 +92,12 @@ export function createRuntime(): Runtime {
     const sessionId = store.getSnapshot().sessionId;
     if (sessionId) client.send({ type: 'turn.interrupt', sessionId });
   };
+  // What the user does that starts a turn (typing, speaking, sending): the camera's loop holds for it.
+  const activity = new TurnActivity();
+  const awaitingFirstAudio = (): boolean => {
+    const turnId = store.getSnapshot().activeTurnId;
+    return turnId !== null && !player.hasStarted(turnId);
+  };
   const vision = new VisionLoop(
     {
       sessionId: () => store.getSnapshot().sessionId,
@@ -99,10 +108,7 @@ export function createRuntime(): Runtime {
         return turnId !== null && player.hasStarted(turnId) ? turnId : player.audibleTurnId();
       },
       inReply: () => store.getSnapshot().activeTurnId !== null || player.audibleTurnId() !== null,
-      awaitingFirstAudio: () => {
-        const turnId = store.getSnapshot().activeTurnId;
-        return turnId !== null && !player.hasStarted(turnId);
-      },
+      holdReason: () => visionHoldReason(activity.snapshot(awaitingFirstAudio()), performance.now()),
       stopReply: interrupt,
       greetOnArrival: () => settings.getSnapshot().renderer.greetOnArrival,
     },
@@ -123,6 +129,7 @@ export function createRuntime(): Runtime {
 
   client.onStatus((status) => {
     if (status === 'closed') {
+      activity.reset();
       // The engine ends a lost connection's session and the turn in progress: what the page was
       // still saying of it stops.
       const { activeTurnId } = store.getSnapshot();
@@ -141,6 +148,12 @@ export function createRuntime(): Runtime {
     switch (message.type) {
       case 'turn.started':
         vision.noteTurnStarted(message.source);
+        activity.turnStarted();
+        vision.refreshHold();
+        return;
+      case 'vad':
+        activity.vad(message.event, performance.now());
+        vision.refreshHold();
         return;
       case 'tts.chunk':
         if (message.sessionId === store.getSnapshot().sessionId) player.enqueue(message);
@@ -189,8 +202,14 @@ export function createRuntime(): Runtime {
       }
       player.resume();
       store.addUserText(text);
+      activity.sent(performance.now());
+      vision.refreshHold();
       client.send({ type: 'user.text', sessionId, text });
       return true;
+    },
+    noteDraft(text: string): void {
+      activity.draft(text, performance.now());
+      vision.refreshHold();
     },
     interrupt,
     newConversation(): boolean {

@@ -1,8 +1,8 @@
 import { type FormEvent, type KeyboardEvent, useState } from 'react';
 
 /** Text box: Enter sends, Shift+Enter adds a line; Stop (or Esc) interrupts the reply. */
-export function MessageForm(props: { disabled: boolean; canStop: boolean; onSend: (text: string) => boolean; onStop: () => void }) {
-  const { disabled, canStop, onSend, onStop } = props;
+export function MessageForm(props: { disabled: boolean; canStop: boolean; onSend: (text: string) => boolean; onStop: () => void; onDraft?: (text: string) => void }) {
+  const { disabled, canStop, onSend, onStop, onDraft } = props;
   const [text, setText] = useState('');
 
   const submit = (): void => {
@@ -32,7 +32,10 @@ export function MessageForm(props: { disabled: boolean; canStop: boolean; onSend
         value={text}
         maxLength={4000}
         placeholder={disabled ? 'Connecting…' : 'Type a message…'}
-        onChange={(event) => setText(event.target.value)}
+        onChange={(event) => {
+          setText(event.target.value);
+          onDraft?.(event.target.value);
+        }}
         onKeyDown={onKeyDown}
       />
       <button type="submit" disabled={disabled || text.trim() === ''}>

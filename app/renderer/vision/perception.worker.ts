@@ -6,6 +6,7 @@ import {
   type SeenHand,
   type VisionGesture,
   type VisionBackend,
+  type VisionStage,
   type VisionState,
   type VisionWorkerReply,
 } from '../../shared/vision.contract';
@@ -55,14 +56,14 @@ const SMILE_MIN_SCORE = 0.35;
 const clamp01 = (value: number): number => Math.min(1, Math.max(0, value));
 const clampAngle = (value: number | undefined): number => Math.max(-Math.PI, Math.min(Math.PI, Number.isFinite(value) ? value! : 0));
 
-function mainFaceOf(faces: readonly FaceResult[], result: Result): MainFace | null {
+function mainFaceOf(faces: readonly FaceResult[], gestures: Result['gesture']): MainFace | null {
   const face = faces.reduce<FaceResult | null>((best, candidate) => (!best || candidate.boxRaw[3] > best.boxRaw[3] ? candidate : best), null);
   if (!face) return null;
   const [x, y, width, height] = face.boxRaw;
   const angle = face.rotation?.angle;
   const yawRad = clampAngle(angle?.yaw);
   const pitchRad = clampAngle(angle?.pitch);
-  const irisAway = result.gesture.some((gesture) => 'iris' in gesture && gesture.iris === face.id && /^looking (left|right|up|down)$/.test(gesture.gesture));
+  const irisAway = gestures.some((gesture) => 'iris' in gesture && gesture.iris === face.id && /^looking (left|right|up|down)$/.test(gesture.gesture));
   const attention = Math.abs(yawRad) < ATTENTION_MAX_RAD && Math.abs(pitchRad) < ATTENTION_MAX_RAD && !irisAway ? 'at-avatar' : 'away';
   const top = [...(face.emotion ?? [])].sort((a, b) => b.score - a.score)[0];
   const expression = ExpressionSchema.safeParse(top?.emotion);
@@ -81,7 +82,7 @@ function mainFaceOf(faces: readonly FaceResult[], result: Result): MainFace | nu
 /** Finger poses Human may name beside "open palm" for a hand that is not one (its open-palm rule is loose: a V-sign passes it). */
 const NOT_OPEN_PALM = new Set(['victory', 'thumbs up', 'point', 'middle finger']);
 
-/** The most confident hand: where it is, whether it is an open palm, and whether it is raised (its top above the face's chin). */
+/** The most confident hand of the hands stage: where it is, whether it is an open palm, and whether it is raised (its top above the face's chin). */
 function seenHand(result: Result, face: MainFace | null): SeenHand | null {
   const index = result.hand.reduce<number>((best, hand, at) => (best < 0 || hand.score > result.hand[best]!.score ? at : best), -1);
   if (index < 0) return null;
@@ -95,13 +96,15 @@ function seenHand(result: Result, face: MainFace | null): SeenHand | null {
   return { x: clamp01(centreX), y: clamp01(y + height / 2), openPalm, raised: face === null || y < face.y + face.size / 2 };
 }
 
-function stateOf(result: Result, frameAtMs: number, detectMs: number): VisionState {
-  const faces = result.face.filter((face) => face.score > 0.3);
-  const mainFace = mainFaceOf(faces, result);
+/** What one frame's stages found: `faceResult` from the face stage, `handResult` from the hands stage (null: not run). */
+function stateOf(faceResult: Result, handResult: Result | null, frameAtMs: number, stageMs: VisionState['stageMs'], missing: VisionStage[]): VisionState {
+  const faces = faceResult.face.filter((face) => face.score > 0.3);
+  const mainFace = mainFaceOf(faces, faceResult.gesture);
   const gestures: VisionGesture[] = [];
   if (mainFace && mainFace.expression === 'happy' && mainFace.expressionScore >= SMILE_MIN_SCORE) gestures.push('smile');
-  const hand = seenHand(result, mainFace);
+  const hand = handResult ? seenHand(handResult, mainFace) : null;
   if (hand?.openPalm && hand.raised) gestures.push('open-palm');
+  const detectMs = (stageMs.face ?? 0) + (stageMs.hands ?? 0);
   return {
     type: 'vision.state',
     present: faces.length > 0,
@@ -112,6 +115,8 @@ function stateOf(result: Result, frameAtMs: number, detectMs: number): VisionSta
     frameAtMs,
     resultAtMs: frameAtMs + detectMs,
     detectMs,
+    stageMs,
+    missing,
   };
 }
 
@@ -159,13 +164,52 @@ async function load(modelBaseUrl: string, requested: VisionBackend): Promise<voi
   reply({ type: 'ready', backend: instance.tf.getBackend(), loadMs: performance.now() - startedMs });
 }
 
+/** The page's hold: a turn has begun, the remaining stages of the frame in progress are dropped. */
+let held = false;
+
+/** Lets the messages queued for the worker (a `hold`) in before the next stage. */
+const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Which models each stage runs (Human keeps a detect call's overrides: every call sets both). */
+const STAGE_CONFIG = {
+  face: { face: { enabled: true }, hand: { enabled: false } },
+  hands: { face: { enabled: false }, hand: { enabled: true } },
+} as const satisfies Record<VisionStage, Partial<Config>>;
+
+/** Runs one stage of a detection on the frame; its result and the milliseconds it took. */
+async function runStage(instance: Human, stage: VisionStage, bitmap: ImageBitmap): Promise<{ result: Result; ms: number }> {
+  const startedMs = performance.now();
+  const result = await instance.detect(bitmap, STAGE_CONFIG[stage] as Partial<Config>);
+  if (result.error) throw new Error(result.error);
+  return { result, ms: performance.now() - startedMs };
+}
+
+/**
+ * One frame, stage by stage (face, then hands when asked), checking the page's hold before each:
+ * the longest a detection can run on after a turn begins is one stage, not the whole frame.
+ */
 async function detect(bitmap: ImageBitmap, frameAtMs: number, hands: boolean): Promise<void> {
   try {
     if (!human) throw new Error('The vision models are not loaded yet.');
-    const startedMs = performance.now();
-    const result = await human.detect(bitmap, { hand: { enabled: hands } });
-    if (result.error) throw new Error(result.error);
-    reply(stateOf(result, frameAtMs, performance.now() - startedMs));
+    await nextTask();
+    if (held) {
+      reply({ type: 'dropped', frameAtMs });
+      return;
+    }
+    const face = await runStage(human, 'face', bitmap);
+    const stageMs: VisionState['stageMs'] = { face: face.ms };
+    const missing: VisionStage[] = [];
+    let handResult: Result | null = null;
+    if (hands) {
+      await nextTask();
+      if (held) missing.push('hands');
+      else {
+        const stage = await runStage(human, 'hands', bitmap);
+        handResult = stage.result;
+        stageMs.hands = stage.ms;
+      }
+    }
+    reply(stateOf(face.result, handResult, frameAtMs, stageMs, missing));
   } finally {
     bitmap.close();
   }
@@ -178,6 +222,10 @@ self.onmessage = (event: MessageEvent<unknown>) => {
     return;
   }
   const message = request.data;
+  if (message.type === 'hold') {
+    held = message.held;
+    return;
+  }
   const work = message.type === 'load' ? load(message.modelBaseUrl, message.backend) : detect(message.bitmap, message.frameAtMs, message.hands);
   work.catch((error: unknown) =>
     reply({ type: 'error', message: error instanceof Error ? error.message : String(error), fatal: message.type === 'load' }),

@@ -8,12 +8,13 @@ import {
   type VisionWorkerRequest,
 } from '../../shared/vision.contract';
 import { eyeContactTarget, nextFrameDelayMs, PalmStop, PresenceTracker, WaveRecognizer, type LookTarget } from './vision-behaviour';
+import type { VisionHoldReason } from './vision-hold';
 
 /** Where the models are, next to the page (scripts/vite-vision-models.ts copies them into the build). */
 const MODELS_URL = new URL('vision-models/', window.location.href).href;
 /** Longest side of the frames handed to the worker (the face detector works on 256 px anyway). */
 const FRAME_MAX_SIDE_PX = 640;
-/** How often a held loop (no video yet, or a reply before its first audio) looks again. */
+/** How often a held loop (no video yet, or a turn before its first audio) looks again. */
 const HOLD_RECHECK_MS = 100;
 /** The engine hears the summary when it changes, and at least this often while the camera is on. */
 const SUMMARY_REFRESH_MS = 5_000;
@@ -38,6 +39,12 @@ export interface VisionSnapshot {
   palmStops: number;
   /** Waves recognised (each answered with a greeting when the avatar was silent). */
   waves: number;
+  /** Why the loop holds now (a turn has begun; see vision-hold.ts), null while it may look. */
+  held: VisionHoldReason | null;
+  /** Holds begun since the page opened. */
+  holds: number;
+  /** Frames a hold cut short while the camera was on (stages dropped, or the frame not looked at). */
+  framesCut: number;
   error: string | null;
 }
 
@@ -50,8 +57,12 @@ export interface VisionHooks {
   speakingTurnId(): string | null;
   /** A reply is on its way or playing (the loop slows down to leave the CPU to it). */
   inReply(): boolean;
-  /** A reply is on its way but not audible yet: no new frame is taken until it is (first audio comes first). */
-  awaitingFirstAudio(): boolean;
+  /**
+   * Why the loop must leave the CPU to a turn now (the user types or speaks, or a reply is on its
+   * way but not audible yet), null when it may look: no new frame is taken, and the frame in
+   * progress stops after its current stage (first audio comes first).
+   */
+  holdReason(): VisionHoldReason | null;
   /** Stops the avatar's reply (as the Stop button does). */
   stopReply(): void;
   /** Whether someone's arrival gets a greeting (setting). */
@@ -69,6 +80,9 @@ const INITIAL: VisionSnapshot = {
   greetingTurns: 0,
   palmStops: 0,
   waves: 0,
+  held: null,
+  holds: 0,
+  framesCut: 0,
   error: null,
 };
 
@@ -92,6 +106,10 @@ export class VisionLoop {
   private video: HTMLVideoElement | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private inFlight = false;
+  /** What the worker was last told: held (drop the rest of a frame) or not. */
+  private workerHeld = false;
+  /** While held: the next look at whether the hold is over (also while a frame is in flight). */
+  private holdTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly presence = new PresenceTracker(ARRIVAL_MIN_ABSENCE_MS);
   private readonly palm = new PalmStop();
   private readonly wave = new WaveRecognizer();
@@ -171,11 +189,38 @@ export class VisionLoop {
     }
   }
 
+  /**
+   * Checks whether a turn holds the loop now and tells the worker when that changed (a held worker
+   * drops the stages not yet run of the frame in progress). The runtime calls it when the user
+   * types, sends, starts or stops speaking and when a turn starts; the loop before every frame.
+   */
+  refreshHold(): void {
+    const reason = this.state.active ? this.hooks.holdReason() : null;
+    if (reason !== this.state.held) this.set({ held: reason, holds: this.state.holds + (reason !== null && this.state.held === null ? 1 : 0) });
+    // A camera turned off holds the worker too: the frame in progress is of no use any more.
+    this.tellWorker(!this.state.active || reason !== null);
+    // The hold ends without an event (first audio heard, a limit reached): looked at until it does.
+    if (reason !== null && this.holdTimer === undefined)
+      this.holdTimer = setTimeout(() => {
+        this.holdTimer = undefined;
+        this.refreshHold();
+      }, HOLD_RECHECK_MS);
+  }
+
+  private tellWorker(held: boolean): void {
+    if (!this.worker || held === this.workerHeld) return;
+    this.workerHeld = held;
+    this.post({ type: 'hold', held });
+  }
+
   /** Turns the camera off: the loop stops at once, the avatar stops looking, the engine hears that nothing is seen. */
   stop(): void {
     this.run += 1;
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+    this.tellWorker(true);
     if (this.ownsStream) for (const track of this.stream?.getTracks() ?? []) track.stop();
     this.stream = null;
     if (this.video) this.video.srcObject = null;
@@ -187,7 +232,7 @@ export class VisionLoop {
     this.lookTarget = null;
     this.smiling = false;
     this.sendSummary(null);
-    this.set({ active: false, last: null });
+    this.set({ active: false, last: null, held: null });
   }
 
   /** Ends the worker too (the page goes away). */
@@ -195,6 +240,7 @@ export class VisionLoop {
     this.stop();
     this.worker?.terminate();
     this.worker = null;
+    this.workerHeld = false;
     this.ready = null;
   }
 
@@ -220,11 +266,17 @@ export class VisionLoop {
               this.ready = null;
               this.worker?.terminate();
               this.worker = null;
+              this.workerHeld = false;
               reject(new Error(`the vision models did not load: ${message.message}`));
             } else this.onResult(null);
             return;
           case 'vision.state':
+            if (message.missing.length > 0 && this.state.active) this.set({ framesCut: this.state.framesCut + 1 });
             this.onResult(message);
+            return;
+          case 'dropped':
+            if (this.state.active) this.set({ framesCut: this.state.framesCut + 1 });
+            this.onResult(null);
             return;
         }
       };
@@ -246,14 +298,18 @@ export class VisionLoop {
   private async captureFrame(run: number): Promise<void> {
     const video = this.video;
     if (run !== this.run || !video || this.inFlight) return;
-    if (video.videoWidth === 0 || this.hooks.awaitingFirstAudio()) {
+    this.refreshHold();
+    if (video.videoWidth === 0 || this.state.held !== null) {
       this.schedule(HOLD_RECHECK_MS, run);
       return;
     }
     const scale = Math.min(1, FRAME_MAX_SIDE_PX / Math.max(video.videoWidth, video.videoHeight));
     const bitmap = await createImageBitmap(video, { resizeWidth: Math.round(video.videoWidth * scale), resizeHeight: Math.round(video.videoHeight * scale) });
-    if (run !== this.run) {
+    // A turn may have begun while the frame was taken.
+    this.refreshHold();
+    if (run !== this.run || this.state.held !== null) {
       bitmap.close();
+      if (run === this.run) this.schedule(HOLD_RECHECK_MS, run);
       return;
     }
     this.inFlight = true;
@@ -275,7 +331,9 @@ export class VisionLoop {
     // The loop's recent time between results (smoothed): a slow loop stretches the wave's window.
     if (this.lastResultAtMs !== null) this.resultIntervalMs = this.resultIntervalMs === 0 ? resultAtMs - this.lastResultAtMs : 0.7 * this.resultIntervalMs + 0.3 * (resultAtMs - this.lastResultAtMs);
     this.lastResultAtMs = resultAtMs;
-    const wave = this.wave.update(palmX, resultAtMs, this.resultIntervalMs);
+    // A frame whose hands stage a hold dropped says nothing of the hand: the wave and the palm rules skip it.
+    const handsSeen = !result.missing.includes('hands');
+    const wave = handsSeen ? this.wave.update(palmX, resultAtMs, this.resultIntervalMs) : { waving: false, started: false, still: false };
     const state: VisionState = { ...result, gestures: wave.waving ? [...result.gestures, 'wave'] : result.gestures, resultAtMs };
     this.lookTarget = state.mainFace ? eyeContactTarget(state.mainFace) : null;
     this.smiling = state.gestures.includes('smile');
@@ -288,7 +346,7 @@ export class VisionLoop {
     else if (wave.started && sessionId && greet && !this.hooks.inReply()) this.hooks.send({ type: 'vision.arrival', sessionId, reason: 'wave' });
     const speaking = this.hooks.speakingTurnId();
     // A palm that is waving is a wave, not a raised hand, even when two samples of it happen to coincide.
-    if (this.palm.update(wave.still ? palmX : null, speaking)) {
+    if (handsSeen && this.palm.update(wave.still ? palmX : null, speaking)) {
       this.hooks.stopReply();
       this.set({ palmStops: this.state.palmStops + 1 });
     }
