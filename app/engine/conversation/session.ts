@@ -79,6 +79,7 @@ export function smartTurn(config: EngineConfig): EndOfTurnConfig | undefined {
     voiceAloneMinSpeechMs: detection.voiceAloneMinSpeechMs,
     shortTurnWords: detection.shortTurnWords,
     shortTurnHoldMs: detection.shortTurnHoldMs,
+    judgeAfterSilenceMs: detection.judgeAfterSilenceMs,
   };
 }
 
@@ -454,7 +455,7 @@ export class Session {
         if (speech?.overlapped && speech.ducked && !speech.interrupted) void this.decideOverlap(ended, speech);
         else this.startVoiceTurn(ended, speech?.turnId, ended.transcript);
       },
-      scoreEndOfTurn: (audio, speechMs) => this.scoreEndOfTurn(audio, speechMs),
+      scoreEndOfTurn: (audio, speechMs, signal) => this.scoreEndOfTurn(audio, speechMs, signal),
     };
   }
 
@@ -501,17 +502,18 @@ export class Session {
    * turn so far, side by side on the two workers; the words can overrule the voice ("…about the" is
    * never finished; a question mark needs less certainty). The transcript is what the turn needs
    * first anyway, so waiting for it costs the reply nothing; without an STT worker free at once, the
-   * voice decides alone.
+   * voice decides alone. `signal`: the user went on; the judging stops (its words too) and says nothing.
    */
-  private async scoreEndOfTurn(audio: Float32Array<ArrayBuffer>, speechMs: number): Promise<EndOfTurnVerdict> {
+  private async scoreEndOfTurn(audio: Float32Array<ArrayBuffer>, speechMs: number, signal: AbortSignal): Promise<EndOfTurnVerdict> {
     const startedMs = performance.now();
     const settings = smartTurn(this.config);
     const threshold = settings?.completeThreshold ?? 0.5;
-    const words = this.transcribeAtPause(audio);
-    const completeProbability = await this.scoreVoice(audio).catch((error: unknown) => {
+    const words = this.transcribeAtPause(audio, signal);
+    const completeProbability = await this.scoreVoice(audio, signal).catch((error: unknown) => {
       words.cancel();
       throw error;
     });
+    signal.throwIfAborted();
     const voiceAlone = settings?.voiceAloneThreshold;
     if (voiceAlone !== undefined && completeProbability >= voiceAlone && speechMs >= (settings?.voiceAloneMinSpeechMs ?? 0) && !words.settled()) {
       // The voice is sure and the words are not in: the turn ends now and takes the words when they come.
@@ -519,6 +521,7 @@ export class Session {
       return { complete: true, completeProbability, transcriptLater: words.text };
     }
     const transcript = await words.text;
+    signal.throwIfAborted();
     const cue = transcript === undefined ? 'none' : textEndCue(transcript);
     // No words yet (whisper heard none): nothing to answer; the pause is waited out for more.
     const complete = cue === 'continues' || (transcript !== undefined && !hasWords(transcript)) ? false : completeProbability >= (cue === 'question' ? Math.min(threshold, QUESTION_COMPLETE_THRESHOLD) : threshold);
@@ -532,8 +535,9 @@ export class Session {
   }
 
   /** The turn so far, transcribed when an STT worker is free right now; undefined when none is, or the run fails. */
-  private transcribeAtPause(audio: Float32Array<ArrayBuffer>): { text: Promise<string | undefined>; cancel(): void; settled(): boolean } {
+  private transcribeAtPause(audio: Float32Array<ArrayBuffer>, signal: AbortSignal): { text: Promise<string | undefined>; cancel(): void; settled(): boolean } {
     const controller = new AbortController();
+    signal.addEventListener('abort', () => controller.abort(), { once: true });
     let settled = false;
     const text = (async () => {
       const lease = await leaseSttIfIdle(this.pool, this.id);
@@ -548,9 +552,9 @@ export class Session {
   }
 
   /** The end-of-turn model's verdict on the turn so far (the last 8 s count); rejects when no worker answers in time. */
-  private async scoreVoice(audio: Float32Array<ArrayBuffer>): Promise<number> {
+  private async scoreVoice(audio: Float32Array<ArrayBuffer>, signal: AbortSignal): Promise<number> {
     const startedMs = performance.now();
-    const lease = await this.pool.lease('turn', this.id, AbortSignal.any([this.controller.signal, AbortSignal.timeout(END_OF_TURN_LEASE_MS)]));
+    const lease = await this.pool.lease('turn', this.id, AbortSignal.any([this.controller.signal, signal, AbortSignal.timeout(END_OF_TURN_LEASE_MS)]));
     try {
       const maxSamples = 8 * MIC_RATE_HZ;
       const pcm = audio.length > maxSamples ? audio.slice(audio.length - maxSamples) : audio;
