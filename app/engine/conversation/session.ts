@@ -27,6 +27,12 @@ const DROP_REPORT_INTERVAL_MS = 5_000;
 const END_OF_TURN_LEASE_MS = 300;
 /** Speech over the avatar that pauses is kept open this long for more words ("Wait, … stop"). */
 const OVERLAP_HOLD_MS = 250;
+/**
+ * The VAD's end silence in smart mode while the avatar is audible (speech over it is judged by its
+ * words, not the end-of-turn model): the turn_taking bench's interruptions were tuned with 120 ms;
+ * the turns' shorter silence (64 ms) missed two "Wait, stop."-like clips over the avatar.
+ */
+const OVERLAP_VAD_SILENCE_MS = 120;
 /** With whisper's question mark on the words, the voice needs only this much to end the turn. */
 const QUESTION_COMPLETE_THRESHOLD = 0.2;
 /**
@@ -348,10 +354,15 @@ export class Session {
     })();
   }
 
-  /** The VAD's sensitivity: the settings, and in smart end-of-turn mode a short end silence unless the user set one. */
+  /**
+   * The VAD's sensitivity: the settings, and in smart end-of-turn mode a short end silence unless the
+   * user set one (longer while the avatar is audible; the VAD takes a new silence between utterances).
+   */
   private vadTune(): VadTune {
     const settings = this.config.vadSensitivity?.() ?? {};
-    const minSilenceMs = settings.minSilenceMs ?? (smartTurn(this.config) ? this.config.pipeline.turnDetection?.vadSilenceMs : undefined);
+    const turnSilenceMs = this.config.pipeline.turnDetection?.vadSilenceMs;
+    const smartSilenceMs = turnSilenceMs !== undefined && this.turn?.audioPlayingAt(performance.now()) ? Math.max(turnSilenceMs, OVERLAP_VAD_SILENCE_MS) : turnSilenceMs;
+    const minSilenceMs = settings.minSilenceMs ?? (smartTurn(this.config) ? smartSilenceMs : undefined);
     return {
       ...(settings.threshold !== undefined ? { threshold: settings.threshold } : {}),
       ...(minSilenceMs !== undefined ? { minSilenceMs } : {}),
