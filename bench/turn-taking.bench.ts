@@ -325,7 +325,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   await engine.shutdown();
 
   return {
-    models: { profile: 'dev (llm and tts scripted)', vad: 'silero v5', turn: engine.plan?.kinds.turn ? 'Smart Turn v3.2' : 'none', stt: 'whisper tiny.en', endOfTurn, interruptions, loudnessOnset: String(loudnessOnset), vadSilenceMs: String(base.pipeline.turnDetection?.vadSilenceMs ?? '-'), maxPauseMs: String(base.pipeline.turnDetection?.maxPauseMs ?? '-') },
+    models: { profile: 'dev (llm and tts scripted)', vad: 'silero v5', turn: engine.plan?.kinds.turn ? 'Smart Turn v3.2' : 'none', stt: 'whisper tiny.en', endOfTurn, interruptions, loudnessOnset: String(loudnessOnset), vadSilenceMs: String(base.pipeline.turnDetection?.vadSilenceMs ?? '-'), judgeAfterSilenceMs: String(base.pipeline.turnDetection?.judgeAfterSilenceMs ?? '-'), maxPauseMs: String(base.pipeline.turnDetection?.maxPauseMs ?? '-') },
     runs: endpointMs.length + paused + backchannelClips + interruptionClips,
     metrics: {
       endpoint_ms_p50: round3(quantile(endpointMs, 0.5)),
@@ -354,7 +354,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       'endpoint = last speech frame sent → the voice turn decided (trace endpointMs); premature = a voice turn started before the question\'s last speech frame was sent; duck and stop times from the first speech frame sent',
       'smart_turn_ms = the end-of-turn verdict: lease, features and model',
       `duck parts: duck_audio_ms = first speech frame sent → the frame that decided the duck sent (how much voice it took); duck_vad_ms = that frame's arrival → its VAD verdict back (0 for a loudness duck, decided on arrival); ducks by cause: ${JSON.stringify(duckCauses)}; duck_withdrawn_count = loudness ducks silero did not confirm`,
-      'endpoint parts: endpoint_vad_ms = last speech frame sent → the pause\'s judging started (the VAD\'s end silence, its window and round trip); endpoint_judge_ms = the first pause\'s judging (Smart Turn and STT side by side)',
+      `endpoint parts: endpoint_vad_ms = last speech frame sent → the pause's judging started (${base.pipeline.turnDetection?.judgeAfterSilenceMs !== undefined ? `its first ${base.pipeline.turnDetection.judgeAfterSilenceMs} ms unvoiced, judged before the VAD's end silence ran out` : "the VAD's end silence"}, silero's window and round trip); endpoint_judge_ms = the first pause's judging (Smart Turn and STT side by side)`,
       ...notes,
       ...(options.verbose === 'true' ? judged : []),
       `load average (1 min) at the end: ${loadavg()[0]!.toFixed(2)}`,

@@ -89,6 +89,11 @@ export interface TurnDetectionConfig {
    */
   shortTurnWords?: number | undefined;
   shortTurnHoldMs?: number | undefined;
+  /**
+   * A pause is judged (the model and its words) from this much unvoiced audio, before the VAD's
+   * end silence has run out, so the verdict is ready when it does; undefined: judged at the VAD's speech end.
+   */
+  judgeAfterSilenceMs?: number | undefined;
 }
 
 /**

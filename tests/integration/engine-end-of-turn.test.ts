@@ -181,3 +181,50 @@ describe('a short finished turn waits a little for more', () => {
     }
   }, 60_000);
 });
+
+describe('a pause judged from its first unvoiced frames', () => {
+  /** Every pause takes the model 600 ms and sounds sure (0.95); the words take 900 ms; the VAD's end silence is 200 ms. */
+  async function slowModelEngine(judgeAfterSilenceMs: number | undefined): Promise<EngineInstance> {
+    const config = scriptedConfig({ vad: { options: { vadMinSilenceMs: 200 } }, stt: { options: { sttMs: 900 } } });
+    return startEngine({
+      ...config,
+      interimTranscripts: { ...config.interimTranscripts!, enabled: false },
+      workers: { ...config.workers, turn: { engine: 'scripted', modelName: 'scripted-turn', count: 1, options: { turnCompleteProbability: 0.95, turnMs: 600 }, cpuBound: false } },
+      pipeline: { ...config.pipeline, turnDetection: { mode: 'smart', completeThreshold: 0.5, maxPauseMs: 1500, vadSilenceMs: 200, voiceAloneThreshold: 0.9, judgeAfterSilenceMs } },
+    });
+  }
+
+  /** Speaks 1.4 s then silence: the speech end → endpoint time, and the turn's words. */
+  async function endpointAfterSpeech(slow: EngineInstance): Promise<{ ms: number; text: string }> {
+    const client = new TestClient(slow);
+    const sessionId = await client.openSession();
+    // Frame by frame (not 100 ms at a time): the first unvoiced frame arrives 20 ms after the speech.
+    const frames = [...micFrames('silence', 400), ...micFrames('speech', 1400), ...micFrames('silence', 2000)];
+    const startedMs = performance.now();
+    for (let i = 0, seq = 0; i < frames.length; i++) {
+      seq = sendMic(client, sessionId, [frames[i]!], seq);
+      await settle(Math.max(0, startedMs + (i + 1) * 20 - performance.now()));
+    }
+    await settle(500);
+    const trace = slow.session(sessionId)!.traces.find((kept) => kept.source === 'voice')!;
+    const transcript = client.messages.find((m) => m.type === 'transcript' && m.final) as { text: string } | undefined;
+    client.connection.close();
+    return { ms: trace.endpointMs! - trace.speechEndMs!, text: transcript?.text ?? '' };
+  }
+
+  it('has its verdict ready sooner than one judged at the VAD\'s speech end, and the turn still gets the pause\'s words', async () => {
+    const early = await slowModelEngine(20);
+    const late = await slowModelEngine(undefined);
+    try {
+      const judgedEarly = await endpointAfterSpeech(early);
+      const judgedLate = await endpointAfterSpeech(late);
+      // Late: the VAD's 200 ms, then the model's 600 ms. Early: the model started ~180 ms before the VAD's end.
+      expect(judgedLate.ms).toBeGreaterThanOrEqual(780);
+      expect(judgedEarly.ms).toBeLessThan(judgedLate.ms - 100);
+      expect(judgedEarly.text).toMatch(/I spoke for 1\.\d+ seconds/);
+    } finally {
+      await early.shutdown();
+      await late.shutdown();
+    }
+  }, 60_000);
+});

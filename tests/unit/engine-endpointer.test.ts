@@ -8,7 +8,7 @@ const FRAME_SAMPLES = 320; // 20 ms at 16 kHz
 
 const CONFIG: EndpointerConfig = { minBargeInSpeechMs: 100, minUtteranceMs: 100, utterancePrerollMs: 60, maxUtteranceMs: 2_000, interimEveryMs: 200, endOfTurn: undefined, longOverlapMs: undefined, overlapHoldMs: undefined };
 
-type Event = { type: string; utterance?: UtteranceInfo; ended?: EndedUtterance; vad?: string };
+type Event = { type: string; utterance?: UtteranceInfo; ended?: EndedUtterance; vad?: string; signal?: AbortSignal; speechMs?: number };
 
 function harness(config: Partial<EndpointerConfig> = {}, avatarSpeaking = false, interimAccepts = true, verdicts: Array<number | EndOfTurnVerdict> = []) {
   const events: Event[] = [];
@@ -25,8 +25,8 @@ function harness(config: Partial<EndpointerConfig> = {}, avatarSpeaking = false,
       },
       utterance: (ended) => events.push({ type: 'utterance', ended }),
       noise: (utterance) => events.push({ type: 'noise', utterance }),
-      scoreEndOfTurn: async () => {
-        events.push({ type: 'score' });
+      scoreEndOfTurn: async (_audio, speechMs, signal) => {
+        events.push({ type: 'score', signal, speechMs });
         const verdict = verdicts.shift() ?? 1;
         if (typeof verdict !== 'number') return verdict;
         return { complete: verdict >= 0.5, completeProbability: verdict, transcript: `words ${verdict}` };
@@ -218,6 +218,50 @@ describe('endpointer', () => {
       frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 700 }]);
       await flush();
       expect(kinds(events)).toEqual(['speechStart', 'score', 'pauseKept', 'score', 'utterance']);
+    });
+
+    it('judges a pause from its first unvoiced frames and ends the turn with that verdict at the VAD\'s speech end', async () => {
+      const { events, frames } = harness({ endOfTurn: { ...endOfTurn, judgeAfterSilenceMs: 20 }, interimEveryMs: undefined }, false, true, [0.9]);
+      frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      frames(1, 0.001, 0); // the first unvoiced frame: judged now, before the VAD's silence has run out
+      await flush();
+      expect(kinds(events)).toEqual(['speechStart', 'score']);
+      expect(events[2]!.speechMs).toBe(400);
+      frames(2, 0.001, 0);
+      frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 400 }]);
+      // The verdict is in: the turn ends at the speech end, without judging it again.
+      await flush();
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance']);
+      expect(events.at(-1)!.ended!.transcript).toBe('words 0.9');
+    });
+
+    it('cancels a pause judged early when the voice comes back (a gap between words) and judges the next one', async () => {
+      const { events, frames } = harness({ endOfTurn: { ...endOfTurn, judgeAfterSilenceMs: 40 }, interimEveryMs: undefined }, false, true, [0.9, 0.1]);
+      frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      frames(1, 0.001, 0); // 20 ms unvoiced: shorter than judgeAfterSilenceMs
+      frames(5, 0.3, 1);
+      expect(kinds(events)).toEqual(['speechStart']);
+      frames(2, 0.001, 0); // 40 ms unvoiced: judged…
+      frames(5, 0.3, 1); // …and the voice comes back: that judging is void
+      await flush();
+      const first = events.find((event) => event.type === 'score')!;
+      expect(first.signal!.aborted).toBe(true);
+      frames(2, 0.001, 0);
+      frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 640 }]);
+      await flush();
+      // The second judging (0.1, mid-thought) decides: the void 0.9 never ended the turn.
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'score', 'pauseKept']);
+      expect(events.filter((event) => event.type === 'score')[1]!.signal!.aborted).toBe(false);
+    });
+
+    it('cancels the judging of a pause when the user goes on before its verdict', async () => {
+      const { events, frames } = harness({ endOfTurn, interimEveryMs: undefined }, false, true, [0.9, 0.9]);
+      frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 400 }]);
+      frames(1, 0.3, 1, [{ event: 'speech-start', atMs: 420 }]); // before the verdict is back
+      expect(events.find((event) => event.type === 'score')!.signal!.aborted).toBe(true);
+      await flush();
+      expect(kinds(events)).toEqual(['speechStart', 'score']);
     });
 
     it('never asks the model about noise', async () => {

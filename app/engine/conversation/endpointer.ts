@@ -45,6 +45,12 @@ export interface EndOfTurnConfig {
   /** The session's: a finished turn of at most this many words waits `shortTurnHoldMs` for more. */
   shortTurnWords?: number | undefined;
   shortTurnHoldMs?: number | undefined;
+  /**
+   * A pause is judged from this much unvoiced audio (silero below 0.5), before the VAD's end silence
+   * has run out, so the verdict is ready when it does; voice coming back cancels it. Undefined: the
+   * pause is judged at the VAD's speech end.
+   */
+  judgeAfterSilenceMs?: number | undefined;
 }
 
 /** One utterance as the session sees it while it lasts. */
@@ -114,7 +120,7 @@ export interface EndpointerHooks {
    * voiced (from the VAD's speech start to the last loud frame). Only called with `endOfTurn`
    * configured; a rejection counts as finished (silence decides).
    */
-  scoreEndOfTurn?(audio: Float32Array<ArrayBuffer>, speechMs: number): Promise<EndOfTurnVerdict>;
+  scoreEndOfTurn?(audio: Float32Array<ArrayBuffer>, speechMs: number, signal: AbortSignal): Promise<EndOfTurnVerdict>;
   /** The model judged a pause as mid-thought: the turn stays open (diagnostics, traces). */
   pauseKept?(utterance: UtteranceInfo, completeProbability: number): void;
 }
@@ -135,6 +141,14 @@ interface PendingEnd {
   transcript: string | undefined;
   /** Ends the turn when the microphone stops sending (push-to-talk released) before maxPauseMs of frames arrive. */
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the judging (the model and the pause's words) when the user goes on before it is done. */
+  cancel: AbortController;
+}
+
+/** A pause judged from its first unvoiced frames, before the VAD's silence has run out (`judgeAfterSilenceMs`). */
+interface EarlyJudging {
+  verdict: Promise<EndOfTurnVerdict>;
+  cancel: AbortController;
 }
 
 /** The user's speech being collected between the VAD's speech-start and speech-end. */
@@ -153,6 +167,10 @@ interface UtteranceState extends UtteranceInfo {
   interimUntilStreamMs: number;
   /** The VAD said the speech ended; the end of turn is being decided. */
   pendingEnd: PendingEnd | undefined;
+  /** Start of the unvoiced frames since the last voiced one (stream ms); undefined while voiced. */
+  unvoicedSinceStreamMs: number | undefined;
+  /** The pause being judged before the VAD's speech end. */
+  early: EarlyJudging | undefined;
 }
 
 /**
@@ -176,6 +194,8 @@ export class Endpointer {
   /** Stops listening: a pause being waited out no longer ends its turn (the session closes). */
   dispose(): void {
     clearTimeout(this.utterance?.pendingEnd?.timer);
+    this.utterance?.pendingEnd?.cancel.abort();
+    this.utterance?.early?.cancel.abort();
     this.utterance = undefined;
   }
 
@@ -206,6 +226,7 @@ export class Endpointer {
       if (event.event === 'speech-start' && utterance?.pendingEnd) {
         // The user goes on after a pause: the same turn continues; a verdict still on its way is void.
         clearTimeout(utterance.pendingEnd.timer);
+        utterance.pendingEnd.cancel.abort();
         utterance.pendingEnd = undefined;
       } else if (event.event === 'speech-start' && !utterance) {
         utterance = {
@@ -221,6 +242,8 @@ export class Endpointer {
           heardUntilStreamMs: frameEndMs,
           interimUntilStreamMs: event.atMs,
           pendingEnd: undefined,
+          unvoicedSinceStreamMs: undefined,
+          early: undefined,
         };
         this.utterance = utterance;
         this.hooks.speechStart(utterance);
@@ -259,6 +282,7 @@ export class Endpointer {
       return;
     }
     const pending = utterance.pendingEnd;
+    if (!pending) this.judgeEarly(utterance, probability >= 0.5, frame.streamMs, frameEndMs);
     if (pending?.voicedUntilStreamMs !== undefined && probability >= 0.5) {
       pending.voicedUntilStreamMs = frameEndMs;
       if (pending.verdict === 'incomplete') this.endAfterHold(utterance, pending);
@@ -293,6 +317,27 @@ export class Endpointer {
   }
 
   /**
+   * A pause judged from its first unvoiced frames (`judgeAfterSilenceMs`): the model and the words
+   * start before the VAD's end silence has run out; a voiced frame cancels them (a gap between words).
+   */
+  private judgeEarly(utterance: UtteranceState, voiced: boolean, frameStartMs: number, frameEndMs: number): void {
+    if (voiced) {
+      utterance.unvoicedSinceStreamMs = undefined;
+      utterance.early?.cancel.abort();
+      utterance.early = undefined;
+      return;
+    }
+    const silentFromMs = (utterance.unvoicedSinceStreamMs ??= frameStartMs);
+    const afterMs = this.config.endOfTurn?.judgeAfterSilenceMs;
+    const score = this.hooks.scoreEndOfTurn;
+    if (utterance.early || afterMs === undefined || !score || utterance.overlapsAvatar || frameEndMs - silentFromMs < afterMs || this.isNoise(utterance, silentFromMs)) return;
+    const cancel = new AbortController();
+    const verdict = score(concatPcm(utterance.frames), Math.min(silentFromMs, utterance.voicedUntilStreamMs) - utterance.startStreamMs, cancel.signal);
+    verdict.catch(() => undefined); // a cancelled one is never taken; a failed one is taken at the speech end
+    utterance.early = { verdict, cancel };
+  }
+
+  /**
    * With an end-of-turn model, a pause after real speech is judged before the turn ends: true when
    * the decision is pending (the utterance stays open and keeps collecting audio meanwhile).
    */
@@ -301,14 +346,18 @@ export class Endpointer {
       // Speech over the avatar is judged by its words (backchannel or interruption), not by the end-of-turn model.
       const holdMs = this.config.overlapHoldMs;
       if (holdMs === undefined) return false;
-      utterance.pendingEnd = { endStreamMs, speechEndMs, verdict: 'incomplete', holdMs, voicedUntilStreamMs: endStreamMs, transcript: undefined, timer: undefined };
+      utterance.pendingEnd = { endStreamMs, speechEndMs, verdict: 'incomplete', holdMs, voicedUntilStreamMs: endStreamMs, transcript: undefined, timer: undefined, cancel: new AbortController() };
       this.endAfterHold(utterance, utterance.pendingEnd);
       return true;
     }
     const endOfTurn = this.config.endOfTurn;
     const score = this.hooks.scoreEndOfTurn;
     if (!endOfTurn || !score || this.isNoise(utterance, endStreamMs)) return false;
-    const pending: PendingEnd = { endStreamMs, speechEndMs, verdict: 'scoring', holdMs: endOfTurn.maxPauseMs, voicedUntilStreamMs: endStreamMs, transcript: undefined, timer: undefined };
+    // Judged since the silence began: its verdict is this pause's (no voice came back since).
+    const early = utterance.early;
+    utterance.early = undefined;
+    const cancel = early?.cancel ?? new AbortController();
+    const pending: PendingEnd = { endStreamMs, speechEndMs, verdict: 'scoring', holdMs: endOfTurn.maxPauseMs, voicedUntilStreamMs: endStreamMs, transcript: undefined, timer: undefined, cancel };
     utterance.pendingEnd = pending;
     const decide = (verdict: EndOfTurnVerdict): void => {
       if (this.utterance !== utterance || utterance.pendingEnd !== pending) return; // the user went on, or it ended otherwise
@@ -322,7 +371,8 @@ export class Endpointer {
         this.endAfterHold(utterance, pending);
       }
     };
-    score(concatPcm(utterance.frames), Math.min(endStreamMs, utterance.voicedUntilStreamMs) - utterance.startStreamMs).then(decide, () => decide({ complete: true, completeProbability: 1 }));
+    const verdict = early?.verdict ?? score(concatPcm(utterance.frames), Math.min(endStreamMs, utterance.voicedUntilStreamMs) - utterance.startStreamMs, cancel.signal);
+    verdict.then(decide, () => decide({ complete: true, completeProbability: 1 }));
     return true;
   }
 
@@ -353,6 +403,7 @@ export class Endpointer {
 
   private end(utterance: UtteranceState, endStreamMs: number, speechEndMs: number, endpointMs: number, transcript?: string, transcriptLater?: Promise<string | undefined>): void {
     clearTimeout(utterance.pendingEnd?.timer);
+    utterance.early?.cancel.abort();
     this.utterance = undefined;
     this.preroll.length = 0;
     this.prerollMs = 0;

@@ -27,6 +27,12 @@ const DROP_REPORT_INTERVAL_MS = 5_000;
 const END_OF_TURN_LEASE_MS = 300;
 /** Speech over the avatar that pauses is kept open this long for more words ("Wait, … stop"). */
 const OVERLAP_HOLD_MS = 250;
+/**
+ * The VAD's end silence in smart mode while the avatar is audible (speech over it is judged by its
+ * words, not the end-of-turn model): the turn_taking bench's interruptions were tuned with 120 ms;
+ * the turns' shorter silence (64 ms) missed two "Wait, stop."-like clips over the avatar.
+ */
+const OVERLAP_VAD_SILENCE_MS = 120;
 /** With whisper's question mark on the words, the voice needs only this much to end the turn. */
 const QUESTION_COMPLETE_THRESHOLD = 0.2;
 /**
@@ -79,6 +85,7 @@ export function smartTurn(config: EngineConfig): EndOfTurnConfig | undefined {
     voiceAloneMinSpeechMs: detection.voiceAloneMinSpeechMs,
     shortTurnWords: detection.shortTurnWords,
     shortTurnHoldMs: detection.shortTurnHoldMs,
+    judgeAfterSilenceMs: detection.judgeAfterSilenceMs,
   };
 }
 
@@ -347,10 +354,15 @@ export class Session {
     })();
   }
 
-  /** The VAD's sensitivity: the settings, and in smart end-of-turn mode a short end silence unless the user set one. */
+  /**
+   * The VAD's sensitivity: the settings, and in smart end-of-turn mode a short end silence unless the
+   * user set one (longer while the avatar is audible; the VAD takes a new silence between utterances).
+   */
   private vadTune(): VadTune {
     const settings = this.config.vadSensitivity?.() ?? {};
-    const minSilenceMs = settings.minSilenceMs ?? (smartTurn(this.config) ? this.config.pipeline.turnDetection?.vadSilenceMs : undefined);
+    const turnSilenceMs = this.config.pipeline.turnDetection?.vadSilenceMs;
+    const smartSilenceMs = turnSilenceMs !== undefined && this.turn?.audioPlayingAt(performance.now()) ? Math.max(turnSilenceMs, OVERLAP_VAD_SILENCE_MS) : turnSilenceMs;
+    const minSilenceMs = settings.minSilenceMs ?? (smartTurn(this.config) ? smartSilenceMs : undefined);
     return {
       ...(settings.threshold !== undefined ? { threshold: settings.threshold } : {}),
       ...(minSilenceMs !== undefined ? { minSilenceMs } : {}),
@@ -454,7 +466,7 @@ export class Session {
         if (speech?.overlapped && speech.ducked && !speech.interrupted) void this.decideOverlap(ended, speech);
         else this.startVoiceTurn(ended, speech?.turnId, ended.transcript);
       },
-      scoreEndOfTurn: (audio, speechMs) => this.scoreEndOfTurn(audio, speechMs),
+      scoreEndOfTurn: (audio, speechMs, signal) => this.scoreEndOfTurn(audio, speechMs, signal),
     };
   }
 
@@ -501,17 +513,18 @@ export class Session {
    * turn so far, side by side on the two workers; the words can overrule the voice ("…about the" is
    * never finished; a question mark needs less certainty). The transcript is what the turn needs
    * first anyway, so waiting for it costs the reply nothing; without an STT worker free at once, the
-   * voice decides alone.
+   * voice decides alone. `signal`: the user went on; the judging stops (its words too) and says nothing.
    */
-  private async scoreEndOfTurn(audio: Float32Array<ArrayBuffer>, speechMs: number): Promise<EndOfTurnVerdict> {
+  private async scoreEndOfTurn(audio: Float32Array<ArrayBuffer>, speechMs: number, signal: AbortSignal): Promise<EndOfTurnVerdict> {
     const startedMs = performance.now();
     const settings = smartTurn(this.config);
     const threshold = settings?.completeThreshold ?? 0.5;
-    const words = this.transcribeAtPause(audio);
-    const completeProbability = await this.scoreVoice(audio).catch((error: unknown) => {
+    const words = this.transcribeAtPause(audio, signal);
+    const completeProbability = await this.scoreVoice(audio, signal).catch((error: unknown) => {
       words.cancel();
       throw error;
     });
+    signal.throwIfAborted();
     const voiceAlone = settings?.voiceAloneThreshold;
     if (voiceAlone !== undefined && completeProbability >= voiceAlone && speechMs >= (settings?.voiceAloneMinSpeechMs ?? 0) && !words.settled()) {
       // The voice is sure and the words are not in: the turn ends now and takes the words when they come.
@@ -519,6 +532,7 @@ export class Session {
       return { complete: true, completeProbability, transcriptLater: words.text };
     }
     const transcript = await words.text;
+    signal.throwIfAborted();
     const cue = transcript === undefined ? 'none' : textEndCue(transcript);
     // No words yet (whisper heard none): nothing to answer; the pause is waited out for more.
     const complete = cue === 'continues' || (transcript !== undefined && !hasWords(transcript)) ? false : completeProbability >= (cue === 'question' ? Math.min(threshold, QUESTION_COMPLETE_THRESHOLD) : threshold);
@@ -532,8 +546,9 @@ export class Session {
   }
 
   /** The turn so far, transcribed when an STT worker is free right now; undefined when none is, or the run fails. */
-  private transcribeAtPause(audio: Float32Array<ArrayBuffer>): { text: Promise<string | undefined>; cancel(): void; settled(): boolean } {
+  private transcribeAtPause(audio: Float32Array<ArrayBuffer>, signal: AbortSignal): { text: Promise<string | undefined>; cancel(): void; settled(): boolean } {
     const controller = new AbortController();
+    signal.addEventListener('abort', () => controller.abort(), { once: true });
     let settled = false;
     const text = (async () => {
       const lease = await leaseSttIfIdle(this.pool, this.id);
@@ -548,9 +563,9 @@ export class Session {
   }
 
   /** The end-of-turn model's verdict on the turn so far (the last 8 s count); rejects when no worker answers in time. */
-  private async scoreVoice(audio: Float32Array<ArrayBuffer>): Promise<number> {
+  private async scoreVoice(audio: Float32Array<ArrayBuffer>, signal: AbortSignal): Promise<number> {
     const startedMs = performance.now();
-    const lease = await this.pool.lease('turn', this.id, AbortSignal.any([this.controller.signal, AbortSignal.timeout(END_OF_TURN_LEASE_MS)]));
+    const lease = await this.pool.lease('turn', this.id, AbortSignal.any([this.controller.signal, signal, AbortSignal.timeout(END_OF_TURN_LEASE_MS)]));
     try {
       const maxSamples = 8 * MIC_RATE_HZ;
       const pcm = audio.length > maxSamples ? audio.slice(audio.length - maxSamples) : audio;
