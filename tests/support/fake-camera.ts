@@ -56,13 +56,18 @@ export function fakeCameraArgs(clipPath: string): string[] {
 
 /**
  * What a hand clip shows for a while: the face alone, the face and a raised open palm held still
- * beside it, or the palm waving (moving side to side, about 0.17 of the image's width, every
- * `WAVE_PERIOD_SEC`).
+ * beside it, or the palm waving (moving side to side over about 0.17 of the image's width, ever
+ * faster: see `WAVE_CHIRP_SEC2`).
  */
 export type HandScene = 'face' | 'palm' | 'wave';
 
-/** One side-to-side wave of the hand in a `wave` scene. */
-const WAVE_PERIOD_SEC = 1.3;
+/**
+ * The wave's phase is t² / this many s² (a chirp): its speed grows through the scene, so frames taken
+ * every few seconds — the loop's pace on a CPU, which the machine's load sets — land at scattered
+ * points of the swing. A wave of a fixed period is aliased by some pace: at 1.3 s a period and a
+ * frame every 3.9 s, each frame saw the hand 3 % of a period further on, and no swing in two minutes.
+ */
+const WAVE_CHIRP_SEC2 = 20;
 /** Tighter than FACE_CROP: the man's own hand (holding chopsticks) would be the hand the models pick. */
 const FACE_ONLY_CROP = 'crop=120:80:389:0,scale=-2:110';
 /**
@@ -91,7 +96,7 @@ export function makeHandCameraClip(path: string, handPhoto: string, scenes: read
     const withFace = `[bg${index}][face${index}]overlay=x=${MARGIN_PX}:y=(H-h)/2:eof_action=repeat`;
     if (scene === 'face') filters.push(`${withFace}[v${index}]`);
     else {
-      const x = scene === 'palm' ? 'W*0.55' : `W*(0.535+0.085*sin(2*PI*t/${WAVE_PERIOD_SEC}))`;
+      const x = scene === 'palm' ? 'W*0.55' : `W*(0.535+0.085*sin(2*PI*t*t/${WAVE_CHIRP_SEC2}))`;
       filters.push(`${withFace}[f${index}]`, `[f${index}][hand${hand++}]overlay=x='${x}':y=10:eof_action=repeat[v${index}]`);
     }
   });
