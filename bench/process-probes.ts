@@ -6,10 +6,13 @@ import WebSocket from 'ws';
  * descriptors from /proc, and the V8 heap (after a full GC) over each Node process's inspector.
  */
 
-/** Resident set size of `pid` in MB (VmRSS), or undefined when the process is gone. */
-export function rssMb(pid: number): number | undefined {
+/**
+ * Resident memory of `pid` in MB, or undefined when the process is gone: `VmRSS` (all of it) or
+ * `RssAnon` (its heap and stacks, without the mapped files such as a model's weights and the code).
+ */
+export function rssMb(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number | undefined {
   try {
-    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) / 1024 : undefined;
   } catch {
     return undefined;

@@ -176,6 +176,7 @@ class SoakRecorder {
     for (const [pid, name] of runtimeHostsOf(engine)) roles.set(pid, `host_${name.replace(/[^a-z0-9]+/gi, '_')}`);
     for (const [pid, role] of roles) {
       this.add(`${role}_rss_mb`, rssMb(pid));
+      this.add(`${role}_anon_mb`, rssMb(pid, 'RssAnon'));
       this.add(`${role}_fd`, fdCount(pid));
     }
     for (const url of inspectorUrls(serve.output())) {
@@ -372,7 +373,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   for (const [name, samples] of [...recorder.series].sort(([a], [b]) => a.localeCompare(b))) {
     const perHour = growthPerHour(samples, warmUpMs);
     if (!Number.isFinite(perHour)) continue;
-    const [, role, measure] = /^(.*)_(rss_mb|heap_mb|fd)$/.exec(name)!;
+    const [, role, measure] = /^(.*)_(rss_mb|anon_mb|heap_mb|fd)$/.exec(name)!;
+    if (measure === 'anon_mb') {
+      // The anonymous part of the RSS on its own: what grows when mapped files do not.
+      metrics[`${role}_rss_anon_growth_mb_per_hour`] = round3(perHour);
+      continue;
+    }
     const metric = measure === 'fd' ? `${role}_fd_growth_per_hour` : `${role}_${measure === 'rss_mb' ? 'rss' : 'heap'}_growth_mb_per_hour`;
     metrics[metric] = round3(perHour);
     metrics[`${role}_${measure === 'fd' ? 'fd' : measure}_end`] = round3(samples.at(-1)!.value);

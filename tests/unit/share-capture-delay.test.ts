@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { audioHoldMs, frameCaptureDelayMs, MAX_AUDIO_HOLD_MS, RunningQuantile } from '../../app/renderer/share/capture-delay';
+import { AUDIO_PATH_LEAD_MS, audioHoldMs, frameCaptureDelayMs, MAX_AUDIO_HOLD_MS, RunningQuantile } from '../../app/renderer/share/capture-delay';
 import { frameloopHeld, holdFrameloop, registerFrameloop, type Frameloop } from '../../app/renderer/avatar/frameloop-control';
 
 describe('frameCaptureDelayMs', () => {
@@ -51,12 +51,19 @@ describe('RunningQuantile', () => {
 });
 
 describe('audioHoldMs', () => {
-  it('holds the audio by the video delay, never negative and never beyond the cap', () => {
+  it('holds the audio by the video delay less the audio path\'s lead, never negative and never beyond the cap', () => {
     expect(audioHoldMs(null)).toBe(0);
     expect(audioHoldMs(Number.NaN)).toBe(0);
     expect(audioHoldMs(-20)).toBe(0);
-    expect(audioHoldMs(180)).toBe(180);
+    expect(audioHoldMs(180)).toBe(180 - AUDIO_PATH_LEAD_MS);
+    expect(audioHoldMs(AUDIO_PATH_LEAD_MS - 10)).toBe(0);
     expect(audioHoldMs(5000)).toBe(MAX_AUDIO_HOLD_MS);
+  });
+
+  it('takes a given lead instead of the default (0: the whole delay)', () => {
+    expect(audioHoldMs(180, 0)).toBe(180);
+    expect(audioHoldMs(180, 30)).toBe(150);
+    expect(audioHoldMs(20, 30)).toBe(0);
   });
 });
 

@@ -14,6 +14,15 @@
 const WINDOW = 24;
 /** The audio is never held longer than this, whatever the measurement says. */
 export const MAX_AUDIO_HOLD_MS = 1000;
+/**
+ * How much longer the voice's own way is than a frame's once both are in WebRTC: 10 ms capture
+ * chunks and 20 ms Opus packets, then the viewer's audio jitter buffer and playout, against a frame's
+ * encode, video jitter buffer and decode. Measured with the `webrtc` bench on loopback, Chromium
+ * viewer (2026-12-06): held by the whole capture delay the voice came 41–64 ms (p50) after its
+ * frames, with no hold 29 ms before them, the skew following the hold one for one; the lead that
+ * centres it was 48–55 ms in four runs. The hold is the capture delay less this lead.
+ */
+export const AUDIO_PATH_LEAD_MS = 50;
 
 /** Draw → out of the track for one frame: `frameTimestampUs` counts from the first grab at `firstRequestMs`. */
 export function frameCaptureDelayMs(nowMs: number, firstRequestMs: number, frameTimestampUs: number): number {
@@ -56,10 +65,13 @@ export class RunningQuantile {
   }
 }
 
-/** The audio hold for a measured video delay: never negative, never beyond MAX_AUDIO_HOLD_MS. */
-export function audioHoldMs(videoDelayMs: number | null): number {
+/**
+ * The audio hold for a measured video delay, less the audio path's own lead: never negative, never
+ * beyond MAX_AUDIO_HOLD_MS.
+ */
+export function audioHoldMs(videoDelayMs: number | null, audioLeadMs = AUDIO_PATH_LEAD_MS): number {
   if (videoDelayMs === null || !Number.isFinite(videoDelayMs)) return 0;
-  return Math.min(MAX_AUDIO_HOLD_MS, Math.max(0, videoDelayMs));
+  return Math.min(MAX_AUDIO_HOLD_MS, Math.max(0, videoDelayMs - audioLeadMs));
 }
 
 interface TrackProcessor {

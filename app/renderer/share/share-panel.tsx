@@ -18,9 +18,17 @@ function avatarCanvas(): HTMLCanvasElement | null {
  * avatar), `pack=alpha` (colour and alpha side by side, for a transparent viewer), `shareStamp=1`
  * (measurement stamps for the `webrtc` bench), `shareCanvas=cpu|gpu` (where the frame is composed;
  * the `webrtc` bench compares them), `shareAudioHold=0` (send the voice without holding it for the
- * video's capture delay; the bench's comparison), `sharePacing=free` (the scene renders at its own
+ * video's capture delay; the bench's comparison), `shareAudioLeadMs=N` (the audio path's lead taken
+ * off that hold, 0–500 ms; capture-delay.ts), `sharePacing=free` (the scene renders at its own
  * rate instead of only the frames the capture can take; the bench's comparison).
  */
+/** `shareAudioLeadMs`: whole milliseconds 0–500, else the default. */
+function leadFromParam(value: string | null): number | undefined {
+  if (value === null || !/^\d{1,3}$/.test(value)) return undefined;
+  const ms = Number(value);
+  return ms <= 500 ? ms : undefined;
+}
+
 function settingsFromUrl(params: URLSearchParams): ShareSettings & { autostart: boolean } {
   const preset = SharePresetNameSchema.safeParse(params.get('sharePreset'));
   const background = params.get('background') === 'chroma' ? CHROMA_KEY_COLOR : getComputedStyle(document.body).backgroundColor || '#000';
@@ -33,6 +41,7 @@ function settingsFromUrl(params: URLSearchParams): ShareSettings & { autostart: 
     packing: packingFromParam(params.get('pack')),
     compositorCanvas: params.get('shareCanvas') === 'gpu' ? 'gpu' : params.get('shareCanvas') === 'cpu' ? 'cpu' : undefined,
     holdAudio: params.get('shareAudioHold') !== '0',
+    audioLeadMs: leadFromParam(params.get('shareAudioLeadMs')),
     pacing: params.get('sharePacing') === 'free' ? 'free' : 'capture',
   };
 }

@@ -25,6 +25,8 @@ export interface ShareSettings {
   compositorCanvas?: 'cpu' | 'gpu' | undefined;
   /** Hold the shared audio by the video's measured capture delay (default); false sends it at once (the bench's comparison). */
   holdAudio?: boolean;
+  /** The audio path's lead taken off the hold (capture-delay.ts AUDIO_PATH_LEAD_MS when unset). */
+  audioLeadMs?: number | undefined;
   /** Render only frames the capture can take (default `capture`) or at the scene's own rate (`free`); share-compositor.ts. */
   pacing?: 'capture' | 'free' | undefined;
 }
@@ -394,7 +396,7 @@ export class ShareSender {
     const hold = this.audioHold;
     if (!hold) return;
     const measuredMs = this.compositor?.captureDelayMs ?? null;
-    const targetMs = audioHoldMs(measuredMs);
+    const targetMs = audioHoldMs(measuredMs, this.settings?.audioLeadMs);
     if (Math.abs(targetMs - this.status.audioHoldMs) >= HOLD_STEP_MS) {
       hold.delayTime.setTargetAtTime(targetMs / 1000, hold.context.currentTime, HOLD_GLIDE_SEC);
       this.update({ audioHoldMs: targetMs, videoCaptureDelayMs: measuredMs });
