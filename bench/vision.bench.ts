@@ -2,8 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { EmbeddedVoice } from '../app/engine/lipsync/embedded-voice';
+import { resample, writeWavFile } from '../app/engine/lipsync/wav-file';
 import { devModelsOrSkipReason } from '../app/engine/models/dev-models';
 import { fakeCameraArgs, fakeCameraMissingReason, makeFakeCameraClip } from '../tests/support/fake-camera';
+import { fakeMicrophoneArgs, launchChromium } from '../tests/support/serve-process';
 import { quantile, round3, type Benchmark, type BenchResult } from './bench-api';
 import { startBrowserSession, type BrowserSession } from './browser-session';
 
@@ -12,8 +15,10 @@ import { startBrowserSession, type BrowserSession } from './browser-session';
  * the camera's perception loop in headless Chromium on a fake camera (a face from a photo in
  * @vladmandic/human, made with ffmpeg). Per backend: model load, time per detection, the rate the
  * adaptive loop reaches, and the CPU it takes (Chromium's processes with the loop on minus off).
- * Then, in the same run, typed questions answered with the loop off and on, interleaved:
- * `first_audio_with_vision_ratio` (on / off, p50 of LLM request → first TTS audio).
+ * Then, in the same run, questions answered with the loop off and on, interleaved: typed and pasted
+ * (`first_audio_with_vision_ratio`, on / off, p50 of LLM request → first TTS audio), and spoken into
+ * a fake microphone (`first_audio_spoken_with_vision_ratio`, p50 of speech end → first TTS audio, the
+ * `e2e_cpu` measure; `--spoken 0` leaves it out).
  */
 
 type Diagnostics = {
@@ -146,6 +151,45 @@ async function firstAudioMs(page: Page, question: string, replies: number, entry
   });
 }
 
+/** Silence after each spoken question on the microphone loop: room for the reply and a camera switch. */
+const SPOKEN_GAP_SEC = 24;
+/** Spoken questions on the loop: an odd count, so the camera (on for every other turn) meets each one both ways. */
+const SPOKEN_QUESTIONS = 5;
+
+/** The fake microphone's loop: each question after a second of silence, then `SPOKEN_GAP_SEC` of silence. */
+async function spokenLoopWav(path: string, questions: readonly string[]): Promise<void> {
+  const voice = await EmbeddedVoice.create();
+  const rateHz = 16_000;
+  const parts: Float32Array[] = [];
+  for (const question of questions) {
+    const clip = voice.render(question);
+    parts.push(new Float32Array(rateHz), resample(clip.pcm, clip.sampleRateHz, rateHz), new Float32Array(rateHz * SPOKEN_GAP_SEC));
+  }
+  const pcm = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    pcm.set(part, offset);
+    offset += part.length;
+  }
+  await writeWavFile(path, { pcm, sampleRateHz: rateHz });
+}
+
+/** Waits for the reply to the next spoken question and returns speech end → first TTS audio. */
+async function nextSpokenFirstAudioMs(page: Page, replies: number): Promise<number> {
+  await page.waitForFunction(
+    (count) => {
+      const d = (window as unknown as { avatarDiagnostics: { state: string; transcript: { role: string }[]; lastTurn: { speechEndMs?: number; ttsFirstAudioMs?: number } | null } }).avatarDiagnostics;
+      return d.state === 'idle' && d.transcript.filter((entry) => entry.role === 'avatar').length >= count && d.lastTurn?.speechEndMs !== undefined && d.lastTurn.ttsFirstAudioMs !== undefined;
+    },
+    replies,
+    { timeout: (SPOKEN_GAP_SEC + 60) * 1000 * 2, polling: 100 },
+  );
+  return page.evaluate(() => {
+    const trace = (window as unknown as { avatarDiagnostics: { lastTurn: { speechEndMs: number; ttsFirstAudioMs: number } } }).avatarDiagnostics.lastTurn;
+    return trace.ttsFirstAudioMs - trace.speechEndMs;
+  });
+}
+
 const QUESTIONS = ['Hello, who are you?', 'What is the capital of France?', 'How many legs does a spider have?', 'Why do cats purr?', 'What is two plus two?', 'What color is the sky?'];
 
 const bench: Benchmark = {
@@ -220,6 +264,42 @@ const bench: Benchmark = {
       metrics.vision_holds = held.holds;
       metrics.vision_frames_cut = held.framesCut;
       await page.close();
+
+      if (options.spoken !== '0') {
+        // Spoken: a second Chromium whose fake microphone loops the questions, on the same engine.
+        const wav = join(dir, 'questions.wav');
+        await spokenLoopWav(wav, QUESTIONS.slice(0, SPOKEN_QUESTIONS));
+        const browser = await launchChromium([...fakeCameraArgs(clip), ...fakeMicrophoneArgs(wav)]);
+        try {
+          const spoken = await openPage({ ...session, browser }, { mic: '1' });
+          const off: number[] = [];
+          const on: number[] = [];
+          // The first reply warms the session up and is left out.
+          await nextSpokenFirstAudioMs(spoken, 1);
+          let cameraOnNow = false;
+          for (let i = 0; i < runs * 2; i++) {
+            const withVision = i % 2 === 1;
+            if (withVision && !cameraOnNow) {
+              if (i === 1) {
+                const error = await cameraOn(spoken);
+                if (error) throw new Error(`camera: ${error}`);
+              } else await spoken.getByRole('button', { name: 'Camera off' }).click();
+            } else if (!withVision && cameraOnNow) await spoken.getByRole('button', { name: 'Camera on' }).click();
+            cameraOnNow = withVision;
+            (withVision ? on : off).push(await nextSpokenFirstAudioMs(spoken, i + 2));
+          }
+          metrics.first_audio_spoken_ms_p50 = round3(quantile(off, 0.5));
+          metrics.first_audio_spoken_with_vision_ms_p50 = round3(quantile(on, 0.5));
+          metrics.first_audio_spoken_with_vision_ratio = round3(quantile(on, 0.5) / quantile(off, 0.5));
+          metrics.first_audio_spoken_ms_p95 = round3(quantile(off, 0.95));
+          metrics.first_audio_spoken_with_vision_ms_p95 = round3(quantile(on, 0.95));
+          const { vision: spokenHeld } = await diagnosticsOf(spoken);
+          metrics.spoken_vision_holds = spokenHeld.holds;
+          metrics.spoken_vision_frames_cut = spokenHeld.framesCut;
+        } finally {
+          await browser.close();
+        }
+      }
     } finally {
       await session.close();
       rmSync(dir, { recursive: true, force: true });
@@ -230,6 +310,9 @@ const bench: Benchmark = {
       'vision_cpu_share = Chromium CPU seconds per second with the loop on minus with the camera off (1 = one core; meaningless when other processes saturate the cores: see load_average_1m); vision_busy = share of the time the worker spent detecting',
       `first_audio = LLM request → first TTS audio of questions typed at ${60_000 / KEYSTROKE_MS / 5} words a minute (a keystroke every ${KEYSTROKE_MS} ms) (${profile} profile), ${runs} with the camera off and ${runs} on, interleaved; first_audio_pasted: the same with each question pasted and sent at once (before 2026-12-06 the only kind, reported as first_audio)`,
       'load_average_1m: other processes on this machine share the cores; compare ratios from one run',
+      ...(options.spoken !== '0'
+        ? [`first_audio_spoken = speech end → first TTS audio (the e2e_cpu measure) of ${SPOKEN_QUESTIONS} questions (eSpeak NG) looped on a fake microphone, ${SPOKEN_GAP_SEC} s apart, in a second Chromium on the same engine; ${runs} turns with the camera off and ${runs} on, alternating, after one warm-up turn`]
+        : []),
     );
     return { models: { vision: '@vladmandic/human 3.3.6 (blazeface, facemesh, iris, emotion, handtrack, handlandmark-lite)', engine: profile }, runs, metrics, notes };
   },
