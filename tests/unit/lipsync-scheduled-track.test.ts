@@ -25,4 +25,30 @@ describe('scheduled viseme track (audio clock, several chunks)', () => {
     expect(lipSync.sample(5.3).viseme).toBe('aa');
     expect(lipSync.sample(5.5).viseme).toBe('sil');
   });
+
+  it('keeps every chunk still to be heard when the reply is voiced far ahead of its audio', () => {
+    // Four 3 s chunks arrive while the first one plays (a fast machine writes and voices the whole
+    // reply in a second): the later chunks start up to 9 s ahead of what is being heard.
+    const lipSync = new ScheduledVisemeTrack();
+    const chunk = (phoneme: string) => [{ phoneme, startMs: 0, endMs: 3000 }];
+    lipSync.schedule(chunk('ɑː'), 0);
+    expect(lipSync.sample(0.5).viseme).toBe('aa');
+    lipSync.schedule(chunk('uː'), 3);
+    lipSync.schedule(chunk('iː'), 6);
+    lipSync.schedule(chunk('ɑː'), 9);
+    expect(lipSync.sample(1).viseme).toBe('aa');
+    expect(lipSync.sample(4.5).viseme).toBe('ou');
+    expect(lipSync.sample(7.5).viseme).toBe('ih');
+    expect(lipSync.sample(10.5).viseme).toBe('aa');
+  });
+
+  it('forgets what is well behind the listener', () => {
+    const lipSync = new ScheduledVisemeTrack();
+    lipSync.schedule([{ phoneme: 'uː', startMs: 0, endMs: 1000 }], 0);
+    expect(lipSync.sample(10).viseme).toBe('sil');
+    lipSync.schedule([{ phoneme: 'ɑː', startMs: 0, endMs: 1000 }], 10);
+    // The first chunk ended 9 s before the audio being heard: it is gone, the new one is there.
+    expect(lipSync.sample(0.5).viseme).toBe('sil');
+    expect(lipSync.sample(10.5).viseme).toBe('aa');
+  });
 });

@@ -17,7 +17,7 @@ export interface ScheduledVisemeFrame {
   weights: VisemeWeights;
 }
 
-/** Spans that ended this long before the latest scheduled chunk are forgotten. */
+/** Spans that ended this long before the latest time sampled (the audio being heard) are forgotten. */
 const KEEP_PAST_MS = 2000;
 
 /**
@@ -30,6 +30,8 @@ export class ScheduledVisemeTrack {
   private spans: VisemeSpan[] = [];
   private track: VisemeTrack | null = null;
   private readonly weights = emptyVisemeWeights();
+  /** The latest audio time sampled (ms): what is being heard now, give or take a frame. */
+  private latestSampledMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: VisemeTrackOptions = DEFAULT_VISEME_TRACK_OPTIONS) {}
 
@@ -37,7 +39,10 @@ export class ScheduledVisemeTrack {
   schedule(phonemes: readonly PhonemeSpan[], startSec: number): void {
     const offsetMs = startSec * 1000;
     const added = visemeSpansFromPhonemes(phonemes).map((span) => ({ ...span, startMs: span.startMs + offsetMs, endMs: span.endMs + offsetMs }));
-    const forgetBeforeMs = offsetMs - KEEP_PAST_MS;
+    // Forget only what is already behind the listener. A chunk arrives ahead of its audio (the
+    // reply is written and voiced faster than it is spoken), so its start says nothing about what
+    // is being heard: forgetting relative to it closed the mouth on the chunks still playing.
+    const forgetBeforeMs = Math.min(offsetMs, this.latestSampledMs) - KEEP_PAST_MS;
     this.spans = [...this.spans.filter((span) => span.endMs >= forgetBeforeMs), ...added].sort((a, b) => a.startMs - b.startMs);
     this.track = null;
   }
@@ -51,6 +56,7 @@ export class ScheduledVisemeTrack {
 
   /** The mouth at audio time `timeSec`; the returned object is reused by the next call. */
   sample(timeSec: number): ScheduledVisemeFrame {
+    this.latestSampledMs = Math.max(this.latestSampledMs, timeSec * 1000);
     this.track ??= buildVisemeTrack(this.spans, this.options);
     sampleVisemeWeights(this.track, timeSec * 1000, this.weights);
     return { viseme: dominantViseme(this.weights), weights: this.weights };
