@@ -253,6 +253,23 @@ describe('llama worker (real worker thread, tiny GGUF fixture)', () => {
     expect(result.tokenCount).toBeLessThan(1500);
   });
 
+  it('keeps the cache when the engine\'s window drops the oldest messages: only the new message is evaluated', async () => {
+    const messages: ChatMessage[] = [system];
+    for (let turn = 0; turn < 6; turn++) {
+      messages.push(user(`Question ${turn}: what do you think about the number ${turn * 7}?`));
+      messages.push(assistant(`Answer ${turn}: ${turn * 7} is a fine number, and I like it a lot.`));
+    }
+    messages.push(user('Tell me one more thing.'));
+    const whole = expectResult(await client.run('window', messages, 4));
+    // The window drops the two oldest exchanges, as llm-window.ts does in steps.
+    const windowed = [system, ...messages.slice(5, -1), assistant(whole.text), user('And another one?')];
+    const after = expectResult(await client.run('window', windowed, 4));
+    expect(after.promptTokenCount).toBeLessThan(whole.promptTokenCount + 20);
+    // Before: everything after the system prompt was evaluated again (reused = the system prompt only).
+    expect(after.reusedPromptTokenCount).toBeGreaterThan(after.promptTokenCount * 0.8);
+    expect(after).toMatchObject({ tokenCount: 4 });
+  });
+
   it('trims old history when the conversation outgrows the context, instead of failing', async () => {
     const messages: ChatMessage[] = [system];
     for (let turn = 0; turn < 12; turn++) {

@@ -64,6 +64,47 @@ function sameHistory(a: readonly ChatHistoryItem[], b: readonly ChatHistoryItem[
   return a.length === b.length && a.every((item, index) => itemKey(item) === itemKey(b[index]!));
 }
 
+/** Fewest tokens that must line up after a dropped block before it is taken for one (a chat turn's frame alone is ~10). */
+const MIN_ALIGNED_TOKENS = 24;
+
+/**
+ * Where `next` is `current` with one block of tokens taken out after their common prefix (the
+ * engine's history window dropping its oldest messages): the range to erase from `current`, or
+ * null when `next` is anything else (an extension, an edited tail, a new conversation). Of the
+ * block ends after which `next` lines up again, the one it lines up with longest wins (a
+ * conversation repeats itself: an earlier copy of the first kept message lines up only briefly);
+ * at least `MIN_ALIGNED_TOKENS` tokens must line up.
+ */
+export function droppedTokenRange(current: readonly number[], next: readonly number[]): { start: number; end: number } | null {
+  let start = 0;
+  while (start < current.length && start < next.length && current[start] === next[start]) start++;
+  if (next.length - start < MIN_ALIGNED_TOKENS) return null;
+  let best: { end: number; aligned: number } | null = null;
+  for (let end = start + 1; end + MIN_ALIGNED_TOKENS <= current.length; end++) {
+    let aligned = 0;
+    while (end + aligned < current.length && start + aligned < next.length && current[end + aligned] === next[start + aligned]) aligned++;
+    if (aligned >= MIN_ALIGNED_TOKENS && (!best || aligned >= best.aligned)) best = { end, aligned };
+  }
+  return best ? { start, end: best.end } : null;
+}
+
+/**
+ * Whether `next` is `previous` with its oldest messages after the system prompt dropped (the
+ * engine's window, llm-window.ts): the same system prompt, and `next`'s first message found later in
+ * `previous` with every message after it the same (the last one may have been cut by a barge-in).
+ */
+export function dropsOldestMessages(previous: readonly ChatHistoryItem[], next: readonly ChatHistoryItem[]): boolean {
+  if (previous[0]?.type !== 'system' || next[0]?.type !== 'system' || itemKey(previous[0]) !== itemKey(next[0]) || next.length < 2) return false;
+  // A conversation repeats itself, so every place the first kept message occurs is tried.
+  for (let from = 2; from < previous.length; from++) {
+    const overlap = Math.min(previous.length - from, next.length - 1);
+    let k = 0;
+    while (k < overlap - 1 && itemKey(previous[from + k]!) === itemKey(next[1 + k]!)) k++;
+    if (overlap > 0 && k === overlap - 1 && itemKey(previous[from]!) === itemKey(next[1]!)) return true;
+  }
+  return false;
+}
+
 function finishReasonOf(stopReason: string): LlmRunResult['finishReason'] {
   if (stopReason === 'abort') return 'abort';
   if (stopReason === 'maxTokens') return 'length';
@@ -206,7 +247,11 @@ export class LlamaEngine implements WorkerEngine {
     // Anything else (an edited or truncated reply after a barge-in) resets the history; the sequence
     // still keeps the longest common token prefix.
     const history = toChatHistory(messages.slice(0, -1));
-    if (!sameHistory(session.getChatHistory(), history)) session.setChatHistory(history);
+    const previous = session.getChatHistory();
+    if (!sameHistory(previous, history)) {
+      if (dropsOldestMessages(previous, history)) await this.eraseDroppedMessages(session, history);
+      session.setChatHistory(history);
+    }
 
     const meter = session.sequence.tokenMeter;
     const inputTokensBefore = meter.usedInputTokens;
@@ -248,6 +293,25 @@ export class LlamaEngine implements WorkerEngine {
         reusedPromptTokenCount: Math.max(0, prompt.total - prompt.evaluated),
       },
     };
+  }
+
+  /**
+   * When the engine's window drops the oldest messages (every few turns of a long conversation), the
+   * common token prefix ends at the system prompt and the whole rest would be evaluated again (2,158
+   * tokens, 9.5 s on one thread with SmolLM2-135M, measured). Instead the dropped messages' tokens
+   * are erased from the sequence and the kept ones shifted into place (llama.cpp's K-shift, as its
+   * context shift does), so only the new message is evaluated. Best effort: anything it cannot line
+   * up is left to the reset, which re-evaluates what differs.
+   */
+  private async eraseDroppedMessages(session: LlamaChatSession, history: ChatHistoryItem[]): Promise<void> {
+    const { model, chatWrapper } = this.requireLoaded();
+    try {
+      const next = chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(model.tokenizer);
+      const range = droppedTokenRange(session.sequence.contextTokens, next);
+      if (range) await session.sequence.eraseContextTokenRanges([range]);
+    } catch {
+      // The reset re-evaluates from the first token that differs.
+    }
   }
 
   /**
