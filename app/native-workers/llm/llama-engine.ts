@@ -5,6 +5,7 @@ import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { ChatMessage, LlmRunResult, LoadSpec, RunInput } from '../../shared/worker.contract';
 import type { RunContext, WorkerEngine } from '../worker-runtime';
 import { inspectGgufFile, type GgufSummary } from './gguf-file';
+import { NativeGarbage, SAMPLER_BYTES_PER_VOCABULARY_TOKEN } from './native-garbage';
 
 type NodeLlamaCpp = typeof import('node-llama-cpp');
 
@@ -33,6 +34,8 @@ export const LlamaEngineOptionsSchema = z.object({
 });
 
 const DEFAULT_MAX_CONTEXT_TOKENS = 4096;
+/** Vocabulary size assumed when the GGUF does not list its tokens (larger than most). */
+const FALLBACK_VOCABULARY_TOKENS = 150_000;
 const DEFAULT_TEMPERATURE = 0.7;
 const RECENT_LOG_LINES = 5;
 /** Most of the context a system prompt / the new user message may take (the rest is history and reply). */
@@ -118,6 +121,8 @@ function finishReasonOf(stopReason: string): LlmRunResult['finishReason'] {
  */
 export class LlamaEngine implements WorkerEngine {
   private loaded: Loaded | undefined;
+  /** Each generation's native sampler buffer waits for a garbage collection (native-garbage.ts). */
+  private readonly nativeGarbage = new NativeGarbage();
   /**
    * `failedModelLoad`: node-llama-cpp 3.22.1 keeps a disposal guard from a model that failed to load,
    * so `llama.dispose()` never settles afterwards; such a backend is still usable, but not awaited.
@@ -283,6 +288,9 @@ export class LlamaEngine implements WorkerEngine {
       context.signal.removeEventListener('abort', onCancel);
     });
     prompt ??= { total: session.sequence.contextTokens.length, evaluated: meter.usedInputTokens - inputTokensBefore };
+    // After the result is posted: a collection, when one is due, stays off the reply's path.
+    const samplerBytes = this.vocabularySize() * SAMPLER_BYTES_PER_VOCABULARY_TOKEN;
+    setImmediate(() => this.nativeGarbage.add(samplerBytes));
     return {
       data: {
         text: response.responseText,
@@ -391,6 +399,12 @@ export class LlamaEngine implements WorkerEngine {
     this.loaded = undefined;
     await loaded?.context.dispose();
     await loaded?.model.dispose();
+  }
+
+  /** Tokens in the loaded model's vocabulary. */
+  private vocabularySize(): number {
+    const tokens = (this.loaded?.model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: readonly unknown[] } } } | undefined)?.tokenizer?.ggml?.tokens;
+    return tokens?.length ?? FALLBACK_VOCABULARY_TOKENS;
   }
 
   private requireLoaded(): Loaded {
