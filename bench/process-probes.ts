@@ -75,9 +75,30 @@ export function inspectorUrls(output: string): string[] {
 export class InspectorProbe {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(result: unknown): void; reject(error: Error): void }>();
+  /** Worker threads' inspector sessions (NodeWorker domain), once `workerMemory` has enabled it. */
+  private readonly workerSessions = new Set<string>();
+  private workersEnabled = false;
   private constructor(private readonly socket: WebSocket) {
     socket.on('message', (data: Buffer) => {
-      const message = JSON.parse(data.toString('utf8')) as { id?: number; result?: unknown; error?: { message: string } };
+      const message = JSON.parse(data.toString('utf8')) as {
+        id?: number;
+        method?: string;
+        params?: { sessionId?: string; message?: string };
+        result?: unknown;
+        error?: { message: string };
+      };
+      if (message.method === 'NodeWorker.attachedToWorker' && message.params?.sessionId) this.workerSessions.add(message.params.sessionId);
+      if (message.method === 'NodeWorker.detachedFromWorker' && message.params?.sessionId) this.workerSessions.delete(message.params.sessionId);
+      if (message.method === 'NodeWorker.receivedMessageFromWorker' && message.params?.message) {
+        // A worker's reply, keyed by the id this probe gave it (ids are unique across sessions).
+        const inner = JSON.parse(message.params.message) as { id?: number; result?: unknown; error?: { message: string } };
+        const waiter = inner.id === undefined ? undefined : this.pending.get(inner.id);
+        if (!waiter) return;
+        this.pending.delete(inner.id!);
+        if (inner.error) waiter.reject(new Error(inner.error.message));
+        else waiter.resolve(inner.result);
+        return;
+      }
       const waiter = message.id === undefined ? undefined : this.pending.get(message.id);
       if (!waiter) return;
       this.pending.delete(message.id!);
@@ -103,7 +124,7 @@ export class InspectorProbe {
     return this.socket.readyState === WebSocket.OPEN;
   }
 
-  private call(method: string, params: object = {}, timeoutMs = 30_000): Promise<unknown> {
+  private call(method: string, params: object = {}, timeoutMs = 30_000, workerSession?: string): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -120,7 +141,9 @@ export class InspectorProbe {
           reject(error);
         },
       });
-      this.socket.send(JSON.stringify({ id, method, params }));
+      const message = JSON.stringify({ id, method, params });
+      if (workerSession === undefined) this.socket.send(message);
+      else this.socket.send(JSON.stringify({ id: this.nextId++, method: 'NodeWorker.sendMessageToWorker', params: { sessionId: workerSession, message } }));
     });
   }
 
@@ -135,6 +158,33 @@ export class InspectorProbe {
     await this.call('HeapProfiler.collectGarbage');
     const usage = (await this.call('Runtime.getHeapUsage')) as { usedSize: number };
     return usage.usedSize / (1024 * 1024);
+  }
+
+  /**
+   * The process's worker threads (the runtime hosts run their models in one): V8 heap in use and the
+   * memory V8 counts outside it (ArrayBuffers, Buffers), summed over workers, MB. A worker's heap is
+   * its own isolate: the process's `heapMbAfterGc` never sees it. No collection is forced here: a
+   * worker's collections free native memory its wrappers hold (llama's samplers), and the soak
+   * measures what the app does on its own, so the figure includes garbage not yet collected.
+   */
+  async workerMemory(): Promise<{ heapMb: number; externalMb: number; workers: number }> {
+    if (!this.workersEnabled) {
+      await this.call('NodeWorker.enable', { waitForDebuggerOnStart: false });
+      this.workersEnabled = true;
+      // Already running workers attach right after enable.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    let heapMb = 0;
+    let externalMb = 0;
+    let workers = 0;
+    for (const session of this.workerSessions) {
+      const result = (await this.call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true }, 30_000, session)) as { result: { value: string } };
+      const usage = JSON.parse(result.result.value) as { heapUsed: number; external: number };
+      heapMb += usage.heapUsed / (1024 * 1024);
+      externalMb += usage.external / (1024 * 1024);
+      workers++;
+    }
+    return { heapMb, externalMb, workers };
   }
 
   close(): void {

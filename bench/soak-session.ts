@@ -2,12 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, CDPSession, Page } from 'playwright-core';
-import { EmbeddedVoice } from '../app/engine/lipsync/embedded-voice';
-import { resample, writeWavFile } from '../app/engine/lipsync/wav-file';
 import { devModelsOrSkipReason } from '../app/engine/models/dev-models';
 import { fakeMicrophoneArgs } from '../tests/support/serve-process';
 import { launchShareBrowser, openViewer, startShareServe, type ShareServe } from '../tests/support/share-session';
 import { quantile, round3 } from './bench-api';
+import { writeMicFile } from './mic-file';
 import { commandLine, fdCount, growthPerHour, InspectorProbe, inspectorUrls, rssMb, runtimeHostsOf, servePidOf } from './process-probes';
 
 /**
@@ -21,8 +20,6 @@ import { commandLine, fdCount, growthPerHour, InspectorProbe, inspectorUrls, rss
  * GC over the inspector (`NODE_OPTIONS=--inspect=127.0.0.1:0` on the host) and over CDP for the
  * page. Growth is a least-squares fit over the samples after the warm-up, per hour.
  */
-
-const MIC_RATE_HZ = 16_000;
 
 /** Questions on the fake microphone's loop: seconds of silence before each. */
 const LOOP: ReadonlyArray<{ leadSec: number; text: string }> = [
@@ -68,23 +65,10 @@ interface TurnRecord {
 
 /** The looped microphone file. */
 async function loopWav(dir: string): Promise<{ path: string; loopSec: number }> {
-  const voice = await EmbeddedVoice.create();
-  const parts: Float32Array[] = [];
-  for (const { leadSec, text } of LOOP) {
-    parts.push(new Float32Array(MIC_RATE_HZ * leadSec));
-    const clip = voice.render(text);
-    parts.push(resample(clip.pcm, clip.sampleRateHz, MIC_RATE_HZ));
-  }
-  parts.push(new Float32Array(MIC_RATE_HZ * TAIL_SEC));
-  const pcm = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    pcm.set(part, offset);
-    offset += part.length;
-  }
   const path = join(dir, 'soak-loop.wav');
-  await writeWavFile(path, { pcm, sampleRateHz: MIC_RATE_HZ });
-  return { path, loopSec: pcm.length / MIC_RATE_HZ };
+  const segments = LOOP.flatMap(({ leadSec, text }) => [{ silenceSec: leadSec }, { text }]);
+  const loopSec = await writeMicFile(path, [...segments, { silenceSec: TAIL_SEC }]);
+  return { path, loopSec };
 }
 
 /** Everything the soak watches and counts while it runs. */
@@ -200,6 +184,12 @@ class SoakRecorder {
         continue;
       }
       this.add(`${role}_heap_mb`, await entry.probe.heapMbAfterGc().catch(() => undefined));
+      if (role === 'engine') continue;
+      const workers = await entry.probe.workerMemory().catch(() => undefined);
+      if (workers && workers.workers > 0) {
+        this.add(`${role}_worker_heap_mb`, workers.heapMb);
+        this.add(`${role}_worker_external_mb`, workers.externalMb);
+      }
     }
     if (pageCdp) {
       const heap = await pageHeapMb(pageCdp).catch(() => undefined);
@@ -373,7 +363,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   for (const [name, samples] of [...recorder.series].sort(([a], [b]) => a.localeCompare(b))) {
     const perHour = growthPerHour(samples, warmUpMs);
     if (!Number.isFinite(perHour)) continue;
-    const [, role, measure] = /^(.*)_(rss_mb|anon_mb|heap_mb|fd)$/.exec(name)!;
+    const [, role, measure] = /^(.*)_(rss_mb|anon_mb|heap_mb|external_mb|fd)$/.exec(name)!;
+    if (measure === 'external_mb') {
+      // Memory V8 counts outside a worker's heap (ArrayBuffers, Buffers): where model I/O would leak.
+      metrics[`${role}_external_growth_mb_per_hour`] = round3(perHour);
+      continue;
+    }
     if (measure === 'anon_mb') {
       // The anonymous part of the RSS on its own: what grows when mapped files do not.
       metrics[`${role}_rss_anon_growth_mb_per_hour`] = round3(perHour);
@@ -400,7 +395,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     errors: recorder.errors,
     notes: [
       `fake microphone loop of ${loopSec.toFixed(1)} s: ${LOOP.map((part) => `"${part.text}"`).join(', ')}; a barge-in restarts it while the avatar speaks`,
-      `sampled every ${sampleEveryMs / 1000} s; growth is a least-squares slope over samples after ${warmUpMs / 1000} s; heaps after a forced full GC (inspector/CDP)`,
+      `sampled every ${sampleEveryMs / 1000} s; growth is a least-squares slope over samples after ${warmUpMs / 1000} s; heaps after a forced full GC (inspector/CDP), except worker threads' (*_worker_heap_mb: in use, nothing forced, as a forced collection would free the native memory their wrappers hold)`,
       'rss/heap/fd_growth aggregates are the largest over the engine, each runtime host and (heap) the page',
       `first_audio_ms: engine turn trace, speech end to first audible sample; start/end are the first and last third of the timed turns (the first turn left out)`,
       ...recorder.errors.slice(0, 20),

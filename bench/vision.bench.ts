@@ -2,13 +2,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { EmbeddedVoice } from '../app/engine/lipsync/embedded-voice';
-import { resample, writeWavFile } from '../app/engine/lipsync/wav-file';
 import { devModelsOrSkipReason } from '../app/engine/models/dev-models';
 import { fakeCameraArgs, fakeCameraMissingReason, makeFakeCameraClip } from '../tests/support/fake-camera';
 import { fakeMicrophoneArgs, launchChromium } from '../tests/support/serve-process';
 import { quantile, round3, type Benchmark, type BenchResult } from './bench-api';
 import { startBrowserSession, type BrowserSession } from './browser-session';
+import { writeMicFile } from './mic-file';
 
 /**
  * `npm run bench -- vision [--frames 12] [--runs 6] [--backends cpu,webgl,wasm] [--profile dev|scripted]`:
@@ -158,20 +157,7 @@ const SPOKEN_QUESTIONS = 5;
 
 /** The fake microphone's loop: each question after a second of silence, then `SPOKEN_GAP_SEC` of silence. */
 async function spokenLoopWav(path: string, questions: readonly string[]): Promise<void> {
-  const voice = await EmbeddedVoice.create();
-  const rateHz = 16_000;
-  const parts: Float32Array[] = [];
-  for (const question of questions) {
-    const clip = voice.render(question);
-    parts.push(new Float32Array(rateHz), resample(clip.pcm, clip.sampleRateHz, rateHz), new Float32Array(rateHz * SPOKEN_GAP_SEC));
-  }
-  const pcm = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    pcm.set(part, offset);
-    offset += part.length;
-  }
-  await writeWavFile(path, { pcm, sampleRateHz: rateHz });
+  await writeMicFile(path, questions.flatMap((text) => [{ silenceSec: 1 }, { text }, { silenceSec: SPOKEN_GAP_SEC }]));
 }
 
 /** Waits for the reply to the next spoken question and returns speech end → first TTS audio. */
