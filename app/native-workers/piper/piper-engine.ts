@@ -25,15 +25,20 @@ export const PiperOptionsSchema = z.object({
 export type PiperOptions = z.infer<typeof PiperOptionsSchema>;
 
 /**
- * The last phrase is one sentence as long as the longest chunk the reply chunker makes (it cuts at
- * a word boundary after 30 words): onnxruntime's memory arena grows to its largest tensors and keeps
- * them, so it reaches that level here, at load, rather than in steps during the first long replies.
+ * The last phrase is one sentence longer than the voice takes in one call (MAX_SENTENCE_CODEPOINTS,
+ * piper-voice.ts), so its first piece is as long as any input can be, and it is spoken slower than
+ * the usual speeds (WARM_UP_LONGEST_SPEED) so its tensors outgrow a reply's: onnxruntime's memory
+ * arena grows to its largest tensors and keeps them, so it reaches its level here, at load, rather
+ * than in steps during the first long replies.
  */
 export const WARM_UP_TEXTS = [
   'Hello, I am ready.',
   'Peter Piper picked a peck of pickled peppers?',
-  'Yesterday afternoon my neighbour and I walked along the river to the old market where we bought fresh bread and cheese and a basket of ripe apples before we went home again together.',
+  'Yesterday afternoon my neighbour and I walked along the river to the old market where we bought fresh bread and cheese and a basket of ripe apples before we went home again together in the golden evening light.',
 ];
+
+/** The longest warm-up phrase's speed: a slow reading (durations × 1.25) of the longest input. */
+export const WARM_UP_LONGEST_SPEED = 0.8;
 
 /**
  * Piper (VITS) voices run by onnxruntime-node (engine "piper"), with the voice's own phoneme
@@ -65,7 +70,9 @@ export class PiperEngine implements WorkerEngine {
     });
     if (options.warmUp) {
       progress(0.8, 'warming up');
-      for (const text of WARM_UP_TEXTS) await voice.synthesize(text);
+      for (const [index, text] of WARM_UP_TEXTS.entries()) {
+        await voice.synthesize(text, index === WARM_UP_TEXTS.length - 1 ? { speed: WARM_UP_LONGEST_SPEED } : {});
+      }
     }
     this.voice = voice;
     return {

@@ -4,7 +4,7 @@ import { AppError, ErrorCode } from '../../shared/errors.contract';
 import type { PhonemeSpan } from '../../shared/phoneme.contract';
 import { toMillisecondSpans, type SampleSpan } from '../tts/phoneme-timeline';
 import { ensureAlignedModel, type AlignedModel } from './piper-aligned-model';
-import { PiperPhonemizer, tokensToPiperString, type PiperSentence } from './piper-phonemizer';
+import { PiperPhonemizer, tokensToPiperString, type PiperSentence, type PiperToken } from './piper-phonemizer';
 import { DEFAULT_TIMELINE_RULES, sentenceIds, sentenceSpans, type TimelineRules } from './piper-timeline';
 import { readPiperConfig, type PiperVoiceConfig } from './piper-voice-config';
 
@@ -13,6 +13,54 @@ import { readPiperConfig, type PiperVoiceConfig } from './piper-voice-config';
  * the exact phoneme timeline the voice itself used: the graph is patched to output its per-id
  * durations (piper-alignment-patch.ts), and every ONNX call (one per sentence) returns both.
  */
+
+/**
+ * The longest input (phoneme codepoints, each one id before padding) the voice gets in one call; a
+ * longer sentence is spoken in pieces cut at word boundaries. onnxruntime's arena grows to the
+ * largest tensors it has seen and keeps them, and a sentence's tensors grow with its length; with
+ * no limit a long unpunctuated reply extended the arena in steps for the first quarter hour of a
+ * soak (402 → 443 MB). The warm-up speaks one piece of this length (piper-engine.ts), so the arena
+ * is at its level from load. A piece this long is about 30 ordinary words.
+ */
+export const MAX_SENTENCE_CODEPOINTS = 200;
+
+/** Codepoints (model ids before padding) of a run of tokens. */
+function codepointCount(tokens: readonly PiperToken[]): number {
+  return tokens.reduce((sum, token) => sum + token.codepoints.length, 0);
+}
+
+/**
+ * A sentence cut into pieces of at most `maxCodepoints`, each ending before a word boundary (a space
+ * token, dropped at the cut); a single word longer than that is cut where it reaches the limit.
+ */
+export function splitLongSentence(tokens: PiperSentence, maxCodepoints = MAX_SENTENCE_CODEPOINTS): PiperSentence[] {
+  if (codepointCount(tokens) <= maxCodepoints) return [tokens];
+  const pieces: PiperSentence[] = [];
+  let piece: PiperToken[] = [];
+  let size = 0;
+  let lastSpace = -1;
+  for (const token of tokens) {
+    if (size + token.codepoints.length > maxCodepoints && piece.length > 0) {
+      if (lastSpace > 0) {
+        pieces.push(piece.slice(0, lastSpace));
+        piece = piece.slice(lastSpace + 1);
+      } else {
+        pieces.push(piece);
+        piece = [];
+      }
+      size = codepointCount(piece);
+      lastSpace = piece.findLastIndex((candidate) => candidate.kind === 'space');
+    }
+    if (token.kind === 'space') {
+      if (piece.length === 0) continue;
+      lastSpace = piece.length;
+    }
+    piece.push(token);
+    size += token.codepoints.length;
+  }
+  if (piece.some((token) => token.kind !== 'space')) pieces.push(piece);
+  return pieces.filter((candidate) => candidate.some((token) => token.kind === 'phoneme'));
+}
 
 export interface PiperVoiceOptions {
   /** The voice's `.onnx`. */
@@ -160,7 +208,7 @@ export class PiperVoice {
     const spans: SampleSpan[] = [];
     const sentences: PiperSentenceSynthesis[] = [];
     let offset = 0;
-    for (const tokens of this.phonemizer.phonemize(text)) {
+    for (const tokens of this.phonemizer.phonemize(text).flatMap((sentence) => splitLongSentence(sentence))) {
       options.signal?.throwIfAborted();
       const sequence = sentenceIds(tokens, this.config.phonemeIdMap);
       const { audio, frames } = await this.runSentence(sequence.ids, speed, speakerId);
