@@ -1,5 +1,6 @@
 import { EmbeddedVoice } from '../app/engine/lipsync/embedded-voice';
 import { resample, writeWavFile } from '../app/engine/lipsync/wav-file';
+import { concatPcm } from '../app/shared/audio/pcm';
 import { MIC_RATE_HZ } from '../app/hosts/cli/spoken-turn';
 
 /** One stretch of a fake microphone's file: silence, or a line in the embedded eSpeak NG voice. */
@@ -16,12 +17,7 @@ export async function writeMicFile(path: string, segments: readonly MicSegment[]
     const clip = voice.render(segment.text);
     return resample(clip.pcm, clip.sampleRateHz, MIC_RATE_HZ);
   });
-  const pcm = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    pcm.set(part, offset);
-    offset += part.length;
-  }
+  const pcm = concatPcm(parts);
   await writeWavFile(path, { pcm, sampleRateHz: MIC_RATE_HZ });
   return pcm.length / MIC_RATE_HZ;
 }

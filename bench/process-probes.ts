@@ -89,21 +89,16 @@ export class InspectorProbe {
       };
       if (message.method === 'NodeWorker.attachedToWorker' && message.params?.sessionId) this.workerSessions.add(message.params.sessionId);
       if (message.method === 'NodeWorker.detachedFromWorker' && message.params?.sessionId) this.workerSessions.delete(message.params.sessionId);
-      if (message.method === 'NodeWorker.receivedMessageFromWorker' && message.params?.message) {
-        // A worker's reply, keyed by the id this probe gave it (ids are unique across sessions).
-        const inner = JSON.parse(message.params.message) as { id?: number; result?: unknown; error?: { message: string } };
-        const waiter = inner.id === undefined ? undefined : this.pending.get(inner.id);
-        if (!waiter) return;
-        this.pending.delete(inner.id!);
-        if (inner.error) waiter.reject(new Error(inner.error.message));
-        else waiter.resolve(inner.result);
-        return;
-      }
-      const waiter = message.id === undefined ? undefined : this.pending.get(message.id);
+      // A worker's reply comes wrapped, keyed by the id this probe gave it (ids are unique across sessions).
+      const reply =
+        message.method === 'NodeWorker.receivedMessageFromWorker' && message.params?.message
+          ? (JSON.parse(message.params.message) as { id?: number; result?: unknown; error?: { message: string } })
+          : message;
+      const waiter = reply.id === undefined ? undefined : this.pending.get(reply.id);
       if (!waiter) return;
-      this.pending.delete(message.id!);
-      if (message.error) waiter.reject(new Error(message.error.message));
-      else waiter.resolve(message.result);
+      this.pending.delete(reply.id!);
+      if (reply.error) waiter.reject(new Error(reply.error.message));
+      else waiter.resolve(reply.result);
     });
     socket.on('close', () => {
       for (const waiter of this.pending.values()) waiter.reject(new Error('inspector closed'));

@@ -47,6 +47,8 @@ interface Loaded {
   context: LlamaContext;
   chatWrapper: ChatWrapper;
   lib: NodeLlamaCpp;
+  /** Native memory each generation leaves until a collection (its sampler's vocabulary-sized buffer). */
+  samplerBytes: number;
 }
 
 /** Chat history as node-llama-cpp keeps it: everything before the new user message. */
@@ -106,6 +108,12 @@ export function dropsOldestMessages(previous: readonly ChatHistoryItem[], next: 
     if (overlap > 0 && k === overlap - 1 && itemKey(previous[from]!) === itemKey(next[1]!)) return true;
   }
   return false;
+}
+
+/** Tokens in the model's vocabulary (as its GGUF lists them). */
+function vocabularySize(model: LlamaModel): number {
+  const tokens = (model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: readonly unknown[] } } } | undefined)?.tokenizer?.ggml?.tokens;
+  return tokens?.length ?? FALLBACK_VOCABULARY_TOKENS;
 }
 
 function finishReasonOf(stopReason: string): LlmRunResult['finishReason'] {
@@ -234,7 +242,7 @@ export class LlamaEngine implements WorkerEngine {
       const chatWrapper = summary.hasChatTemplate
         ? lib.resolveChatWrapper(model, { fallbackToOtherWrappersOnJinjaError: true })
         : new lib.ChatMLChatWrapper();
-      return { model, context, chatWrapper, lib };
+      return { model, context, chatWrapper, lib, samplerBytes: vocabularySize(model) * SAMPLER_BYTES_PER_VOCABULARY_TOKEN };
     } catch (error) {
       await model.dispose();
       throw new AppError(ErrorCode.ModelInvalid, `Could not create a context for "${basename(modelPath)}": ${this.describeFailure(error)}.`, false, { cause: error });
@@ -289,7 +297,7 @@ export class LlamaEngine implements WorkerEngine {
     });
     prompt ??= { total: session.sequence.contextTokens.length, evaluated: meter.usedInputTokens - inputTokensBefore };
     // After the result is posted: a collection, when one is due, stays off the reply's path.
-    const samplerBytes = this.vocabularySize() * SAMPLER_BYTES_PER_VOCABULARY_TOKEN;
+    const { samplerBytes } = this.requireLoaded();
     setImmediate(() => this.nativeGarbage.add(samplerBytes));
     return {
       data: {
@@ -399,12 +407,6 @@ export class LlamaEngine implements WorkerEngine {
     this.loaded = undefined;
     await loaded?.context.dispose();
     await loaded?.model.dispose();
-  }
-
-  /** Tokens in the loaded model's vocabulary. */
-  private vocabularySize(): number {
-    const tokens = (this.loaded?.model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: readonly unknown[] } } } | undefined)?.tokenizer?.ggml?.tokens;
-    return tokens?.length ?? FALLBACK_VOCABULARY_TOKENS;
   }
 
   private requireLoaded(): Loaded {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { AppError, ErrorCode } from '../../shared/errors.contract';
+import { concatPcm } from '../../shared/audio/pcm';
 import type { PhonemeSpan } from '../../shared/phoneme.contract';
 import { toMillisecondSpans, type SampleSpan } from '../tts/phoneme-timeline';
 import { ensureAlignedModel, type AlignedModel } from './piper-aligned-model';
@@ -226,12 +227,7 @@ export class PiperVoice {
       offset += audio.length;
     }
     options.signal?.throwIfAborted();
-    const pcm = new Float32Array(offset);
-    let at = 0;
-    for (const part of parts) {
-      pcm.set(part, at);
-      at += part.length;
-    }
+    const pcm = concatPcm(parts);
     // The voice's raw output (Piper would peak-normalize each sentence); only overshoots are clipped.
     for (let i = 0; i < pcm.length; i++) pcm[i] = Math.max(-1, Math.min(1, pcm[i]!));
     const last = spans.at(-1);
