@@ -96,7 +96,7 @@ function buildMaterials(detail: RenderQuality['detail'], renderer: WebGLRenderer
     lit.dispose();
     const vertexColors = surface.vertexColors ?? false;
     // Two-sided surfaces (inside the mouth, lashes) need the per-pixel normal's facing.
-    return surface.side === DoubleSide ? new MeshMatcapMaterial({ matcap, vertexColors, side: DoubleSide }) : createVertexMatcapMaterial(matcap, vertexColors);
+    return surface.side === DoubleSide ? new MeshMatcapMaterial({ matcap, vertexColors, side: DoubleSide }) : createVertexMatcapMaterial(matcap, vertexColors, renderer);
   });
   baker.disposeScene();
   return {
