@@ -10,7 +10,6 @@ import {
   type Material,
   type Mesh,
   MeshBasicMaterial,
-  MeshMatcapMaterial,
   MeshPhysicalMaterial,
   type MeshPhysicalMaterialParameters,
   MeshStandardMaterial,
@@ -28,6 +27,7 @@ import { MatcapBaker } from './matcap-bake';
 import type { RenderQuality } from './render-quality';
 import { stageViewQuaternion } from './stage-camera';
 import { createVertexMatcapMaterial } from './vertex-matcap-material';
+import { compactGeometry, mergeAtlasParts, setAtlasAttributes, splitBySide } from './atlas-geometry';
 
 const IRIS_ANGLE = 0.56;
 const PUPIL_ANGLE = 0.24;
@@ -72,37 +72,41 @@ function litMaterial(surface: Surface, options: { vertexColors: boolean; side: S
   return new MeshStandardMaterial(standard);
 }
 
-function mapSurfaces(make: (surface: Surface) => Material): Record<SurfaceName, Material> {
+const SURFACE_NAMES = Object.keys(SURFACES) as SurfaceName[];
+
+/** A surface's tile in the light detail's matcap atlas. */
+const tileOf = (name: SurfaceName): number => SURFACE_NAMES.indexOf(name);
+
+/** Full detail: each surface shaded by its own lit material. */
+function litMaterials(): { materials: Record<SurfaceName, Material>; dispose(): void } {
   const materials = {} as Record<SurfaceName, Material>;
-  for (const name of Object.keys(SURFACES) as SurfaceName[]) materials[name] = make(SURFACES[name]);
-  return materials;
+  for (const name of SURFACE_NAMES) {
+    const surface = SURFACES[name];
+    materials[name] = litMaterial(surface, { vertexColors: surface.vertexColors ?? false, side: surface.side ?? FrontSide });
+  }
+  return { materials, dispose: () => Object.values(materials).forEach((material) => material.dispose()) };
 }
 
 /**
- * The avatar's materials. Full detail shades each surface with its lit material. Light detail
- * shades the same surfaces from matcaps baked from those very materials under the full-detail
- * lights (the stage's lights and camera never move relative to each other): the same look at a
- * fraction of the per-pixel cost on software GL.
+ * Light detail: every surface's matcap baked from its full-detail material under the full-detail
+ * lights (the stage's lights and camera never move relative to each other) into one atlas, read
+ * per vertex by two materials (front faces; both faces), so surfaces that move together are one
+ * draw: the same look at a fraction of the cost on software GL.
  */
-function buildMaterials(detail: RenderQuality['detail'], renderer: WebGLRenderer): { materials: Record<SurfaceName, Material>; dispose(): void } {
-  if (detail === 'full') {
-    const materials = mapSurfaces((surface) => litMaterial(surface, { vertexColors: surface.vertexColors ?? false, side: surface.side ?? FrontSide }));
-    return { materials, dispose: () => Object.values(materials).forEach((material) => material.dispose()) };
-  }
+function atlasMaterials(renderer: WebGLRenderer): { front: Material; both: Material; dispose(): void } {
   const baker = new MatcapBaker(renderer, lightRig('full'), stageViewQuaternion());
-  const materials = mapSurfaces((surface) => {
-    const lit = litMaterial(surface, { vertexColors: false, side: FrontSide });
-    const matcap = baker.bake(lit);
-    lit.dispose();
-    const vertexColors = surface.vertexColors ?? false;
-    // Two-sided surfaces (inside the mouth, lashes) need the per-pixel normal's facing.
-    return surface.side === DoubleSide ? new MeshMatcapMaterial({ matcap, vertexColors, side: DoubleSide }) : createVertexMatcapMaterial(matcap, vertexColors, renderer);
-  });
+  const lit = SURFACE_NAMES.map((name) => litMaterial(SURFACES[name], { vertexColors: false, side: FrontSide }));
+  const atlas = baker.bakeAtlas(lit);
+  for (const material of lit) material.dispose();
   baker.disposeScene();
+  const front = createVertexMatcapMaterial({ atlas, doubleSided: false, renderer });
+  const both = createVertexMatcapMaterial({ atlas, doubleSided: true, renderer });
   return {
-    materials,
+    front,
+    both,
     dispose() {
-      for (const material of Object.values(materials)) material.dispose();
+      front.dispose();
+      both.dispose();
       baker.disposeTextures();
     },
   };
@@ -144,29 +148,46 @@ function buildPupilGeometry(): BufferGeometry {
   return geometry;
 }
 
+type Vec3 = readonly [number, number, number];
+
+/** One mesh of the avatar: its geometry, material(s) and place in its group. */
+interface MeshSpec {
+  geometry: BufferGeometry;
+  material: Material | Material[];
+  position?: Vec3;
+  rotation?: Vec3;
+}
+
+/** Where the parts sit in their groups (chest, neck, head, eye). */
+const PLACES = {
+  torso: [0, -1.16, -0.1],
+  collar: [0, -1.1, -0.1],
+  neck: [0, -0.9, -0.16],
+  leftEar: [0.79, -0.1, -0.1],
+  rightEar: [-0.79, -0.1, -0.1],
+} as const satisfies Record<string, Vec3>;
+
+const EAR_ROTATION = 0.3;
+
 interface AvatarAssets {
   face: FaceGeometry;
-  faceMaterials: Material[];
-  hair: BufferGeometry;
-  ear: BufferGeometry;
-  neck: BufferGeometry;
-  torso: BufferGeometry;
-  collar: BufferGeometry;
-  eyeball: BufferGeometry;
-  iris: BufferGeometry;
-  pupil: BufferGeometry;
-  catchlight: BufferGeometry;
-  materials: Record<SurfaceName | 'catchlight', Material>;
+  /** The morphing head's material(s), by its geometry's groups. */
+  headMaterial: Material | Material[];
+  /** Scaled by breath. */
+  chest: MeshSpec[];
+  neck: MeshSpec[];
+  /** Turned with the head, never morphed. */
+  headStill: MeshSpec[];
+  /** Turned with the gaze (one set, drawn for both eyes). */
+  eye: MeshSpec[];
+  catchlight: MeshSpec;
   /** Light detail shapes the face in JavaScript (cpu-morph.ts); full detail uses the GPU's morph targets. */
   morpher: CpuMorpher | null;
   dispose(): void;
 }
 
-function buildAssets(detail: RenderQuality['detail'], renderer: WebGLRenderer): AvatarAssets {
-  const face = buildFaceGeometry();
-  const surfaces = buildMaterials(detail, renderer);
-  const catchlight = new MeshBasicMaterial({ color: '#ffffff', transparent: true, opacity: 0.9 });
-  const geometries = {
+function buildPartGeometries() {
+  return {
     hair: buildHairGeometry(),
     ear: buildEarGeometry(),
     neck: buildNeckGeometry(),
@@ -177,18 +198,115 @@ function buildAssets(detail: RenderQuality['detail'], renderer: WebGLRenderer): 
     pupil: buildPupilGeometry(),
     catchlight: new SphereGeometry(EYE.radius * 0.12, 12, 8),
   };
+}
+
+function catchlightMaterial(): Material {
+  return new MeshBasicMaterial({ color: '#ffffff', transparent: true, opacity: 0.9 });
+}
+
+/** Full detail: one mesh per surface, each with its lit material, morphs on the GPU. */
+function buildFullAssets(): AvatarAssets {
+  const face = buildFaceGeometry();
+  const parts = buildPartGeometries();
+  const { materials, dispose } = litMaterials();
+  const faceMaterials = FACE_MATERIALS.map((name) => materials[name]);
+  const catchlight = catchlightMaterial();
   return {
     face,
-    morpher: detail === 'light' ? new CpuMorpher(face.geometry) : null,
-    faceMaterials: FACE_MATERIALS.map((name) => surfaces.materials[name]),
-    ...geometries,
-    materials: { ...surfaces.materials, catchlight },
+    headMaterial: faceMaterials,
+    chest: [
+      { geometry: parts.torso, material: materials.shirt, position: PLACES.torso },
+      { geometry: parts.collar, material: materials.collar, position: PLACES.collar },
+    ],
+    neck: [{ geometry: parts.neck, material: materials.neck, position: PLACES.neck }],
+    headStill: [
+      { geometry: face.still, material: faceMaterials },
+      { geometry: parts.hair, material: materials.hair },
+      { geometry: parts.ear, material: materials.ear, position: PLACES.leftEar, rotation: [0, EAR_ROTATION, 0] },
+      { geometry: parts.ear, material: materials.ear, position: PLACES.rightEar, rotation: [0, -EAR_ROTATION, 0] },
+    ],
+    eye: [
+      { geometry: parts.eyeball, material: materials.sclera },
+      { geometry: parts.iris, material: materials.iris },
+      { geometry: parts.pupil, material: materials.pupil },
+    ],
+    catchlight: { geometry: parts.catchlight, material: catchlight },
+    morpher: null,
     dispose() {
-      for (const geometry of [face.geometry, face.still, ...Object.values(geometries)]) geometry.dispose();
-      surfaces.dispose();
+      for (const geometry of [face.geometry, face.still, ...Object.values(parts)]) geometry.dispose();
+      dispose();
       catchlight.dispose();
     },
   };
+}
+
+/**
+ * Light detail: the same surfaces from one matcap atlas, merged by what moves together: chest,
+ * neck, the morphing face (front-faced and two-sided surfaces), the rest of the head (skull, hair,
+ * ears), and each eye: 9 draws where full detail makes 22. Morphs in JavaScript.
+ */
+function buildLightAssets(renderer: WebGLRenderer): AvatarAssets {
+  const face = buildFaceGeometry();
+  const parts = buildPartGeometries();
+  const { front, both, dispose } = atlasMaterials(renderer);
+  const faceTiles = FACE_MATERIALS.map(tileOf);
+  setAtlasAttributes(face.geometry, (vertex) => faceTiles[face.vertexMaterial[vertex]!]!);
+  face.still.setAttribute('matcapTile', face.geometry.getAttribute('matcapTile'));
+  const twoSided = (materialIndex: number): boolean => SURFACES[FACE_MATERIALS[materialIndex]!].side === DoubleSide;
+  if (face.still.groups.some((group) => twoSided(group.materialIndex ?? 0))) throw new Error('the still part of the head has a two-sided surface');
+  const still = compactGeometry(face.still);
+  splitBySide(face.geometry, twoSided);
+  const merged = {
+    chest: mergeAtlasParts([
+      { geometry: parts.torso, tile: tileOf('shirt'), position: PLACES.torso },
+      { geometry: parts.collar, tile: tileOf('collar'), position: PLACES.collar },
+    ]),
+    neck: mergeAtlasParts([{ geometry: parts.neck, tile: tileOf('neck'), position: PLACES.neck }]),
+    head: mergeAtlasParts([
+      { geometry: still, tile: tileOf('skin') },
+      { geometry: parts.hair, tile: tileOf('hair') },
+      { geometry: parts.ear, tile: tileOf('ear'), position: PLACES.leftEar, rotation: [0, EAR_ROTATION, 0] },
+      { geometry: parts.ear, tile: tileOf('ear'), position: PLACES.rightEar, rotation: [0, -EAR_ROTATION, 0] },
+    ]),
+    eye: mergeAtlasParts([
+      { geometry: parts.eyeball, tile: tileOf('sclera') },
+      { geometry: parts.iris, tile: tileOf('iris') },
+      { geometry: parts.pupil, tile: tileOf('pupil') },
+    ]),
+  };
+  for (const [name, geometry] of Object.entries(parts)) if (name !== 'catchlight') geometry.dispose();
+  still.dispose();
+  face.still.dispose();
+  const catchlight = catchlightMaterial();
+  return {
+    face,
+    headMaterial: [front, both],
+    chest: [{ geometry: merged.chest, material: front }],
+    neck: [{ geometry: merged.neck, material: front }],
+    headStill: [{ geometry: merged.head, material: front }],
+    eye: [{ geometry: merged.eye, material: front }],
+    catchlight: { geometry: parts.catchlight, material: catchlight },
+    morpher: new CpuMorpher(face.geometry),
+    dispose() {
+      for (const geometry of [face.geometry, parts.catchlight, ...Object.values(merged)]) geometry.dispose();
+      dispose();
+      catchlight.dispose();
+    },
+  };
+}
+
+function buildAssets(detail: RenderQuality['detail'], renderer: WebGLRenderer): AvatarAssets {
+  return detail === 'full' ? buildFullAssets() : buildLightAssets(renderer);
+}
+
+function Meshes({ specs }: { specs: readonly MeshSpec[] }) {
+  return (
+    <>
+      {specs.map((spec, index) => (
+        <mesh key={index} geometry={spec.geometry} material={spec.material} position={spec.position} rotation={spec.rotation} />
+      ))}
+    </>
+  );
 }
 
 function Eye({ side, assets, eyeRef }: { side: 1 | -1; assets: AvatarAssets; eyeRef: RefObject<Group | null> }) {
@@ -196,14 +314,12 @@ function Eye({ side, assets, eyeRef }: { side: 1 | -1; assets: AvatarAssets; eye
   return (
     <group position={[centre.x, centre.y - HEAD_PIVOT_Y, centre.z]}>
       <group ref={eyeRef}>
-        <mesh geometry={assets.eyeball} material={assets.materials.sclera} />
-        <mesh geometry={assets.iris} material={assets.materials.iris} />
-        <mesh geometry={assets.pupil} material={assets.materials.pupil} />
+        <Meshes specs={assets.eye} />
       </group>
       {/* The catchlight stays with the light, not with the gaze. */}
       <mesh
-        geometry={assets.catchlight}
-        material={assets.materials.catchlight}
+        geometry={assets.catchlight.geometry}
+        material={assets.catchlight.material}
         position={[-0.32 * EYE.radius, 0.42 * EYE.radius, 0.86 * EYE.radius]}
         scale={[1, 1, 0.3]}
       />
@@ -268,17 +384,13 @@ export function DefaultAvatar({ rigRef, detail }: { rigRef: RefObject<AvatarRig 
   return (
     <group ref={body}>
       <group ref={chest}>
-        <mesh geometry={assets.torso} material={assets.materials.shirt} position={[0, -1.16, -0.1]} />
-        <mesh geometry={assets.collar} material={assets.materials.collar} position={[0, -1.1, -0.1]} />
+        <Meshes specs={assets.chest} />
       </group>
-      <mesh geometry={assets.neck} material={assets.materials.neck} position={[0, -0.9, -0.16]} />
+      <Meshes specs={assets.neck} />
       <group ref={head} position={[0, HEAD_PIVOT_Y, 0]}>
         <group position={[0, -HEAD_PIVOT_Y, 0]}>
-          <mesh ref={headMesh} geometry={assets.face.geometry} material={assets.faceMaterials} name="AvatarHead" />
-          <mesh geometry={assets.face.still} material={assets.faceMaterials} />
-          <mesh geometry={assets.hair} material={assets.materials.hair} />
-          <mesh geometry={assets.ear} material={assets.materials.ear} position={[0.79, -0.1, -0.1]} rotation={[0, 0.3, 0]} />
-          <mesh geometry={assets.ear} material={assets.materials.ear} position={[-0.79, -0.1, -0.1]} rotation={[0, -0.3, 0]} />
+          <mesh ref={headMesh} geometry={assets.face.geometry} material={assets.headMaterial} name="AvatarHead" />
+          <Meshes specs={assets.headStill} />
         </group>
         <Eye side={1} assets={assets} eyeRef={leftEye} />
         <Eye side={-1} assets={assets} eyeRef={rightEye} />

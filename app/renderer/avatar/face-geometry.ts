@@ -455,6 +455,8 @@ export interface FaceGeometry {
   /** Triangles no morph target moves (forehead, skull, temples): drawn without the per-vertex morph work. */
   still: BufferGeometry;
   morphTargetNames: string[];
+  /** Each vertex's material, as an index into FACE_MATERIALS (every part has one material). */
+  vertexMaterial: Uint8Array;
 }
 
 /**
@@ -475,9 +477,11 @@ export function buildFaceGeometry(): FaceGeometry {
   }
 
   const colors = new Float32Array(total * 3).fill(1);
+  const vertexMaterial = new Uint8Array(total);
   let offset = 0;
   for (const part of PARTS) {
     const count = vertexCount(part);
+    vertexMaterial.fill(FACE_MATERIALS.indexOf(part.material), offset, offset + count);
     if (part.tint) {
       for (let i = offset; i < offset + count; i += 1) {
         colors.set(part.tint([neutral[i * 3]!, neutral[i * 3 + 1]!, neutral[i * 3 + 2]!]), i * 3);
@@ -529,5 +533,5 @@ export function buildFaceGeometry(): FaceGeometry {
   setIndexByMaterial(still, resting);
   geometry.computeBoundingSphere();
   still.computeBoundingSphere();
-  return { geometry, still, morphTargetNames };
+  return { geometry, still, morphTargetNames, vertexMaterial };
 }

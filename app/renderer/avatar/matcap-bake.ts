@@ -16,6 +16,12 @@ import {
 } from 'three';
 import { createLights, type LightSpec } from './light-rig';
 
+/** Matcaps side by side in one texture: a `grid` × `grid` square of tiles. */
+export interface MatcapAtlas {
+  texture: Texture;
+  grid: number;
+}
+
 /**
  * Bakes lit materials into matcaps: each material is rendered once on a unit sphere, seen from
  * the stage camera's direction under the stage's lights, into a texture indexed by view-space
@@ -48,9 +54,19 @@ export class MatcapBaker {
 
   /** The matcap of `material` (drawn front side only; it must not use vertex colours or maps: the sphere has neither). */
   bake(material: Material): Texture {
+    return this.bakeAtlas([material]).texture;
+  }
+
+  /**
+   * The matcaps of `materials` in one texture, a square grid of tiles in the given order (tile
+   * `i` at column `i % grid`, row `floor(i / grid)`), so that surfaces with different matcaps can
+   * share one draw. Each tile is the whole bake of its material.
+   */
+  bakeAtlas(materials: readonly Material[]): MatcapAtlas {
+    const grid = Math.max(1, Math.ceil(Math.sqrt(materials.length)));
     // Radiance above 1 (highlights) survives to the tone mapping of the final frame in half floats.
     const hdr = this.renderer.extensions.has('EXT_color_buffer_float') || this.renderer.extensions.has('EXT_color_buffer_half_float');
-    const target = new WebGLRenderTarget(this.sizePx, this.sizePx, {
+    const target = new WebGLRenderTarget(this.sizePx * grid, this.sizePx * grid, {
       type: hdr ? HalfFloatType : UnsignedByteType,
       minFilter: LinearFilter,
       magFilter: LinearFilter,
@@ -58,15 +74,23 @@ export class MatcapBaker {
       // One convex sphere drawn front faces only needs no depth test.
       depthBuffer: false,
     });
-    material.side = FrontSide;
-    this.sphere.material = material;
+    // Each tile is cleared and drawn within its own square.
+    target.scissorTest = true;
     const previous = this.renderer.getRenderTarget();
-    this.renderer.setRenderTarget(target);
-    this.renderer.clear();
-    this.renderer.render(this.scene, this.camera);
+    materials.forEach((material, tile) => {
+      const x = (tile % grid) * this.sizePx;
+      const y = Math.floor(tile / grid) * this.sizePx;
+      target.viewport.set(x, y, this.sizePx, this.sizePx);
+      target.scissor.set(x, y, this.sizePx, this.sizePx);
+      material.side = FrontSide;
+      this.sphere.material = material;
+      this.renderer.setRenderTarget(target);
+      this.renderer.clear();
+      this.renderer.render(this.scene, this.camera);
+    });
     this.renderer.setRenderTarget(previous);
     this.targets.push(target);
-    return target.texture;
+    return { texture: target.texture, grid };
   }
 
   /** Frees the bake scene (the baked textures stay until `disposeTextures`). */
