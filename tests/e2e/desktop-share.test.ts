@@ -88,7 +88,10 @@ describe('desktop share (app page + desktop share server + viewer page)', () => 
     await viewer.addInitScript({ content: 'window.__name = (fn) => fn;' });
     await viewer.goto(share.endpoint.viewUrl);
     await viewer.waitForFunction(() => window.avatarViewerStatus?.state === 'playing' && document.querySelector('video')!.videoWidth > 0, null, { timeout: 20_000 });
-    const video = await countViewerFrames(viewer, 2500);
+    // Frames keep coming (a picture that moves). Counted over 6 s, not 2.5: the stream's start can
+    // stall (one frame in 2.5 s in 1 of 7 runs on a busy 2-core machine; not pinned down, WebRTC's
+    // low starting bandwidth estimate for a 720p key frame is one candidate).
+    const video = await countViewerFrames(viewer, 6000);
     expect(video.frames).toBeGreaterThanOrEqual(2);
     expect([video.width, video.height]).toEqual([1280, 720]);
     await expect.poll(() => desktop.evaluate(() => window.avatarShareStatus!.connectedPeers)).toBe(1);
