@@ -18,7 +18,9 @@ import { quantile, round3, turnDetectionOverrides } from './bench-api';
  * Turn, whisper tiny.en; the LLM and voice are scripted so the avatar speaks at once and long).
  * Utterances are made here by the Piper voice and two eSpeak NG voices and sent as 20 ms microphone
  * frames in real time:
- * - complete questions → `endpoint_ms_p50` (last speech frame sent → turn decided);
+ * - complete questions → `endpoint_ms_p50` (last speech frame sent → turn decided) and
+ *   `complete_cut_ratio` (decided more than 100 ms before the last speech frame: cut mid-question,
+ *   left out of the endpoint figures);
  * - questions with a 0.5–1.0 s thinking pause in the middle → `premature_endpoint_ratio` (a turn
  *   decided before the question's last speech frame was sent);
  * - backchannels and interruptions spoken over the speaking avatar → `false_interruption_ratio`,
@@ -59,6 +61,12 @@ const INTERRUPTIONS = ['Wait, stop.', 'Hold on a second.', 'No, that is not what
 const ESPEAK_VOICES = ['en-us', 'en-us+f2'];
 
 type Say = (text: string) => Promise<Float32Array>;
+
+/**
+ * A complete question whose turn was decided more than this before its last speech frame (the last
+ * sample above −40 dBFS, which can be a quiet tail) was cut mid-question.
+ */
+const CUT_BEFORE_END_MS = 100;
 
 interface Listener {
   messages: Array<{ message: ServerMessage; atMs: number }>;
@@ -211,6 +219,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   let premature = 0;
   let paused = 0;
   let completeMissed = 0;
+  let completeCut = 0;
   const notes: string[] = [];
   // Questions: complete ones, then ones with a thinking pause.
   let pauseIndex = 0;
@@ -227,10 +236,14 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       await settle();
       // The session keeps a turn's trace once the turn has ended.
       const trace = engine.session(sessionId)!.traces.find((kept) => kept.turnId === turnId);
-      if (trace?.endpointMs !== undefined) endpointMs.push(trace.endpointMs - lastSpeechSentMs);
+      // A turn decided well before the question's last speech frame cut the question (a gap between
+      // words judged as its end): counted apart, not as a fast endpoint.
+      const cut = trace?.endpointMs !== undefined && trace.endpointMs - lastSpeechSentMs < -CUT_BEFORE_END_MS;
+      if (cut) completeCut++;
+      else if (trace?.endpointMs !== undefined) endpointMs.push(trace.endpointMs - lastSpeechSentMs);
       else completeMissed++;
       const firstPause = pauses[pausesFrom];
-      if (firstPause && trace?.endpointMs !== undefined) {
+      if (firstPause && trace?.endpointMs !== undefined && !cut) {
         vadEndMs.push(firstPause.atMs - firstPause.event.ms - lastSpeechSentMs);
         judgeMs.push(firstPause.event.ms);
       }
@@ -334,6 +347,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       endpoint_judge_ms_p50: round3(quantile(judgeMs, 0.5)),
       endpoint_judge_ms_p95: round3(quantile(judgeMs, 0.95)),
       complete_missed_count: completeMissed,
+      complete_cut_ratio: round3(completeCut / Math.max(1, complete.length * voices.length)),
       premature_endpoint_ratio: round3(premature / Math.max(1, paused)),
       smart_turn_ms_p50: round3(quantile(endOfTurnMs, 0.5)),
       smart_turn_ms_p95: round3(quantile(endOfTurnMs, 0.95)),

@@ -220,19 +220,52 @@ describe('endpointer', () => {
       expect(kinds(events)).toEqual(['speechStart', 'score', 'pauseKept', 'score', 'utterance']);
     });
 
-    it('judges a pause from its first unvoiced frames and ends the turn with that verdict at the VAD\'s speech end', async () => {
+    it('judges a pause from its first unvoiced frames and ends the turn on a complete verdict, before the VAD\'s silence runs out', async () => {
       const { events, frames } = harness({ endOfTurn: { ...endOfTurn, judgeAfterSilenceMs: 20 }, interimEveryMs: undefined }, false, true, [0.9]);
       frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
-      frames(1, 0.001, 0); // the first unvoiced frame: judged now, before the VAD's silence has run out
-      await flush();
+      // The first unvoiced frame (20 dB under the speech, the VAD still hearing speech): judged now.
+      frames(1, 0.001, 1);
       expect(kinds(events)).toEqual(['speechStart', 'score']);
       expect(events[2]!.speechMs).toBe(400);
-      frames(2, 0.001, 0);
-      frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 400 }]);
-      // The verdict is in: the turn ends at the speech end, without judging it again.
+      // The verdict is in: the turn ends at once, with its words.
       await flush();
       expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance']);
       expect(events.at(-1)!.ended!.transcript).toBe('words 0.9');
+      // The VAD's own speech end comes later and starts nothing.
+      frames(2, 0.001, 0);
+      frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 400 }]);
+      frames(3, 0.001, 0);
+      await flush();
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance']);
+    });
+
+    it('takes voice that comes back before the VAD\'s silence ran out, after an early end, as new speech', async () => {
+      const { events, frames } = harness({ endOfTurn: { ...endOfTurn, judgeAfterSilenceMs: 20 }, interimEveryMs: undefined }, false, true, [0.9, 0.8]);
+      frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      frames(1, 0.001, 1);
+      await flush();
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance']);
+      // The VAD never ended that speech, so it says no speech-start for this: the endpointer does.
+      frames(10, 0.3, 1);
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance', 'speechStart']);
+      expect(events.at(-1)!.utterance!.id).toBe(events[1]!.utterance!.id + 1);
+      frames(1, 0.001, 1);
+      await flush();
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance', 'speechStart', 'score', 'utterance']);
+      // The second turn holds the new speech (with the pre-roll before it), not the first one's.
+      expect(events.at(-1)!.ended!.pcm.length).toBeLessThan(16 * FRAME_SAMPLES);
+    });
+
+    it('keeps the turn open when the early verdict is "incomplete", and judges again at the VAD\'s speech end', async () => {
+      const { events, frames } = harness({ endOfTurn: { ...endOfTurn, judgeAfterSilenceMs: 20 }, interimEveryMs: undefined }, false, true, [0.2]);
+      frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      frames(1, 0.001, 0);
+      await flush();
+      expect(kinds(events)).toEqual(['speechStart', 'score']);
+      frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 400 }]);
+      await flush();
+      // The early verdict is this pause's: taken at the speech end, not asked again.
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'pauseKept']);
     });
 
     it('cancels a pause judged early when the voice comes back (a gap between words) and judges the next one', async () => {

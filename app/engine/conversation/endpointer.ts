@@ -151,6 +151,12 @@ interface EarlyJudging {
   cancel: AbortController;
 }
 
+/** An utterance ended by an early verdict while the VAD still hears its speech (its silence not yet run out). */
+interface EndedBeforeVad {
+  /** The ended utterance's loudest frame: voice this loud again before the VAD's speech-end is new speech. */
+  peakRms: number;
+}
+
 /** The user's speech being collected between the VAD's speech-start and speech-end. */
 interface UtteranceState extends UtteranceInfo {
   frames: Float32Array<ArrayBuffer>[];
@@ -185,6 +191,8 @@ export class Endpointer {
   private nextId = 1;
   /** Voice over the avatar not yet confirmed as speech: the end of its last voiced frame (stream ms). */
   private onsetVoicedUntilMs: number | undefined;
+  /** Set from an early end until the VAD's own speech-end for that speech. */
+  private endedBeforeVad: EndedBeforeVad | undefined;
 
   constructor(
     private readonly config: EndpointerConfig,
@@ -208,6 +216,7 @@ export class Endpointer {
     this.preroll.length = 0;
     this.prerollMs = 0;
     this.onsetVoicedUntilMs = undefined;
+    this.endedBeforeVad = undefined;
   }
 
   /** The utterance in progress, if any. */
@@ -229,30 +238,23 @@ export class Endpointer {
         utterance.pendingEnd.cancel.abort();
         utterance.pendingEnd = undefined;
       } else if (event.event === 'speech-start' && !utterance) {
-        utterance = {
-          id: this.nextId++,
-          frames: [...this.preroll, frame.pcm],
-          startStreamMs: event.atMs,
-          voicedUntilStreamMs: frameEndMs,
-          peakRms: 0,
-          speechStartMs: nowMs - (frameEndMs - event.atMs),
-          overlapsAvatar: this.hooks.avatarSpeakingAt(nowMs),
-          bargedIn: false,
-          longOverlap: false,
-          heardUntilStreamMs: frameEndMs,
-          interimUntilStreamMs: event.atMs,
-          pendingEnd: undefined,
-          unvoicedSinceStreamMs: undefined,
-          early: undefined,
-        };
-        this.utterance = utterance;
-        this.hooks.speechStart(utterance);
+        this.endedBeforeVad = undefined;
+        utterance = this.begin(event.atMs, frame.pcm, frameEndMs, nowMs);
+      } else if (event.event === 'speech-end' && !utterance) {
+        // The VAD ends the speech an early verdict already ended as a turn.
+        this.endedBeforeVad = undefined;
       } else if (event.event === 'speech-end' && utterance && !utterance.pendingEnd) {
         const speechEndMs = nowMs - (frameEndMs - event.atMs);
         if (this.decideLater(utterance, event.atMs, speechEndMs)) continue;
         this.end(utterance, event.atMs, speechEndMs, nowMs);
         utterance = undefined;
       }
+    }
+    if (!utterance && this.endedBeforeVad && events.length === 0 && probability >= 0.5 && rmsOf(frame.pcm) >= VOICED_FRACTION_OF_PEAK * this.endedBeforeVad.peakRms) {
+      // Voice again after a turn an early verdict ended, before the VAD's silence ran out: the VAD
+      // will not say speech-start for it (to the VAD it is the same speech), so it starts here.
+      this.endedBeforeVad = undefined;
+      utterance = this.begin(frame.streamMs, frame.pcm, frameEndMs, nowMs);
     }
     if (!utterance) {
       this.keepPreroll(frame.pcm);
@@ -266,7 +268,8 @@ export class Endpointer {
     // loudness relative to the utterance tells a short noise from sustained speech.
     const rms = rmsOf(frame.pcm);
     utterance.peakRms = Math.max(utterance.peakRms, rms);
-    if (probability >= 0.5 && rms >= VOICED_FRACTION_OF_PEAK * utterance.peakRms) utterance.voicedUntilStreamMs = frameEndMs;
+    const loud = probability >= 0.5 && rms >= VOICED_FRACTION_OF_PEAK * utterance.peakRms;
+    if (loud) utterance.voicedUntilStreamMs = frameEndMs;
     if (utterance.overlapsAvatar && !utterance.bargedIn && utterance.voicedUntilStreamMs - utterance.startStreamMs >= this.config.minBargeInSpeechMs) {
       utterance.bargedIn = true;
       this.hooks.bargeIn(utterance);
@@ -282,7 +285,7 @@ export class Endpointer {
       return;
     }
     const pending = utterance.pendingEnd;
-    if (!pending) this.judgeEarly(utterance, probability >= 0.5, frame.streamMs, frameEndMs);
+    if (!pending) this.judgeEarly(utterance, loud, frame.streamMs, frameEndMs);
     if (pending?.voicedUntilStreamMs !== undefined && probability >= 0.5) {
       pending.voicedUntilStreamMs = frameEndMs;
       if (pending.verdict === 'incomplete') this.endAfterHold(utterance, pending);
@@ -302,6 +305,29 @@ export class Endpointer {
     }
   }
 
+  /** A new utterance from `atStreamMs` (the pre-roll in front), reported to the session. */
+  private begin(atStreamMs: number, pcm: Float32Array<ArrayBuffer>, frameEndMs: number, nowMs: number): UtteranceState {
+    const utterance: UtteranceState = {
+      id: this.nextId++,
+      frames: [...this.preroll, pcm],
+      startStreamMs: atStreamMs,
+      voicedUntilStreamMs: frameEndMs,
+      peakRms: 0,
+      speechStartMs: nowMs - (frameEndMs - atStreamMs),
+      overlapsAvatar: this.hooks.avatarSpeakingAt(nowMs),
+      bargedIn: false,
+      longOverlap: false,
+      heardUntilStreamMs: frameEndMs,
+      interimUntilStreamMs: atStreamMs,
+      pendingEnd: undefined,
+      unvoicedSinceStreamMs: undefined,
+      early: undefined,
+    };
+    this.utterance = utterance;
+    this.hooks.speechStart(utterance);
+    return utterance;
+  }
+
   /** Voice before speech is confirmed, over the avatar only (elsewhere the VAD's speech-start is soon enough). */
   private trackOnset(voiced: boolean, frame: MicFrame, frameEndMs: number, nowMs: number): void {
     if (voiced && this.onsetVoicedUntilMs === undefined) {
@@ -317,8 +343,11 @@ export class Endpointer {
   }
 
   /**
-   * A pause judged from its first unvoiced frames (`judgeAfterSilenceMs`): the model and the words
-   * start before the VAD's end silence has run out; a voiced frame cancels them (a gap between words).
+   * A pause judged from its first unvoiced frames (`judgeAfterSilenceMs`; unvoiced: the VAD below
+   * 0.5 or the frame 20 dB under the utterance's loudest, which comes sooner than silero's own fall):
+   * the model and the words start before the VAD's end silence has run out; a voiced frame cancels
+   * them (a gap between words). A "complete" verdict ends the turn at once, without waiting for the
+   * VAD's silence; one that comes after the voice is back is void.
    */
   private judgeEarly(utterance: UtteranceState, voiced: boolean, frameStartMs: number, frameEndMs: number): void {
     if (voiced) {
@@ -333,8 +362,20 @@ export class Endpointer {
     if (utterance.early || afterMs === undefined || !score || utterance.overlapsAvatar || frameEndMs - silentFromMs < afterMs || this.isNoise(utterance, silentFromMs)) return;
     const cancel = new AbortController();
     const verdict = score(concatPcm(utterance.frames), Math.min(silentFromMs, utterance.voicedUntilStreamMs) - utterance.startStreamMs, cancel.signal);
-    verdict.catch(() => undefined); // a cancelled one is never taken; a failed one is taken at the speech end
-    utterance.early = { verdict, cancel };
+    const early: EarlyJudging = { verdict, cancel };
+    utterance.early = early;
+    // A cancelled one is never taken; a failed one is taken at the speech end.
+    verdict.then(
+      (judged) => {
+        if (!judged.complete || cancel.signal.aborted || this.utterance !== utterance || utterance.early !== early || utterance.pendingEnd) return;
+        const nowMs = performance.now();
+        // The words still being transcribed belong to the turn now: its end must not cancel them.
+        utterance.early = undefined;
+        this.endedBeforeVad = { peakRms: utterance.peakRms };
+        this.end(utterance, silentFromMs, nowMs - (utterance.heardUntilStreamMs - silentFromMs), nowMs, judged.transcript, judged.transcriptLater);
+      },
+      () => undefined,
+    );
   }
 
   /**
