@@ -256,6 +256,20 @@ describe('endpointer', () => {
       expect(events.at(-1)!.ended!.pcm.length).toBeLessThan(16 * FRAME_SAMPLES);
     });
 
+    it('ends early only when the voice says finished: a verdict complete by its words alone waits for the VAD\'s speech end', async () => {
+      const byWords: EndOfTurnVerdict = { complete: true, completeProbability: 0.3, transcript: 'What should I cook for dinner?' };
+      const { events, frames } = harness({ endOfTurn: { ...endOfTurn, judgeAfterSilenceMs: 20 }, interimEveryMs: undefined }, false, true, [byWords]);
+      frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      frames(1, 0.001, 1);
+      await flush();
+      expect(kinds(events)).toEqual(['speechStart', 'score']);
+      frames(3, 0.001, 0);
+      frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 400 }]);
+      await flush();
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance']);
+      expect(events.at(-1)!.ended!.transcript).toBe('What should I cook for dinner?');
+    });
+
     it('keeps the turn open when the early verdict is "incomplete", and judges again at the VAD\'s speech end', async () => {
       const { events, frames } = harness({ endOfTurn: { ...endOfTurn, judgeAfterSilenceMs: 20 }, interimEveryMs: undefined }, false, true, [0.2]);
       frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);

@@ -346,8 +346,9 @@ export class Endpointer {
    * A pause judged from its first unvoiced frames (`judgeAfterSilenceMs`; unvoiced: the VAD below
    * 0.5 or the frame 20 dB under the utterance's loudest, which comes sooner than silero's own fall):
    * the model and the words start before the VAD's end silence has run out; a voiced frame cancels
-   * them (a gap between words). A "complete" verdict ends the turn at once, without waiting for the
-   * VAD's silence; one that comes after the voice is back is void.
+   * them (a gap between words). A "complete" verdict whose voice probability reaches the threshold
+   * ends the turn at once, without waiting for the VAD's silence (others are taken at the VAD's
+   * speech end); one that comes after the voice is back is void.
    */
   private judgeEarly(utterance: UtteranceState, voiced: boolean, frameStartMs: number, frameEndMs: number): void {
     if (voiced) {
@@ -368,6 +369,9 @@ export class Endpointer {
     verdict.then(
       (judged) => {
         if (!judged.complete || cancel.signal.aborted || this.utterance !== utterance || utterance.early !== early || utterance.pendingEnd) return;
+        // Before the VAD's silence, the voice itself must say finished: words alone (a question mark
+        // whisper put at a gap, "What should I cook for dinner?" before "tonight") wait for the silence.
+        if (judged.completeProbability < (this.config.endOfTurn?.completeThreshold ?? 0.5)) return;
         const nowMs = performance.now();
         // The words still being transcribed belong to the turn now: its end must not cancel them.
         utterance.early = undefined;
