@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchShareBrowser, startShareServe, type ShareServe } from '../tests/support/share-session';
 
 /**
- * `npm run bench -- webrtc [--seconds 10] [--preset 720p30|1080p60] [--viewport 980x640] [--pack alpha]`: the
+ * `npm run bench -- webrtc [--seconds 10] [--preset 720p30|1080p60] [--viewport 980x640] [--pack alpha] [--lead MS]`: the
  * avatar share between two headless Chromium pages on this machine (host ICE candidates only). The
  * sender draws its wall-clock capture time into every frame and emits a click into the shared audio
  * each second; the viewer page decodes each presented frame's stamp (requestVideoFrameCallback) and
@@ -552,7 +552,9 @@ const bench: Benchmark = {
     try {
       // The app window's size sets the avatar's WebGL cost (software rendering); the share scales it to the preset.
       const [width, height] = (options.viewport ?? '980x640').split('x').map(Number);
-      const query = `&shareStamp=1&sharePreset=${preset}${pack}`;
+      // `--lead MS`: the audio path's lead the share takes off its voice hold (default AUDIO_PATH_LEAD_MS).
+      const lead = options.lead !== undefined && /^\d+$/.test(options.lead) ? `&shareAudioLeadMs=${options.lead}` : '';
+      const query = `&shareStamp=1&sharePreset=${preset}${pack}${lead}`;
       // `--trace DIR`: a Chromium trace of each sender's measurement (DIR/<sender>.json); `--skip avatar` leaves the avatar out.
       const traceDir = options.trace;
       const skipAvatar = options.skip === 'avatar';
