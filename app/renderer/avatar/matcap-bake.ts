@@ -52,13 +52,9 @@ export class MatcapBaker {
     this.camera.updateMatrixWorld();
   }
 
-  /** The matcap of `material` (drawn front side only; it must not use vertex colours or maps: the sphere has neither). */
-  bake(material: Material): Texture {
-    return this.bakeAtlas([material]).texture;
-  }
-
   /**
-   * The matcaps of `materials` in one texture, a square grid of tiles in the given order (tile
+   * The matcaps of `materials` (drawn front side only; they must not use vertex colours or maps:
+   * the sphere has neither) in one texture, a square grid of tiles in the given order (tile
    * `i` at column `i % grid`, row `floor(i / grid)`), so that surfaces with different matcaps can
    * share one draw. Each tile is the whole bake of its material.
    */
