@@ -20,9 +20,12 @@ export const MAX_AUDIO_HOLD_MS = 1000;
  * encode, video jitter buffer and decode. Measured with the `webrtc` bench on loopback, Chromium
  * viewer (2026-12-06): held by the whole capture delay the voice came 41–64 ms (p50) after its
  * frames, with no hold 29 ms before them, the skew following the hold one for one; the lead that
- * centres it was 48–55 ms in four runs. The hold is the capture delay less this lead.
+ * centres it was 48–55 ms in four runs. With 50, six later 30-second runs put the voice 11 ms
+ * before the picture on average (p50 +18 … −24 ms: the bias moves about ±20 ms from run to run);
+ * with 40 two runs had p50 −1 and −14 ms, p95 25.5 and 36.3 ms. The hold is the capture delay less
+ * this lead.
  */
-export const AUDIO_PATH_LEAD_MS = 50;
+export const AUDIO_PATH_LEAD_MS = 40;
 
 /** Draw → out of the track for one frame: `frameTimestampUs` counts from the first grab at `firstRequestMs`. */
 export function frameCaptureDelayMs(nowMs: number, firstRequestMs: number, frameTimestampUs: number): number {
