@@ -22,8 +22,9 @@ export const MAX_AUDIO_HOLD_MS = 1000;
  * frames, with no hold 29 ms before them, the skew following the hold one for one; the lead that
  * centres it was 48–55 ms in four runs. With 50, six later 30-second runs put the voice 11 ms
  * before the picture on average (p50 +18 … −24 ms: the bias moves about ±20 ms from run to run);
- * with 40 two runs had p50 −1 and −14 ms, p95 25.5 and 36.3 ms. The hold is the capture delay less
- * this lead.
+ * with 40 three runs had p50 −1, −14 and −24 ms, p95 25.5, 36.3 and 60 ms. The run-to-run
+ * wander swamps a 10 ms change of lead; 40 met the 40 ms p95 in two runs of three, 50 in one of
+ * six. The hold is the capture delay less this lead.
  */
 export const AUDIO_PATH_LEAD_MS = 40;
 
