@@ -10,6 +10,11 @@ const TRAILING_SILENCE_KEPT_MS = 300;
 /** Voice heard over the avatar that stays unvoiced this long without the VAD confirming speech was not speech. */
 const ONSET_GIVE_UP_MS = 200;
 
+/** Speech, not the VAD's hangover: the VAD says speech and the frame is within -20 dB of the utterance's loudest. */
+function isVoiced(probability: number, rms: number, peakRms: number): boolean {
+  return probability >= 0.5 && rms >= VOICED_FRACTION_OF_PEAK * peakRms;
+}
+
 /** What the endpointer needs from the pipeline settings. */
 export interface EndpointerConfig {
   /** User speech shorter than this while the avatar speaks does not interrupt it (and is not a turn). */
@@ -151,12 +156,6 @@ interface EarlyJudging {
   cancel: AbortController;
 }
 
-/** An utterance ended by an early verdict while the VAD still hears its speech (its silence not yet run out). */
-interface EndedBeforeVad {
-  /** The ended utterance's loudest frame: voice this loud again before the VAD's speech-end is new speech. */
-  peakRms: number;
-}
-
 /** The user's speech being collected between the VAD's speech-start and speech-end. */
 interface UtteranceState extends UtteranceInfo {
   frames: Float32Array<ArrayBuffer>[];
@@ -191,8 +190,11 @@ export class Endpointer {
   private nextId = 1;
   /** Voice over the avatar not yet confirmed as speech: the end of its last voiced frame (stream ms). */
   private onsetVoicedUntilMs: number | undefined;
-  /** Set from an early end until the VAD's own speech-end for that speech. */
-  private endedBeforeVad: EndedBeforeVad | undefined;
+  /**
+   * From an early end until the VAD's own speech-end for that speech: the ended utterance's loudest
+   * frame (voice this loud again in between is new speech).
+   */
+  private endedBeforeVadPeakRms: number | undefined;
 
   constructor(
     private readonly config: EndpointerConfig,
@@ -216,7 +218,7 @@ export class Endpointer {
     this.preroll.length = 0;
     this.prerollMs = 0;
     this.onsetVoicedUntilMs = undefined;
-    this.endedBeforeVad = undefined;
+    this.endedBeforeVadPeakRms = undefined;
   }
 
   /** The utterance in progress, if any. */
@@ -238,11 +240,11 @@ export class Endpointer {
         utterance.pendingEnd.cancel.abort();
         utterance.pendingEnd = undefined;
       } else if (event.event === 'speech-start' && !utterance) {
-        this.endedBeforeVad = undefined;
+        this.endedBeforeVadPeakRms = undefined;
         utterance = this.begin(event.atMs, frame.pcm, frameEndMs, nowMs);
       } else if (event.event === 'speech-end' && !utterance) {
         // The VAD ends the speech an early verdict already ended as a turn.
-        this.endedBeforeVad = undefined;
+        this.endedBeforeVadPeakRms = undefined;
       } else if (event.event === 'speech-end' && utterance && !utterance.pendingEnd) {
         const speechEndMs = nowMs - (frameEndMs - event.atMs);
         if (this.decideLater(utterance, event.atMs, speechEndMs)) continue;
@@ -250,10 +252,10 @@ export class Endpointer {
         utterance = undefined;
       }
     }
-    if (!utterance && this.endedBeforeVad && events.length === 0 && probability >= 0.5 && rmsOf(frame.pcm) >= VOICED_FRACTION_OF_PEAK * this.endedBeforeVad.peakRms) {
+    if (!utterance && this.endedBeforeVadPeakRms !== undefined && events.length === 0 && isVoiced(probability, rmsOf(frame.pcm), this.endedBeforeVadPeakRms)) {
       // Voice again after a turn an early verdict ended, before the VAD's silence ran out: the VAD
       // will not say speech-start for it (to the VAD it is the same speech), so it starts here.
-      this.endedBeforeVad = undefined;
+      this.endedBeforeVadPeakRms = undefined;
       utterance = this.begin(frame.streamMs, frame.pcm, frameEndMs, nowMs);
     }
     if (!utterance) {
@@ -268,7 +270,7 @@ export class Endpointer {
     // loudness relative to the utterance tells a short noise from sustained speech.
     const rms = rmsOf(frame.pcm);
     utterance.peakRms = Math.max(utterance.peakRms, rms);
-    const loud = probability >= 0.5 && rms >= VOICED_FRACTION_OF_PEAK * utterance.peakRms;
+    const loud = isVoiced(probability, rms, utterance.peakRms);
     if (loud) utterance.voicedUntilStreamMs = frameEndMs;
     if (utterance.overlapsAvatar && !utterance.bargedIn && utterance.voicedUntilStreamMs - utterance.startStreamMs >= this.config.minBargeInSpeechMs) {
       utterance.bargedIn = true;
@@ -375,7 +377,7 @@ export class Endpointer {
         const nowMs = performance.now();
         // The words still being transcribed belong to the turn now: its end must not cancel them.
         utterance.early = undefined;
-        this.endedBeforeVad = { peakRms: utterance.peakRms };
+        this.endedBeforeVadPeakRms = utterance.peakRms;
         this.end(utterance, silentFromMs, nowMs - (utterance.heardUntilStreamMs - silentFromMs), nowMs, judged.transcript, judged.transcriptLater);
       },
       () => undefined,

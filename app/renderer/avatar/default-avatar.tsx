@@ -158,16 +158,44 @@ interface MeshSpec {
   rotation?: Vec3;
 }
 
-/** Where the parts sit in their groups (chest, neck, head, eye). */
-const PLACES = {
-  torso: [0, -1.16, -0.1],
-  collar: [0, -1.1, -0.1],
-  neck: [0, -0.9, -0.16],
-  leftEar: [0.79, -0.1, -0.1],
-  rightEar: [-0.79, -0.1, -0.1],
-} as const satisfies Record<string, Vec3>;
+/** A surface of the avatar and its place in the group that moves it. */
+interface PlacedSurface {
+  geometry: BufferGeometry;
+  surface: SurfaceName;
+  position?: Vec3;
+  rotation?: Vec3;
+}
+
+/** The groups that move the avatar's parts (the morphing face aside), each a list of placed surfaces. */
+type Layout = Record<'chest' | 'neck' | 'headStill' | 'eye', PlacedSurface[]>;
 
 const EAR_ROTATION = 0.3;
+
+/** What sits where, for both details; `stillHead`: the skin no morph moves (forehead, skull, temples). */
+function layoutOf(parts: ReturnType<typeof buildPartGeometries>, stillHead: BufferGeometry): Layout {
+  return {
+    chest: [
+      { geometry: parts.torso, surface: 'shirt', position: [0, -1.16, -0.1] },
+      { geometry: parts.collar, surface: 'collar', position: [0, -1.1, -0.1] },
+    ],
+    neck: [{ geometry: parts.neck, surface: 'neck', position: [0, -0.9, -0.16] }],
+    headStill: [
+      { geometry: stillHead, surface: 'skin' },
+      { geometry: parts.hair, surface: 'hair' },
+      { geometry: parts.ear, surface: 'ear', position: [0.79, -0.1, -0.1], rotation: [0, EAR_ROTATION, 0] },
+      { geometry: parts.ear, surface: 'ear', position: [-0.79, -0.1, -0.1], rotation: [0, -EAR_ROTATION, 0] },
+    ],
+    eye: [
+      { geometry: parts.eyeball, surface: 'sclera' },
+      { geometry: parts.iris, surface: 'iris' },
+      { geometry: parts.pupil, surface: 'pupil' },
+    ],
+  };
+}
+
+function mapLayout(layout: Layout, make: (placed: PlacedSurface[]) => MeshSpec[]): Record<keyof Layout, MeshSpec[]> {
+  return { chest: make(layout.chest), neck: make(layout.neck), headStill: make(layout.headStill), eye: make(layout.eye) };
+}
 
 interface AvatarAssets {
   face: FaceGeometry;
@@ -214,22 +242,8 @@ function buildFullAssets(): AvatarAssets {
   return {
     face,
     headMaterial: faceMaterials,
-    chest: [
-      { geometry: parts.torso, material: materials.shirt, position: PLACES.torso },
-      { geometry: parts.collar, material: materials.collar, position: PLACES.collar },
-    ],
-    neck: [{ geometry: parts.neck, material: materials.neck, position: PLACES.neck }],
-    headStill: [
-      { geometry: face.still, material: faceMaterials },
-      { geometry: parts.hair, material: materials.hair },
-      { geometry: parts.ear, material: materials.ear, position: PLACES.leftEar, rotation: [0, EAR_ROTATION, 0] },
-      { geometry: parts.ear, material: materials.ear, position: PLACES.rightEar, rotation: [0, -EAR_ROTATION, 0] },
-    ],
-    eye: [
-      { geometry: parts.eyeball, material: materials.sclera },
-      { geometry: parts.iris, material: materials.iris },
-      { geometry: parts.pupil, material: materials.pupil },
-    ],
+    // The face's still part is skin only (the light detail checks it), so the skin material draws it.
+    ...mapLayout(layoutOf(parts, face.still), (placed) => placed.map(({ surface, ...spec }) => ({ ...spec, material: materials[surface] }))),
     catchlight: { geometry: parts.catchlight, material: catchlight },
     morpher: null,
     dispose() {
@@ -256,24 +270,9 @@ function buildLightAssets(renderer: WebGLRenderer): AvatarAssets {
   if (face.still.groups.some((group) => twoSided(group.materialIndex ?? 0))) throw new Error('the still part of the head has a two-sided surface');
   const still = compactGeometry(face.still);
   splitBySide(face.geometry, twoSided);
-  const merged = {
-    chest: mergeAtlasParts([
-      { geometry: parts.torso, tile: tileOf('shirt'), position: PLACES.torso },
-      { geometry: parts.collar, tile: tileOf('collar'), position: PLACES.collar },
-    ]),
-    neck: mergeAtlasParts([{ geometry: parts.neck, tile: tileOf('neck'), position: PLACES.neck }]),
-    head: mergeAtlasParts([
-      { geometry: still, tile: tileOf('skin') },
-      { geometry: parts.hair, tile: tileOf('hair') },
-      { geometry: parts.ear, tile: tileOf('ear'), position: PLACES.leftEar, rotation: [0, EAR_ROTATION, 0] },
-      { geometry: parts.ear, tile: tileOf('ear'), position: PLACES.rightEar, rotation: [0, -EAR_ROTATION, 0] },
-    ]),
-    eye: mergeAtlasParts([
-      { geometry: parts.eyeball, tile: tileOf('sclera') },
-      { geometry: parts.iris, tile: tileOf('iris') },
-      { geometry: parts.pupil, tile: tileOf('pupil') },
-    ]),
-  };
+  const specs = mapLayout(layoutOf(parts, still), (placed) => [
+    { geometry: mergeAtlasParts(placed.map(({ surface, ...part }) => ({ ...part, tile: tileOf(surface) }))), material: front },
+  ]);
   for (const [name, geometry] of Object.entries(parts)) if (name !== 'catchlight') geometry.dispose();
   still.dispose();
   face.still.dispose();
@@ -281,14 +280,11 @@ function buildLightAssets(renderer: WebGLRenderer): AvatarAssets {
   return {
     face,
     headMaterial: [front, both],
-    chest: [{ geometry: merged.chest, material: front }],
-    neck: [{ geometry: merged.neck, material: front }],
-    headStill: [{ geometry: merged.head, material: front }],
-    eye: [{ geometry: merged.eye, material: front }],
+    ...specs,
     catchlight: { geometry: parts.catchlight, material: catchlight },
     morpher: new CpuMorpher(face.geometry),
     dispose() {
-      for (const geometry of [face.geometry, parts.catchlight, ...Object.values(merged)]) geometry.dispose();
+      for (const geometry of [face.geometry, parts.catchlight, ...Object.values(specs).flatMap((list) => list.map((spec) => spec.geometry))]) geometry.dispose();
       dispose();
       catchlight.dispose();
     },
