@@ -129,8 +129,9 @@ function withPause(pcm: Float32Array, fraction: number, pauseMs: number): Float3
 type Diagnostic = Parameters<NonNullable<EngineConfig['onDiagnostic']>>[0];
 type DuckDiagnostic = Extract<Diagnostic, { type: 'duck' | 'duck-withdrawn' }>;
 type PauseDiagnostic = Extract<Diagnostic, { type: 'pause-judged' }>;
+type WithdrawnDiagnostic = Extract<Diagnostic, { type: 'end-withdrawn' }>;
 
-function config(base: EngineConfig, onEndOfTurnMs: (ms: number) => void, onDuck: (event: DuckDiagnostic) => void, onPause: (event: PauseDiagnostic) => void): EngineConfig {
+function config(base: EngineConfig, onEndOfTurnMs: (ms: number) => void, onDuck: (event: DuckDiagnostic) => void, onPause: (event: PauseDiagnostic) => void, onWithdrawn: (event: WithdrawnDiagnostic) => void): EngineConfig {
   const scripted = (kind: 'llm' | 'tts', options: Record<string, unknown>) => ({ engine: 'scripted', modelName: `scripted-${kind}`, count: 1, options, cpuBound: false });
   return {
     ...base,
@@ -143,6 +144,7 @@ function config(base: EngineConfig, onEndOfTurnMs: (ms: number) => void, onDuck:
       if (event.type === 'end-of-turn') onEndOfTurnMs(event.ms);
       if (event.type === 'duck' || event.type === 'duck-withdrawn') onDuck(event);
       if (event.type === 'pause-judged') onPause(event);
+      if (event.type === 'end-withdrawn') onWithdrawn(event);
     },
   };
 }
@@ -168,7 +170,11 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   const base = { ...resolved.config, pipeline: { ...detection, ...(detection.interruptions ? { interruptions: { ...detection.interruptions, loudnessOnset } } : {}) } };
   const ducks: Array<{ event: DuckDiagnostic; atMs: number }> = [];
   const pauses: Array<{ event: PauseDiagnostic; atMs: number }> = [];
-  const engine: EngineInstance = createEngine({ ...config(base, (ms) => endOfTurnMs.push(ms), (event) => ducks.push({ event, atMs: performance.now() }), (event) => pauses.push({ event, atMs: performance.now() })), vadSensitivity: () => ({ endOfTurn, interruptions }) });
+  const withdrawn: Record<string, number> = {};
+  const engine: EngineInstance = createEngine({
+    ...config(base, (ms) => endOfTurnMs.push(ms), (event) => ducks.push({ event, atMs: performance.now() }), (event) => pauses.push({ event, atMs: performance.now() }), (event) => (withdrawn[event.cause] = (withdrawn[event.cause] ?? 0) + 1)),
+    vadSensitivity: () => ({ endOfTurn, interruptions }),
+  });
   await engine.start();
 
   const piper = await PiperVoice.load({ modelPath: dev.profile.tts.piperOnnxPath, cacheDir: join(mkdtempSync(join(tmpdir(), 'turn-taking-')), 'piper'), noiseScale: 0, noiseW: 0 });
@@ -197,6 +203,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
     connection.handle({ type: 'mic.audio', sessionId, seq: seq++, sampleRateHz: RATE_HZ, pcm });
   };
   const since = (index: number) => listener.messages.slice(index);
+  const firstVoiceTurn = (index: number) => since(index).find(({ message }) => message.type === 'turn.started' && message.source === 'voice');
   /** Stops whatever the avatar does and waits until no turn is active. */
   const settle = async (): Promise<void> => {
     connection.handle({ type: 'turn.interrupt', sessionId });
@@ -206,6 +213,8 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   };
 
   const endpointMs: number[] = [];
+  /** Last speech frame sent → the reply's LLM request (the words in and, after a provisional end, the VAD's silence run out). */
+  const replyStartMs: number[] = [];
   /** Where a complete question's endpoint went: last speech frame sent → the pause's judging started (the VAD's silence); the judging (voice and words). */
   const vadEndMs: number[] = [];
   const judgeMs: number[] = [];
@@ -231,7 +240,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       const pausesFrom = pauses.length;
       const sentAtMs = await speak(send, concatPcm([silence(400), speech, silence(2200)]));
       const lastSpeechSentMs = sentAtMs[Math.floor((silence(400).length + last) / FRAME_SAMPLES)]!;
-      const started = since(from).find(({ message }) => message.type === 'turn.started' && message.source === 'voice');
+      const started = firstVoiceTurn(from);
       const turnId = started?.message.type === 'turn.started' ? started.message.turnId : undefined;
       await settle();
       // The session keeps a turn's trace once the turn has ended.
@@ -240,8 +249,10 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       // words judged as its end): counted apart, not as a fast endpoint.
       const cut = trace?.endpointMs !== undefined && trace.endpointMs - lastSpeechSentMs < -CUT_BEFORE_END_MS;
       if (cut) completeCut++;
-      else if (trace?.endpointMs !== undefined) endpointMs.push(trace.endpointMs - lastSpeechSentMs);
-      else completeMissed++;
+      else if (trace?.endpointMs !== undefined) {
+        endpointMs.push(trace.endpointMs - lastSpeechSentMs);
+        if (trace.llmRequestMs !== undefined) replyStartMs.push(trace.llmRequestMs - lastSpeechSentMs);
+      } else completeMissed++;
       const firstPause = pauses[pausesFrom];
       if (firstPause && trace?.endpointMs !== undefined && !cut) {
         vadEndMs.push(firstPause.atMs - firstPause.event.ms - lastSpeechSentMs);
@@ -261,7 +272,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       const lead = silence(400);
       const sentAtMs = await speak(send, concatPcm([lead, question, silence(2200)]));
       const lastSpeechSentMs = sentAtMs[Math.floor((lead.length + last) / FRAME_SAMPLES)]!;
-      const started = since(from).find(({ message }) => message.type === 'turn.started' && message.source === 'voice');
+      const started = firstVoiceTurn(from);
       paused++;
       judged.push(`paused ${pauseMs} ms (${voiceName}) "${first} … ${second}": pauses ${describePauses(pausesFrom, lastSpeechSentMs)}`);
       if (started && started.atMs < lastSpeechSentMs) {
@@ -344,6 +355,10 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       endpoint_ms_p50: round3(quantile(endpointMs, 0.5)),
       endpoint_ms_p95: round3(quantile(endpointMs, 0.95)),
       endpoint_vad_ms_p50: round3(quantile(vadEndMs, 0.5)),
+      reply_start_ms_p50: round3(quantile(replyStartMs, 0.5)),
+      reply_start_ms_p95: round3(quantile(replyStartMs, 0.95)),
+      withdrawn_by_voice_count: withdrawn.voice ?? 0,
+      withdrawn_by_words_count: withdrawn.words ?? 0,
       endpoint_judge_ms_p50: round3(quantile(judgeMs, 0.5)),
       endpoint_judge_ms_p95: round3(quantile(judgeMs, 0.95)),
       complete_missed_count: completeMissed,
@@ -365,7 +380,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
     },
     notes: [
       `${complete.length * voices.length} complete questions, ${pausedTexts.length * voices.length} with a 500–1000 ms pause, ${backchannelClips} backchannels and ${interruptionClips} interruptions over the speaking avatar; voices: ${voices.map(([name]) => name).join(', ')}; 20 ms frames in real time`,
-      'endpoint = last speech frame sent → the voice turn decided (trace endpointMs); premature = a voice turn started before the question\'s last speech frame was sent; duck and stop times from the first speech frame sent',
+      'endpoint = last speech frame sent → the voice turn decided (trace endpointMs; a provisional end, decided on the voice before the words were in, counts when it stood); reply_start = last speech frame sent → the reply requested from the LLM (the words in, and after a provisional end the VAD\'s silence run out); withdrawn = provisional ends the voice coming back or the words withdrew (no turn started for them; the utterance went on); premature = a voice turn started before the question\'s last speech frame was sent; duck and stop times from the first speech frame sent',
       'smart_turn_ms = the end-of-turn verdict: lease, features and model',
       `duck parts: duck_audio_ms = first speech frame sent → the frame that decided the duck sent (how much voice it took); duck_vad_ms = that frame's arrival → its VAD verdict back (0 for a loudness duck, decided on arrival); ducks by cause: ${JSON.stringify(duckCauses)}; duck_withdrawn_count = loudness ducks silero did not confirm`,
       `endpoint parts: endpoint_vad_ms = last speech frame sent → the pause's judging started (${base.pipeline.turnDetection?.judgeAfterSilenceMs !== undefined ? `its first ${base.pipeline.turnDetection.judgeAfterSilenceMs} ms unvoiced, judged before the VAD's end silence ran out` : "the VAD's end silence"}, silero's window and round trip); endpoint_judge_ms = the first pause's judging (Smart Turn and STT side by side)`,

@@ -143,7 +143,8 @@ export type EngineDiagnostic =
   /** The end-of-turn model judged a pause: its verdict and how long the verdict took (lease, features, model). */
   | { type: 'end-of-turn'; sessionId: string; completeProbability: number; ms: number }
   /** A pause judged: the voice's verdict, what the words said ('no-words': no STT worker was free), and the time from the pause's VAD end to the verdict. */
-  | { type: 'pause-judged'; sessionId: string; complete: boolean; completeProbability: number; textCue: TextEndCue | 'no-words' | 'voice-alone' | 'short-turn'; ms: number }
+  | { type: 'end-withdrawn'; sessionId: string; cause: 'voice' | 'words' }
+  | { type: 'pause-judged'; sessionId: string; complete: boolean; completeProbability: number; textCue: TextEndCue | 'no-words' | 'voice-alone' | 'short-turn' | `words-${TextEndCue | 'no-words' | 'short-turn'}`; ms: number }
   /**
    * The avatar's voice was lowered for speech over it: by a rise in loudness as the frame arrived
    * ('energy'), the VAD's onset detector ('voice') or its confirmed speech ('speech'); `frameEndStreamMs`

@@ -212,6 +212,44 @@ describe('a pause judged from its first unvoiced frames', () => {
     return { ms: trace.endpointMs! - trace.speechEndMs!, text: transcript?.text ?? '' };
   }
 
+  it('withdraws an end the voice decided at a gap between words when the voice comes back, and answers the whole utterance once', async () => {
+    const config = scriptedConfig({ vad: { options: { vadMinSilenceMs: 200 } }, stt: { options: { sttMs: 400 } } });
+    const withdrawn: string[] = [];
+    const gap = await startEngine({
+      ...config,
+      interimTranscripts: { ...config.interimTranscripts!, enabled: false },
+      workers: { ...config.workers, turn: { engine: 'scripted', modelName: 'scripted-turn', count: 1, options: { turnCompleteProbability: 0.97, turnMs: 10 }, cpuBound: false } },
+      pipeline: { ...config.pipeline, turnDetection: { mode: 'smart', completeThreshold: 0.5, maxPauseMs: 1500, vadSilenceMs: 200, voiceAloneThreshold: 0.9, judgeAfterSilenceMs: 20 } },
+      onDiagnostic: (event) => {
+        if (event.type === 'end-withdrawn') withdrawn.push(event.cause);
+      },
+    });
+    try {
+      const client = new TestClient(gap);
+      const sessionId = await client.openSession();
+      // 1 s of speech, a 120 ms gap (shorter than the VAD's silence), 600 ms more, then silence; frame by frame.
+      const frames = [...micFrames('silence', 400), ...micFrames('speech', 1000), ...micFrames('silence', 120), ...micFrames('speech', 600), ...micFrames('silence', 2000)];
+      const startedMs = performance.now();
+      for (let i = 0, seq = 0; i < frames.length; i++) {
+        seq = sendMic(client, sessionId, [frames[i]!], seq);
+        await settle(Math.max(0, startedMs + (i + 1) * 20 - performance.now()));
+      }
+      await settle(800);
+      // The gap ended the turn on the voice; the voice coming back withdrew it before anything was sent.
+      expect(withdrawn).toContain('voice');
+      const turns = client.messages.filter((m) => m.type === 'turn.started' && m.sessionId === sessionId && m.source === 'voice');
+      expect(turns).toHaveLength(1);
+      const answered = client.messages.filter((m) => m.type === 'transcript' && m.final);
+      expect(answered).toHaveLength(1);
+      // The scripted STT names the audio's length: both parts reached the one turn (≥ 1.7 s).
+      const seconds = Number((answered[0] as { text: string }).text.match(/I spoke for (\d+\.\d+) seconds/)?.[1]);
+      expect(seconds).toBeGreaterThanOrEqual(1.7);
+      client.connection.close();
+    } finally {
+      await gap.shutdown();
+    }
+  }, 60_000);
+
   it('has its verdict ready sooner than one judged at the VAD\'s speech end, and the turn still gets the pause\'s words', async () => {
     const early = await slowModelEngine(20);
     const late = await slowModelEngine(undefined);

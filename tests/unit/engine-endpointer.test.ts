@@ -227,10 +227,11 @@ describe('endpointer', () => {
       frames(1, 0.001, 1);
       expect(kinds(events)).toEqual(['speechStart', 'score']);
       expect(events[2]!.speechMs).toBe(400);
-      // The verdict is in: the turn ends at once, with its words.
+      // The verdict is in: the turn ends at once, with its words, provisionally until the VAD's silence ran out.
       await flush();
       expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance']);
       expect(events.at(-1)!.ended!.transcript).toBe('words 0.9');
+      expect(events.at(-1)!.ended!.provisional?.completeProbability).toBe(0.9);
       // The VAD's own speech end comes later and starts nothing.
       frames(2, 0.001, 0);
       frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 400 }]);
@@ -239,12 +240,13 @@ describe('endpointer', () => {
       expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance']);
     });
 
-    it('takes voice that comes back before the VAD\'s silence ran out, after an early end, as new speech', async () => {
-      const { events, frames } = harness({ endOfTurn: { ...endOfTurn, judgeAfterSilenceMs: 20 }, interimEveryMs: undefined }, false, true, [0.9, 0.8]);
+    it('takes voice after an early end the session confirmed before the VAD\'s speech end (its silence timed out) as new speech', async () => {
+      const { events, frames, endpointer } = harness({ endOfTurn: { ...endOfTurn, judgeAfterSilenceMs: 20 }, interimEveryMs: undefined }, false, true, [0.9, 0.8]);
       frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
       frames(1, 0.001, 1);
       await flush();
       expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance']);
+      endpointer.confirm(events.at(-1)!.ended!.id);
       // The VAD never ended that speech, so it says no speech-start for this: the endpointer does.
       frames(10, 0.3, 1);
       expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance', 'speechStart']);
@@ -309,6 +311,74 @@ describe('endpointer', () => {
       expect(events.find((event) => event.type === 'score')!.signal!.aborted).toBe(true);
       await flush();
       expect(kinds(events)).toEqual(['speechStart', 'score']);
+    });
+
+    /** A verdict the voice gave before the pause's words were in (they come with `words`). */
+    const voiceFirst = (words: Promise<string | undefined> = new Promise(() => undefined)): EndOfTurnVerdict => ({ complete: true, completeProbability: 0.97, transcriptLater: words });
+
+    it('ends a turn provisionally on the voice before its words, and withdraws it when the voice comes back: the same utterance goes on', async () => {
+      const { events, frames, endpointer } = harness({ endOfTurn: { ...endOfTurn, judgeAfterSilenceMs: 20 }, interimEveryMs: undefined }, false, true, [voiceFirst(), 0.9]);
+      frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      frames(1, 0.001, 1);
+      await flush();
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance']);
+      const provisional = events.at(-1)!.ended!.provisional!;
+      expect(provisional.completeProbability).toBe(0.97);
+      expect(provisional.signal.aborted).toBe(false);
+      // The utterance is still the endpointer's: quiet frames wait for the words.
+      expect(endpointer.current?.id).toBe(events[1]!.utterance!.id);
+      frames(3, 0.001, 1);
+      expect(provisional.signal.aborted).toBe(false);
+      // A gap between words: the voice comes back, the end is withdrawn, no new speech starts.
+      frames(10, 0.3, 1);
+      expect(provisional.signal.aborted).toBe(true);
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance']);
+      frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 680 }]);
+      await flush();
+      // The turn is the whole of it: both words, one utterance.
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance', 'score', 'utterance']);
+      expect(events.at(-1)!.ended!.provisional).toBeUndefined();
+      expect(events.at(-1)!.ended!.pcm.length).toBeGreaterThanOrEqual((20 + 1 + 3 + 10) * FRAME_SAMPLES);
+      expect(events.at(-1)!.ended!.id).toBe(events[1]!.utterance!.id);
+    });
+
+    it('lets a provisional end stand once the VAD\'s silence ran out and the session confirms it; voice after it is new speech', async () => {
+      const { events, frames, endpointer } = harness({ endOfTurn: { ...endOfTurn, judgeAfterSilenceMs: 20 }, interimEveryMs: undefined }, false, true, [voiceFirst(Promise.resolve('What time is it?'))]);
+      frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      frames(1, 0.001, 1);
+      await flush();
+      const ended = events.at(-1)!.ended!;
+      let silenceRanOut = false;
+      void ended.provisional!.silence.then(() => (silenceRanOut = true));
+      frames(4, 0.001, 0);
+      await flush();
+      expect(silenceRanOut).toBe(false);
+      frames(1, 0.001, 0, [{ event: 'speech-end', atMs: 420 }]);
+      await flush();
+      expect(silenceRanOut).toBe(true);
+      expect(await ended.transcriptLater).toBe('What time is it?');
+      endpointer.confirm(ended.id);
+      expect(endpointer.current).toBeUndefined();
+      // The VAD ended that speech already, so it says speech-start for the next.
+      frames(5, 0.3, 1, [{ event: 'speech-start', atMs: 520 }]);
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance', 'speechStart']);
+      expect(events.at(-1)!.utterance!.id).toBe(ended.id + 1);
+    });
+
+    it('holds a provisional end the words reopen ("I was wondering") open for the hold asked, then ends it with those words', async () => {
+      const { events, frames, endpointer } = harness({ endOfTurn: { ...endOfTurn, judgeAfterSilenceMs: 20 }, interimEveryMs: undefined }, false, true, [voiceFirst()]);
+      frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      frames(1, 0.001, 1);
+      await flush();
+      const ended = events.at(-1)!.ended!;
+      endpointer.reopen(ended.id, 200, 'I was wondering');
+      await expect(ended.provisional!.silence).resolves.toBeUndefined();
+      frames(5, 0.001, 0);
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance']);
+      frames(6, 0.001, 0);
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance', 'utterance']);
+      expect(events.at(-1)!.ended!.transcript).toBe('I was wondering');
+      expect(events.at(-1)!.ended!.provisional).toBeUndefined();
     });
 
     it('never asks the model about noise', async () => {

@@ -7,6 +7,8 @@ const MIC_RATE_HZ = 16000;
 const VOICED_FRACTION_OF_PEAK = 0.1;
 /** Silence after the speech end that an utterance keeps for STT (the VAD's own end silence is about this). */
 const TRAILING_SILENCE_KEPT_MS = 300;
+/** A provisional end whose VAD never says speech-end (the microphone stopped sending) counts its silence as run out after this. */
+const PROVISIONAL_SILENCE_TIMEOUT_MS = 400;
 /** Voice heard over the avatar that stays unvoiced this long without the VAD confirming speech was not speech. */
 const ONSET_GIVE_UP_MS = 200;
 
@@ -58,6 +60,19 @@ export interface EndOfTurnConfig {
   judgeAfterSilenceMs?: number | undefined;
 }
 
+/** A turn ended on the voice alone, before its words were in (`EndedUtterance.provisional`). */
+export interface ProvisionalEnd {
+  /** Aborts when the voice comes back first: the turn is void, the same utterance goes on. */
+  signal: AbortSignal;
+  /** The end-of-turn model's probability, for the words to be judged with. */
+  completeProbability: number;
+  /**
+   * Resolves when the VAD's silence has run out as well (or the microphone stopped sending): a gap
+   * between words ends sooner. A reply waits for it; the words take about as long.
+   */
+  silence: Promise<void>;
+}
+
 /** One utterance as the session sees it while it lasts. */
 export interface UtteranceInfo {
   /** Distinct per utterance of this endpointer. */
@@ -78,6 +93,14 @@ export interface EndedUtterance extends UtteranceInfo {
   transcript?: string | undefined;
   /** The words of `pcm` still being transcribed since the pause (undefined in the end: transcribe again). */
   transcriptLater?: Promise<string | undefined> | undefined;
+  /**
+   * Ended before the VAD's silence ran out, or on the voice's verdict before its words were in: the
+   * turn stands only once the session, having the words (`transcript`, or `transcriptLater`) and
+   * the silence, calls `confirm`; it calls `reopen` when the words say the user goes on. Until then
+   * the utterance keeps listening, and voice coming back withdraws the end (`signal` aborts: the
+   * turn is void and the same utterance goes on, so no word is lost).
+   */
+  provisional?: ProvisionalEnd | undefined;
 }
 
 /** The session's judgement of a pause: the end-of-turn model's, with the words heard so far when it had them. */
@@ -134,7 +157,8 @@ export interface EndpointerHooks {
 interface PendingEnd {
   endStreamMs: number;
   speechEndMs: number;
-  verdict: 'scoring' | 'incomplete';
+  /** 'provisional': ended on the voice, reported to the session, waiting for its words (`confirm` / `reopen`). */
+  verdict: 'scoring' | 'incomplete' | 'provisional';
   /** Silence after the speech end (stream ms) that ends the utterance once the verdict is "incomplete". */
   holdMs: number;
   /**
@@ -148,6 +172,10 @@ interface PendingEnd {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Cancels the judging (the model and the pause's words) when the user goes on before it is done. */
   cancel: AbortController;
+  /** Provisional only: the VAD said its speech end meanwhile (a confirmed turn then needs no speech-end from it). */
+  vadEnded?: boolean;
+  /** Provisional only: resolves `ProvisionalEnd.silence`. */
+  silenceRanOut?: () => void;
 }
 
 /** A pause judged from its first unvoiced frames, before the VAD's silence has run out (`judgeAfterSilenceMs`). */
@@ -226,6 +254,36 @@ export class Endpointer {
     return this.utterance;
   }
 
+  /** The words agree with a provisional end (`EndedUtterance.provisional`): the turn stands. */
+  confirm(id: number): void {
+    const utterance = this.utterance;
+    const pending = utterance?.pendingEnd;
+    if (!utterance || utterance.id !== id || pending?.verdict !== 'provisional') return;
+    clearTimeout(pending.timer);
+    this.utterance = undefined;
+    this.preroll.length = 0;
+    this.prerollMs = 0;
+    // Voice before the VAD ends this speech is new speech (the VAD will not say speech-start for it).
+    if (!pending.vadEnded) this.endedBeforeVadPeakRms = utterance.peakRms;
+  }
+
+  /**
+   * The words say the user goes on ("… about the", a short run-up, no words yet): the provisional end
+   * is withdrawn and the pause waited out for `holdMs` from its speech end, as after an "incomplete" verdict.
+   */
+  reopen(id: number, holdMs: number, transcript?: string): void {
+    const utterance = this.utterance;
+    const pending = utterance?.pendingEnd;
+    if (!utterance || utterance.id !== id || pending?.verdict !== 'provisional') return;
+    clearTimeout(pending.timer);
+    pending.silenceRanOut?.();
+    pending.verdict = 'incomplete';
+    pending.holdMs = holdMs;
+    pending.transcript = transcript;
+    pending.cancel = new AbortController();
+    this.endAfterHold(utterance, pending);
+  }
+
   /** Takes one frame with the VAD's verdict on it. */
   push({ frame, events, probability }: VadOutput): void {
     const nowMs = performance.now();
@@ -235,10 +293,13 @@ export class Endpointer {
     for (const event of events) {
       this.hooks.vadEvent(event.event);
       if (event.event === 'speech-start' && utterance?.pendingEnd) {
-        // The user goes on after a pause: the same turn continues; a verdict still on its way is void.
+        // The user goes on after a pause: the same turn continues; a verdict still on its way (or a
+        // provisional end) is void.
+        this.goOn(utterance);
+      } else if (event.event === 'speech-end' && utterance?.pendingEnd?.verdict === 'provisional') {
+        utterance.pendingEnd.vadEnded = true;
         clearTimeout(utterance.pendingEnd.timer);
-        utterance.pendingEnd.cancel.abort();
-        utterance.pendingEnd = undefined;
+        utterance.pendingEnd.silenceRanOut?.();
       } else if (event.event === 'speech-start' && !utterance) {
         this.endedBeforeVadPeakRms = undefined;
         utterance = this.begin(event.atMs, frame.pcm, frameEndMs, nowMs);
@@ -271,6 +332,11 @@ export class Endpointer {
     const rms = rmsOf(frame.pcm);
     utterance.peakRms = Math.max(utterance.peakRms, rms);
     const loud = isVoiced(probability, rms, utterance.peakRms);
+    if (utterance.pendingEnd?.verdict === 'provisional') {
+      // Ended on the voice, the words not yet in: quiet frames wait for the session; voice withdraws the end.
+      if (!loud) return;
+      this.goOn(utterance);
+    }
     if (loud) utterance.voicedUntilStreamMs = frameEndMs;
     if (utterance.overlapsAvatar && !utterance.bargedIn && utterance.voicedUntilStreamMs - utterance.startStreamMs >= this.config.minBargeInSpeechMs) {
       utterance.bargedIn = true;
@@ -305,6 +371,33 @@ export class Endpointer {
       const frames = utterance.frames;
       if (this.hooks.interim(utterance, () => concatPcm(frames))) utterance.interimUntilStreamMs = heardUntil;
     }
+  }
+
+  /** The user goes on after a pause: a verdict on its way, a hold or a provisional end is void; the utterance continues. */
+  private goOn(utterance: UtteranceState): void {
+    const pending = utterance.pendingEnd;
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    pending.cancel.abort();
+    utterance.pendingEnd = undefined;
+    utterance.unvoicedSinceStreamMs = undefined;
+  }
+
+  /**
+   * The pause is judged finished before the VAD's silence has run out, or by the voice before the
+   * words are in: the turn is reported as ended (its endpoint is now) and waits for the session's
+   * `confirm` or `reopen`; voice coming back first withdraws it (`provisional.signal`).
+   */
+  private endProvisionally(utterance: UtteranceState, endStreamMs: number, speechEndMs: number, nowMs: number, verdict: EndOfTurnVerdict, cancel: AbortController, vadEnded: boolean): void {
+    clearTimeout(utterance.pendingEnd?.timer);
+    utterance.early = undefined;
+    const pending: PendingEnd = { endStreamMs, speechEndMs, verdict: 'provisional', holdMs: this.config.endOfTurn?.maxPauseMs ?? 0, voicedUntilStreamMs: endStreamMs, transcript: undefined, timer: undefined, cancel, vadEnded: vadEnded };
+    const silence = new Promise<void>((resolve) => (pending.silenceRanOut = resolve));
+    // The VAD's speech end is behind, or the microphone may stop sending (push-to-talk released).
+    if (vadEnded) pending.silenceRanOut!();
+    else pending.timer = setTimeout(() => pending.silenceRanOut?.(), PROVISIONAL_SILENCE_TIMEOUT_MS);
+    utterance.pendingEnd = pending;
+    this.hooks.utterance({ ...this.ended(utterance, endStreamMs, speechEndMs, nowMs), transcript: verdict.transcript, transcriptLater: verdict.transcriptLater, provisional: { signal: cancel.signal, completeProbability: verdict.completeProbability, silence } });
   }
 
   /** A new utterance from `atStreamMs` (the pre-roll in front), reported to the session. */
@@ -375,10 +468,10 @@ export class Endpointer {
         // whisper put at a gap, "What should I cook for dinner?" before "tonight") wait for the silence.
         if (judged.completeProbability < (this.config.endOfTurn?.completeThreshold ?? 0.5)) return;
         const nowMs = performance.now();
-        // The words still being transcribed belong to the turn now: its end must not cancel them.
-        utterance.early = undefined;
-        this.endedBeforeVadPeakRms = utterance.peakRms;
-        this.end(utterance, silentFromMs, nowMs - (utterance.heardUntilStreamMs - silentFromMs), nowMs, judged.transcript, judged.transcriptLater);
+        const speechEndMs = nowMs - (utterance.heardUntilStreamMs - silentFromMs);
+        // Before the VAD's silence has run out the end is provisional: voice coming back (a gap
+        // between words) withdraws it; the words still being transcribed belong to it.
+        this.endProvisionally(utterance, silentFromMs, speechEndMs, nowMs, judged, cancel, false);
       },
       () => undefined,
     );
@@ -409,7 +502,9 @@ export class Endpointer {
     const decide = (verdict: EndOfTurnVerdict): void => {
       if (this.utterance !== utterance || utterance.pendingEnd !== pending) return; // the user went on, or it ended otherwise
       pending.transcript = verdict.transcript;
-      if (verdict.complete) {
+      if (verdict.complete && verdict.transcript === undefined && verdict.transcriptLater) {
+        this.endProvisionally(utterance, pending.endStreamMs, pending.speechEndMs, performance.now(), verdict, pending.cancel, true);
+      } else if (verdict.complete) {
         this.end(utterance, pending.endStreamMs, pending.speechEndMs, performance.now(), pending.transcript, verdict.transcriptLater);
       } else {
         pending.verdict = 'incomplete';
@@ -458,20 +553,16 @@ export class Endpointer {
       this.hooks.noise(utterance);
       return;
     }
+    this.hooks.utterance({ ...this.ended(utterance, endStreamMs, speechEndMs, endpointMs), transcript, transcriptLater });
+  }
+
+  /** The utterance as a turn ending at `endStreamMs`. */
+  private ended(utterance: UtteranceState, endStreamMs: number, speechEndMs: number, endpointMs: number): EndedUtterance {
     // A pause waited out adds silence after the speech: STT gets the speech and a short tail only
     // (whisper makes up words, "[BLANK_AUDIO]", in long silence).
     const pcm = concatPcm(utterance.frames);
     const extraMs = utterance.heardUntilStreamMs - (endStreamMs + TRAILING_SILENCE_KEPT_MS);
     const keep = extraMs > 0 ? Math.max(0, pcm.length - Math.round((extraMs * MIC_RATE_HZ) / 1000)) : pcm.length;
-    this.hooks.utterance({
-      id: utterance.id,
-      speechStartMs: utterance.speechStartMs,
-      overlapsAvatar: utterance.overlapsAvatar,
-      pcm: keep < pcm.length ? pcm.slice(0, keep) : pcm,
-      speechEndMs,
-      endpointMs,
-      transcript,
-      transcriptLater,
-    });
+    return { id: utterance.id, speechStartMs: utterance.speechStartMs, overlapsAvatar: utterance.overlapsAvatar, pcm: keep < pcm.length ? pcm.slice(0, keep) : pcm, speechEndMs, endpointMs };
   }
 }

@@ -9,7 +9,7 @@ import { vadStage, type MicFrame } from '../pipeline/vad.stage';
 import { once } from '../pipeline/stage';
 import type { WorkerPool } from '../pool/worker-pool';
 import type { EngineConfig } from '../engine-config';
-import { Endpointer, type EndedUtterance, type EndOfTurnConfig, type EndOfTurnVerdict, type EndpointerHooks, type UtteranceInfo } from './endpointer';
+import { Endpointer, type EndedUtterance, type EndOfTurnConfig, type EndOfTurnVerdict, type EndpointerHooks, type ProvisionalEnd, type UtteranceInfo } from './endpointer';
 import { textEndCue } from './text-end-cue';
 import { EnergyOnset } from './energy-onset';
 import { hasWords, isBackchannel } from './backchannel';
@@ -462,6 +462,7 @@ export class Session {
         if (speech?.turnId) this.send({ type: 'transcript', sessionId: this.id, turnId: speech.turnId, text: '', final: true });
       },
       utterance: (ended) => {
+        if (ended.provisional) return void this.settleProvisional(ended, ended.provisional);
         const speech = this.endSpeech(ended.id);
         if (speech?.overlapped && speech.ducked && !speech.interrupted) void this.decideOverlap(ended, speech);
         else this.startVoiceTurn(ended, speech?.turnId, ended.transcript);
@@ -518,7 +519,6 @@ export class Session {
   private async scoreEndOfTurn(audio: Float32Array<ArrayBuffer>, speechMs: number, signal: AbortSignal): Promise<EndOfTurnVerdict> {
     const startedMs = performance.now();
     const settings = smartTurn(this.config);
-    const threshold = settings?.completeThreshold ?? 0.5;
     const words = this.transcribeAtPause(audio, signal);
     const completeProbability = await this.scoreVoice(audio, signal).catch((error: unknown) => {
       words.cancel();
@@ -527,12 +527,22 @@ export class Session {
     signal.throwIfAborted();
     const voiceAlone = settings?.voiceAloneThreshold;
     if (voiceAlone !== undefined && completeProbability >= voiceAlone && speechMs >= (settings?.voiceAloneMinSpeechMs ?? 0) && !words.settled()) {
-      // The voice is sure and the words are not in: the turn ends now and takes the words when they come.
+      // The voice is sure and the words are not in: the turn ends now, provisionally (the words confirm it when they come).
       this.config.onDiagnostic?.({ type: 'pause-judged', sessionId: this.id, complete: true, completeProbability, textCue: 'voice-alone', ms: performance.now() - startedMs });
       return { complete: true, completeProbability, transcriptLater: words.text };
     }
     const transcript = await words.text;
     signal.throwIfAborted();
+    return this.judgeWords(completeProbability, transcript, startedMs);
+  }
+
+  /**
+   * The voice's verdict with the words heard up to the pause: the words can overrule it ("…about the"
+   * is never finished, a question mark needs less certainty, a few words are often a run-up).
+   */
+  private judgeWords(completeProbability: number, transcript: string | undefined, startedMs: number, textCueOf?: 'confirm'): EndOfTurnVerdict {
+    const settings = smartTurn(this.config);
+    const threshold = settings?.completeThreshold ?? 0.5;
     const cue = transcript === undefined ? 'none' : textEndCue(transcript);
     // No words yet (whisper heard none): nothing to answer; the pause is waited out for more.
     const complete = cue === 'continues' || (transcript !== undefined && !hasWords(transcript)) ? false : completeProbability >= (cue === 'question' ? Math.min(threshold, QUESTION_COMPLETE_THRESHOLD) : threshold);
@@ -540,9 +550,41 @@ export class Session {
     const shortWords = settings?.shortTurnWords ?? 0;
     const shortHoldMs = settings?.shortTurnHoldMs;
     const short = complete && shortWords > 0 && shortHoldMs !== undefined && transcript !== undefined && wordCount(transcript) <= shortWords;
-    this.config.onDiagnostic?.({ type: 'pause-judged', sessionId: this.id, complete: complete && !short, completeProbability, textCue: transcript === undefined ? 'no-words' : short ? 'short-turn' : cue, ms: performance.now() - startedMs });
+    const textCue = transcript === undefined ? 'no-words' : short ? 'short-turn' : cue;
+    this.config.onDiagnostic?.({ type: 'pause-judged', sessionId: this.id, complete: complete && !short, completeProbability, textCue: textCueOf ? `words-${textCue}` : textCue, ms: performance.now() - startedMs });
     if (short) return { complete: false, completeProbability, transcript, maxPauseMs: shortHoldMs };
     return { complete, completeProbability, transcript, ...(cue === 'question' ? { maxPauseMs: QUESTION_MAX_PAUSE_MS } : {}) };
+  }
+
+  /**
+   * A turn ended before the VAD's silence ran out, or by the voice before its words were in: it
+   * stands once the words agree and the VAD's silence has run out too (a gap between words ends
+   * sooner), and only then starts (turn.started, the reply). Words that say the user goes on hold the pause open again; the voice coming back
+   * first withdraws it in the endpointer. Either way nothing was sent and the utterance goes on.
+   */
+  private async settleProvisional(ended: EndedUtterance, provisional: ProvisionalEnd): Promise<void> {
+    const startedMs = performance.now();
+    // A partial run in flight yields to the pause's words; the speech stays this utterance's until the end stands.
+    this.speech?.interim?.abort();
+    const withdrawn = new Promise<'withdrawn'>((resolve) => provisional.signal.addEventListener('abort', () => resolve('withdrawn'), { once: true }));
+    // Words already judged with the voice need no second look.
+    const known = ended.transcript;
+    const words = known ?? (await Promise.race([ended.transcriptLater ?? Promise.resolve(undefined), withdrawn]));
+    if (words === 'withdrawn' || this.controller.signal.aborted) return this.withdrawn('voice');
+    // No words from the pause's run (STT busy or failed): the turn transcribes itself once it stands.
+    const verdict = words === undefined || known !== undefined ? undefined : this.judgeWords(provisional.completeProbability, words, startedMs, 'confirm');
+    if (verdict && !verdict.complete) {
+      this.endpointer.reopen(ended.id, verdict.maxPauseMs ?? smartTurn(this.config)?.maxPauseMs ?? 0, words);
+      return this.withdrawn('words');
+    }
+    if ((await Promise.race([provisional.silence, withdrawn])) === 'withdrawn' || this.controller.signal.aborted) return this.withdrawn('voice');
+    this.endpointer.confirm(ended.id);
+    const speech = this.endSpeech(ended.id);
+    this.startVoiceTurn({ ...ended, transcriptLater: undefined }, speech?.turnId, words);
+  }
+
+  private withdrawn(cause: 'voice' | 'words'): void {
+    this.config.onDiagnostic?.({ type: 'end-withdrawn', sessionId: this.id, cause });
   }
 
   /** The turn so far, transcribed when an STT worker is free right now; undefined when none is, or the run fails. */
@@ -637,4 +679,6 @@ export class Session {
       else turn.dismiss();
     });
   }
+
+
 }
