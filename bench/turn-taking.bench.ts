@@ -167,7 +167,11 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   const detection = turnDetectionOverrides(resolved.config.pipeline, options);
   // `--loudness-onset 0`: only silero's onset ducks the avatar (the duck before loudness onsets).
   const loudnessOnset = options['loudness-onset'] !== '0';
-  const base = { ...resolved.config, pipeline: { ...detection, ...(detection.interruptions ? { interruptions: { ...detection.interruptions, loudnessOnset } } : {}) } };
+  // `--prime-backchannels 0`: the words over the avatar transcribed without whisper's backchannel prompt.
+  const primeBackchannels = options['prime-backchannels'] !== '0';
+  // `--overlap-hold-ms MS`: how long speech over the avatar that pauses is held open for more words.
+  const holdMs = options['overlap-hold-ms'] !== undefined ? { holdMs: Number(options['overlap-hold-ms']) } : {};
+  const base = { ...resolved.config, pipeline: { ...detection, ...(detection.interruptions ? { interruptions: { ...detection.interruptions, loudnessOnset, primeBackchannels, ...holdMs } } : {}) } };
   const ducks: Array<{ event: DuckDiagnostic; atMs: number }> = [];
   const pauses: Array<{ event: PauseDiagnostic; atMs: number }> = [];
   const withdrawn: Record<string, number> = {};
@@ -349,7 +353,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   await engine.shutdown();
 
   return {
-    models: { profile: 'dev (llm and tts scripted)', vad: 'silero v5', turn: engine.plan?.kinds.turn ? 'Smart Turn v3.2' : 'none', stt: 'whisper tiny.en', endOfTurn, interruptions, loudnessOnset: String(loudnessOnset), vadSilenceMs: String(base.pipeline.turnDetection?.vadSilenceMs ?? '-'), judgeAfterSilenceMs: String(base.pipeline.turnDetection?.judgeAfterSilenceMs ?? '-'), maxPauseMs: String(base.pipeline.turnDetection?.maxPauseMs ?? '-') },
+    models: { profile: 'dev (llm and tts scripted)', vad: 'silero v5', turn: engine.plan?.kinds.turn ? 'Smart Turn v3.2' : 'none', stt: 'whisper tiny.en', endOfTurn, interruptions, loudnessOnset: String(loudnessOnset), primeBackchannels: String(primeBackchannels), overlapHoldMs: options['overlap-hold-ms'] ?? 'default', vadSilenceMs: String(base.pipeline.turnDetection?.vadSilenceMs ?? '-'), judgeAfterSilenceMs: String(base.pipeline.turnDetection?.judgeAfterSilenceMs ?? '-'), maxPauseMs: String(base.pipeline.turnDetection?.maxPauseMs ?? '-') },
     runs: endpointMs.length + paused + backchannelClips + interruptionClips,
     metrics: {
       endpoint_ms_p50: round3(quantile(endpointMs, 0.5)),

@@ -64,6 +64,14 @@ export interface InterruptionConfig {
    * before silero confirms voice (withdrawn if it does not); false: only silero's onset ducks. Default true.
    */
   loudnessOnset?: boolean;
+  /**
+   * Smart mode: the words over the avatar are transcribed with backchannels as whisper's initial
+   * prompt (`BACKCHANNEL_PROMPT`), so a hum comes out as "Mm-hmm." rather than a guess at words.
+   * Default true.
+   */
+  primeBackchannels?: boolean;
+  /** Smart mode: speech over the avatar that pauses is held open this long for more words (default 400 ms). */
+  holdMs?: number;
 }
 
 /** How an utterance ends when an end-of-turn model is configured. */
@@ -78,7 +86,9 @@ export interface TurnDetectionConfig {
   vadSilenceMs: number;
   /**
    * A voice verdict at or above this ends the turn without waiting for the pause's words when they
-   * are not in yet (STT goes on and the turn takes its transcript); undefined: the words are always waited for.
+   * are not in yet, provisionally: the turn starts once the words agree (they may reopen the pause)
+   * and the VAD's silence has run out, and voice coming back first withdraws the end; undefined:
+   * the words are always waited for.
    */
   voiceAloneThreshold?: number | undefined;
   /** …and only for speech voiced at least this long (a short one waits for its words: `shortTurnWords`). Default 0. */
@@ -91,7 +101,8 @@ export interface TurnDetectionConfig {
   shortTurnHoldMs?: number | undefined;
   /**
    * A pause is judged (the model and its words) from this much unvoiced audio, before the VAD's
-   * end silence has run out, so the verdict is ready when it does; undefined: judged at the VAD's speech end.
+   * end silence has run out; a complete verdict ends the turn then, provisionally until that silence
+   * has run out (voice coming back withdraws it). Undefined: judged at the VAD's speech end.
    */
   judgeAfterSilenceMs?: number | undefined;
 }

@@ -64,6 +64,11 @@ export const SttRunInputSchema = z.object({
   /** False for a partial (interim) transcription while the user is still speaking. */
   final: z.boolean(),
   language: z.string().optional(),
+  /**
+   * Text the speech probably resembles, given to whisper as its initial prompt (it primes spellings:
+   * "Mm-hmm." rather than "and anthem" for a hum over the avatar). Never the previous utterance.
+   */
+  prompt: z.string().max(400).optional(),
 });
 export const SttSegmentSchema = z.object({ text: z.string(), startMs: z.number(), endMs: z.number() });
 export const SttRunResultSchema = z.object({ text: z.string(), segments: z.array(SttSegmentSchema) });

@@ -133,6 +133,22 @@ describe('whisper engine around the native binding', () => {
     expect((await running).data).toEqual({ text: 'hello', segments: [{ text: 'hello', startMs: 500, endMs: 1000 }] });
   });
 
+  it('primes the decoder with a run\'s prompt (whisper.cpp initial_prompt), and with nothing otherwise', async () => {
+    const whisper = fakeWhisper();
+    const engine = new WhisperEngine(whisper.open);
+    await engine.load(spec, () => undefined);
+    const primed = engine.run({ ...input(8000), kind: 'stt', sampleRateHz: 16000, final: true, prompt: 'Uh-huh. Mm-hmm.' } as RunInput, runContext());
+    await settleTurn();
+    expect(whisper.calls[0]!.params.initial_prompt).toBe('Uh-huh. Mm-hmm.');
+    whisper.calls[0]!.settle(words('Mm-hmm.', 0, 400));
+    await primed;
+    const plain = engine.run(input(8000), runContext());
+    await settleTurn();
+    expect(whisper.calls[1]!.params).not.toHaveProperty('initial_prompt');
+    whisper.calls[1]!.settle(words('Wait, stop.', 0, 400));
+    await plain;
+  });
+
   it('transcribes English with an English-only model whatever a run asks (no language detection pass)', async () => {
     const whisper = fakeWhisper();
     const engine = new WhisperEngine(whisper.open);

@@ -9,6 +9,13 @@ const BACKCHANNEL_PHRASES = new Set([
   'yes yes', 'right right', 'okay okay', 'uh huh uh huh',
 ]);
 
+/**
+ * Whisper's initial prompt for speech over the avatar: the usual backchannels, spelled as the list
+ * above knows them. It primes the decoder's spelling of a short hum or nod ("Mm-hmm." rather than
+ * "and anthem"); real words ("Wait, stop.") still come out as said.
+ */
+export const BACKCHANNEL_PROMPT = 'Uh-huh. Mm-hmm. Yeah. Okay. Right. Sure. I see.';
+
 /** Most words a backchannel has ("oh, okay, I see" is about the longest). */
 const MAX_BACKCHANNEL_WORDS = 4;
 

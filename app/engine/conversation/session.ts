@@ -12,7 +12,7 @@ import type { EngineConfig } from '../engine-config';
 import { Endpointer, type EndedUtterance, type EndOfTurnConfig, type EndOfTurnVerdict, type EndpointerHooks, type ProvisionalEnd, type UtteranceInfo } from './endpointer';
 import { textEndCue } from './text-end-cue';
 import { EnergyOnset } from './energy-onset';
-import { hasWords, isBackchannel } from './backchannel';
+import { BACKCHANNEL_PROMPT, hasWords, isBackchannel } from './backchannel';
 import { Turn } from './turn';
 import type { Conversation, ConversationJournal } from './conversation-journal';
 import { exportConversation } from './conversation-export';
@@ -25,14 +25,18 @@ const MIC_RATE_HZ = 16000;
 const DROP_REPORT_INTERVAL_MS = 5_000;
 /** An end-of-turn verdict that cannot start within this counts as finished: the VAD's silence decides, as without the model. */
 const END_OF_TURN_LEASE_MS = 300;
-/** Speech over the avatar that pauses is kept open this long for more words ("Wait, … stop"). */
-const OVERLAP_HOLD_MS = 250;
 /**
  * The VAD's end silence in smart mode while the avatar is audible (speech over it is judged by its
  * words, not the end-of-turn model): the turn_taking bench's interruptions were tuned with 120 ms;
  * the turns' shorter silence (64 ms) missed two "Wait, stop."-like clips over the avatar.
  */
 const OVERLAP_VAD_SILENCE_MS = 120;
+/**
+ * Speech over the avatar that pauses is kept open this long (from its speech end) for more words:
+ * piper's "Wait, … stop." leaves 300–340 ms between its words, and 250 ms split it into two
+ * sounds too short to count (a missed interruption in every turn_taking run).
+ */
+const OVERLAP_HOLD_MS = 400;
 /** With whisper's question mark on the words, the voice needs only this much to end the turn. */
 const QUESTION_COMPLETE_THRESHOLD = 0.2;
 /**
@@ -90,10 +94,11 @@ export function smartTurn(config: EngineConfig): EndOfTurnConfig | undefined {
 }
 
 /** The interruption settings when speech over the avatar is judged (smart mode); undefined: it stops the avatar at once. */
-export function smartInterruptions(config: EngineConfig): { decideWithinMs: number; loudnessOnset: boolean } | undefined {
+export function smartInterruptions(config: EngineConfig): { decideWithinMs: number; loudnessOnset: boolean; primeBackchannels: boolean; holdMs: number } | undefined {
   const interruptions = config.pipeline.interruptions;
   const mode = config.vadSensitivity?.().interruptions ?? interruptions?.mode;
-  return interruptions && mode === 'smart' ? { decideWithinMs: interruptions.decideWithinMs, loudnessOnset: interruptions.loudnessOnset ?? true } : undefined;
+  if (!interruptions || mode !== 'smart') return undefined;
+  return { decideWithinMs: interruptions.decideWithinMs, loudnessOnset: interruptions.loudnessOnset ?? true, primeBackchannels: interruptions.primeBackchannels ?? true, holdMs: interruptions.holdMs ?? OVERLAP_HOLD_MS };
 }
 
 /**
@@ -158,7 +163,7 @@ export class Session {
           return smartInterruptions(config)?.decideWithinMs;
         },
         get overlapHoldMs() {
-          return smartInterruptions(config) ? OVERLAP_HOLD_MS : undefined;
+          return smartInterruptions(config)?.holdMs;
         },
       },
       this.endpointerHooks(),
@@ -494,7 +499,8 @@ export class Session {
     let text: string | undefined;
     try {
       const lease = await this.pool.lease('stt', this.id, AbortSignal.any([this.controller.signal, AbortSignal.timeout(DECISION_LEASE_MS)]));
-      text = await transcribeOnLease(lease, { pcm: ended.pcm, sampleRateHz: 16000 }, true, { pool: this.pool, sessionId: this.id }, this.controller.signal);
+      const prompt = smartInterruptions(this.config)?.primeBackchannels ? { prompt: BACKCHANNEL_PROMPT } : {};
+      text = await transcribeOnLease(lease, { pcm: ended.pcm, sampleRateHz: 16000 }, true, { pool: this.pool, sessionId: this.id, ...prompt }, this.controller.signal);
     } catch {
       // No words in time: an interruption is the safe reading (the user can say it again; a stuck voice is worse).
     }

@@ -11,11 +11,13 @@ export interface SttStageOptions {
   pool: WorkerPool;
   sessionId: string;
   language?: string;
+  /** Whisper's initial prompt for this run (see `SttRunInputSchema.prompt`). */
+  prompt?: string;
 }
 
 async function transcribe(lease: Lease, utterance: Utterance, final: boolean, options: SttStageOptions, signal: AbortSignal): Promise<string> {
   const result = await lease.worker.run(
-    { kind: 'stt', sampleRateHz: utterance.sampleRateHz, pcm: utterance.pcm, final, ...(options.language ? { language: options.language } : {}) },
+    { kind: 'stt', sampleRateHz: utterance.sampleRateHz, pcm: utterance.pcm, final, ...(options.language ? { language: options.language } : {}), ...(options.prompt ? { prompt: options.prompt } : {}) },
     { signal },
   );
   return result.text.trim();

@@ -57,6 +57,8 @@ export interface NativeTranscribeParams {
   /** Tokens per segment at most (0: no limit); bounds a decoder caught in a repetition loop. */
   max_tokens: number;
   format: 'simple';
+  /** Text that primes the decoder (whisper.cpp `initial_prompt`); absent: none. */
+  initial_prompt?: string;
 }
 
 /** A loaded whisper.cpp model. */
@@ -170,7 +172,7 @@ export class WhisperEngine implements WorkerEngine {
     }
     throwIfAborted(context.signal);
 
-    const params = this.paramsFor(audioMs, input.language);
+    const params = { ...this.paramsFor(audioMs, input.language), ...(input.prompt ? { initial_prompt: input.prompt } : {}) };
     context.progress(0, 'transcribing');
     const finished = await untilAborted(this.startNative(model, pcm, audioMs, params, context), context.signal);
     if (finished.kind === 'hung') {
