@@ -381,6 +381,35 @@ describe('endpointer', () => {
       expect(events.at(-1)!.ended!.provisional).toBeUndefined();
     });
 
+    it('judges a pause only once a word\'s soft tail (20–40 dB under the loudest) has faded, so the words at the pause keep it', async () => {
+      const { events, frames } = harness({ endOfTurn: { ...endOfTurn, judgeAfterSilenceMs: 20 }, interimEveryMs: undefined }, false, true, [0.9]);
+      frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      frames(3, 0.01, 1); // the tail: 30 dB under the speech, the VAD still hearing it
+      expect(kinds(events)).toEqual(['speechStart']);
+      frames(1, 0.001, 1);
+      expect(kinds(events)).toEqual(['speechStart', 'score']);
+      await flush();
+      // The turn so far, tail included, went to the judging.
+      expect(events.at(-1)!.ended!.pcm.length).toBeGreaterThanOrEqual((20 + 3) * FRAME_SAMPLES);
+    });
+
+    it('goes on with the utterance when the voice comes back after the words reopened an early end (the VAD says no speech-start for it)', async () => {
+      const { events, frames, endpointer } = harness({ endOfTurn: { ...endOfTurn, judgeAfterSilenceMs: 20, maxPauseMs: 1500 }, interimEveryMs: undefined }, false, true, [voiceFirst(), 0.9]);
+      frames(20, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);
+      frames(1, 0.001, 1);
+      await flush();
+      const first = events.at(-1)!.ended!;
+      endpointer.reopen(first.id, 1500, 'What is the capital of');
+      // "France?": the same speech to the VAD, so no speech-start; the hold and its stale words are void.
+      frames(15, 0.3, 1);
+      frames(1, 0.001, 1);
+      await flush();
+      const last = events.at(-1)!.ended!;
+      expect(kinds(events)).toEqual(['speechStart', 'score', 'utterance', 'score', 'utterance']);
+      expect(last.transcript).toBe('words 0.9');
+      expect(last.pcm.length).toBeGreaterThanOrEqual((20 + 1 + 15) * FRAME_SAMPLES);
+    });
+
     it('never asks the model about noise', async () => {
       const { events, frames } = harness({ endOfTurn }, false, true, [0.1]);
       frames(2, 0.3, 1, [{ event: 'speech-start', atMs: 0 }]);

@@ -17,6 +17,20 @@ function isVoiced(probability: number, rms: number, peakRms: number): boolean {
   return probability >= 0.5 && rms >= VOICED_FRACTION_OF_PEAK * peakRms;
 }
 
+/** A frame this far under the utterance's loudest (-40 dB)… */
+const QUIET_FRACTION_OF_PEAK = 0.01;
+/** …or within this of the quietest frame heard (the room's floor, +6 dB) is quiet: no speech, not even a word's soft tail. */
+const QUIET_OVER_FLOOR = 2;
+
+/**
+ * Still speaking, for a pause judged before the VAD's silence: the VAD says speech and the frame is
+ * not quiet. A word's soft tail (a fading "s", "you?") is 20–40 dB under the loudest frame: a pause
+ * judged there would lose it from the words transcribed at the pause.
+ */
+function isStillSpeech(probability: number, rms: number, peakRms: number, floorRms: number): boolean {
+  return probability >= 0.5 && rms >= Math.max(QUIET_FRACTION_OF_PEAK * peakRms, QUIET_OVER_FLOOR * floorRms);
+}
+
 /** What the endpointer needs from the pipeline settings. */
 export interface EndpointerConfig {
   /** User speech shorter than this while the avatar speaks does not interrupt it (and is not a turn). */
@@ -172,7 +186,11 @@ interface PendingEnd {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Cancels the judging (the model and the pause's words) when the user goes on before it is done. */
   cancel: AbortController;
-  /** Provisional only: the VAD said its speech end meanwhile (a confirmed turn then needs no speech-end from it). */
+  /**
+   * False for an end decided before the VAD's speech end (provisional, or reopened from one): voice
+   * coming back continues the utterance, since the VAD will say no speech-start for it. Set when the
+   * VAD's speech end comes. Undefined: decided at the VAD's speech end.
+   */
   vadEnded?: boolean;
   /** Provisional only: resolves `ProvisionalEnd.silence`. */
   silenceRanOut?: () => void;
@@ -192,6 +210,8 @@ interface UtteranceState extends UtteranceInfo {
   voicedUntilStreamMs: number;
   /** Loudest frame so far: frames far below it are the VAD's hangover, not speech. */
   peakRms: number;
+  /** Quietest frame so far, the pre-roll's included: the room's floor. */
+  floorRms: number;
   bargedIn: boolean;
   longOverlap: boolean;
   /** End of the last frame the VAD has judged in this utterance. */
@@ -296,10 +316,13 @@ export class Endpointer {
         // The user goes on after a pause: the same turn continues; a verdict still on its way (or a
         // provisional end) is void.
         this.goOn(utterance);
-      } else if (event.event === 'speech-end' && utterance?.pendingEnd?.verdict === 'provisional') {
+      } else if (event.event === 'speech-end' && utterance?.pendingEnd?.vadEnded === false) {
+        // The VAD's silence ran out on an end decided before it: a provisional end may stand now.
         utterance.pendingEnd.vadEnded = true;
-        clearTimeout(utterance.pendingEnd.timer);
-        utterance.pendingEnd.silenceRanOut?.();
+        if (utterance.pendingEnd.verdict === 'provisional') {
+          clearTimeout(utterance.pendingEnd.timer);
+          utterance.pendingEnd.silenceRanOut?.();
+        }
       } else if (event.event === 'speech-start' && !utterance) {
         this.endedBeforeVadPeakRms = undefined;
         utterance = this.begin(event.atMs, frame.pcm, frameEndMs, nowMs);
@@ -332,10 +355,16 @@ export class Endpointer {
     const rms = rmsOf(frame.pcm);
     utterance.peakRms = Math.max(utterance.peakRms, rms);
     const loud = isVoiced(probability, rms, utterance.peakRms);
-    if (utterance.pendingEnd?.verdict === 'provisional') {
-      // Ended on the voice, the words not yet in: quiet frames wait for the session; voice withdraws the end.
-      if (!loud) return;
+    utterance.floorRms = Math.min(utterance.floorRms, rms);
+    const speaking = isStillSpeech(probability, rms, utterance.peakRms, utterance.floorRms);
+    const beforeVad = utterance.pendingEnd?.vadEnded === false;
+    if (beforeVad && speaking) {
+      // An end decided before the VAD's silence ran out (provisional, or reopened by the words): the
+      // voice coming back means the user goes on; the VAD will say no speech-start for it.
       this.goOn(utterance);
+    } else if (utterance.pendingEnd?.verdict === 'provisional') {
+      // Quiet frames wait for the session's word on it.
+      return;
     }
     if (loud) utterance.voicedUntilStreamMs = frameEndMs;
     if (utterance.overlapsAvatar && !utterance.bargedIn && utterance.voicedUntilStreamMs - utterance.startStreamMs >= this.config.minBargeInSpeechMs) {
@@ -353,7 +382,7 @@ export class Endpointer {
       return;
     }
     const pending = utterance.pendingEnd;
-    if (!pending) this.judgeEarly(utterance, loud, frame.streamMs, frameEndMs);
+    if (!pending) this.judgeEarly(utterance, speaking, frame.streamMs, frameEndMs);
     if (pending?.voicedUntilStreamMs !== undefined && probability >= 0.5) {
       pending.voicedUntilStreamMs = frameEndMs;
       if (pending.verdict === 'incomplete') this.endAfterHold(utterance, pending);
@@ -408,6 +437,8 @@ export class Endpointer {
       startStreamMs: atStreamMs,
       voicedUntilStreamMs: frameEndMs,
       peakRms: 0,
+      // The pre-roll is the room before the speech; with none (voice right after an early end) only the -40 dB rule counts.
+      floorRms: this.preroll.length > 0 ? Math.min(...this.preroll.map((frame) => rmsOf(frame))) : 0,
       speechStartMs: nowMs - (frameEndMs - atStreamMs),
       overlapsAvatar: this.hooks.avatarSpeakingAt(nowMs),
       bargedIn: false,
@@ -439,7 +470,8 @@ export class Endpointer {
 
   /**
    * A pause judged from its first unvoiced frames (`judgeAfterSilenceMs`; unvoiced: the VAD below
-   * 0.5 or the frame 20 dB under the utterance's loudest, which comes sooner than silero's own fall):
+   * 0.5 or the frame quiet — 40 dB under the utterance's loudest or near the room's floor — which
+   * comes sooner than silero's own fall):
    * the model and the words start before the VAD's end silence has run out; a voiced frame cancels
    * them (a gap between words). A "complete" verdict whose voice probability reaches the threshold
    * ends the turn at once, without waiting for the VAD's silence (others are taken at the VAD's
