@@ -7,6 +7,7 @@ import { appRoot } from '../../app/engine/app-paths';
 import { decodeWavAt } from '../../app/engine/lipsync/wav-file';
 import { wordErrorRate } from '../../app/engine/models/ct2-whisper/wer';
 import { devModelsOrSkipReason } from '../../app/engine/models/dev-models';
+import { BACKCHANNEL_PROMPT, isBackchannel } from '../../app/engine/conversation/backchannel';
 import { startWhisperWorker, stopWhisperWorker, transcribeOn } from '../support/whisper-worker';
 
 /**
@@ -54,6 +55,25 @@ describe.skipIf(!dev.ok)(`whisper worker on the dev tiny.en model${dev.ok ? '' :
     for (const sentence of ESPEAK_SENTENCES) {
       const result = await transcribeOn(worker, wavTo16kHz(execFileSync(espeakNg, ['--stdout', '-v', 'en-us', sentence])));
       expect(wordErrorRate(sentence, result.text).wer, result.text).toBeLessThanOrEqual(0.2);
+    }
+  });
+
+  it.skipIf(!existsSync(espeakNg))('reads hums and nods as backchannels with the backchannel prompt (eSpeak\'s "Mm-hmm." is "And I\'m the..." without it), and real words as said', async () => {
+    const say = (text: string, voice: string): Float32Array<ArrayBuffer> => {
+      const speech = wavTo16kHz(execFileSync(espeakNg, ['--stdout', '-v', voice, text]));
+      // As an utterance reaches STT: some silence before and after the speech.
+      const padded = new Float32Array(speech.length + SAMPLE_RATE_HZ / 2);
+      padded.set(speech, SAMPLE_RATE_HZ / 5);
+      return padded;
+    };
+    for (const [text, voice] of [['Mm-hmm.', 'en-us'], ['Uh-huh.', 'en-us+f2'], ['Yeah.', 'en-us']] as const) {
+      const primed = await transcribeOn(worker, say(text, voice), BACKCHANNEL_PROMPT);
+      expect(isBackchannel(primed.text), `${text} (${voice}) heard as "${primed.text}"`).toBe(true);
+    }
+    for (const text of ['Wait, stop.', 'Can you repeat that?']) {
+      const primed = await transcribeOn(worker, say(text, 'en-us'), BACKCHANNEL_PROMPT);
+      expect(isBackchannel(primed.text), primed.text).toBe(false);
+      expect(wordErrorRate(text, primed.text).wer, primed.text).toBeLessThanOrEqual(0.34);
     }
   });
 });

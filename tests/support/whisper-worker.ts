@@ -25,9 +25,9 @@ export async function startWhisperWorker(modelPath: string, options: Record<stri
 let nextRequest = 0;
 
 /** Transcribes 16 kHz mono PCM on a loaded whisper worker. */
-export async function transcribeOn(worker: Worker, pcm: Float32Array<ArrayBuffer>): Promise<SttRunResult> {
+export async function transcribeOn(worker: Worker, pcm: Float32Array<ArrayBuffer>, prompt?: string): Promise<SttRunResult> {
   const requestId = `test-stt-${nextRequest++}`;
-  const reply = await send(worker, { type: 'run', requestId, input: { kind: 'stt', sampleRateHz: 16000, pcm, final: true } }, (r) =>
+  const reply = await send(worker, { type: 'run', requestId, input: { kind: 'stt', sampleRateHz: 16000, pcm, final: true, ...(prompt ? { prompt } : {}) } }, (r) =>
     (r.type === 'result' || r.type === 'error') && r.requestId === requestId,
   );
   expect(reply.type, JSON.stringify(reply)).toBe('result');
