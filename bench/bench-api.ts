@@ -38,7 +38,7 @@ export function round3(value: number): number {
  * compared side by side with the profile's own in one sitting.
  */
 export function turnDetectionOverrides<
-  P extends { turnDetection?: { vadSilenceMs: number; maxPauseMs: number; voiceAloneThreshold?: number | undefined; voiceAloneMinSpeechMs?: number | undefined; shortTurnWords?: number | undefined; shortTurnHoldMs?: number | undefined; judgeAfterSilenceMs?: number | undefined } | undefined },
+  P extends { turnDetection?: { vadSilenceMs: number; maxPauseMs: number; voiceAloneThreshold?: number | undefined; voiceAloneMinSpeechMs?: number | undefined; shortTurnWords?: number | undefined; shortTurnHoldMs?: number | undefined; judgeAfterSilenceMs?: number | undefined; secondLook?: boolean | undefined } | undefined },
 >(pipeline: P, options: Record<string, string>): P {
   const detection = pipeline.turnDetection;
   if (!detection) return pipeline;
@@ -57,6 +57,8 @@ export function turnDetectionOverrides<
       shortTurnHoldMs: number('short-turn-hold-ms') ?? detection.shortTurnHoldMs,
       // `--judge-early MS` (-1: off): a pause is judged from MS of unvoiced audio, before the VAD's silence has run out.
       judgeAfterSilenceMs: options['judge-early'] === '-1' ? undefined : (number('judge-early') ?? detection.judgeAfterSilenceMs),
+      // `--second-look 0|1`: an early end judged again by the voice once the VAD's silence ran out.
+      secondLook: options['second-look'] === undefined ? detection.secondLook : options['second-look'] === '1',
     },
   };
 }

@@ -353,7 +353,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
   await engine.shutdown();
 
   return {
-    models: { profile: 'dev (llm and tts scripted)', vad: 'silero v5', turn: engine.plan?.kinds.turn ? 'Smart Turn v3.2' : 'none', stt: 'whisper tiny.en', endOfTurn, interruptions, loudnessOnset: String(loudnessOnset), primeBackchannels: String(primeBackchannels), overlapHoldMs: options['overlap-hold-ms'] ?? 'default', vadSilenceMs: String(base.pipeline.turnDetection?.vadSilenceMs ?? '-'), judgeAfterSilenceMs: String(base.pipeline.turnDetection?.judgeAfterSilenceMs ?? '-'), maxPauseMs: String(base.pipeline.turnDetection?.maxPauseMs ?? '-') },
+    models: { profile: 'dev (llm and tts scripted)', vad: 'silero v5', turn: engine.plan?.kinds.turn ? 'Smart Turn v3.2' : 'none', stt: 'whisper tiny.en', endOfTurn, interruptions, loudnessOnset: String(loudnessOnset), primeBackchannels: String(primeBackchannels), overlapHoldMs: options['overlap-hold-ms'] ?? 'default', vadSilenceMs: String(base.pipeline.turnDetection?.vadSilenceMs ?? '-'), judgeAfterSilenceMs: String(base.pipeline.turnDetection?.judgeAfterSilenceMs ?? '-'), secondLook: String(base.pipeline.turnDetection?.secondLook ?? false), maxPauseMs: String(base.pipeline.turnDetection?.maxPauseMs ?? '-') },
     runs: endpointMs.length + paused + backchannelClips + interruptionClips,
     metrics: {
       endpoint_ms_p50: round3(quantile(endpointMs, 0.5)),
@@ -363,6 +363,7 @@ async function run(options: Record<string, string>): Promise<BenchResult> {
       reply_start_ms_p95: round3(quantile(replyStartMs, 0.95)),
       withdrawn_by_voice_count: withdrawn.voice ?? 0,
       withdrawn_by_words_count: withdrawn.words ?? 0,
+      withdrawn_by_second_look_count: withdrawn['second-look'] ?? 0,
       endpoint_judge_ms_p50: round3(quantile(judgeMs, 0.5)),
       endpoint_judge_ms_p95: round3(quantile(judgeMs, 0.95)),
       complete_missed_count: completeMissed,

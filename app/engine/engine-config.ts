@@ -94,6 +94,12 @@ export interface TurnDetectionConfig {
   /** …and only for speech voiced at least this long (a short one waits for its words: `shortTurnWords`). Default 0. */
   voiceAloneMinSpeechMs?: number | undefined;
   /**
+   * An end decided before the VAD's silence ran out (`judgeAfterSilenceMs`) is judged again by the
+   * voice once that silence has (the model then hears the trailing silence it was trained with)
+   * before the turn starts; "incomplete" there reopens the pause. Costs one Smart Turn run (~40 ms).
+   */
+  secondLook?: boolean | undefined;
+  /**
    * A turn of at most this many words that is judged finished still waits `shortTurnHoldMs` from the
    * speech end for the user to go on ("Let me think. … what should I cook?"); undefined or 0: no such wait.
    */
@@ -154,7 +160,7 @@ export type EngineDiagnostic =
   /** The end-of-turn model judged a pause: its verdict and how long the verdict took (lease, features, model). */
   | { type: 'end-of-turn'; sessionId: string; completeProbability: number; ms: number }
   /** A pause judged: the voice's verdict, what the words said ('no-words': no STT worker was free), and the time from the pause's VAD end to the verdict. */
-  | { type: 'end-withdrawn'; sessionId: string; cause: 'voice' | 'words' }
+  | { type: 'end-withdrawn'; sessionId: string; cause: 'voice' | 'words' | 'second-look' }
   | { type: 'pause-judged'; sessionId: string; complete: boolean; completeProbability: number; textCue: TextEndCue | 'no-words' | 'voice-alone' | 'short-turn' | `words-${TextEndCue | 'no-words' | 'short-turn'}`; ms: number }
   /**
    * The avatar's voice was lowered for speech over it: by a rise in loudness as the frame arrived

@@ -77,7 +77,7 @@ const SMART_TURN_VAD_SILENCE_MS = 120;
  * utterance goes on whole. turn_taking bench, questions, quiet machine: endpoint p50 128 ms (346
  * with the VAD's silence first), cut questions 0, premature 0.067.
  */
-const EARLY_END = { judgeAfterSilenceMs: 20, voiceAloneThreshold: 0.5, voiceAloneMinSpeechMs: 0 } as const;
+const EARLY_END = { judgeAfterSilenceMs: 20, voiceAloneThreshold: 0.5, voiceAloneMinSpeechMs: 0, secondLook: true } as const;
 /**
  * "Let me think.", "Could you maybe?", "Can you tell me?" end in words and voice like finished turns
  * (0.4–0.97) before a thinking pause, and no probability tells them from real ends: a finished turn of

@@ -250,6 +250,44 @@ describe('a pause judged from its first unvoiced frames', () => {
     }
   }, 60_000);
 
+  it('judges an early end again once the VAD\'s silence ran out, and keeps the turn open when the voice then sounds unfinished', async () => {
+    /** The voice sounds finished 20 ms after the speech and unfinished once 150 ms of silence follow it. */
+    const engineWith = (secondLook: boolean): Promise<EngineInstance> => {
+      const config = scriptedConfig({ vad: { options: { vadMinSilenceMs: 200 } }, stt: { options: { sttMs: 50 } } });
+      return startEngine({
+        ...config,
+        interimTranscripts: { ...config.interimTranscripts!, enabled: false },
+        workers: { ...config.workers, turn: { engine: 'scripted', modelName: 'scripted-turn', count: 1, options: { turnCompleteProbability: 0.97, turnIncompleteAfterSilenceMs: 150, turnMs: 10 }, cpuBound: false } },
+        pipeline: { ...config.pipeline, turnDetection: { mode: 'smart', completeThreshold: 0.5, maxPauseMs: 1500, vadSilenceMs: 200, voiceAloneThreshold: 0.5, judgeAfterSilenceMs: 20, secondLook } },
+      });
+    };
+    const voiceTurns = async (engine: EngineInstance): Promise<number> => {
+      const client = new TestClient(engine);
+      const sessionId = await client.openSession();
+      const frames = [...micFrames('silence', 400), ...micFrames('speech', 1000), ...micFrames('silence', 700), ...micFrames('speech', 600), ...micFrames('silence', 2200)];
+      const startedMs = performance.now();
+      for (let i = 0, seq = 0; i < frames.length; i++) {
+        seq = sendMic(client, sessionId, [frames[i]!], seq);
+        await settle(Math.max(0, startedMs + (i + 1) * 20 - performance.now()));
+      }
+      await settle(300);
+      const turns = client.messages.filter((m) => m.type === 'turn.started' && m.source === 'voice').length;
+      client.connection.close();
+      return turns;
+    };
+    const looking = await engineWith(true);
+    const notLooking = await engineWith(false);
+    try {
+      // The thinking pause: ended early on the voice, reopened by the second look, the question heard whole.
+      expect(await voiceTurns(looking)).toBe(1);
+      // Without it the first half is a turn of its own.
+      expect(await voiceTurns(notLooking)).toBe(2);
+    } finally {
+      await looking.shutdown();
+      await notLooking.shutdown();
+    }
+  }, 60_000);
+
   it('has its verdict ready sooner than one judged at the VAD\'s speech end, and the turn still gets the pause\'s words', async () => {
     const early = await slowModelEngine(20);
     const late = await slowModelEngine(undefined);

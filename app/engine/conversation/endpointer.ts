@@ -63,6 +63,11 @@ export interface EndOfTurnConfig {
   voiceAloneThreshold?: number | undefined;
   /** …for speech voiced at least this long. */
   voiceAloneMinSpeechMs?: number | undefined;
+  /**
+   * The session's: an end decided before the VAD's silence ran out is judged again by the voice once
+   * it has (the model then hears the silence it was trained with) before the turn starts.
+   */
+  secondLook?: boolean | undefined;
   /** The session's: a finished turn of at most this many words waits `shortTurnHoldMs` for more. */
   shortTurnWords?: number | undefined;
   shortTurnHoldMs?: number | undefined;
@@ -85,6 +90,10 @@ export interface ProvisionalEnd {
    * between words ends sooner. A reply waits for it; the words take about as long.
    */
   silence: Promise<void>;
+  /** Decided before the VAD's speech end (judged from the first quiet frame), not at it. */
+  beforeVad: boolean;
+  /** The utterance's audio up to now (the silence since the end included). */
+  audioSoFar(): Float32Array<ArrayBuffer>;
 }
 
 /** One utterance as the session sees it while it lasts. */
@@ -426,7 +435,7 @@ export class Endpointer {
     if (vadEnded) pending.silenceRanOut!();
     else pending.timer = setTimeout(() => pending.silenceRanOut?.(), PROVISIONAL_SILENCE_TIMEOUT_MS);
     utterance.pendingEnd = pending;
-    this.hooks.utterance({ ...this.ended(utterance, endStreamMs, speechEndMs, nowMs), transcript: verdict.transcript, transcriptLater: verdict.transcriptLater, provisional: { signal: cancel.signal, completeProbability: verdict.completeProbability, silence } });
+    this.hooks.utterance({ ...this.ended(utterance, endStreamMs, speechEndMs, nowMs), transcript: verdict.transcript, transcriptLater: verdict.transcriptLater, provisional: { signal: cancel.signal, completeProbability: verdict.completeProbability, silence, beforeVad: !vadEnded, audioSoFar: () => concatPcm(utterance.frames) } });
   }
 
   /** A new utterance from `atStreamMs` (the pre-roll in front), reported to the session. */

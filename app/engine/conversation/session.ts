@@ -90,6 +90,7 @@ export function smartTurn(config: EngineConfig): EndOfTurnConfig | undefined {
     shortTurnWords: detection.shortTurnWords,
     shortTurnHoldMs: detection.shortTurnHoldMs,
     judgeAfterSilenceMs: detection.judgeAfterSilenceMs,
+    secondLook: detection.secondLook,
   };
 }
 
@@ -584,12 +585,23 @@ export class Session {
       return this.withdrawn('words');
     }
     if ((await Promise.race([provisional.silence, withdrawn])) === 'withdrawn' || this.controller.signal.aborted) return this.withdrawn('voice');
+    if (provisional.beforeVad && smartTurn(this.config)?.secondLook) {
+      // The voice again, now with the silence after it (as the model was trained: "What I really
+      // want." sounded finished 20 ms after its last word, not 200 ms after).
+      const again = await Promise.race([this.scoreVoice(provisional.audioSoFar(), provisional.signal).catch(() => undefined), withdrawn]);
+      if (again === 'withdrawn' || this.controller.signal.aborted) return this.withdrawn('voice');
+      const second = again === undefined ? undefined : words !== undefined ? this.judgeWords(again, words, startedMs, 'confirm') : { complete: again >= (smartTurn(this.config)?.completeThreshold ?? 0.5), maxPauseMs: undefined };
+      if (second && !second.complete) {
+        this.endpointer.reopen(ended.id, second.maxPauseMs ?? smartTurn(this.config)?.maxPauseMs ?? 0, words);
+        return this.withdrawn('second-look');
+      }
+    }
     this.endpointer.confirm(ended.id);
     const speech = this.endSpeech(ended.id);
     this.startVoiceTurn({ ...ended, transcriptLater: undefined }, speech?.turnId, words);
   }
 
-  private withdrawn(cause: 'voice' | 'words'): void {
+  private withdrawn(cause: 'voice' | 'words' | 'second-look'): void {
     this.config.onDiagnostic?.({ type: 'end-withdrawn', sessionId: this.id, cause });
   }
 

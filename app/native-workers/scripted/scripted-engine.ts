@@ -105,7 +105,11 @@ export class ScriptedEngine implements WorkerEngine {
       case 'turn': {
         await sleepUntil(startedMs + this.options.turnMs, context.signal);
         const voicedMs = (input.pcm.reduce((count, sample) => count + (Math.abs(sample) > VOICED_SAMPLE ? 1 : 0), 0) * 1000) / input.sampleRateHz;
-        const completeProbability = voicedMs < this.options.turnIncompleteBelowMs ? 0.1 : this.options.turnCompleteProbability;
+        let lastVoiced = input.pcm.length - 1;
+        while (lastVoiced >= 0 && Math.abs(input.pcm[lastVoiced]!) <= VOICED_SAMPLE) lastVoiced--;
+        const trailingSilenceMs = ((input.pcm.length - 1 - lastVoiced) * 1000) / input.sampleRateHz;
+        const unfinished = voicedMs < this.options.turnIncompleteBelowMs || (this.options.turnIncompleteAfterSilenceMs > 0 && trailingSilenceMs >= this.options.turnIncompleteAfterSilenceMs);
+        const completeProbability = unfinished ? 0.1 : this.options.turnCompleteProbability;
         const result: TurnRunResult = { completeProbability, inferenceMs: performance.now() - startedMs };
         return { data: result };
       }

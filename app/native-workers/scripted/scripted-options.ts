@@ -35,6 +35,8 @@ export const ScriptedOptionsSchema = z.object({
   turnCompleteProbability: z.number().min(0).max(1).default(1),
   /** Voiced audio shorter than this is judged incomplete (probability 0.1): a scripted "thinking pause". */
   turnIncompleteBelowMs: z.number().nonnegative().default(0),
+  /** Audio ending in at least this much silence is judged incomplete (0.1): a voice that sounds unfinished once the silence is heard. 0: never. */
+  turnIncompleteAfterSilenceMs: z.number().nonnegative().default(0),
   turnMs: z.number().nonnegative().default(0),
   // vad
   vadThreshold: z.number().positive().default(0.02),
