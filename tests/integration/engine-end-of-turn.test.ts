@@ -37,6 +37,15 @@ const pausedQuestion = (): Float32Array<ArrayBuffer>[] => [
 
 const settle = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Sends frames one at a time, each on its 20 ms tick: the first quiet frame arrives 20 ms after the speech. */
+async function speakFrameByFrame(client: TestClient, sessionId: string, frames: Float32Array<ArrayBuffer>[]): Promise<void> {
+  const startedMs = performance.now();
+  for (let i = 0, seq = 0; i < frames.length; i++) {
+    seq = sendMic(client, sessionId, [frames[i]!], seq);
+    await settle(Math.max(0, startedMs + (i + 1) * 20 - performance.now()));
+  }
+}
+
 /** Sends frames paced in real time (20 ms each), as a microphone does. */
 async function speak(client: TestClient, sessionId: string, frames: Float32Array<ArrayBuffer>[]): Promise<void> {
   let seq = 0;
@@ -200,11 +209,7 @@ describe('a pause judged from its first unvoiced frames', () => {
     const sessionId = await client.openSession();
     // Frame by frame (not 100 ms at a time): the first unvoiced frame arrives 20 ms after the speech.
     const frames = [...micFrames('silence', 400), ...micFrames('speech', 1400), ...micFrames('silence', 2000)];
-    const startedMs = performance.now();
-    for (let i = 0, seq = 0; i < frames.length; i++) {
-      seq = sendMic(client, sessionId, [frames[i]!], seq);
-      await settle(Math.max(0, startedMs + (i + 1) * 20 - performance.now()));
-    }
+    await speakFrameByFrame(client, sessionId, frames);
     await settle(500);
     const trace = slow.session(sessionId)!.traces.find((kept) => kept.source === 'voice')!;
     const transcript = client.messages.find((m) => m.type === 'transcript' && m.final) as { text: string } | undefined;
@@ -229,11 +234,7 @@ describe('a pause judged from its first unvoiced frames', () => {
       const sessionId = await client.openSession();
       // 1 s of speech, a 120 ms gap (shorter than the VAD's silence), 600 ms more, then silence; frame by frame.
       const frames = [...micFrames('silence', 400), ...micFrames('speech', 1000), ...micFrames('silence', 120), ...micFrames('speech', 600), ...micFrames('silence', 2000)];
-      const startedMs = performance.now();
-      for (let i = 0, seq = 0; i < frames.length; i++) {
-        seq = sendMic(client, sessionId, [frames[i]!], seq);
-        await settle(Math.max(0, startedMs + (i + 1) * 20 - performance.now()));
-      }
+      await speakFrameByFrame(client, sessionId, frames);
       await settle(800);
       // The gap ended the turn on the voice; the voice coming back withdrew it before anything was sent.
       expect(withdrawn).toContain('voice');
@@ -265,11 +266,7 @@ describe('a pause judged from its first unvoiced frames', () => {
       const client = new TestClient(engine);
       const sessionId = await client.openSession();
       const frames = [...micFrames('silence', 400), ...micFrames('speech', 1000), ...micFrames('silence', 700), ...micFrames('speech', 600), ...micFrames('silence', 2200)];
-      const startedMs = performance.now();
-      for (let i = 0, seq = 0; i < frames.length; i++) {
-        seq = sendMic(client, sessionId, [frames[i]!], seq);
-        await settle(Math.max(0, startedMs + (i + 1) * 20 - performance.now()));
-      }
+      await speakFrameByFrame(client, sessionId, frames);
       await settle(300);
       const turns = client.messages.filter((m) => m.type === 'turn.started' && m.source === 'voice').length;
       client.connection.close();
