@@ -79,7 +79,7 @@ export interface EndOfTurnConfig {
   judgeAfterSilenceMs?: number | undefined;
 }
 
-/** A turn ended on the voice alone, before its words were in (`EndedUtterance.provisional`). */
+/** A turn ended before the VAD's silence ran out, or on the voice before its words were in (`EndedUtterance.provisional`). */
 export interface ProvisionalEnd {
   /** Aborts when the voice comes back first: the turn is void, the same utterance goes on. */
   signal: AbortSignal;
@@ -288,10 +288,7 @@ export class Endpointer {
     const utterance = this.utterance;
     const pending = utterance?.pendingEnd;
     if (!utterance || utterance.id !== id || pending?.verdict !== 'provisional') return;
-    clearTimeout(pending.timer);
-    this.utterance = undefined;
-    this.preroll.length = 0;
-    this.prerollMs = 0;
+    this.forget(utterance);
     // Voice before the VAD ends this speech is new speech (the VAD will not say speech-start for it).
     if (!pending.vadEnded) this.endedBeforeVadPeakRms = utterance.peakRms;
   }
@@ -429,7 +426,7 @@ export class Endpointer {
   private endProvisionally(utterance: UtteranceState, endStreamMs: number, speechEndMs: number, nowMs: number, verdict: EndOfTurnVerdict, cancel: AbortController, vadEnded: boolean): void {
     clearTimeout(utterance.pendingEnd?.timer);
     utterance.early = undefined;
-    const pending: PendingEnd = { endStreamMs, speechEndMs, verdict: 'provisional', holdMs: this.config.endOfTurn?.maxPauseMs ?? 0, voicedUntilStreamMs: endStreamMs, transcript: undefined, timer: undefined, cancel, vadEnded: vadEnded };
+    const pending: PendingEnd = { endStreamMs, speechEndMs, verdict: 'provisional', holdMs: this.config.endOfTurn?.maxPauseMs ?? 0, voicedUntilStreamMs: endStreamMs, transcript: undefined, timer: undefined, cancel, vadEnded };
     const silence = new Promise<void>((resolve) => (pending.silenceRanOut = resolve));
     // The VAD's speech end is behind, or the microphone may stop sending (push-to-talk released).
     if (vadEnded) pending.silenceRanOut!();
@@ -584,12 +581,17 @@ export class Endpointer {
     }
   }
 
-  private end(utterance: UtteranceState, endStreamMs: number, speechEndMs: number, endpointMs: number, transcript?: string, transcriptLater?: Promise<string | undefined>): void {
+  /** The utterance is over for the endpointer: its timers and early judging stop, and the next one starts afresh. */
+  private forget(utterance: UtteranceState): void {
     clearTimeout(utterance.pendingEnd?.timer);
     utterance.early?.cancel.abort();
     this.utterance = undefined;
     this.preroll.length = 0;
     this.prerollMs = 0;
+  }
+
+  private end(utterance: UtteranceState, endStreamMs: number, speechEndMs: number, endpointMs: number, transcript?: string, transcriptLater?: Promise<string | undefined>): void {
+    this.forget(utterance);
     if (this.isNoise(utterance, endStreamMs)) {
       this.hooks.noise(utterance);
       return;

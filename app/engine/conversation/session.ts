@@ -566,8 +566,9 @@ export class Session {
   /**
    * A turn ended before the VAD's silence ran out, or by the voice before its words were in: it
    * stands once the words agree and the VAD's silence has run out too (a gap between words ends
-   * sooner), and only then starts (turn.started, the reply). Words that say the user goes on hold the pause open again; the voice coming back
-   * first withdraws it in the endpointer. Either way nothing was sent and the utterance goes on.
+   * sooner), and only then starts (turn.started, the reply). Words that say the user goes on hold
+   * the pause open again; the voice coming back first withdraws it in the endpointer. Either way
+   * nothing was sent and the utterance goes on.
    */
   private async settleProvisional(ended: EndedUtterance, provisional: ProvisionalEnd): Promise<void> {
     const startedMs = performance.now();
@@ -580,25 +581,26 @@ export class Session {
     if (words === 'withdrawn' || this.controller.signal.aborted) return this.withdrawn('voice');
     // No words from the pause's run (STT busy or failed): the turn transcribes itself once it stands.
     const verdict = words === undefined || known !== undefined ? undefined : this.judgeWords(provisional.completeProbability, words, startedMs, 'confirm');
-    if (verdict && !verdict.complete) {
-      this.endpointer.reopen(ended.id, verdict.maxPauseMs ?? smartTurn(this.config)?.maxPauseMs ?? 0, words);
-      return this.withdrawn('words');
-    }
+    if (verdict && !verdict.complete) return this.reopen(ended.id, verdict, words, 'words');
     if ((await Promise.race([provisional.silence, withdrawn])) === 'withdrawn' || this.controller.signal.aborted) return this.withdrawn('voice');
     if (provisional.beforeVad && smartTurn(this.config)?.secondLook) {
       // The voice again, now with the silence after it (as the model was trained: "What I really
       // want." sounded finished 20 ms after its last word, not 200 ms after).
       const again = await Promise.race([this.scoreVoice(provisional.audioSoFar(), provisional.signal).catch(() => undefined), withdrawn]);
       if (again === 'withdrawn' || this.controller.signal.aborted) return this.withdrawn('voice');
-      const second = again === undefined ? undefined : words !== undefined ? this.judgeWords(again, words, startedMs, 'confirm') : { complete: again >= (smartTurn(this.config)?.completeThreshold ?? 0.5), maxPauseMs: undefined };
-      if (second && !second.complete) {
-        this.endpointer.reopen(ended.id, second.maxPauseMs ?? smartTurn(this.config)?.maxPauseMs ?? 0, words);
-        return this.withdrawn('second-look');
-      }
+      // No words: judged by the voice alone (judgeWords with none).
+      const second = again === undefined ? undefined : this.judgeWords(again, words, startedMs, 'confirm');
+      if (second && !second.complete) return this.reopen(ended.id, second, words, 'second-look');
     }
     this.endpointer.confirm(ended.id);
     const speech = this.endSpeech(ended.id);
     this.startVoiceTurn({ ...ended, transcriptLater: undefined }, speech?.turnId, words);
+  }
+
+  /** A provisional end the words or the second look call unfinished: the pause is held open for the verdict's wait. */
+  private reopen(utteranceId: number, verdict: EndOfTurnVerdict, words: string | undefined, cause: 'words' | 'second-look'): void {
+    this.endpointer.reopen(utteranceId, verdict.maxPauseMs ?? smartTurn(this.config)?.maxPauseMs ?? 0, words);
+    this.withdrawn(cause);
   }
 
   private withdrawn(cause: 'voice' | 'words' | 'second-look'): void {
@@ -697,6 +699,4 @@ export class Session {
       else turn.dismiss();
     });
   }
-
-
 }
